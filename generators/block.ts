@@ -1,0 +1,61 @@
+/**
+ * The contract every block generator implements. A block turns a validated spec into files (pure), and knows how to
+ * check its RTL against its golden model, on its default stimulus and on the cases of a vector file.
+ */
+import type { FileSet } from './common/files.ts';
+import type { SimOptions } from './common/sim.ts';
+
+export const BLOCK_NAMES = ['gemm', 'layernorm', 'softmax'] as const;
+export type BlockName = (typeof BLOCK_NAMES)[number];
+
+/** One row of `npm run verify -- --vectors FILE --json`. */
+export interface CaseReport {
+  block: BlockName;
+  /** Index of the case in the vector file. */
+  index: number;
+  /** Output elements compared. */
+  elements: number;
+  /** Elements where the RTL differs from the golden model (must be 0). */
+  rtl_vs_model: number;
+  /** Elements where the golden model differs from the file's `expect`. */
+  model_vs_expect: number;
+  /** Largest |model - expect| over the elements (0 for softmax codes that agree, 0-vs-null counts as a mismatch). */
+  max_abs_diff: number;
+  /** gemm only: accumulators that differ from `expect_acc`. */
+  acc_vs_expect?: number;
+  /** layernorm only: whether the TypeScript PTF calibration reproduced the file's `alpha` and zero point. */
+  calibration?: 'match' | 'differs';
+}
+
+/** One row of `npm run verify -- --bits N`: the default stimulus of one block. */
+export interface DefaultReport {
+  block: BlockName;
+  module: string;
+  elements: number;
+  rtl_vs_model: number;
+  /** Cycles from the first input beat to the last output beat, and the ideal element count they compare with. */
+  cycles: number;
+  latency: number;
+}
+
+export interface VerifyOptions extends SimOptions {
+  /** Folder for simulation files (testbench, vectors, waveform). */
+  workDir: string;
+}
+
+export interface Block<Spec> {
+  readonly name: BlockName;
+  /** One line for --help and the README. */
+  readonly summary: string;
+  /**
+   * Validates the block's section of a --spec file (or undefined), applies the defaults for --bits, and derives
+   * every width and constant once. Throws SpecError naming the parameter on bad input.
+   */
+  resolve(bits: number, overrides: unknown): Spec;
+  /** Everything for the block's folder: rtl/ (modules and JSON manifest), tb/, vectors/ (stimulus and expected). */
+  generate(spec: Spec): FileSet;
+  /** Simulates the default stimulus and compares it with the golden model. */
+  verifyDefault(spec: Spec, options: VerifyOptions): Promise<DefaultReport>;
+  /** Runs one case of a vector file (its `block` is this block) through the model and the RTL. */
+  verifyCase(vectorCase: Record<string, unknown>, index: number, options: VerifyOptions): Promise<CaseReport>;
+}

@@ -1,0 +1,97 @@
+/** Argument handling shared by the scripts: one message and exit status 2 for anything the user can fix. */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { BLOCK_NAMES, type BlockName } from '../generators/block.ts';
+import { UsageError } from '../generators/common/errors.ts';
+import { intInRange, object, onlyKeys } from '../generators/common/validate.ts';
+import { BLOCKS } from '../generators/registry.ts';
+
+/** Runs a script's main, turning UsageError into `error: ...` on stderr with exit status 2. */
+export function runMain(main: () => Promise<number | void>): void {
+  main().then(
+    (code) => { process.exitCode = code ?? 0; },
+    (err: unknown) => {
+      if (err instanceof UsageError) {
+        process.stderr.write(`error: ${err.message}\n`);
+        process.exitCode = 2;
+      } else {
+        process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+        process.exitCode = 1;
+      }
+    },
+  );
+}
+
+/** node:util parseArgs with its errors turned into UsageError (unknown flags, missing values, positionals). */
+export function parseCli<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    const allowed = Object.keys(options).map((o) => `--${o}`).join(', ');
+    const first = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '');
+    throw new UsageError(`${first}; allowed options: ${allowed} (see --help)`);
+  }
+}
+
+export const BITS_MIN = 2;
+export const BITS_MAX = 16;
+
+export function parseBits(value: string | undefined): number {
+  return intInRange('--bits', value ?? '4', BITS_MIN, BITS_MAX);
+}
+
+/** The blocks named by --blocks (all by default), in registry order. */
+export function parseBlocks(value: string | undefined): BlockName[] {
+  if (value === undefined) return BLOCKS.map((b) => b.name);
+  const names = value.split(',').map((s) => s.trim());
+  for (const n of names) {
+    if (!(BLOCK_NAMES as readonly string[]).includes(n)) {
+      throw new UsageError(`--blocks: must be a comma-separated list of ${BLOCK_NAMES.join(', ')} (got ${JSON.stringify(n)})`);
+    }
+    if (!BLOCKS.some((b) => b.name === n)) throw new UsageError(`--blocks: block ${n} is not implemented yet`);
+  }
+  return BLOCKS.map((b) => b.name).filter((n) => names.includes(n));
+}
+
+export interface SpecFile {
+  /** Per-block overrides. */
+  blocks: Partial<Record<BlockName, unknown>>;
+  /** Short hash of the file's content, so that a configuration with overrides gets its own folder. */
+  hash: string;
+}
+
+/** Reads and checks a --spec file: a JSON object whose keys are block names. */
+export function readSpecFile(path: string | undefined): SpecFile | undefined {
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`--spec: cannot read ${path}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--spec: ${path} is not valid JSON (${(err as Error).message})`);
+  }
+  const blocks = object('--spec', json);
+  onlyKeys('--spec', blocks, BLOCK_NAMES);
+  const hash = createHash('sha256').update(canonicalJson(blocks)).digest('hex').slice(0, 8);
+  return { blocks: blocks as SpecFile['blocks'], hash };
+}
+
+/** JSON with object keys sorted, so equal specs hash equally whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Folder name of a configuration: bits4, or bits4-1a2b3c4d with a spec file. */
+export function configName(bits: number, spec: SpecFile | undefined): string {
+  return spec ? `bits${bits}-${spec.hash}` : `bits${bits}`;
+}

@@ -1,0 +1,30 @@
+/**
+ * The command-line options, declared once. The JSDoc of each field is the source of `--help` and of
+ * docs/parameters.md (scripts/docs.ts reads it with ts-morph); the parser below reads the same table.
+ */
+
+/** Options of `npm run gen`. */
+export interface GenOptions {
+  /** Width in bits of activations, weights and output codes (LayerNorm input/output codes, softmax input codes). @range 2..16 @default 4 */
+  bits: number;
+  /** Blocks to generate, comma-separated. @allowed gemm, layernorm, softmax @default all */
+  blocks: string;
+  /** Folder the configuration folder is written into. @default rtl-out */
+  out: string;
+  /** JSON file of per-block overrides: {"gemm": {...}, "layernorm": {...}, "softmax": {...}}; see the block parameters below. @default none */
+  spec: string;
+}
+
+/** Options of `npm run verify` (besides --bits, --blocks and --spec of `gen`). */
+export interface VerifyCliOptions {
+  /** Vector file (format of ../shared/vectors/FORMAT.md): run each of its cases through the golden model and the RTL. @default none: verify the default stimulus of each block */
+  vectors: string;
+  /** Print the report as one JSON object on the last line of standard output. @default false */
+  json: boolean;
+  /** Chance in percent that a testbench source or sink stalls in a cycle. @range 0..90 @default 20 */
+  stall: number;
+  /** Seed of the stall pattern and of random stimulus. @range 1..2147483647 @default 1 */
+  seed: number;
+  /** Write a VCD waveform beside each simulation run. @default false */
+  vcd: boolean;
+}

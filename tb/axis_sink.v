@@ -1,0 +1,65 @@
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+// Testbench stream sink: writes every accepted beat as "<cycle> <{tlast, tdata} in hex>" to FILE, with random gaps
+// in tready when STALL_PERCENT > 0. It keeps logging after COUNT beats so that extra output shows up as a mismatch.
+module axis_sink #(
+    // Width of tdata
+    parameter DATA_WIDTH = 8,
+    // Number of beats expected; done rises when they have arrived
+    parameter COUNT = 1,
+    // Text file the beats are written to
+    parameter FILE = "out.txt",
+    // Chance, in percent, that a cycle is not ready
+    parameter STALL_PERCENT = 0,
+    // Seed of the stall generator (non-zero)
+    parameter SEED = 1
+) (
+    input  wire                  clk,
+    input  wire                  rst,
+    input  wire [31:0]           cycle,
+    input  wire [DATA_WIDTH-1:0] s_axis_tdata,
+    input  wire                  s_axis_tlast,
+    input  wire                  s_axis_tvalid,
+    output wire                  s_axis_tready,
+    output wire                  done
+);
+
+integer fd;
+initial fd = $fopen(FILE, "w");
+
+reg [31:0] count_reg = 0;
+reg        ready_reg = 1'b0;
+reg [31:0] rng_reg = SEED;
+
+function [31:0] xorshift32(input [31:0] x);
+    reg [31:0] y;
+    begin
+        y = x ^ (x << 13);
+        y = y ^ (y >> 17);
+        xorshift32 = y ^ (y << 5);
+    end
+endfunction
+
+always @(posedge clk) begin
+    if (rst) begin
+        ready_reg <= 1'b0;
+        rng_reg <= SEED;
+    end else begin
+        rng_reg <= xorshift32(rng_reg);
+        ready_reg <= (rng_reg % 100) >= STALL_PERCENT;
+        if (s_axis_tvalid && ready_reg) begin
+            $fwrite(fd, "%0d %h\n", cycle, {s_axis_tlast, s_axis_tdata});
+            $fflush(fd);
+            count_reg <= count_reg + 1;
+        end
+    end
+end
+
+assign s_axis_tready = ready_reg;
+assign done = count_reg >= COUNT;
+
+endmodule
+
+`resetall

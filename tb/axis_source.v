@@ -1,0 +1,69 @@
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+// Testbench stream source: plays the beats of a $readmemh file (one {tlast, tdata} word per line), with random gaps
+// in tvalid when STALL_PERCENT > 0. A presented beat is held until accepted, as AXI-Stream requires. The gaps come
+// from a xorshift32 generator rather than $random so that every simulator sees the same stall pattern.
+module axis_source #(
+    // Width of tdata
+    parameter DATA_WIDTH = 8,
+    // Number of beats in FILE (at least 1)
+    parameter COUNT = 1,
+    // $readmemh file with COUNT words of DATA_WIDTH+1 bits, tlast in the top bit
+    parameter FILE = "in.hex",
+    // Chance, in percent, that a cycle presents no beat
+    parameter STALL_PERCENT = 0,
+    // Seed of the stall generator (non-zero)
+    parameter SEED = 1
+) (
+    input  wire                  clk,
+    input  wire                  rst,
+    output wire [DATA_WIDTH-1:0] m_axis_tdata,
+    output wire                  m_axis_tlast,
+    output wire                  m_axis_tvalid,
+    input  wire                  m_axis_tready,
+    output wire                  done
+);
+
+reg [DATA_WIDTH:0] beats [0:COUNT-1];
+initial $readmemh(FILE, beats);
+
+reg [31:0] index_reg = 0;
+reg        valid_reg = 1'b0;
+reg [31:0] rng_reg = SEED;
+
+function [31:0] xorshift32(input [31:0] x);
+    reg [31:0] y;
+    begin
+        y = x ^ (x << 13);
+        y = y ^ (y >> 17);
+        xorshift32 = y ^ (y << 5);
+    end
+endfunction
+
+reg [31:0] index_next;
+
+always @(posedge clk) begin
+    if (rst) begin
+        index_reg <= 0;
+        valid_reg <= 1'b0;
+        rng_reg <= SEED;
+    end else begin
+        rng_reg <= xorshift32(rng_reg);
+        if (!valid_reg || m_axis_tready) begin
+            index_next = index_reg + (valid_reg ? 1 : 0);
+            index_reg <= index_next;
+            valid_reg <= (index_next < COUNT) && ((rng_reg % 100) >= STALL_PERCENT);
+        end
+    end
+end
+
+assign m_axis_tdata = beats[index_reg][DATA_WIDTH-1:0];
+assign m_axis_tlast = beats[index_reg][DATA_WIDTH];
+assign m_axis_tvalid = valid_reg;
+assign done = index_reg >= COUNT;
+
+endmodule
+
+`resetall
