@@ -107,7 +107,7 @@ function helpFor(sections: Section[], command: 'gen' | 'verify'): string {
     out.push('Usage: npm run gen -- [--bits N] [--blocks LIST] [--out DIR] [--spec FILE]', '', gen.summary, '');
     out.push(...gen.params.map(flag));
   } else {
-    out.push('Usage: npm run verify -- [--bits N] [--blocks LIST] [--spec FILE] [--vectors FILE] [--json] [--stall P] [--seed N] [--vcd]', '', verify.summary, '');
+    out.push('Usage: npm run verify -- [--bits N] [--blocks LIST] [--spec FILE] [--vectors FILE] [--json] [--stall P] [--seed N] [--vcd] [--sim NAME]', '', verify.summary, '');
     out.push(...gen.params.filter((p) => p.name !== 'out').map(flag), ...verify.params.map(flag));
   }
   out.push('  --help      Print this help.', '');

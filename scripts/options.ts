@@ -27,4 +27,6 @@ export interface VerifyCliOptions {
   seed: number;
   /** Write a VCD waveform beside each simulation run. @default false */
   vcd: boolean;
+  /** Simulator the testbenches run on; both see the same stimulus and stall pattern. Verilator compiles for seconds first, then runs large vector sets faster. @allowed icarus, verilator @default icarus */
+  sim: string;
 }

@@ -5,7 +5,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CaseReport, DefaultReport } from '../generators/block.ts';
-import { intInRange } from '../generators/common/validate.ts';
+import { SIMULATORS } from '../generators/common/sim.ts';
+import { intInRange, oneOf } from '../generators/common/validate.ts';
 import { readVectorFile } from '../generators/common/vectors.ts';
 import { blockByName } from '../generators/registry.ts';
 import { configName, parseBits, parseBlocks, parseCli, readSpecFile, runMain } from './cli.ts';
@@ -37,6 +38,7 @@ async function main(): Promise<number> {
     stall: { type: 'string' },
     seed: { type: 'string' },
     vcd: { type: 'boolean' },
+    sim: { type: 'string' },
     help: { type: 'boolean' },
   });
   if (args.help) {
@@ -48,6 +50,7 @@ async function main(): Promise<number> {
     stallPercent: intInRange('--stall', args.stall ?? '20', 0, 90),
     seed: intInRange('--seed', args.seed ?? '1', 1, 2147483647),
     vcd: args.vcd ?? false,
+    simulator: oneOf('--sim', args.sim ?? 'icarus', SIMULATORS),
   };
   const log = (line: string) => process.stdout.write(`${line}\n`);
 

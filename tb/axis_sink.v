@@ -4,6 +4,7 @@
 
 // Testbench stream sink: writes every accepted beat as "<cycle> <{tlast, tdata} in hex>" to FILE, with random gaps
 // in tready when STALL_PERCENT > 0. It keeps logging after COUNT beats so that extra output shows up as a mismatch.
+// A reset clears the count, so done after a mid-stream reset means COUNT beats arrived since that reset.
 module axis_sink #(
     // Width of tdata
     parameter DATA_WIDTH = 8,
@@ -42,13 +43,19 @@ function [31:0] xorshift32(input [31:0] x);
     end
 endfunction
 
+/* verilator lint_off UNSIGNED */
+// With STALL_PERCENT = 0 (no stalls) this compare is constant, by design.
+wire ready_next = (rng_reg % 100) >= STALL_PERCENT;
+/* verilator lint_on UNSIGNED */
+
 always @(posedge clk) begin
     if (rst) begin
         ready_reg <= 1'b0;
         rng_reg <= SEED;
+        count_reg <= 0;
     end else begin
         rng_reg <= xorshift32(rng_reg);
-        ready_reg <= (rng_reg % 100) >= STALL_PERCENT;
+        ready_reg <= ready_next;
         if (s_axis_tvalid && ready_reg) begin
             $fwrite(fd, "%0d %h\n", cycle, {s_axis_tlast, s_axis_tdata});
             $fflush(fd);

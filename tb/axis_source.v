@@ -5,6 +5,7 @@
 // Testbench stream source: plays the beats of a $readmemh file (one {tlast, tdata} word per line), with random gaps
 // in tvalid when STALL_PERCENT > 0. A presented beat is held until accepted, as AXI-Stream requires. The gaps come
 // from a xorshift32 generator rather than $random so that every simulator sees the same stall pattern.
+// A reset restarts the stream: from beat 0 at the first reset, from beat RESTART_INDEX at any later (mid-stream) one.
 module axis_source #(
     // Width of tdata
     parameter DATA_WIDTH = 8,
@@ -15,7 +16,9 @@ module axis_source #(
     // Chance, in percent, that a cycle presents no beat
     parameter STALL_PERCENT = 0,
     // Seed of the stall generator (non-zero)
-    parameter SEED = 1
+    parameter SEED = 1,
+    // Beat the stream replays from after a reset that comes once it has started
+    parameter RESTART_INDEX = 0
 ) (
     input  wire                  clk,
     input  wire                  rst,
@@ -31,6 +34,7 @@ initial $readmemh(FILE, beats);
 
 reg [31:0] index_reg = 0;
 reg        valid_reg = 1'b0;
+reg        started_reg = 1'b0;
 reg [31:0] rng_reg = SEED;
 
 function [31:0] xorshift32(input [31:0] x);
@@ -42,19 +46,24 @@ function [31:0] xorshift32(input [31:0] x);
     end
 endfunction
 
-reg [31:0] index_next;
+// The next beat to present: the same one until it is accepted.
+wire [31:0] index_next = index_reg + {31'd0, valid_reg};
+/* verilator lint_off UNSIGNED */
+// With STALL_PERCENT = 0 (no stalls) this compare is constant, by design.
+wire present_next = (index_next < COUNT) && ((rng_reg % 100) >= STALL_PERCENT);
+/* verilator lint_on UNSIGNED */
 
 always @(posedge clk) begin
     if (rst) begin
-        index_reg <= 0;
+        index_reg <= started_reg ? RESTART_INDEX : 0;
         valid_reg <= 1'b0;
         rng_reg <= SEED;
     end else begin
+        started_reg <= 1'b1;
         rng_reg <= xorshift32(rng_reg);
         if (!valid_reg || m_axis_tready) begin
-            index_next = index_reg + (valid_reg ? 1 : 0);
             index_reg <= index_next;
-            valid_reg <= (index_next < COUNT) && ((rng_reg % 100) >= STALL_PERCENT);
+            valid_reg <= present_next;
         end
     end
 end

@@ -37,6 +37,24 @@ export interface SimHarness {
   maxCycles: number;
 }
 
+/** The simulators the harness runs on; both see the same testbench and the same (xorshift) stall pattern. */
+export const SIMULATORS = ['icarus', 'verilator'] as const;
+export type Simulator = (typeof SIMULATORS)[number];
+
+/**
+ * A second reset in the middle of the stream. "Nothing lost or duplicated" is then checked as: the output logged
+ * after the reset equals the golden model on the input streams replayed from `restartAt` (beat index per stream
+ * prefix, default 0), and `output.expectedBeats` counts those beats.
+ */
+export interface MidReset {
+  /** Cycle (as counted by the testbench from time 0) of the first rising edge that sees rst high. */
+  cycle: number;
+  /** Rising edges rst stays high for. @default 3 */
+  cycles?: number;
+  /** Beat index each input stream replays from after the reset, by stream prefix. @default 0 for every stream */
+  restartAt?: Record<string, number>;
+}
+
 export interface SimOptions {
   /** Chance in percent that a source withholds a beat or the sink is not ready, per cycle. */
   stallPercent?: number;
@@ -44,6 +62,10 @@ export interface SimOptions {
   seed?: number;
   /** Dump a VCD waveform (wave.vcd in the work folder). */
   vcd?: boolean;
+  /** Simulator to run the testbench on. @default 'icarus' */
+  simulator?: Simulator;
+  /** Optional reset in the middle of the stream (see MidReset). */
+  midReset?: MidReset;
 }
 
 export interface SimBeat extends Beat {
@@ -51,7 +73,12 @@ export interface SimBeat extends Beat {
 }
 
 export interface SimResult {
+  /** Output beats, in order; with a mid-stream reset, only those accepted after it. */
   beats: SimBeat[];
+  /** With a mid-stream reset: the output beats accepted before it (empty otherwise). */
+  beatsBeforeReset: SimBeat[];
+  /** Whether each input stream (by prefix) had every beat accepted when the testbench stopped. */
+  inputsConsumed: Record<string, boolean>;
   /** Cycle at which each input stream's first beat was accepted. */
   firstInput: Record<string, number>;
   /** Cycle at which the testbench stopped. */
@@ -66,6 +93,9 @@ export const TB_NAME = 'tb_top';
 
 /** Cycles the testbench keeps running after the last expected beat, to catch extra output. */
 const DRAIN_CYCLES = 64;
+/** Rising edges with rst high at the start of every run. */
+export const RESET_CYCLES = 4;
+const MID_RESET_CYCLES = 3;
 
 /** Testbench, stream library and stimulus files for a harness, relative to a run folder. */
 export function emitTestbench(harness: SimHarness, options: SimOptions = {}): FileSet {
@@ -76,8 +106,16 @@ export function emitTestbench(harness: SimHarness, options: SimOptions = {}): Fi
     if (input.beats.length === 0) throw new Error(`stream ${input.prefix} has no beats`);
     const file = `vectors/${input.prefix}.hex`;
     files.set(file, input.beats.map((b) => hexWord(input.width + 1, (b.last ? 1n << BigInt(input.width) : 0n) | b.data)).join('\n') + '\n');
-    return { ...input, msb: input.width - 1, count: input.beats.length, file, stallPercent, seed: streamSeed(seed, i + 1) };
+    const restartIndex = options.midReset?.restartAt?.[input.prefix] ?? 0;
+    if (!Number.isInteger(restartIndex) || restartIndex < 0 || restartIndex >= input.beats.length) {
+      throw new Error(`midReset.restartAt.${input.prefix} must be a beat index from 0 to ${input.beats.length - 1} (got ${restartIndex})`);
+    }
+    return { ...input, msb: input.width - 1, count: input.beats.length, file, stallPercent, seed: streamSeed(seed, i + 1), restartIndex };
   });
+  for (const prefix of Object.keys(options.midReset?.restartAt ?? {})) {
+    if (!harness.inputs.some((input) => input.prefix === prefix)) throw new Error(`midReset.restartAt names no input stream: ${prefix}`);
+  }
+  const midReset = midResetView(options.midReset);
   const stallFactor = stallPercent > 0 ? Math.ceil(100 / (100 - stallPercent)) * 2 : 1;
   const view = {
     header: headerComment(`Testbench for ${harness.dut}`, { dut: harness.dut, params: harness.params, stallPercent, seed }),
@@ -94,7 +132,10 @@ export function emitTestbench(harness: SimHarness, options: SimOptions = {}): Fi
       seed: streamSeed(seed, 0),
     },
     drainCycles: DRAIN_CYCLES,
-    timeoutNs: (harness.maxCycles * stallFactor + 1000) * 10,
+    resetCycles: RESET_CYCLES,
+    midReset,
+    doneAfter: midReset?.end ?? 0,
+    timeoutNs: (harness.maxCycles * stallFactor + 1000 + (midReset?.end ?? 0)) * 10,
     vcdFile: 'wave.vcd',
   };
   files.set(`tb/${TB_NAME}.v`, render('tb_top.v', view));
@@ -102,14 +143,28 @@ export function emitTestbench(harness: SimHarness, options: SimOptions = {}): Fi
   return files;
 }
 
+function midResetView(midReset: MidReset | undefined): { cycle: number; cycles: number; end: number } | undefined {
+  if (!midReset) return undefined;
+  const cycles = midReset.cycles ?? MID_RESET_CYCLES;
+  if (!Number.isInteger(midReset.cycle) || midReset.cycle <= RESET_CYCLES) {
+    throw new Error(`midReset.cycle must be an integer after the initial reset (> ${RESET_CYCLES}); got ${midReset.cycle}`);
+  }
+  if (!Number.isInteger(cycles) || cycles < 1) throw new Error(`midReset.cycles must be a positive integer; got ${cycles}`);
+  return { cycle: midReset.cycle, cycles, end: midReset.cycle + cycles };
+}
+
 /** Distinct, non-zero seeds per stream, derived from one user seed. */
 function streamSeed(seed: number, stream: number): number {
   return ((seed * 2654435761 + stream * 40503) >>> 0) || 1;
 }
 
-/** Writes the harness into `workDir`, simulates it with Icarus Verilog and parses the output beats. */
+/**
+ * Writes the harness into `workDir`, simulates it (Icarus Verilog by default, or Verilator) and parses the output
+ * beats. With `options.midReset`, `beats` holds only the beats accepted after the mid-stream reset.
+ */
 export async function simulate(harness: SimHarness, workDir: string, options: SimOptions = {}): Promise<SimResult> {
-  await ensureIcarus();
+  const simulator = options.simulator ?? 'icarus';
+  if (!(SIMULATORS as readonly string[]).includes(simulator)) throw new Error(`simulator must be one of ${SIMULATORS.join(', ')} (got ${simulator})`);
   const files: FileSet = new Map([...harness.rtl].map(([p, t]) => [`rtl/${p}`, t]));
   for (const [p, t] of emitTestbench(harness, options)) files.set(p, t);
   for (const [path, text] of files) {
@@ -117,18 +172,42 @@ export async function simulate(harness: SimHarness, workDir: string, options: Si
     writeFileSync(join(workDir, path), text);
   }
   const sources = [...files.keys()].filter((p) => p.endsWith('.v')).sort();
-  await execa('iverilog', ['-g2005', '-Wall', '-Wno-timescale', '-o', 'sim.vvp', '-s', TB_NAME, ...sources], { cwd: workDir });
-  const run = await execa('vvp', ['-n', 'sim.vvp', ...(options.vcd ? ['+vcd'] : [])], { cwd: workDir });
-  return parseRun(run.stdout, readFileSync(join(workDir, 'output.txt'), 'utf8'), harness.output.width, workDir);
+  const plusargs = options.vcd ? ['+vcd'] : [];
+  let stdout: string;
+  if (simulator === 'icarus') {
+    await ensureIcarus();
+    await execa('iverilog', ['-g2005', '-Wall', '-Wno-timescale', '-o', 'sim.vvp', '-s', TB_NAME, ...sources], { cwd: workDir });
+    stdout = (await execa('vvp', ['-n', 'sim.vvp', ...plusargs], { cwd: workDir })).stdout;
+  } else {
+    await ensureVerilator();
+    await execa('verilator', [...VERILATOR_BUILD_FLAGS, ...(options.vcd ? ['--trace'] : []), '--top-module', TB_NAME, '-Mdir', 'obj_dir', ...sources], { cwd: workDir });
+    stdout = (await execa(join(workDir, 'obj_dir', `V${TB_NAME}`), plusargs, { cwd: workDir })).stdout;
+  }
+  const result = parseRun(stdout, readFileSync(join(workDir, 'output.txt'), 'utf8'), harness.output.width, workDir);
+  if (!options.midReset) return result;
+  const cut = options.midReset.cycle;
+  return { ...result, beats: result.beats.filter((b) => b.cycle >= cut), beatsBeforeReset: result.beats.filter((b) => b.cycle < cut) };
 }
+
+/**
+ * Verilator builds the testbench as a binary with its timing support (delays, `wait`). The build is for simulation
+ * only: warnings are not fatal here because lint has its own, stricter check (generators/common/lint.ts); -O1 keeps
+ * the C++ compile short, which dominates on the vector sets of a test.
+ */
+const VERILATOR_BUILD_FLAGS = [
+  '--binary', '--timing', '-Wno-fatal', '-Wno-lint', '-Wno-style', '--quiet-exit', '-j', '2',
+  '-MAKEFLAGS', 'OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O1',
+];
 
 function parseRun(stdout: string, output: string, width: number, workDir: string): SimResult {
   const firstInput: Record<string, number> = {};
+  const inputsConsumed: Record<string, boolean> = {};
   let doneCycle = -1;
   let timedOut = false;
   for (const line of stdout.split('\n')) {
     const words = line.trim().split(/\s+/);
     if (words[0] === 'FIRST_IN') firstInput[words[1]!] = Number(words[2]);
+    else if (words[0] === 'CONSUMED') inputsConsumed[words[1]!] = words[2] === '1';
     else if (words[0] === 'DONE') doneCycle = Number(words[1]);
     else if (words[0] === 'TIMEOUT') { timedOut = true; doneCycle = Number(words[1]); }
   }
@@ -138,7 +217,7 @@ function parseRun(stdout: string, output: string, width: number, workDir: string
     const word = BigInt(`0x${hex}`);
     return { cycle: Number(cycle), data: word & ((1n << BigInt(width)) - 1n), last: (word >> BigInt(width)) === 1n };
   });
-  return { beats, firstInput, doneCycle, timedOut, workDir };
+  return { beats, beatsBeforeReset: [], inputsConsumed, firstInput, doneCycle, timedOut, workDir };
 }
 
 let icarusChecked: Promise<void> | undefined;
@@ -150,6 +229,14 @@ let icarusChecked: Promise<void> | undefined;
 export function ensureIcarus(): Promise<void> {
   icarusChecked ??= ensureDebianTool('iverilog', 'iverilog', 'Icarus Verilog');
   return icarusChecked;
+}
+
+let verilatorChecked: Promise<void> | undefined;
+
+/** Makes sure Verilator is on PATH (Debian's package, installed like Icarus). */
+export function ensureVerilator(): Promise<void> {
+  verilatorChecked ??= ensureDebianTool('verilator', 'verilator', 'Verilator');
+  return verilatorChecked;
 }
 
 export async function ensureDebianTool(command: string, debPackage: string, what: string): Promise<void> {
@@ -172,23 +259,66 @@ export interface BeatComparison {
   mismatches: number;
   /** Human-readable description of the first difference, or undefined when equal. */
   first?: string;
+  /** Index of the first differing beat (the shorter length when only the count differs). */
+  firstIndex?: number;
 }
 
 /**
  * Compares output beats with the golden model's, element by element (tdata and tlast); a missing or extra beat
- * counts as a mismatch. `describe` names an element by its index (for the first-difference message).
+ * counts as a mismatch. `describe` names an element by its index (for the first-difference message): blocks make it
+ * name the element's inputs.
  */
 export function compareBeats(expected: Beat[], actual: Beat[], describe: (index: number) => string = (i) => `beat ${i}`): BeatComparison {
   let mismatches = Math.abs(expected.length - actual.length);
   let first: string | undefined;
-  if (expected.length !== actual.length) first = `expected ${expected.length} beats, RTL produced ${actual.length}`;
+  let firstIndex: number | undefined;
   for (let i = 0; i < Math.min(expected.length, actual.length); i++) {
     const e = expected[i]!;
     const a = actual[i]!;
     if (e.data !== a.data || e.last !== a.last) {
       mismatches++;
-      first ??= `${describe(i)}: expected data 0x${e.data.toString(16)} last ${Number(e.last)}, RTL gave 0x${a.data.toString(16)} last ${Number(a.last)}`;
+      if (first === undefined) {
+        firstIndex = i;
+        const at = 'cycle' in a ? ` at cycle ${(a as SimBeat).cycle}` : '';
+        first = `${describe(i)}: expected data 0x${e.data.toString(16)} last ${Number(e.last)}, RTL gave 0x${a.data.toString(16)} last ${Number(a.last)}${at}`;
+      }
     }
   }
-  return { mismatches, first };
+  if (first === undefined && expected.length !== actual.length) {
+    firstIndex = Math.min(expected.length, actual.length);
+    first = `expected ${expected.length} beats, RTL produced ${actual.length}`;
+  }
+  return firstIndex === undefined ? { mismatches, first } : { mismatches, first, firstIndex };
+}
+
+export interface CheckedRun {
+  result: SimResult;
+  comparison: BeatComparison;
+  /** The waveform of the failing run (only on a mismatch or timeout). */
+  vcd?: string;
+}
+
+/**
+ * Simulates `harness` and compares its output with the golden model's `expected` beats. On a mismatch or a timeout
+ * it re-runs the same simulation with +vcd (unless that run already dumped one), keeps the work folder, writes the
+ * first difference to mismatch.txt there, and prints one line on stderr with the first differing element (named by
+ * `describe`, which should give its inputs), the expected and actual values, and the waveform's path.
+ */
+export async function simulateAndCompare(
+  harness: SimHarness,
+  workDir: string,
+  options: SimOptions,
+  expected: Beat[],
+  describe?: (index: number) => string,
+): Promise<CheckedRun> {
+  const result = await simulate(harness, workDir, options);
+  const comparison = compareBeats(expected, result.beats, describe);
+  if (comparison.mismatches === 0 && !result.timedOut) return { result, comparison };
+  if (!options.vcd) await simulate(harness, workDir, { ...options, vcd: true });
+  const vcd = join(workDir, 'wave.vcd');
+  const what = result.timedOut ? `timed out at cycle ${result.doneCycle}; ` : '';
+  const line = `${harness.dut} (${options.simulator ?? 'icarus'}): ${what}${comparison.mismatches} mismatching beats; first: ${comparison.first ?? 'none'}; waveform: ${vcd}`;
+  writeFileSync(join(workDir, 'mismatch.txt'), `${line}\n`);
+  process.stderr.write(`${line}\n`);
+  return { result, comparison, vcd };
 }
