@@ -134,7 +134,6 @@ export function emitTestbench(harness: SimHarness, options: SimOptions = {}): Fi
     drainCycles: DRAIN_CYCLES,
     resetCycles: RESET_CYCLES,
     midReset,
-    doneAfter: midReset?.end ?? 0,
     timeoutNs: (harness.maxCycles * stallFactor + 1000 + (midReset?.end ?? 0)) * 10,
     vcdFile: 'wave.vcd',
   };

@@ -1,0 +1,90 @@
+/**
+ * Lint of generated and hand-written Verilog: `verilator --lint-only -Wall` and Yosys `hierarchy -check`. Both take
+ * a FileSet in memory (only paths ending in `.v` are read) and return the findings as lines; an empty list means
+ * clean. Waivers belong in the Verilog, next to the line, with their reason: nothing is suppressed here.
+ */
+import { execa } from 'execa';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { FileSet } from './files.ts';
+import { ensureVerilator } from './sim.ts';
+
+export interface LintOptions {
+  /** Parameter overrides of the top module, e.g. {DATA_WIDTH: 8}. */
+  params?: Record<string, string | number>;
+  /** Testbench code with delays and `wait`: lint it with Verilator's timing support. */
+  timing?: boolean;
+}
+
+function verilogSources(files: FileSet): Array<[string, string]> {
+  return [...files].filter(([p]) => p.endsWith('.v')).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Verilator's verdict on the design under `top`: every %Warning/%Error line (with its code), empty when clean. */
+export async function lintVerilator(files: FileSet, top: string, options: LintOptions = {}): Promise<string[]> {
+  await ensureVerilator();
+  const dir = mkdtempSync(join(tmpdir(), 'lint-'));
+  try {
+    const sources = verilogSources(files);
+    for (const [path, text] of sources) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+    const params = Object.entries(options.params ?? {}).map(([k, v]) => `-G${k}=${v}`);
+    const run = await execa('verilator', [
+      '--lint-only', '-Wall', ...(options.timing ? ['--timing'] : []), '--top-module', top, ...params, ...sources.map(([p]) => p),
+    ], { cwd: dir, reject: false });
+    const findings = run.stderr.split('\n').filter((l) => /^%(Warning|Error)/.test(l) && !/^%Error: Exiting due to/.test(l));
+    if (run.exitCode !== 0 && findings.length === 0) findings.push(`verilator exited with ${run.exitCode}: ${run.stderr.trim()}`);
+    return findings;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs Yosys (the WebAssembly build, in-process) with `script` over the `.v` files; returns its log and exit code. */
+export async function runYosysScript(files: FileSet, script: string): Promise<{ log: string; code: number; files: Record<string, unknown> }> {
+  const { runYosys, Exit } = await import('@yowasp/yosys');
+  const tree: Record<string, string> = {};
+  for (const [path, text] of verilogSources(files)) tree[path] = text;
+  let log = '';
+  const decoder = new TextDecoder();
+  const sink = (bytes: Uint8Array | null) => { if (bytes) log += decoder.decode(bytes, { stream: true }); };
+  try {
+    const out = await runYosys(['-Q', '-p', script], tree, { stdout: sink, stderr: sink });
+    return { log, code: 0, files: (out ?? {}) as Record<string, unknown> };
+  } catch (err) {
+    if (err instanceof Exit) return { log, code: err.code, files: err.files as Record<string, unknown> };
+    throw err;
+  }
+}
+
+/**
+ * Yosys reads every file (as Verilog-2005) and elaborates the hierarchy under `top` with `hierarchy -check`:
+ * returns its warnings and errors, empty when clean.
+ */
+export async function lintYosys(files: FileSet, top: string, options: Pick<LintOptions, 'params'> = {}): Promise<string[]> {
+  const paths = verilogSources(files).map(([p]) => p);
+  const chparam = Object.entries(options.params ?? {}).map(([k, v]) => ` -chparam ${k} ${v}`).join('');
+  const script = `read_verilog ${paths.join(' ')}; hierarchy -check -top ${top}${chparam}`;
+  const { log, code } = await runYosysScript(files, script);
+  // Lines like "Warning: ...", "file.v:12: Warning: ..." and "ERROR: ..."; not the closing "Warnings: N unique messages".
+  const findings = log.split('\n').map((l) => l.trim()).filter((l) => /(^|: )(Warning|ERROR):/.test(l));
+  if (code !== 0 && findings.length === 0) findings.push(`yosys exited with ${code}: ${log.trim().split('\n').slice(-3).join(' | ')}`);
+  return findings;
+}
+
+/** Runs `jobs` with at most `limit` in flight (the machine has 2 cores), keeping the results in order. */
+export async function inParallel<T>(jobs: Array<() => Promise<T>>, limit = 2): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  return results;
+}
