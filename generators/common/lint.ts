@@ -46,8 +46,15 @@ export async function lintVerilator(files: FileSet, top: string, options: LintOp
 /** Runs Yosys (the WebAssembly build, in-process) with `script` over the `.v` files; returns its log and exit code. */
 export async function runYosysScript(files: FileSet, script: string): Promise<{ log: string; code: number; files: Record<string, unknown> }> {
   const { runYosys, Exit } = await import('@yowasp/yosys');
-  const tree: Record<string, string> = {};
-  for (const [path, text] of verilogSources(files)) tree[path] = text;
+  // The in-memory file system takes folders as nested objects.
+  type Tree = { [name: string]: Tree | string };
+  const tree: Tree = {};
+  for (const [path, text] of verilogSources(files)) {
+    const parts = path.split('/');
+    let folder = tree;
+    for (const part of parts.slice(0, -1)) folder = (folder[part] ??= {}) as Tree;
+    folder[parts.at(-1)!] = text;
+  }
   let log = '';
   const decoder = new TextDecoder();
   const sink = (bytes: Uint8Array | null) => { if (bytes) log += decoder.decode(bytes, { stream: true }); };
