@@ -30,3 +30,19 @@ export interface VerifyCliOptions {
   /** Simulator the testbenches run on; both see the same stimulus and stall pattern. Verilator compiles for seconds first, then runs large vector sets faster. @allowed icarus, verilator @default icarus */
   sim: string;
 }
+
+/** Options of `npm run synth` (besides --blocks, --out and --spec of `gen`). */
+export interface SynthCliOptions {
+  /** Widths to synthesize: one value or a comma-separated list (each 2 to 16); the plots span every width reported so far. @default 4 */
+  bits: string;
+  /** iCE40 part placed and routed with nextpnr-ice40 (HX8K in the CT256 package, UP5K in SG48; UP5K maps multipliers to its DSPs). @allowed hx8k, up5k @default hx8k */
+  device: string;
+  /** Families to report, comma-separated: ice40 is placed and routed, ecp5 and xilinx (7-series) are synthesized only, as estimates. @allowed ice40, ecp5, xilinx @default ice40,ecp5,xilinx */
+  families: string;
+  /** Placer seed of nextpnr. @range 1..2147483647 @default 1 */
+  seed: number;
+  /** Tool runs at once (each in a worker thread). @range 1..256 @default the available cores */
+  jobs: number;
+  /** Print the rows ({configuration, bits, block, device, lc, lut, ff, carry, bram, dsp, fmax_mhz}) as one JSON object on the last line of standard output. @default false */
+  json: boolean;
+}

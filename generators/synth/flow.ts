@@ -1,0 +1,134 @@
+/**
+ * The synthesis flow of one design (a generated block or a hand-written baseline): its ports, its own resources on
+ * each family (Yosys, block alone), and on iCE40 place and route through the pin harness, with the harness alone
+ * routed too so that its cost can be subtracted. Jobs go through a ToolRunner (parallel, cached).
+ */
+import { FAMILIES, cellsFromStat, parseNextpnrReport, resourcesFromCells, type DeviceName, type Family, type Ice40Device, type RowDetails } from './report.ts';
+import { HARNESS_TOP, emitHarness, emitStub, portsFromYosysJson, type PortInfo } from './harness.ts';
+import type { ToolJob, ToolResult, ToolRunner } from './tools.ts';
+
+/** A design to synthesize: its top module and its Verilog files (name → text). */
+export interface SynthDesign {
+  /** Name in reports, e.g. `softmax` or `softmax-baseline`. */
+  name: string;
+  top: string;
+  files: Record<string, string>;
+}
+
+export interface FlowOptions {
+  /** iCE40 part placed and routed. */
+  device: Ice40Device;
+  /** Families to report; iCE40 is placed and routed, the others synthesized only. */
+  families: readonly Family[];
+  /** nextpnr placer seed. */
+  seed: number;
+  /** Target frequency given to nextpnr's timing-driven placement (MHz); Fmax is what it achieves, whatever the target. */
+  targetMhz: number;
+}
+
+export const DEFAULT_FLOW: FlowOptions = { device: 'hx8k', families: FAMILIES, seed: 1, targetMhz: 100 };
+
+/** nextpnr arguments that select the part and its package. */
+export const DEVICE_ARGS: Readonly<Record<Ice40Device, string[]>> = {
+  hx8k: ['--hx8k', '--package', 'ct256'],
+  up5k: ['--up5k', '--package', 'sg48'],
+};
+
+export interface DesignReport {
+  name: string;
+  top: string;
+  ports: PortInfo[];
+  rows: RowDetails[];
+}
+
+export type StepListener = (label: string, result: ToolResult) => void;
+
+const FAMILY_DEVICE: Readonly<Record<Family, (o: FlowOptions) => DeviceName>> = {
+  ice40: (o) => o.device,
+  ecp5: () => 'ecp5',
+  xilinx: () => 'xc7',
+};
+
+function synthCommand(family: Family, top: string, device: Ice40Device): string {
+  switch (family) {
+    case 'ice40':
+      return `synth_ice40 -top ${top}${device === 'up5k' ? ' -dsp' : ''}`;
+    case 'ecp5':
+      return `synth_ecp5 -top ${top}`;
+    case 'xilinx':
+      return `synth_xilinx -top ${top} -family xc7 -noiopad`;
+  }
+}
+
+function readCommand(files: Record<string, string>): string {
+  return `read_verilog ${Object.keys(files).filter((f) => f.endsWith('.v')).sort().join(' ')}`;
+}
+
+function yosys(label: string, files: Record<string, string>, script: string[], keep: string[]): ToolJob {
+  return { label, files, keep, steps: [{ tool: 'yosys', args: ['-q', '-p', [readCommand(files), ...script].join('; ')] }] };
+}
+
+function seconds(result: ToolResult): number {
+  return Math.round(result.logs.reduce((s, l) => s + l.seconds, 0) * 10) / 10;
+}
+
+/** Synthesizes, and on iCE40 places and routes, one design. */
+export async function synthesizeDesign(design: SynthDesign, options: FlowOptions, runner: ToolRunner, onStep: StepListener = () => {}): Promise<DesignReport> {
+  const run = async (job: ToolJob) => {
+    const result = await runner.run(job);
+    onStep(job.label, result);
+    return result;
+  };
+  const portsRun = await run(yosys(`${design.name} ports`, design.files,
+    [`hierarchy -check -top ${design.top}`, 'proc', `select -module ${design.top}`, 'delete c:* p:*', 'select -clear', `write_json -noscopeinfo -selected ports.json`], ['ports.json']));
+  const ports = portsFromYosysJson(portsRun.outputs['ports.json']!, design.top);
+
+  const rows = await Promise.all(options.families.map(async (family): Promise<RowDetails> => {
+    const device = FAMILY_DEVICE[family](options);
+    const alone = run(yosys(`${design.name} ${device} synthesis`, design.files,
+      [synthCommand(family, design.top, options.device), 'tee -q -o stat.json stat -json'], ['stat.json']));
+    if (family !== 'ice40') {
+      const result = await alone;
+      const cells = cellsFromStat(result.outputs['stat.json']!);
+      return { block: design.name, device, lc: null, ...resourcesFromCells(family, cells), fmax_mhz: null, cells, seconds: seconds(result), cached: result.cached };
+    }
+    const harness = emitHarness(design.top, ports);
+    const [own, routed, harnessAlone] = await Promise.all([
+      alone,
+      run(routeJob(`${design.name} ${device} place and route`, { ...design.files, [`${HARNESS_TOP}.v`]: harness }, options)),
+      run(routeJob(`${design.name} ${device} harness alone`, { [`${design.top}.v`]: emitStub(design.top, ports), [`${HARNESS_TOP}.v`]: harness }, options)),
+    ]);
+    const cells = cellsFromStat(own.outputs['stat.json']!);
+    const total = parseNextpnrReport(routed.outputs['report.json']!);
+    const bare = parseNextpnrReport(harnessAlone.outputs['report.json']!);
+    return {
+      block: design.name,
+      device,
+      lc: total.lc - bare.lc,
+      ...resourcesFromCells('ice40', cells),
+      fmax_mhz: total.fmax_mhz,
+      cells,
+      routed: { lc_total: total.lc, harness_lc: bare.lc, harness_fmax_mhz: bare.fmax_mhz, io: total.io },
+      seconds: Math.round((seconds(own) + seconds(routed)) * 10) / 10,
+      cached: own.cached && routed.cached && harnessAlone.cached,
+    };
+  }));
+  return { name: design.name, top: design.top, ports, rows };
+}
+
+/** Yosys synth_ice40 of the harnessed design, then nextpnr-ice40 with its JSON report. */
+function routeJob(label: string, files: Record<string, string>, options: FlowOptions): ToolJob {
+  return {
+    label,
+    files,
+    keep: ['report.json'],
+    steps: [
+      { tool: 'yosys', args: ['-q', '-p', [readCommand(files), synthCommand('ice40', HARNESS_TOP, options.device), 'write_json netlist.json'].join('; ')] },
+      {
+        tool: 'nextpnr-ice40',
+        args: [...DEVICE_ARGS[options.device], '--json', 'netlist.json', '--report', 'report.json', '--freq', String(options.targetMhz),
+          '--seed', String(options.seed), '--pcf-allow-unconstrained', '--timing-allow-fail'],
+      },
+    ],
+  };
+}

@@ -1,0 +1,129 @@
+import { execa } from 'execa';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { libraryFiles } from '../generators/common/library.ts';
+import { lintVerilator } from '../generators/common/lint.ts';
+import { DEFAULT_FLOW, synthesizeDesign, type SynthDesign } from '../generators/synth/flow.ts';
+import { chainLayout, emitHarness, emitStub, HARNESS_TOP, type PortInfo } from '../generators/synth/harness.ts';
+import { lineChartSvg } from '../generators/synth/plot.ts';
+import { buildReport, reportMarkdown, reportPlots } from '../generators/synth/summary.ts';
+import { ToolError, ToolRunner } from '../generators/synth/tools.ts';
+import { SYNTH_HELP } from '../scripts/help.generated.ts';
+
+// One small configuration through the whole flow: the skid buffer (the library's leaf module) synthesized for iCE40
+// HX8K (placed and routed through the pin harness), ECP5 and Xilinx 7-series. Speed is not asserted; the benchmark
+// measures it.
+const skid: SynthDesign = {
+  name: 'skid',
+  top: 'axis_skid_buffer',
+  files: Object.fromEntries(libraryFiles(['axis_skid_buffer'])),
+};
+// The skid buffer's registers: output and skid copies of tdata (DATA_WIDTH = 8 by default), tlast and tvalid.
+const SKID_DATA_WIDTH = Number(/parameter DATA_WIDTH = (\d+)/.exec(skid.files['axis_skid_buffer.v']!)![1]);
+const SKID_FLOPS = 2 * (SKID_DATA_WIDTH + 2);
+
+describe('synthesis flow on the skid buffer', () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'synth-cache-'));
+
+  it('reports the block own resources and Fmax on every family, and the harness separately', async () => {
+    const runner = new ToolRunner({ cacheDir });
+    const steps: string[] = [];
+    const report = await synthesizeDesign(skid, DEFAULT_FLOW, runner, (label) => steps.push(label));
+    expect(report.rows.map((r) => r.device)).toEqual(['hx8k', 'ecp5', 'xc7']);
+    expect(steps).toHaveLength(6);
+    const [ice40, ecp5, xc7] = report.rows;
+    for (const row of report.rows) {
+      expect(Object.keys(row).slice(0, 9)).toEqual(['block', 'device', 'lc', 'lut', 'ff', 'carry', 'bram', 'dsp', 'fmax_mhz']);
+      expect(row.ff).toBe(SKID_FLOPS);
+      expect(row.lut).toBeGreaterThan(0);
+      expect(row.cached).toBe(false);
+    }
+    expect(ice40!.lc).toBeGreaterThan(0);
+    expect(ice40!.fmax_mhz).toBeGreaterThan(0);
+    expect(ecp5!.lc).toBeNull();
+    expect(xc7!.fmax_mhz).toBeNull();
+    // The block's LCs are the routed total minus the harness alone; every chain bit is a flip-flop in its own LC.
+    const routed = ice40!.routed!;
+    const layout = chainLayout(skid.top, report.ports);
+    expect(routed.lc_total - routed.harness_lc).toBe(ice40!.lc);
+    expect(routed.harness_lc).toBeGreaterThanOrEqual(layout.inWidth + layout.outWidth);
+    expect(routed.io).toBe(5);
+    // No I/O buffers are counted as logic on Xilinx (synthesized without pads).
+    expect(Object.keys(xc7!.cells).filter((c) => /BUF/.test(c) && c !== 'BUFG')).toEqual([]);
+
+    const summary = buildReport('skid4', 4, DEFAULT_FLOW, [report]);
+    expect(summary.rows).toHaveLength(3);
+    expect(reportMarkdown(summary)).toContain(`| skid | hx8k | ${ice40!.lc} | ${ice40!.lut} | ${ice40!.ff} |`);
+    const plots = reportPlots([summary, { ...summary, bits: 8, rows: summary.rows.map((r) => ({ ...r, lc: (r.lc ?? 0) * 2 })) }]);
+    expect(plots['resources.svg']).toContain('<polyline');
+    expect(plots['fmax.svg']).toContain('100 MHz target');
+  });
+
+  it('serves an unchanged design from the cache, with the same figures', async () => {
+    const runner = new ToolRunner({ cacheDir });
+    const first = await synthesizeDesign(skid, DEFAULT_FLOW, runner);
+    const again = await synthesizeDesign(skid, DEFAULT_FLOW, runner);
+    expect(again.rows.every((r) => r.cached)).toBe(true);
+    expect(again.rows).toEqual(first.rows);
+    // A different placer seed is a different job.
+    expect(ToolRunner.key({ label: 'x', steps: [{ tool: 'nextpnr-ice40', args: ['--seed', '1'] }], files: {}, keep: [] }))
+      .not.toBe(ToolRunner.key({ label: 'x', steps: [{ tool: 'nextpnr-ice40', args: ['--seed', '2'] }], files: {}, keep: [] }));
+  });
+
+  it('fails with the tool\'s own error lines on broken Verilog', async () => {
+    const broken: SynthDesign = { name: 'broken', top: 'broken', files: { 'broken.v': 'module broken(input wire clk, output wire q);\nassign q = nosuchsignal +;\nendmodule\n' } };
+    const error = await synthesizeDesign(broken, DEFAULT_FLOW, new ToolRunner()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ToolError);
+    expect((error as ToolError).tool).toBe('yosys');
+    expect((error as ToolError).lines.join('\n')).toMatch(/broken\.v:2: ERROR: syntax error/);
+  });
+});
+
+describe('pin harness', () => {
+  const ports = (inWidth: number, outWidth: number): PortInfo[] => [
+    { name: 'clk', direction: 'input', width: 1 },
+    { name: 'rst', direction: 'input', width: 1 },
+    { name: 's_axis_tdata', direction: 'input', width: inWidth },
+    { name: 'm_axis_tdata', direction: 'output', width: outWidth },
+  ];
+
+  it.each([[1, 1], [1, 9], [12, 3]])('is lint-clean with its stub for %i input and %i output bits', async (inWidth, outWidth) => {
+    const p = ports(inWidth, outWidth);
+    const files = new Map([[`${HARNESS_TOP}.v`, emitHarness('dut', p)], ['dut.v', emitStub('dut', p)]]);
+    expect(await lintVerilator(files, HARNESS_TOP)).toEqual([]);
+  });
+
+  it('rejects a design without a clock', () => {
+    expect(() => emitHarness('dut', ports(4, 4).slice(1))).toThrow(/no clk input/);
+  });
+});
+
+describe('SVG plot', () => {
+  it('is deterministic and names every series', () => {
+    const chart = { title: 't', xLabel: 'bits', yLabel: 'LC', series: [{ name: 'a<b', points: [{ x: 8, y: 10 }, { x: 4, y: 5 }] }, { name: 'c', points: [{ x: 4, y: 1 }] }] };
+    const svg = lineChartSvg(chart);
+    expect(svg).toBe(lineChartSvg(chart));
+    expect(svg).toContain('a&lt;b');
+    expect(svg.match(/<circle/g)).toHaveLength(3);
+  });
+});
+
+describe('npm run synth', () => {
+  it.each([
+    [['--device', 'xc7'], /--device: must be one of hx8k, up5k/],
+    [['--families', 'ice40,gowin'], /--families: must be one of ice40, ecp5, xilinx/],
+    [['--bits', '4,1'], /--bits: must be an integer from 2 to 16/],
+  ])('rejects %j with one line and exit status 2', async (args, message) => {
+    const run = await execa('npx', ['tsx', 'scripts/synth.ts', ...args], { reject: false });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1);
+    expect(run.stderr).toMatch(message);
+  });
+
+  it('prints its generated help', async () => {
+    const run = await execa('npx', ['tsx', 'scripts/synth.ts', '--help']);
+    expect(run.stdout).toBe(SYNTH_HELP);
+  });
+});
