@@ -1,8 +1,11 @@
 /** Every block the generator knows, in the order they are generated and verified. */
 import type { Block, BlockName } from './block.ts';
+import { gemmBlock } from './gemm/index.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const BLOCKS: ReadonlyArray<Block<any>> = [];
+export const BLOCKS: ReadonlyArray<Block<any>> = [
+  gemmBlock,
+];
 
 export function blockByName(name: BlockName): Block<unknown> | undefined {
   return BLOCKS.find((b) => b.name === name);

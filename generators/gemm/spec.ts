@@ -1,0 +1,147 @@
+/**
+ * The GEMM block's spec: the user-facing parameters (GemmParams, JSDoc'd: the source of --help and
+ * docs/parameters.md) and the resolved spec with every width derived once, exactly, from the extreme values.
+ */
+import { clog2, maxUnsigned, signedWidth, unsignedWidth } from '../common/arith.ts';
+import { SpecError } from '../common/errors.ts';
+import { intInRange, object, onlyKeys } from '../common/validate.ts';
+
+/**
+ * Integer GEMM: an output-stationary ROWS × COLS MAC array (unsigned activations with a zero point, signed weights,
+ * K streamed at run time) and one shared per-channel requantizer to unsigned output codes.
+ */
+export interface GemmParams {
+  /** Rows of the MAC array: rows of A (tokens) computed at once. @range 1..16 @default 4 */
+  rows: number;
+  /** Columns of the MAC array: output channels computed at once (one per column). @range 1..16 @default 4 */
+  cols: number;
+  /** Width of the unsigned activation codes and of their zero point. @range 2..16 @default --bits */
+  a_bits: number;
+  /** Width of the signed (two's complement) weights. @range 2..16 @default --bits */
+  w_bits: number;
+  /** Width of the unsigned output codes (saturated to 0 .. 2^out_bits - 1). @range 2..16 @default --bits */
+  out_bits: number;
+  /** Longest K (dot-product length) the accumulators hold without overflow; the driver rejects a longer K. @range 1..1048576 @default 4096 */
+  max_k: number;
+  /** Fraction bits of the requantizer: each channel's rescale a_scale*w_scale/out_scale is stored as M * 2^-S with M an unsigned frac_bits-bit integer (top bit set when S allows), so its relative error is at most 2^-frac_bits. @range 8..40 @default 24 */
+  frac_bits: number;
+}
+
+export const GEMM_PARAM_KEYS = ['rows', 'cols', 'a_bits', 'w_bits', 'out_bits', 'max_k', 'frac_bits'] as const;
+
+/** Every width of the datapath, derived once from the parameters (see `deriveGemm`). */
+export interface GemmDerived {
+  /** Signed width of a centered activation a - zp: every value in [-(2^a_bits - 1), 2^a_bits - 1]. */
+  centeredWidth: number;
+  /** Signed width of one product (a - zp) * w over the extreme operands. */
+  productWidth: number;
+  /** Extreme accumulator values over max_k products. */
+  accMin: bigint;
+  accMax: bigint;
+  /** Signed width of an accumulator: max_k extreme products never overflow it. */
+  accWidth: number;
+  /** Width of the multiplier M (= frac_bits). */
+  multWidth: number;
+  /** Largest shift S; a smaller rescale keeps absolute precision 2^-shiftMax instead of frac_bits significant bits. */
+  shiftMax: number;
+  /** Width of the shift field. */
+  shiftWidth: number;
+  /** Largest |B| after the exact clamp of the offset (see model.ts deriveChannel). */
+  offsetAbsMax: bigint;
+  /** Signed width of the offset B. */
+  offsetWidth: number;
+  /** Signed width of acc * M + B, the value the round-half-even shifter takes. */
+  sumWidth: number;
+  /** One channel-constant beat: {B, S, M}, B in the top bits. */
+  paramWidth: number;
+  /** One activation beat: {zero point, a[ROWS-1], ..., a[0]}. */
+  actWidth: number;
+  /** One weight beat: {w[COLS-1], ..., w[0]}. */
+  wgtWidth: number;
+  /** Cycles from accepting the last beat of a K run to its tile's first output beat (no stalls). */
+  drainLatency: number;
+  /** Width of the drain index (row and column counters). */
+  rowIndexWidth: number;
+  colIndexWidth: number;
+}
+
+export interface GemmSpec {
+  readonly rows: number;
+  readonly cols: number;
+  readonly aBits: number;
+  readonly wBits: number;
+  readonly outBits: number;
+  readonly maxK: number;
+  readonly fracBits: number;
+  readonly derived: Readonly<GemmDerived>;
+}
+
+/** Pipeline stages, named so the latency below is a sum of facts about the RTL. */
+const ARRAY_STAGES = 2; // beat register (centered activations, weights) → product register → accumulator
+const DRAIN_STAGES = 1; // shadow bank written → element selected into the requantizer input register
+export const REQUANT_STAGES = 4; // product, sum, rounded, saturated code
+const SKID_STAGES = 1; // output skid buffer register
+
+/** Validates overrides (a --spec "gemm" section or a vector case's parameters), applies defaults, derives widths. */
+export function resolveGemm(bits: number, overrides: unknown): GemmSpec {
+  const o = overrides === undefined ? {} : object('gemm', overrides);
+  onlyKeys('gemm', o, GEMM_PARAM_KEYS);
+  const get = (key: (typeof GEMM_PARAM_KEYS)[number], min: number, max: number, fallback: number) =>
+    intInRange(`gemm.${key}`, o[key] ?? fallback, min, max);
+  const spec = {
+    rows: get('rows', 1, 16, 4),
+    cols: get('cols', 1, 16, 4),
+    aBits: get('a_bits', 2, 16, bits),
+    wBits: get('w_bits', 2, 16, bits),
+    outBits: get('out_bits', 2, 16, bits),
+    maxK: get('max_k', 1, 1 << 20, 4096),
+    fracBits: get('frac_bits', 8, 40, 24),
+  };
+  return Object.freeze({ ...spec, derived: Object.freeze(deriveGemm(spec)) });
+}
+
+export function deriveGemm(p: Omit<GemmSpec, 'derived'>): GemmDerived {
+  const aMax = maxUnsigned(p.aBits); // a - zp lies in [-aMax, aMax]
+  const wMin = -(1n << BigInt(p.wBits - 1));
+  const wMax = (1n << BigInt(p.wBits - 1)) - 1n;
+  const products = [-aMax * wMin, -aMax * wMax, aMax * wMin, aMax * wMax];
+  const prodMin = products.reduce((a, b) => (b < a ? b : a));
+  const prodMax = products.reduce((a, b) => (b > a ? b : a));
+  const k = BigInt(p.maxK);
+  const accMin = k * prodMin;
+  const accMax = k * prodMax;
+  const centeredWidth = signedWidth(-aMax, aMax);
+  // The PE's product register is the full centered * weight width, so the accumulator is never narrower than it.
+  const accWidth = Math.max(signedWidth(accMin, accMax), centeredWidth + p.wBits);
+  const accAbsMax = -accMin > accMax ? -accMin : accMax;
+  const multMax = maxUnsigned(p.fracBits);
+  // Below 2^-(accWidth - out_bits - 2) the rescale keeps absolute precision 2^-shiftMax, which bounds the error of
+  // acc * rescale by 2^(out_bits - frac_bits), the same bound the normalized multiplier gives in its range.
+  const shiftMax = Math.max(p.fracBits - 1, accWidth + p.fracBits - p.outBits - 2);
+  const offsetAbsMax = accAbsMax * multMax + (maxUnsigned(p.outBits) + 2n) * (1n << BigInt(shiftMax));
+  const offsetWidth = signedWidth(-offsetAbsMax, offsetAbsMax);
+  // At least the full width of acc * M (M taken as non-negative signed), which the requantizer registers.
+  const sumWidth = Math.max(signedWidth(accMin * multMax - offsetAbsMax, accMax * multMax + offsetAbsMax), accWidth + p.fracBits + 1);
+  const shiftWidth = unsignedWidth(shiftMax);
+  if (shiftMax >= sumWidth) throw new Error('gemm: shiftMax must stay below sumWidth'); // guaranteed by the bounds above
+  if (sumWidth > 96) throw new SpecError('gemm.frac_bits', 'with max_k and the bit widths must keep acc * M + B within 96 bits', p.fracBits);
+  return {
+    centeredWidth,
+    productWidth: signedWidth(prodMin, prodMax),
+    accMin,
+    accMax,
+    accWidth,
+    multWidth: p.fracBits,
+    shiftMax,
+    shiftWidth,
+    offsetAbsMax,
+    offsetWidth,
+    sumWidth,
+    paramWidth: offsetWidth + shiftWidth + p.fracBits,
+    actWidth: (p.rows + 1) * p.aBits,
+    wgtWidth: p.cols * p.wBits,
+    drainLatency: ARRAY_STAGES + DRAIN_STAGES + REQUANT_STAGES + SKID_STAGES - 1,
+    rowIndexWidth: Math.max(1, clog2(p.rows)),
+    colIndexWidth: Math.max(1, clog2(p.cols)),
+  };
+}
