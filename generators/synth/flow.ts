@@ -13,6 +13,8 @@ export interface SynthDesign {
   name: string;
   top: string;
   files: Record<string, string>;
+  /** Parameter overrides of the top module (Yosys `chparam`); the generated blocks need none. */
+  params?: Record<string, number>;
 }
 
 export interface FlowOptions {
@@ -60,12 +62,14 @@ function synthCommand(family: Family, top: string, device: Ice40Device): string 
   }
 }
 
-function readCommand(files: Record<string, string>): string {
-  return `read_verilog ${Object.keys(files).filter((f) => f.endsWith('.v')).sort().join(' ')}`;
+function readCommand(files: Record<string, string>, design: SynthDesign): string {
+  const read = `read_verilog ${Object.keys(files).filter((f) => f.endsWith('.v')).sort().join(' ')}`;
+  const params = Object.entries(design.params ?? {}).map(([name, value]) => `chparam -set ${name} ${value} ${design.top}`);
+  return [read, ...params].join('; ');
 }
 
-function yosys(label: string, files: Record<string, string>, script: string[], keep: string[]): ToolJob {
-  return { label, files, keep, steps: [{ tool: 'yosys', args: ['-q', '-p', [readCommand(files), ...script].join('; ')] }] };
+function yosys(label: string, design: SynthDesign, script: string[], keep: string[]): ToolJob {
+  return { label, files: design.files, keep, steps: [{ tool: 'yosys', args: ['-q', '-p', [readCommand(design.files, design), ...script].join('; ')] }] };
 }
 
 function seconds(result: ToolResult): number {
@@ -79,13 +83,13 @@ export async function synthesizeDesign(design: SynthDesign, options: FlowOptions
     onStep(job.label, result);
     return result;
   };
-  const portsRun = await run(yosys(`${design.name} ports`, design.files,
+  const portsRun = await run(yosys(`${design.name} ports`, design,
     [`hierarchy -check -top ${design.top}`, 'proc', `select -module ${design.top}`, 'delete c:* p:*', 'select -clear', `write_json -noscopeinfo -selected ports.json`], ['ports.json']));
   const ports = portsFromYosysJson(portsRun.outputs['ports.json']!, design.top);
 
   const rows = await Promise.all(options.families.map(async (family): Promise<RowDetails> => {
     const device = FAMILY_DEVICE[family](options);
-    const alone = run(yosys(`${design.name} ${device} synthesis`, design.files,
+    const alone = run(yosys(`${design.name} ${device} synthesis`, design,
       [synthCommand(family, design.top, options.device), 'tee -q -o stat.json stat -json'], ['stat.json']));
     if (family !== 'ice40') {
       const result = await alone;
@@ -95,8 +99,8 @@ export async function synthesizeDesign(design: SynthDesign, options: FlowOptions
     const harness = emitHarness(design.top, ports);
     const [own, routed, harnessAlone] = await Promise.all([
       alone,
-      run(routeJob(`${design.name} ${device} place and route`, { ...design.files, [`${HARNESS_TOP}.v`]: harness }, options)),
-      run(routeJob(`${design.name} ${device} harness alone`, { [`${design.top}.v`]: emitStub(design.top, ports), [`${HARNESS_TOP}.v`]: harness }, options)),
+      run(routeJob(`${design.name} ${device} place and route`, { ...design, files: { ...design.files, [`${HARNESS_TOP}.v`]: harness } }, options)),
+      run(routeJob(`${design.name} ${device} harness alone`, { ...design, params: {}, files: { [`${design.top}.v`]: emitStub(design.top, ports), [`${HARNESS_TOP}.v`]: harness } }, options)),
     ]);
     const cells = cellsFromStat(own.outputs['stat.json']!);
     const total = parseNextpnrReport(routed.outputs['report.json']!);
@@ -117,13 +121,13 @@ export async function synthesizeDesign(design: SynthDesign, options: FlowOptions
 }
 
 /** Yosys synth_ice40 of the harnessed design, then nextpnr-ice40 with its JSON report. */
-function routeJob(label: string, files: Record<string, string>, options: FlowOptions): ToolJob {
+function routeJob(label: string, design: SynthDesign, options: FlowOptions): ToolJob {
   return {
     label,
-    files,
+    files: design.files,
     keep: ['report.json'],
     steps: [
-      { tool: 'yosys', args: ['-q', '-p', [readCommand(files), synthCommand('ice40', HARNESS_TOP, options.device), 'write_json netlist.json'].join('; ')] },
+      { tool: 'yosys', args: ['-q', '-p', [readCommand(design.files, design), synthCommand('ice40', HARNESS_TOP, options.device), 'write_json netlist.json'].join('; ')] },
       {
         tool: 'nextpnr-ice40',
         args: [...DEVICE_ARGS[options.device], '--json', 'netlist.json', '--report', 'report.json', '--freq', String(options.targetMhz),

@@ -1,0 +1,24 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lintVerilator } from '../generators/common/lint.ts';
+import { blockByName } from '../generators/registry.ts';
+import { BASELINES } from '../generators/synth/baselines.ts';
+
+// The benchmark's hand-written baselines compute the block's function: each runs the block's default problem against
+// the block's golden model (with stalls), and is lint-clean with the parameters the benchmark gives it.
+describe.each(BASELINES.map((b) => [b.block, b] as const))('%s baseline', (name, baseline) => {
+  const spec = blockByName(name)!.resolve(4, undefined);
+
+  it('equals the golden model on the block\'s default problem, under stalls', async () => {
+    const r = await baseline.run(spec, mkdtempSync(join(tmpdir(), `baseline-${name}-`)), { stallPercent: 25, seed: 5 });
+    expect(r.elements).toBeGreaterThan(0);
+    expect(r.mismatches).toBe(0);
+  });
+
+  it('is lint-clean under Verilator -Wall', async () => {
+    const design = baseline.design(spec);
+    expect(await lintVerilator(new Map(Object.entries(design.files)), design.top, { params: design.params })).toEqual([]);
+  });
+});
