@@ -94,6 +94,8 @@ export interface RunResult {
   rtlVsModel: number;
   first?: string;
   cycles: number;
+  /** Cycles from the first accepted k-step beat to the first output code. */
+  firstOutput: number;
   out: (bigint | null)[][];
   model: GemmResult;
 }
@@ -112,6 +114,7 @@ export async function runProblem(spec: GemmSpec, p: GemmProblem, workDir: string
     rtlVsModel: mismatches,
     first: sim.timedOut ? `timed out; ${cmp.first ?? ''}` : cmp.first,
     cycles: sim.beats.length ? sim.beats.at(-1)!.cycle - start + 1 : 0,
+    firstOutput: sim.beats.length ? sim.beats[0]!.cycle - start : 0,
     out: assembleOutput(spec, planTiles(spec, p), sim.beats),
     model,
   };
@@ -174,7 +177,7 @@ export const gemmBlock: Block<GemmSpec> = {
     const p = integerProblem(spec, defaultProblem(spec, options.seed ?? 1));
     const r = await runProblem(spec, p, options.workDir, options);
     if (r.first) process.stderr.write(`gemm: ${r.first}\n`);
-    return { block: 'gemm', module: GEMM_TOP, elements: r.elements, rtl_vs_model: r.rtlVsModel, cycles: r.cycles, latency: spec.derived.drainLatency + 1 };
+    return { block: 'gemm', module: GEMM_TOP, elements: r.elements, rtl_vs_model: r.rtlVsModel, cycles: r.cycles, latency: spec.derived.drainLatency };
   },
 
   async verifyCase(c: Record<string, unknown>, index: number, options: VerifyOptions): Promise<CaseReport> {

@@ -112,7 +112,7 @@ export function manifest(spec: GemmSpec): string {
     params: topParams(spec),
     derived: { ...d, requantStages: REQUANT_STAGES },
     // First input beat to first output beat with no stalls, for a K run of 1; a K run of k adds k - 1.
-    latency_cycles: d.drainLatency + 1,
+    latency_cycles: d.drainLatency,
     latency_note: 'cycles from the first k-step beat to the first output code, for K = 1; add K - 1 for a K run of K',
     // One k-step beat (ROWS * COLS MACs) per cycle; a tile of ROWS * COLS codes every max(K, ROWS * COLS + 3) cycles.
     cycles_per_element: 1,

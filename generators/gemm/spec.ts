@@ -58,7 +58,7 @@ export interface GemmDerived {
   actWidth: number;
   /** One weight beat: {w[COLS-1], ..., w[0]}. */
   wgtWidth: number;
-  /** Cycles from accepting the last beat of a K run to its tile's first output beat (no stalls). */
+  /** Register stages from an input beat to the output: cycles from a K run's last beat to its tile's first code (no stalls). */
   drainLatency: number;
   /** Width of the drain index (row and column counters). */
   rowIndexWidth: number;
@@ -77,8 +77,8 @@ export interface GemmSpec {
 }
 
 /** Pipeline stages, named so the latency below is a sum of facts about the RTL. */
-const ARRAY_STAGES = 2; // beat register (centered activations, weights) → product register → accumulator
-const DRAIN_STAGES = 1; // shadow bank written → element selected into the requantizer input register
+const ARRAY_STAGES = 3; // beat register (centered activations, weights), product register, accumulator/result register
+const DRAIN_STAGES = 1; // element selected from the result registers into the requantizer's input register
 export const REQUANT_STAGES = 4; // product, sum, rounded, saturated code
 const SKID_STAGES = 1; // output skid buffer register
 
@@ -140,7 +140,7 @@ export function deriveGemm(p: Omit<GemmSpec, 'derived'>): GemmDerived {
     paramWidth: offsetWidth + shiftWidth + p.fracBits,
     actWidth: (p.rows + 1) * p.aBits,
     wgtWidth: p.cols * p.wBits,
-    drainLatency: ARRAY_STAGES + DRAIN_STAGES + REQUANT_STAGES + SKID_STAGES - 1,
+    drainLatency: ARRAY_STAGES + DRAIN_STAGES + REQUANT_STAGES + SKID_STAGES,
     rowIndexWidth: Math.max(1, clog2(p.rows)),
     colIndexWidth: Math.max(1, clog2(p.cols)),
   };

@@ -1,0 +1,120 @@
+// GEMM RTL against the golden model in Icarus: a sweep of widths (2 to 8 bits), array shapes, odd matrix sizes and
+// random valid/ready stalls; accumulators at max_k's extremes; lint of the generated modules.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { maxUnsigned } from '../generators/common/arith.ts';
+import { lintVerilator, lintYosys } from '../generators/common/lint.ts';
+import { defaultProblem, gemmBlock, integerProblem, runProblem } from '../generators/gemm/index.ts';
+import type { GemmProblem } from '../generators/gemm/model.ts';
+import { emitPe, emitRequant, emitRneShift, emitRtl, GEMM_TOP, tileCycles, topParams } from '../generators/gemm/rtl.ts';
+import { resolveGemm } from '../generators/gemm/spec.ts';
+
+const work = () => mkdtempSync(join(tmpdir(), 'gemm-'));
+
+interface SweepCase {
+  a: number; w: number; rows: number; cols: number; m: number; k: number; n: number; stall: number;
+  out?: number; frac?: number; seed: number;
+}
+
+// Widths 2..8 for activations and weights, several array shapes, K = 1 (drain-bound: the bank hand-over stalls the
+// array), K below and above ROWS * COLS, shapes that are not multiples of the array.
+const SWEEP: SweepCase[] = [
+  { a: 2, w: 2, rows: 1, cols: 1, m: 3, k: 5, n: 2, stall: 30, seed: 1 },
+  { a: 3, w: 5, rows: 2, cols: 3, m: 5, k: 1, n: 7, stall: 20, seed: 2 },
+  { a: 5, w: 3, rows: 3, cols: 2, m: 7, k: 13, n: 3, stall: 50, seed: 3 },
+  { a: 8, w: 8, rows: 4, cols: 4, m: 9, k: 40, n: 9, stall: 20, seed: 4 },
+  { a: 7, w: 2, rows: 1, cols: 4, m: 2, k: 6, n: 9, stall: 10, seed: 5 },
+  { a: 2, w: 8, rows: 2, cols: 2, m: 4, k: 9, n: 5, stall: 40, out: 6, seed: 6 },
+  { a: 6, w: 7, rows: 3, cols: 3, m: 5, k: 11, n: 4, stall: 25, frac: 12, seed: 7 },
+  { a: 4, w: 6, rows: 2, cols: 4, m: 3, k: 3, n: 6, stall: 60, seed: 8 },
+];
+
+describe('gemm RTL equals the golden model (Icarus)', () => {
+  it.each(SWEEP)('a$a w$w $rows x $cols, m$m k$k n$n, stall $stall%', async (c) => {
+    const spec = resolveGemm(c.a, { a_bits: c.a, w_bits: c.w, rows: c.rows, cols: c.cols, out_bits: c.out ?? c.a, frac_bits: c.frac ?? 24, max_k: 64 });
+    const p = integerProblem(spec, defaultProblem(spec, c.seed, { m: c.m, k: c.k, n: c.n }));
+    const r = await runProblem(spec, p, work(), { stallPercent: c.stall, seed: c.seed });
+    expect(r.first).toBeUndefined();
+    expect(r.rtlVsModel).toBe(0);
+    expect(r.out).toEqual(r.model.out);
+  });
+
+  it('runs one k-step per cycle without stalls: a tile every max(K, ROWS*COLS + 3) cycles, latency as in the manifest', async () => {
+    const spec = resolveGemm(4, { rows: 2, cols: 3 });
+    for (const k of [1, 4, 20]) {
+      const p = integerProblem(spec, defaultProblem(spec, 9, { m: 6, k, n: 6 }));
+      const r = await runProblem(spec, p, work(), { stallPercent: 0 });
+      expect(r.rtlVsModel).toBe(0);
+      expect(r.firstOutput).toBe(k - 1 + spec.derived.drainLatency);
+      // First k-step to last code: the first tile's latency, one period per further tile, the last tile's drain.
+      const tiles = 3 * 2;
+      expect(r.cycles).toBe(r.firstOutput + (tiles - 1) * tileCycles(spec, k) + spec.rows * spec.cols);
+    }
+  });
+
+  it('holds the extreme sums of max_k products and the widest requantizer sums exactly', async () => {
+    for (const [aBits, wBits] of [[8, 8], [3, 6]] as const) {
+      const k = 23;
+      const spec = resolveGemm(aBits, { a_bits: aBits, w_bits: wBits, rows: 2, cols: 2, max_k: k });
+      const { accMax, shiftMax, offsetAbsMax } = spec.derived;
+      const aMax = Number(maxUnsigned(aBits));
+      const wMin = -(2 ** (wBits - 1));
+      const wMax = 2 ** (wBits - 1) - 1;
+      const multMax = maxUnsigned(spec.fracBits);
+      // zp = aMax: a = 0 centers to -aMax (the most negative), a = aMax to 0.
+      const p: GemmProblem = {
+        a: [Array(k).fill(0), Array(k).fill(aMax), Array(k).fill(0)],
+        w: [Array(k).fill(wMin), Array(k).fill(wMax), Array(k).fill(wMin), Array(k).fill(wMin)],
+        aZeroPoint: aMax,
+        channels: [
+          // out = acc + B: a window of width 2^a_bits around the expected extreme sum shows every bit of it.
+          { mult: 1n, shift: 0, offset: -accMax + 5n },
+          { mult: 1n, shift: 0, offset: BigInt(k * aMax * wMax) + 7n },
+          { mult: multMax, shift: shiftMax, offset: offsetAbsMax },
+          { mult: multMax, shift: shiftMax, offset: -offsetAbsMax },
+        ],
+      };
+      const r = await runProblem(spec, p, work(), { stallPercent: 20, seed: 11 });
+      expect(r.rtlVsModel).toBe(0);
+      expect(r.model.acc[0]![0]).toBe(accMax);
+      expect(r.out[0]!.slice(0, 2)).toEqual([5n, 7n]);
+      expect(r.out).toEqual(r.model.out);
+    }
+  });
+
+  it('verifies the default configuration at --bits 4 through the Block', async () => {
+    const spec = gemmBlock.resolve(4, undefined);
+    const report = await gemmBlock.verifyDefault(spec, { workDir: work(), stallPercent: 20, seed: 5 });
+    expect(report.rtl_vs_model).toBe(0);
+    expect(report.elements).toBeGreaterThan(0);
+  });
+});
+
+describe('gemm RTL lint', () => {
+  it.each([
+    [2, 2, 1, 1, 1],
+    [8, 8, 4, 4, 4096],
+    [16, 5, 3, 5, 100],
+  ])('is clean under verilator -Wall and yosys hierarchy -check (a%i w%i %ix%i, max_k %i)', async (a, w, rows, cols, maxK) => {
+    const spec = resolveGemm(a, { a_bits: a, w_bits: w, rows, cols, max_k: maxK });
+    const files = emitRtl(spec);
+    const params = Object.fromEntries(topParams(spec).map((p) => [p.name, p.value]));
+    expect(await lintVerilator(files, GEMM_TOP, { params })).toEqual([]);
+    expect(await lintYosys(files, GEMM_TOP, { params })).toEqual([]);
+  });
+
+  it('emits each leaf arithmetic unit alone, lint-clean at small widths', async () => {
+    const leaves: Array<[string, string]> = [
+      ['gemm_pe', emitPe({ aWidth: 3, wWidth: 2, accWidth: 6 })],
+      ['gemm_rne_shift', emitRneShift({ width: 6, shiftWidth: 3 })],
+      ['gemm_requant', emitRequant({ accWidth: 5, fracBits: 3, shiftWidth: 3, offsetWidth: 8, sumWidth: 9, outBits: 2 })],
+    ];
+    for (const [top, text] of leaves) {
+      const files = new Map([[`${top}.v`, text]]);
+      if (top === 'gemm_requant') files.set('gemm_rne_shift.v', emitRneShift({ width: 9, shiftWidth: 3 }));
+      expect(await lintVerilator(files, top)).toEqual([]);
+    }
+  });
+});
