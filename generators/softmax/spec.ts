@@ -1,0 +1,133 @@
+/**
+ * The LIS softmax spec: user parameters (JSDoc'd, the source of --help and docs/parameters.md), their validation, and
+ * the resolved spec with every constant and width derived once. The LIS constants b, c, x0 come from the float scale
+ * exactly as FQ-ViT computes them (float64); the exp table and every width come from the golden model over the whole
+ * input domain, so nothing is re-derived elsewhere.
+ */
+import { clog2, unsignedWidth } from '../common/arith.ts';
+import { SpecError } from '../common/errors.ts';
+import { intInRange, object, onlyKeys, positiveFinite } from '../common/validate.ts';
+import { expTable, lisConstants, type ExpEntry, type LisConstants } from './model.ts';
+
+/**
+ * LIS softmax (FQ-ViT's Log-Int-Softmax): rows of unsigned codes in, one log2 code per element out (value 2^-code),
+ * with a flag for an exact zero; integer only, no divider, one element per cycle.
+ */
+export interface SoftmaxParams {
+  /** Width of the unsigned input codes. The exp is a table of 2^in_bits entries, hence the upper bound. @range 2..12 @default --bits */
+  in_bits: number;
+  /** Width of the log2 output code t (value 2^-t). FQ-ViT uses 4 whatever the input width; a code that would not fit is an exact zero. @range 1..8 @default 4 */
+  out_bits: number;
+  /** Float input scale s (x = q * s); the generator derives FQ-ViT's b, c, x0 from it in float64. Must keep the largest row sum below 2^52 (see docs/softmax.md). @default min(8 / 2^in_bits, 1) (the code range spans 8 units of logit) */
+  scale: number;
+  /** Longest row L the hardware accepts; any length from 1 to this, chosen by tlast at run time. A row that reaches it without tlast ends there. @range 1..4096 @default 197 */
+  max_length: number;
+  /** Exp shift n of FQ-ViT's i-exp (e = z * 2^(n - k)). FQ-ViT uses 30; a smaller n narrows the sum and the datapath but changes some codes (see docs/softmax.md). @range 1..30 @default 30 */
+  n: number;
+}
+
+/** Everything the model, the emitters, the testbench and the manifest read. Frozen. */
+export interface SoftmaxSpec {
+  readonly params: Readonly<SoftmaxParams>;
+  readonly constants: Readonly<LisConstants>;
+  /** The exp of every distance d = max - q, d = 0 .. 2^in_bits - 1 (the whole input domain). */
+  readonly table: readonly ExpEntry[];
+  readonly derived: Readonly<SoftmaxDerived>;
+}
+
+export interface SoftmaxDerived {
+  /** Bits of the polynomial value z in the exp table. */
+  zWidth: number;
+  /** Bits of the exp shift m = n - k in the exp table. */
+  shiftWidth: number;
+  /** Bits of one exp e = z << m. */
+  elemWidth: number;
+  /** Bits of the row sum E (max_length times the largest e). */
+  sumWidth: number;
+  /** Largest e in the table and the largest row sum. */
+  elemMax: bigint;
+  sumMax: bigint;
+  /** Bits of a row length minus one. */
+  lengthWidth: number;
+  /** Output word: {zero, code}. */
+  outWidth: number;
+  /** Row buffer: 2^ringAddrWidth entries of in_bits (holds three rows in flight plus slack). */
+  ringAddrWidth: number;
+  /** Row FIFOs (A->B, B->C): 2^rowFifoAddrWidth rows. */
+  rowFifoAddrWidth: number;
+  /** Output FIFO: 2^outFifoAddrWidth entries. */
+  outFifoAddrWidth: number;
+}
+
+export const SOFTMAX_DEFAULTS = { out_bits: 4, max_length: 197, n: 30 } as const;
+export const SOFTMAX_KEYS = ['in_bits', 'out_bits', 'scale', 'max_length', 'n'] as const;
+
+/**
+ * FQ-ViT computes y = round(E / e) as a float64 division of float64 sums. Both are exact when every row sum stays
+ * below 2^52 (see docs/softmax.md for the proof); this is the bound the spec enforces.
+ */
+export const EXACT_SUM_LIMIT = 1n << 52n;
+
+/**
+ * The default scale: the 2^in_bits codes span 8 units of logit (e^-8 ~ 2^-11.5, beyond what a 4-bit code holds), and
+ * at most 1 so that FQ-ViT's constant c = floor(2.79 / s^2) stays positive at 2 and 3 bits. A power of two, so that
+ * x = q * s is exact.
+ */
+export function defaultScale(inBits: number): number {
+  return Math.min(8 / 2 ** inBits, 1);
+}
+
+/** Validates a softmax section of a --spec file (or undefined) and derives the resolved spec. */
+export function resolveSoftmax(bits: number, overrides: unknown): SoftmaxSpec {
+  const o = overrides === undefined ? {} : object('softmax', overrides);
+  onlyKeys('softmax', o, SOFTMAX_KEYS);
+  const inBits = intInRange('softmax.in_bits', o.in_bits ?? bits, 2, 12);
+  const params: SoftmaxParams = {
+    in_bits: inBits,
+    out_bits: intInRange('softmax.out_bits', o.out_bits ?? SOFTMAX_DEFAULTS.out_bits, 1, 8),
+    scale: positiveFinite('softmax.scale', o.scale ?? defaultScale(inBits)),
+    max_length: intInRange('softmax.max_length', o.max_length ?? SOFTMAX_DEFAULTS.max_length, 1, 4096),
+    n: intInRange('softmax.n', o.n ?? SOFTMAX_DEFAULTS.n, 1, 30),
+  };
+  return deriveSoftmax(params);
+}
+
+/** Constants, exp table and widths of a validated parameter set. */
+export function deriveSoftmax(params: SoftmaxParams): SoftmaxSpec {
+  const constants = lisConstants(params.scale, params.n);
+  if (constants.c < 1n) {
+    throw new SpecError('softmax.scale', 'must make c = floor((1 / 0.35815147) / s^2) at least 1, i.e. s at most about 1.67', params.scale);
+  }
+  const table = expTable(params.in_bits, constants);
+  const elemMax = table.reduce((m, t) => (t.e > m ? t.e : m), 0n);
+  const sumMax = elemMax * BigInt(params.max_length);
+  if (sumMax >= EXACT_SUM_LIMIT) {
+    throw new SpecError(
+      'softmax.scale',
+      `with max_length ${params.max_length} and n ${params.n}, the largest row sum max_length * c * 2^n must stay below 2^52 ` +
+        `for FQ-ViT's float64 sum and division to be exact (here c = ${constants.c}): use a larger scale, a shorter max_length or a smaller n`,
+      params.scale,
+    );
+  }
+  const zMax = table.reduce((m, t) => (t.z > m ? t.z : m), 0n);
+  const elemWidth = unsignedWidth(elemMax);
+  const derived: SoftmaxDerived = {
+    zWidth: unsignedWidth(zMax),
+    shiftWidth: unsignedWidth(params.n),
+    elemWidth,
+    sumWidth: unsignedWidth(sumMax),
+    elemMax,
+    sumMax,
+    lengthWidth: unsignedWidth(params.max_length - 1),
+    outWidth: params.out_bits + 1,
+    ringAddrWidth: clog2(3 * params.max_length + 32),
+    rowFifoAddrWidth: 4,
+    outFifoAddrWidth: 5,
+  };
+  return Object.freeze({
+    params: Object.freeze({ ...params }),
+    constants: Object.freeze({ ...constants }),
+    table: Object.freeze(table.map((t) => Object.freeze({ ...t }))),
+    derived: Object.freeze(derived),
+  });
+}
