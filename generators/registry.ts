@@ -1,10 +1,12 @@
 /** Every block the generator knows, in the order they are generated and verified. */
 import type { Block, BlockName } from './block.ts';
 import { gemmBlock } from './gemm/index.ts';
+import { softmaxBlock } from './softmax/index.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const BLOCKS: ReadonlyArray<Block<any>> = [
   gemmBlock,
+  softmaxBlock,
 ];
 
 export function blockByName(name: BlockName): Block<unknown> | undefined {
