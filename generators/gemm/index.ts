@@ -94,6 +94,8 @@ export interface RunResult {
   rtlVsModel: number;
   first?: string;
   cycles: number;
+  /** With a mid-stream reset: output beats accepted before it. */
+  beatsBeforeReset: number;
   /** Cycles from the first accepted k-step beat to the first output code. */
   firstOutput: number;
   out: (bigint | null)[][];
@@ -114,6 +116,7 @@ export async function runProblem(spec: GemmSpec, p: GemmProblem, workDir: string
     rtlVsModel: mismatches,
     first: sim.timedOut ? `timed out; ${cmp.first ?? ''}` : cmp.first,
     cycles: sim.beats.length ? sim.beats.at(-1)!.cycle - start + 1 : 0,
+    beatsBeforeReset: sim.beatsBeforeReset.length,
     firstOutput: sim.beats.length ? sim.beats[0]!.cycle - start : 0,
     out: assembleOutput(spec, planTiles(spec, p), sim.beats),
     model,
