@@ -1,0 +1,176 @@
+// LIS softmax RTL against the golden model in Icarus: a sweep of widths, lengths, output widths and the n option
+// under random stalls; every row of 3-bit codes with L <= 4 in one simulation; latency and back-to-back throughput
+// measured in simulation; the log2 rounding unit alone on ties and extremes; lint of every generated module.
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lintVerilator, lintYosys } from '../generators/common/lint.ts';
+import { log2RoundCode } from '../generators/softmax/model.ts';
+import { defaultStimulus, rowsToBeats, runSoftmax, seededRandom } from '../generators/softmax/index.ts';
+import { SOFTMAX_TOP, emitSoftmaxRtl, softmaxLatency } from '../generators/softmax/rtl.ts';
+import { resolveSoftmax } from '../generators/softmax/spec.ts';
+import { LOG2_ROUND_LATENCY, emitLog2RoundUnit } from '../generators/softmax/units.ts';
+
+const work = () => mkdtempSync(join(tmpdir(), 'softmax-'));
+
+/** Seeded random rows: lengths 1..maxLen, peaky or flat, sometimes all equal. */
+function randomRows(bits: number, maxLen: number, count: number, seed: number): number[][] {
+  const rnd = seededRandom(seed);
+  const int = (n: number) => Math.floor(rnd() * n);
+  const top = 2 ** bits - 1;
+  return Array.from({ length: count }, (_, r) => {
+    const len = r % 5 === 0 ? maxLen : 1 + int(maxLen);
+    if (r % 7 === 3) return Array(len).fill(int(top + 1));
+    const spread = r % 2 ? top : Math.max(1, top >> 2);
+    const base = int(top + 1 - spread);
+    return Array.from({ length: len }, () => base + int(spread + 1));
+  });
+}
+
+interface SweepCase { bits: number; out: number; maxLen: number; n?: number; scale?: number; stall: number; seed: number }
+
+const SWEEP: SweepCase[] = [
+  { bits: 8, out: 8, maxLen: 197, stall: 20, seed: 1 },
+  { bits: 8, out: 4, maxLen: 197, scale: 0.02099609375, stall: 30, seed: 2 },
+  { bits: 5, out: 3, maxLen: 16, stall: 50, seed: 3 },
+  { bits: 6, out: 5, maxLen: 40, n: 16, stall: 20, seed: 4 },
+  { bits: 7, out: 4, maxLen: 33, n: 8, scale: 0.05, stall: 10, seed: 5 },
+  { bits: 2, out: 1, maxLen: 3, stall: 40, seed: 6 },
+  { bits: 12, out: 6, maxLen: 24, scale: 0.01, n: 24, stall: 20, seed: 7 },
+];
+
+describe('softmax RTL equals the golden model (Icarus, random stalls)', () => {
+  it.each(SWEEP)('in $bits bits, out $out bits, L <= $maxLen, n $n, stall $stall%', async (c) => {
+    const spec = resolveSoftmax(c.bits, { out_bits: c.out, max_length: c.maxLen, ...(c.n ? { n: c.n } : {}), ...(c.scale ? { scale: c.scale } : {}) });
+    const rows = randomRows(c.bits, c.maxLen, Math.max(12, Math.ceil(1200 / c.maxLen)), c.seed);
+    const beats = [...rowsToBeats(rows), ...defaultStimulus(spec, c.seed)];
+    const r = await runSoftmax(spec, beats, work(), { stallPercent: c.stall, seed: c.seed });
+    expect(r.comparison.first).toBeUndefined();
+    expect(r.comparison.mismatches).toBe(0);
+    expect(r.expected.length).toBe(beats.length);
+  });
+
+  it('every row of 3-bit codes with L <= 4 (18,056 elements), 3-bit output codes, in one run', async () => {
+    const rows: number[][] = [];
+    for (let len = 1; len <= 4; len++) {
+      for (let i = 0; i < 8 ** len; i++) rows.push(Array.from({ length: len }, (_, j) => (i >> (3 * j)) & 7));
+    }
+    const spec = resolveSoftmax(3, { out_bits: 3, max_length: 4 });
+    const r = await runSoftmax(spec, rowsToBeats(rows), work(), { stallPercent: 15, seed: 11 });
+    expect(r.expected.length).toBe(18056);
+    expect(r.comparison.first).toBeUndefined();
+    expect(r.comparison.mismatches).toBe(0);
+    // The space holds exact zeros (t >= 8) and every code.
+    const codes = new Set(r.expected.map((b) => b.data));
+    expect(codes.size).toBe(9);
+  });
+});
+
+describe('softmax timing, measured without stalls', () => {
+  it('latency 2L + 20 and one element per cycle with rows back to back', async () => {
+    for (const [bits, len] of [[4, 197], [8, 197], [4, 16]] as const) {
+      const spec = resolveSoftmax(bits, { max_length: len });
+      const rows = randomRows(bits, len, 6, 3).map((r) => (r.length === len ? r : Array.from({ length: len }, (_, i) => r[i % r.length]!)));
+      const r = await runSoftmax(spec, rowsToBeats(rows), work(), { stallPercent: 0 });
+      expect(r.comparison.mismatches).toBe(0);
+      const first = r.result.firstInput.s_axis!;
+      expect(r.result.beats[0]!.cycle - first).toBe(softmaxLatency(len));
+      expect(softmaxLatency(len)).toBe(2 * len + 20);
+      // No bubble anywhere in the output: 6 rows of L elements in 6 L consecutive cycles.
+      expect(r.result.beats.at(-1)!.cycle - r.result.beats[0]!.cycle).toBe(6 * len - 1);
+    }
+  });
+
+  it('short rows: cycles per row of L = 1, 2, 4, 8 back to back', async () => {
+    const spec = resolveSoftmax(4, { max_length: 8 });
+    const perRow: Record<number, number> = {};
+    for (const len of [1, 2, 4, 8]) {
+      const rows = randomRows(4, len, 64, len).map((r) => Array.from({ length: len }, (_, i) => r[i % r.length]!));
+      const r = await runSoftmax(spec, rowsToBeats(rows), work(), { stallPercent: 0 });
+      expect(r.comparison.mismatches).toBe(0);
+      const lasts = r.result.beats.filter((b) => b.last).map((b) => b.cycle);
+      perRow[len] = (lasts.at(-1)! - lasts[16]!) / (lasts.length - 17);
+    }
+    // Rows of 2 elements or more stream without bubbles; single-element rows are limited by the row FIFOs' latency.
+    expect(perRow[2]).toBe(2);
+    expect(perRow[4]).toBe(4);
+    expect(perRow[8]).toBe(8);
+    expect(perRow[1]).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('softmax_log2_round alone', () => {
+  it('equals log_round(round(E / e)) on ties, powers of two, e = 0, E < e and random pairs', async () => {
+    const sumWidth = 20;
+    const elemWidth = 12;
+    const outBits = 3;
+    const rnd = seededRandom(5);
+    const big = (w: number) => BigInt(Math.floor(rnd() * 2 ** w));
+    const pairs: Array<[bigint, bigint]> = [[0n, 0n], [5n, 0n], [(1n << 20n) - 1n, 0n], [0n, 1n], [3n, 7n], [(1n << 20n) - 1n, 1n], [(1n << 20n) - 1n, (1n << 12n) - 1n]];
+    for (let j = 1; j < 20; j++) {
+      const T = j === 1 ? 2n : j === 2 ? 3n : 3n << BigInt(j - 2);
+      for (const e of [2n, 6n, 1n, 3n, 4094n, 4095n]) {
+        const tie = (2n * T - 1n) * e;
+        for (const d of [-2n, -1n, 0n, 1n, 2n]) {
+          const twoE = tie + d;
+          if (twoE >= 0n && twoE % 2n === 0n && twoE / 2n < 1n << 20n) pairs.push([twoE / 2n, e]);
+        }
+      }
+    }
+    for (let i = 0; i < 2000; i++) pairs.push([big(Math.ceil(rnd() * 20)), big(Math.ceil(rnd() * 12))]);
+    const unit = emitLog2RoundUnit({ sumWidth, elemWidth, outBits, spec: { test: true } });
+    const dir = work();
+    writeFileSync(join(dir, 'softmax_log2_round.v'), unit);
+    writeFileSync(join(dir, 'pairs.hex'), pairs.map(([s, e]) => ((s << 12n) | e).toString(16).padStart(8, '0')).join('\n') + '\n');
+    writeFileSync(join(dir, 'tb.v'), `\`timescale 1ns / 1ps
+module tb;
+reg clk = 1'b0;
+reg [31:0] pairs [0:${pairs.length - 1}];
+reg [19:0] sum = 20'd0;
+reg [11:0] elem = 12'd0;
+wire [2:0] code;
+wire zero;
+integer i;
+integer fd;
+softmax_log2_round dut (.clk(clk), .sum(sum), .elem(elem), .code(code), .zero(zero));
+always #5 clk = ~clk;
+initial begin
+    $readmemh("pairs.hex", pairs);
+    fd = $fopen("out.txt", "w");
+    for (i = 0; i < ${pairs.length + LOG2_ROUND_LATENCY}; i = i + 1) begin
+        if (i < ${pairs.length}) begin sum = pairs[i][31:12]; elem = pairs[i][11:0]; end
+        @(posedge clk); #1;
+        if (i >= ${LOG2_ROUND_LATENCY - 1}) $fwrite(fd, "%0d %0d\\n", zero, code);
+    end
+    $fclose(fd);
+    $finish;
+end
+endmodule
+`);
+    await execa('iverilog', ['-g2005', '-Wall', '-o', 'sim.vvp', 'tb.v', 'softmax_log2_round.v'], { cwd: dir });
+    await execa('vvp', ['-n', 'sim.vvp'], { cwd: dir });
+    const got = readFileSync(join(dir, 'out.txt'), 'utf8').trim().split('\n').slice(0, pairs.length);
+    const want = pairs.map(([s, e]) => {
+      const o = log2RoundCode(s, e, outBits);
+      return `${Number(o.zero)} ${o.code}`;
+    });
+    expect(got.length).toBe(pairs.length);
+    const bad = got.map((g, i) => (g === want[i] ? '' : `E ${pairs[i]![0]} e ${pairs[i]![1]}: ${g} != ${want[i]}`)).filter(Boolean);
+    expect(bad.slice(0, 5)).toEqual([]);
+  });
+});
+
+describe('softmax lint', () => {
+  it.each([
+    ['default, 4 bits', 4, {}],
+    ['8 bits, 8-bit codes', 8, { out_bits: 8 }],
+    ['L = 1, 1-bit codes', 2, { max_length: 1, out_bits: 1 }],
+    ['n = 8', 6, { n: 8, max_length: 7 }],
+  ])('%s: clean under Verilator -Wall and Yosys hierarchy -check', async (_name, bits, overrides) => {
+    const rtl = emitSoftmaxRtl(resolveSoftmax(bits as number, overrides));
+    expect(await lintVerilator(rtl, SOFTMAX_TOP)).toEqual([]);
+    expect(await lintYosys(rtl, SOFTMAX_TOP)).toEqual([]);
+  });
+});

@@ -1,0 +1,227 @@
+// LIS softmax: spec validation, hand-worked model cases, the float64-vs-exact argument on random and adversarial
+// pairs, and the golden model against FQ-ViT's reference outputs (every softmax element of the public vectors).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { roundHalfEvenNumber } from '../generators/common/arith.ts';
+import { SpecError } from '../generators/common/errors.ts';
+import { expEntry, expTable, lisConstants, log2RoundCode, logRound, softmaxRow, splitRows } from '../generators/softmax/model.ts';
+import { defaultStimulus, softmaxBlock } from '../generators/softmax/index.ts';
+import { emitSoftmaxRtl } from '../generators/softmax/rtl.ts';
+import { resolveSoftmax } from '../generators/softmax/spec.ts';
+
+const VECTORS = new URL('../../shared/vectors/fqvit-public.json', import.meta.url);
+
+function specError(f: () => unknown): SpecError {
+  try {
+    f();
+  } catch (err) {
+    if (err instanceof SpecError) return err;
+    throw err;
+  }
+  throw new Error('expected a SpecError');
+}
+
+describe('softmax spec', () => {
+  it('defaults: in_bits from --bits, 4-bit codes, L = 197, n = 30, scale 8 / 2^bits', () => {
+    const s = resolveSoftmax(4, undefined);
+    expect(s.params).toEqual({ in_bits: 4, out_bits: 4, scale: 0.5, max_length: 197, n: 30 });
+    expect(resolveSoftmax(8, undefined).params.scale).toBe(1 / 32);
+    expect(resolveSoftmax(2, undefined).params.scale).toBe(1);
+    expect(Object.isFrozen(s) && Object.isFrozen(s.derived) && Object.isFrozen(s.table)).toBe(true);
+  });
+
+  it('derives widths that hold the largest e and the largest row sum, and no more', () => {
+    const s = resolveSoftmax(8, { scale: 0.02099609375, out_bits: 8 });
+    const eMax = s.table.reduce((m, t) => (t.e > m ? t.e : m), 0n);
+    expect(eMax).toBe(s.constants.c << 30n); // x = 0: k = 0, r = 0, z = c
+    expect(s.derived.elemMax).toBe(eMax);
+    expect(s.derived.sumMax).toBe(eMax * 197n);
+    expect(2n ** BigInt(s.derived.sumWidth - 1) <= s.derived.sumMax && s.derived.sumMax < 2n ** BigInt(s.derived.sumWidth)).toBe(true);
+    expect(2n ** BigInt(s.derived.elemWidth - 1) <= eMax && eMax < 2n ** BigInt(s.derived.elemWidth)).toBe(true);
+    expect(2 ** s.derived.ringAddrWidth).toBeGreaterThanOrEqual(3 * 197 + 32);
+  });
+
+  it.each([
+    [{ in_bits: 13 }, 'softmax.in_bits', 'from 2 to 12'],
+    [{ in_bits: 1 }, 'softmax.in_bits', 'from 2 to 12'],
+    [{ out_bits: 0 }, 'softmax.out_bits', 'from 1 to 8'],
+    [{ out_bits: 9 }, 'softmax.out_bits', 'from 1 to 8'],
+    [{ max_length: 0 }, 'softmax.max_length', 'from 1 to 4096'],
+    [{ max_length: 2.5 }, 'softmax.max_length', 'from 1 to 4096'],
+    [{ n: 31 }, 'softmax.n', 'from 1 to 30'],
+    [{ scale: -0.1 }, 'softmax.scale', 'greater than 0'],
+    [{ scale: 'big' }, 'softmax.scale', 'greater than 0'],
+    [{ scale: 2 }, 'softmax.scale', 'at least 1'],
+    [{ scale: 0.005 }, 'softmax.scale', 'below 2^52'],
+    [{ sclae: 0.1 }, 'softmax.sclae', 'is not a parameter'],
+  ])('rejects %j naming %s', (overrides, parameter, allowed) => {
+    const err = specError(() => resolveSoftmax(8, overrides));
+    expect(err.parameter).toBe(parameter);
+    expect(err.message).toContain(allowed);
+  });
+
+  it('accepts the exactness bound exactly: the largest row sum just below 2^52 passes, a longer row does not', () => {
+    // scale 0.0234375: c = floor(2.7921 / s^2) = 5082, e_max = c * 2^30, so 2^52 / e_max = 825.4 rows elements.
+    const ok = resolveSoftmax(8, { scale: 0.0234375, max_length: 825 });
+    expect(ok.derived.sumMax < 2n ** 52n).toBe(true);
+    expect(specError(() => resolveSoftmax(8, { scale: 0.0234375, max_length: 826 })).parameter).toBe('softmax.scale');
+  });
+
+  it('generates the same bytes from the same spec', () => {
+    const a = softmaxBlock.generate(resolveSoftmax(4, undefined));
+    const b = softmaxBlock.generate(resolveSoftmax(4, undefined));
+    expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+    for (const [p, t] of a) expect(b.get(p)).toBe(t);
+    const manifest = JSON.parse(a.get('rtl/manifest.json')!);
+    expect(manifest.top).toBe('softmax_lis');
+    expect(manifest.files.sort()).toEqual([...emitSoftmaxRtl(resolveSoftmax(4, undefined)).keys()].filter((f) => f.endsWith('.v')).sort());
+    expect(manifest.cycles_per_element).toBe(1);
+    expect(a.has('vectors/expected.hex') && a.has('tb/tb_top.v') && a.has('vectors/s_axis.hex')).toBe(true);
+  });
+});
+
+describe('softmax golden model, by hand', () => {
+  // s = 0.5: b = floor(2.70727 / 0.5) = 5, c = floor(2.79212 / 0.25) = 11, x0 = floor(-1.3862) = -2.
+  const k = lisConstants(0.5, 30);
+
+  it('computes b, c, x0 as FQ-ViT does in float64', () => {
+    expect(k).toEqual({ b: 5n, c: 11n, x0: -2n, n: 30 });
+    // The public vectors' scale: 2.70727 / 0.02099609375 = 128.94, 2.79212 / 0.000440835952759 = 6333.6, -0.6931 / s = -33.01
+    expect(lisConstants(0.02099609375, 30)).toEqual({ b: 128n, c: 6333n, x0: -34n, n: 30 });
+  });
+
+  it('i-exp: k = floor(x / x0), r = x - x0 k, z = r (r + b) + c, e = z 2^(n - k), clamped at x = n x0', () => {
+    expect(expEntry(0, k)).toMatchObject({ k: 0, r: 0n, z: 11n, e: 11n << 30n });
+    expect(expEntry(1, k)).toMatchObject({ k: 0, r: -1n, z: 7n, e: 7n << 30n }); // -1 * (-1 + 5) + 11
+    expect(expEntry(2, k)).toMatchObject({ k: 1, r: 0n, z: 11n, e: 11n << 29n });
+    expect(expEntry(3, k)).toMatchObject({ k: 1, r: -1n, z: 7n, e: 7n << 29n });
+    expect(expEntry(60, k)).toMatchObject({ k: 30, r: 0n, z: 11n, e: 11n }); // x = n x0 = -60
+    expect(expEntry(61, k)).toEqual({ ...expEntry(60, k), d: 61 }); // clamped
+  });
+
+  it('rounds E / e half to even, then to the nearest power of two (up on a tie)', () => {
+    expect([1n, 2n, 3n, 4n, 5n, 6n, 11n, 12n, 23n, 24n].map(logRound)).toEqual([0, 1, 2, 2, 2, 3, 3, 4, 4, 5]);
+    expect(log2RoundCode(3n, 2n, 4)).toEqual({ code: 1, zero: false }); // 1.5 -> 2 -> 1
+    expect(log2RoundCode(5n, 2n, 4)).toEqual({ code: 1, zero: false }); // 2.5 -> 2 (even) -> 1, not 3 -> 2
+    expect(log2RoundCode(7n, 2n, 4)).toEqual({ code: 2, zero: false }); // 3.5 -> 4 -> 2
+    expect(log2RoundCode(11n, 2n, 4)).toEqual({ code: 3, zero: false }); // 5.5 -> 6 -> 3
+    expect(log2RoundCode(98301n, 2n, 4)).toEqual({ code: 15, zero: false }); // 49150.5 -> 49150 -> 15
+    expect(log2RoundCode(98303n, 2n, 4)).toEqual({ code: 15, zero: true }); // 49151.5 -> 49152 = 3 * 2^14 -> 16: zero
+    expect(log2RoundCode(5n, 0n, 3)).toEqual({ code: 7, zero: true }); // e = 0: exactly zero
+  });
+
+  it('rows: L = 1, all equal, a spread, cut at max_length', () => {
+    const table = expTable(4, k);
+    expect(softmaxRow([9], table, 4)).toEqual([{ code: 0, zero: false }]);
+    // All equal: y = L for every element; log_round(197) = 8 (197 - 128 >= 64).
+    expect(new Set(softmaxRow(Array(197).fill(3), table, 4).map((o) => o.code))).toEqual(new Set([8]));
+    // [3, 2]: e = 11, 7 (x 2^30), E = 18: 18/11 = 1.64 -> 2 -> 1; 18/7 = 2.57 -> 3 -> 2.
+    expect(softmaxRow([3, 2], table, 4)).toEqual([{ code: 1, zero: false }, { code: 2, zero: false }]);
+    // The largest spread: 15 and 0, d = 15: k = 7, r = -1, e = 7 * 2^23; E / e = (11 * 2^30 + 7 * 2^23) / (7 * 2^23) = 202.1
+    expect(softmaxRow([15, 0], table, 4)).toEqual([{ code: 0, zero: false }, { code: 8, zero: false }]);
+    expect(softmaxRow([15, 0], table, 3)).toEqual([{ code: 0, zero: false }, { code: 7, zero: true }]);
+    expect(splitRows([{ q: 1, last: false }, { q: 2, last: false }, { q: 3, last: true }], 2)).toEqual([[1, 2], [3]]);
+  });
+
+  it('never underflows e to 0 for any allowed scale: z = r (r + b) + c >= 1 on the whole domain', () => {
+    for (let i = 0; i <= 400; i++) {
+      const s = 0.012 * Math.pow(1.66 / 0.012, i / 400);
+      const c = lisConstants(s, 30);
+      const t = expTable(12, c);
+      expect(t.every((e) => e.z >= 1n)).toBe(true);
+    }
+  });
+});
+
+/** FQ-ViT's float64 path for one element: round(E / e) with torch.round, then log_round with float log2. */
+function fqvitFloatCode(sum: bigint, e: bigint): number {
+  const y = roundHalfEvenNumber(Number(sum) / Number(e));
+  let big = Math.floor(Math.log2(y));
+  if (y - 2 ** big >= 2 ** (big - 1)) big += 1;
+  return big;
+}
+
+describe('float64 and exact integers agree below 2^52 (docs/softmax.md)', () => {
+  it('on random pairs, pairs at every rounding tie and pairs next to every power of two', () => {
+    let state = 12345n;
+    const rnd = (bits: number) => {
+      state = (state * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n);
+      return (state >> 11n) & ((1n << BigInt(bits)) - 1n);
+    };
+    let checked = 0;
+    const check = (sum: bigint, e: bigint) => {
+      if (e < 1n || sum < e || sum >= 1n << 52n) return;
+      expect(fqvitFloatCode(sum, e), `E ${sum} e ${e}`).toBe(log2RoundCode(sum, e, 8).code);
+      checked++;
+    };
+    for (let i = 0; i < 200; i++) {
+      const e = 1n + rnd(1 + Number(rnd(5)) % 31);
+      const sum = e + rnd(52) % ((1n << 52n) - e);
+      check(sum, e);
+      // Next to the rounding ties of round(E / e) at every power-of-two threshold T = 3 * 2^(j-2): 2E = (2T - 1) e
+      // (even e) or 2E = (2T - 1) e +- 1 (odd e, the closest a non-tie gets), with E up to just below 2^52.
+      for (let j = 1; j < 52; j++) {
+        const T = j === 1 ? 2n : j === 2 ? 3n : 3n << BigInt(j - 2);
+        const eMax = ((1n << 52n) - 1n) / T;
+        const eOdd = eMax - rnd(8) * 2n - (eMax % 2n === 0n ? 1n : 0n);
+        const eEven = (1n + rnd(Number(rnd(6)) % 48 + 1)) * 2n;
+        for (const ee of [eOdd, eOdd - 2n, eEven, eEven + 2n]) {
+          const below = ((2n * T - 1n) * ee - 1n) / 2n;
+          for (const d of [-1n, 0n, 1n, 2n]) check(below + d, ee);
+        }
+        // y next to 2^j: E = (2^j +- 1) e.
+        for (const d of [-1n, 0n, 1n]) check(((1n << BigInt(j)) + d) * (eEven / 2n), eEven / 2n);
+      }
+    }
+    expect(checked).toBeGreaterThan(100000);
+  });
+
+  it('and not above it: just past 2^52 the float division rounds onto a tie (why the spec stops there)', () => {
+    const sum = 6192449487634437n; // about 1.37 * 2^52
+    const e = 1125899906842625n; // E / e = 5.5 - 1 / (2e): rounds to 5 exactly, but to 5.5 -> 6 in float64
+    expect(2n * sum).toBe(11n * e - 1n);
+    expect(log2RoundCode(sum, e, 8).code).toBe(2);
+    expect(fqvitFloatCode(sum, e)).toBe(3);
+  });
+});
+
+describe('softmax golden model against FQ-ViT (public vectors)', () => {
+  it('equals every softmax output of fqvit-public.json, for 4- and 8-bit codes', () => {
+    const file = JSON.parse(readFileSync(VECTORS, 'utf8')) as { cases: Array<Record<string, unknown>> };
+    const cases = file.cases.filter((c) => c.block === 'softmax');
+    expect(cases.length).toBeGreaterThan(0);
+    let elements = 0;
+    let mismatches = 0;
+    let zeros = 0;
+    const outBits = new Set<number>();
+    for (const c of cases) {
+      const spec = resolveSoftmax(c.in_bits as number, { in_bits: c.in_bits, out_bits: c.out_bits, scale: c.scale, max_length: c.length });
+      outBits.add(spec.params.out_bits);
+      (c.inputs as number[][]).forEach((row, r) => {
+        softmaxRow(row, spec.table, spec.params.out_bits).forEach((o, i) => {
+          const want = (c.expect as Array<Array<number | null>>)[r]![i];
+          elements++;
+          if (want === null) zeros++;
+          if (want === null ? !o.zero : o.zero || o.code !== want) mismatches++;
+        });
+      });
+    }
+    expect(mismatches).toBe(0);
+    expect(elements).toBeGreaterThan(5000);
+    expect(zeros).toBeGreaterThan(0);
+    expect([...outBits].sort()).toEqual([4, 8]);
+  });
+});
+
+describe('default stimulus', () => {
+  it('holds the edge cases and ends with tlast', () => {
+    const spec = resolveSoftmax(4, undefined);
+    const beats = defaultStimulus(spec);
+    const rows = splitRows(beats, 197);
+    expect(beats.at(-1)!.last).toBe(true);
+    expect(rows.some((r) => r.length === 1)).toBe(true);
+    expect(rows.some((r) => r.length === 197 && new Set(r).size === 1)).toBe(true);
+    expect(rows.some((r) => r.includes(15) && r.includes(0))).toBe(true);
+    expect(rows.filter((r) => r.length === 197).length).toBeGreaterThan(3); // includes the row cut at max_length
+  });
+});
