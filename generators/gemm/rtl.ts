@@ -25,7 +25,7 @@ export function emitPe(p: { aWidth: number; wWidth: number; accWidth: number }, 
   return render('gemm/gemm_pe.v', { header: headerComment('gemm_pe: one MAC of the GEMM array', spec ?? p), ...p });
 }
 
-/** The round-half-even shifter: rounded = round_half_even(value / 2^shift), value `width` bits signed, combinational. */
+/** The round-half-even shifter, combinational: quotient = floor(value / 2^shift) and round_up, with round_half_even(value / 2^shift) = quotient + round_up; value is `width` bits signed. */
 export function emitRneShift(p: { width: number; shiftWidth: number }, spec?: unknown): string {
   return render('gemm/gemm_rne_shift.v', { header: headerComment('gemm_rne_shift: arithmetic right shift, rounding half to even', spec ?? p), ...p });
 }
