@@ -22,7 +22,9 @@ function specError(fn: () => unknown): SpecError {
 describe('gemm spec', () => {
   it('applies --bits to every width and keeps the defaults', () => {
     const s = resolveGemm(6, undefined);
-    expect([s.rows, s.cols, s.aBits, s.wBits, s.outBits, s.maxK, s.fracBits]).toEqual([4, 4, 6, 6, 6, 4096, 24]);
+    expect([s.rows, s.cols, s.aBits, s.wBits, s.outBits, s.maxK, s.fracBits]).toEqual([2, 4, 6, 6, 6, 4096, 24]);
+    expect(resolveGemm(4, undefined).rows).toBe(4);
+    expect(resolveGemm(8, { w_bits: 4 }).rows).toBe(2);
   });
 
   it.each([

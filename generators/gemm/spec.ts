@@ -11,7 +11,7 @@ import { intInRange, object, onlyKeys } from '../common/validate.ts';
  * K streamed at run time) and one shared per-channel requantizer to unsigned output codes.
  */
 export interface GemmParams {
-  /** Rows of the MAC array: rows of A (tokens) computed at once. @range 1..16 @default 4 */
+  /** Rows of the MAC array: rows of A (tokens) computed at once. The default keeps the block within an iCE40 HX8K, whose multipliers are LUTs (no DSPs). @range 1..16 @default 4 when a_bits and w_bits are at most 4, else 2 */
   rows: number;
   /** Columns of the MAC array: output channels computed at once (one per column). @range 1..16 @default 4 */
   cols: number;
@@ -88,11 +88,13 @@ export function resolveGemm(bits: number, overrides: unknown): GemmSpec {
   onlyKeys('gemm', o, GEMM_PARAM_KEYS);
   const get = (key: (typeof GEMM_PARAM_KEYS)[number], min: number, max: number, fallback: number) =>
     intInRange(`gemm.${key}`, o[key] ?? fallback, min, max);
+  const aBits = get('a_bits', 2, 16, bits);
+  const wBits = get('w_bits', 2, 16, bits);
   const spec = {
-    rows: get('rows', 1, 16, 4),
+    rows: get('rows', 1, 16, Math.max(aBits, wBits) <= 4 ? 4 : 2),
     cols: get('cols', 1, 16, 4),
-    aBits: get('a_bits', 2, 16, bits),
-    wBits: get('w_bits', 2, 16, bits),
+    aBits,
+    wBits,
     outBits: get('out_bits', 2, 16, bits),
     maxK: get('max_k', 1, 1 << 20, 4096),
     fracBits: get('frac_bits', 8, 40, 24),
