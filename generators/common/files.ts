@@ -3,7 +3,7 @@
  * configuration folder: everything is staged in a temporary folder beside the target and renamed into place, so a
  * failure leaves either the old folder or the new one, never a half-written mix.
  */
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, accessSync, constants, existsSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, rmdirSync, writeFileSync, accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { UsageError } from './errors.ts';
 
@@ -29,9 +29,21 @@ export function checkWritableFolder(parameter: string, outRoot: string): void {
   try {
     if (!statSync(probe).isDirectory()) throw new Error('not a folder');
     accessSync(probe, constants.W_OK);
+    // access() says yes to root everywhere, also where nothing can be created (/proc, read-only mounts): try it.
+    rmdirSync(mkdtempSync(join(probe, '.write-probe-')));
   } catch {
     throw new UsageError(`${parameter}: ${outRoot} must be a folder that can be created and written (${probe} is not writable)`);
   }
+}
+
+/**
+ * mkdir -p, one level at a time: Node 20's recursive mkdirSync never returns where the parent exists but refuses
+ * new entries with ENOENT (e.g. under /proc).
+ */
+function makeFolders(path: string): void {
+  if (existsSync(path)) return;
+  makeFolders(dirname(path));
+  mkdirSync(path);
 }
 
 /**
@@ -40,7 +52,7 @@ export function checkWritableFolder(parameter: string, outRoot: string): void {
  */
 export function writeFolderAtomic(outRoot: string, name: string, files: FileSet): string {
   const root = resolve(outRoot);
-  mkdirSync(root, { recursive: true });
+  makeFolders(root);
   const staging = mkdtempSync(join(root, `.${name}.staging-`));
   try {
     for (const path of [...files.keys()].sort()) {
