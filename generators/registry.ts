@@ -1,11 +1,13 @@
 /** Every block the generator knows, in the order they are generated and verified. */
 import type { Block, BlockName } from './block.ts';
 import { gemmBlock } from './gemm/index.ts';
+import { layernormBlock } from './layernorm/index.ts';
 import { softmaxBlock } from './softmax/index.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const BLOCKS: ReadonlyArray<Block<any>> = [
   gemmBlock,
+  layernormBlock,
   softmaxBlock,
 ];
 

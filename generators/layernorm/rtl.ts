@@ -1,0 +1,933 @@
+/**
+ * RTL emitter of the LayerNorm block: spec → the Verilog modules (one job each) and the JSON manifest. Every width
+ * and constant comes from the resolved spec; the Verilog only binds them.
+ *
+ *   s_axis → stats (x, S, Q per token; writes the codes into the token buffer)
+ *          → token unit (var, k, s = isqrt, R and W by two dividers; once per token, overlapped with the next token)
+ *          → element pipeline (reads the buffered codes and the channel ROM: M, N, B, y, clamp) → m_axis
+ */
+import { clog2, toUnsigned, unsignedWidth } from '../common/arith.ts';
+import type { FileSet } from '../common/files.ts';
+import { headerComment, hexLiteral, jsonBigint } from '../common/verilog.ts';
+import { emitDivider, emitIsqrt, emitMn, emitRoundShift } from './leaves.ts';
+import type { LayernormSpec } from './spec.ts';
+
+export const TOP = 'ptf_layernorm';
+
+const PRELUDE = '`resetall\n`timescale 1ns / 1ps\n`default_nettype none\n';
+const POSTLUDE = '\n`resetall\n';
+
+/** Cycles of the element pipeline from issuing a buffer read to the output register (see emitElement). */
+export const ELEMENT_STAGES = 6;
+/** Cycles of the stats pipeline from an accepted beat to the token's S and Q. */
+export const STATS_STAGES = 4;
+
+/** Widths of the RTL that follow from the spec's derived widths (so the emitters and the manifest agree). */
+export interface LayernormRtlWidths {
+  absWidth: number;
+  prodWidth: number;
+  wShift: number;
+  kfInWidth: number;
+  kShiftWidth: number;
+  accWidth: number;
+  bufferAddrWidth: number;
+}
+
+export function rtlWidths(spec: LayernormSpec): LayernormRtlWidths {
+  const d = spec.derived;
+  const p = d.precision;
+  const absWidth = unsignedWidth(BigInt(spec.channels) * (((1n << BigInt(spec.bits)) - 1n) << 3n));
+  return {
+    absWidth,
+    prodWidth: Math.max(p.varWidth, 2 * absWidth),
+    wShift: p.fracW + p.sqrtGuard + d.kMax,
+    kfInWidth: Math.max(d.wWidth + d.gtWidth, d.bkWidth) + 1,
+    kShiftWidth: unsignedWidth(p.fracK),
+    accWidth: Math.max(d.accWidth, 33),
+    bufferAddrWidth: clog2(d.bufferDepth),
+  };
+}
+
+function file(what: string, spec: LayernormSpec, body: string): string {
+  return `${PRELUDE}\n${headerComment(what, specSummary(spec))}\n${body}${POSTLUDE}`;
+}
+
+/** The spec as written into headers and the manifest (the layer's float arrays are long: summarized by count). */
+export function specSummary(spec: LayernormSpec): Record<string, unknown> {
+  return { block: 'layernorm', bits: spec.bits, channels: spec.channels, rsqrt_bits: spec.rsqrtBits, zero_point: spec.layer.zeroPoint, out_zero_point: spec.layer.outZeroPoint, out_scale: spec.layer.outScale, in_scale_min: spec.layer.inScaleMin, calibrated: spec.calibrated };
+}
+
+/** A synchronous-read ROM with its contents in an initial block (inferred as block RAM where the target has it). */
+function emitRom(spec: LayernormSpec, name: string, what: string, width: number, words: bigint[]): string {
+  const addrWidth = Math.max(1, clog2(words.length));
+  const init = words.map((w, i) => `    mem[${i}] = ${hexLiteral(width, w)};`).join('\n');
+  return file(`${name}: ${what}`, spec, `module ${name} #(
+    // Width of one word
+    parameter WIDTH = ${width},
+    // Width of the address
+    parameter ADDR_WIDTH = ${addrWidth},
+    // Number of words
+    parameter DEPTH = ${words.length}
+) (
+    input  wire                  clk,
+    input  wire                  en,
+    input  wire [ADDR_WIDTH-1:0] addr,
+    output wire [WIDTH-1:0]      data
+);
+
+reg [WIDTH-1:0] mem [0:DEPTH-1];
+reg [WIDTH-1:0] data_reg = {WIDTH{1'b0}};
+
+initial begin
+${init}
+end
+
+always @(posedge clk) begin
+    if (en) data_reg <= mem[addr];
+end
+
+assign data = data_reg;
+
+endmodule
+`);
+}
+
+/** The constant-ROM word of each channel: {bk, gt, nA, sign_neg, gamma_zero, |ga|, alpha}, bk in the top bits. */
+export function constWords(spec: LayernormSpec): bigint[] {
+  const d = spec.derived;
+  return spec.constants.map((ch) => {
+    let w = toUnsigned(ch.bk, d.bkWidth);
+    w = (w << BigInt(d.gtWidth)) | toUnsigned(ch.gt, d.gtWidth);
+    w = (w << BigInt(d.nAWidth)) | toUnsigned(BigInt(ch.nA), d.nAWidth);
+    w = (w << 1n) | (ch.sign < 0 ? 1n : 0n);
+    w = (w << 1n) | (ch.sign === 0 ? 1n : 0n);
+    w = (w << BigInt(d.precision.mantissaA)) | ch.gaMag;
+    return (w << 2n) | BigInt(ch.alpha);
+  });
+}
+
+function emitBuffer(spec: LayernormSpec): string {
+  const w = rtlWidths(spec);
+  return file('ptf_layernorm_buffer: the token buffer, a FIFO in inferred RAM', spec, `module ptf_layernorm_buffer #(
+    // Width of one code
+    parameter DATA_WIDTH = ${spec.bits},
+    // Address width (2^ADDR_WIDTH ≥ 2·CHANNELS entries: one token streams in while another streams out)
+    parameter ADDR_WIDTH = ${w.bufferAddrWidth}
+) (
+    input  wire                  clk,
+    input  wire                  rst,
+    input  wire                  wr_en,
+    input  wire [DATA_WIDTH-1:0] wr_data,
+    output wire                  full,
+    input  wire                  rd_en,
+    output wire [DATA_WIDTH-1:0] rd_data,
+    output wire                  empty
+);
+
+reg [DATA_WIDTH-1:0] mem [0:(1<<ADDR_WIDTH)-1];
+reg [ADDR_WIDTH:0]   wr_ptr_reg = {ADDR_WIDTH+1{1'b0}};
+reg [ADDR_WIDTH:0]   rd_ptr_reg = {ADDR_WIDTH+1{1'b0}};
+reg [DATA_WIDTH-1:0] rd_data_reg = {DATA_WIDTH{1'b0}};
+
+always @(posedge clk) begin
+    if (wr_en) begin
+        mem[wr_ptr_reg[ADDR_WIDTH-1:0]] <= wr_data;
+        wr_ptr_reg <= wr_ptr_reg + 1'b1;
+    end
+    if (rd_en) begin
+        rd_data_reg <= mem[rd_ptr_reg[ADDR_WIDTH-1:0]];
+        rd_ptr_reg <= rd_ptr_reg + 1'b1;
+    end
+    if (rst) begin
+        wr_ptr_reg <= {ADDR_WIDTH+1{1'b0}};
+        rd_ptr_reg <= {ADDR_WIDTH+1{1'b0}};
+    end
+end
+
+assign full = wr_ptr_reg == {~rd_ptr_reg[ADDR_WIDTH], rd_ptr_reg[ADDR_WIDTH-1:0]};
+assign empty = wr_ptr_reg == rd_ptr_reg;
+assign rd_data = rd_data_reg;
+
+endmodule
+`);
+}
+
+function emitStats(spec: LayernormSpec): string {
+  const d = spec.derived;
+  return file('ptf_layernorm_stats: x = (q - zp) << alpha, and the exact sums S and Q of each token', spec, `module ptf_layernorm_stats #(
+    // Width of one code
+    parameter DATA_WIDTH = ${spec.bits},
+    // Width of the channel counter
+    parameter CHANNEL_WIDTH = ${d.channelWidth},
+    // Index of the last channel of a token (channels − 1)
+    parameter [CHANNEL_WIDTH-1:0] LAST_CHANNEL = ${spec.channels - 1},
+    // Signed width of x
+    parameter X_WIDTH = ${d.xWidth},
+    // Width of x^2
+    parameter XSQ_WIDTH = ${d.xSqWidth},
+    // Signed width of S
+    parameter SUM_WIDTH = ${d.sumWidth},
+    // Width of Q
+    parameter SQ_WIDTH = ${d.sqWidth},
+    // Input zero point
+    parameter ZERO_POINT = ${spec.layer.zeroPoint}
+) (
+    input  wire                        clk,
+    input  wire                        rst,
+    input  wire [DATA_WIDTH-1:0]       s_axis_tdata,
+    input  wire                        s_axis_tvalid,
+    output wire                        s_axis_tready,
+    input  wire                        buf_full,
+    output wire                        buf_wr_en,
+    output wire [DATA_WIDTH-1:0]       buf_wr_data,
+    output wire                        m_valid,
+    input  wire                        m_ready,
+    output wire signed [SUM_WIDTH-1:0] m_sum,
+    output wire [SQ_WIDTH-1:0]         m_sq
+);
+
+reg [CHANNEL_WIDTH-1:0] channel_reg = {CHANNEL_WIDTH{1'b0}};
+reg                     stats_valid_reg = 1'b0;
+reg signed [SUM_WIDTH-1:0] stats_sum_reg = {SUM_WIDTH{1'b0}};
+reg [SQ_WIDTH-1:0]      stats_sq_reg = {SQ_WIDTH{1'b0}};
+
+wire last_channel = channel_reg == LAST_CHANNEL;
+// The last beat of a token waits until the previous token's sums have been taken, so they are never overwritten.
+assign s_axis_tready = !buf_full && !(last_channel && stats_valid_reg);
+wire accept = s_axis_tvalid && s_axis_tready;
+assign buf_wr_en = accept;
+assign buf_wr_data = s_axis_tdata;
+
+wire [1:0] alpha;
+
+ptf_layernorm_alpha_rom alpha_rom_inst (
+    .clk(clk),
+    .en(accept),
+    .addr(channel_reg),
+    .data(alpha)
+);
+
+// Stage a: the accepted code (alpha arrives from the ROM in the same cycle).
+reg [DATA_WIDTH-1:0] q_a_reg = {DATA_WIDTH{1'b0}};
+reg valid_a_reg = 1'b0;
+reg last_a_reg = 1'b0;
+// Stage b: x.
+reg signed [X_WIDTH-1:0] x_b_reg = {X_WIDTH{1'b0}};
+reg valid_b_reg = 1'b0;
+reg last_b_reg = 1'b0;
+// Stage c: x and x^2.
+reg signed [X_WIDTH-1:0] x_c_reg = {X_WIDTH{1'b0}};
+reg [XSQ_WIDTH-1:0] xsq_c_reg = {XSQ_WIDTH{1'b0}};
+reg valid_c_reg = 1'b0;
+reg last_c_reg = 1'b0;
+// Running sums of the current token.
+reg signed [SUM_WIDTH-1:0] sum_reg = {SUM_WIDTH{1'b0}};
+reg [SQ_WIDTH-1:0] sq_reg = {SQ_WIDTH{1'b0}};
+
+wire signed [X_WIDTH-1:0] diff = $signed({{X_WIDTH-DATA_WIDTH{1'b0}}, q_a_reg}) - ZERO_POINT;
+// |x| ≤ (2^DATA_WIDTH - 1) · 8, so x^2 fits XSQ_WIDTH bits; the upper product bits are zero.
+/* verilator lint_off UNUSEDSIGNAL */
+wire signed [2*X_WIDTH-1:0] x_sq_full = x_b_reg * x_b_reg;
+/* verilator lint_on UNUSEDSIGNAL */
+wire signed [SUM_WIDTH-1:0] sum_next = sum_reg + {{SUM_WIDTH-X_WIDTH{x_c_reg[X_WIDTH-1]}}, x_c_reg};
+wire [SQ_WIDTH-1:0] sq_next = sq_reg + {{SQ_WIDTH-XSQ_WIDTH{1'b0}}, xsq_c_reg};
+
+always @(posedge clk) begin
+    if (accept) begin
+        channel_reg <= last_channel ? {CHANNEL_WIDTH{1'b0}} : channel_reg + 1'b1;
+        q_a_reg <= s_axis_tdata;
+    end
+    valid_a_reg <= accept;
+    last_a_reg <= last_channel;
+    x_b_reg <= diff <<< alpha;
+    valid_b_reg <= valid_a_reg;
+    last_b_reg <= last_a_reg;
+    x_c_reg <= x_b_reg;
+    xsq_c_reg <= x_sq_full[XSQ_WIDTH-1:0];
+    valid_c_reg <= valid_b_reg;
+    last_c_reg <= last_b_reg;
+    if (m_ready) stats_valid_reg <= 1'b0;
+    if (valid_c_reg) begin
+        if (last_c_reg) begin
+            stats_sum_reg <= sum_next;
+            stats_sq_reg <= sq_next;
+            stats_valid_reg <= 1'b1;
+            sum_reg <= {SUM_WIDTH{1'b0}};
+            sq_reg <= {SQ_WIDTH{1'b0}};
+        end else begin
+            sum_reg <= sum_next;
+            sq_reg <= sq_next;
+        end
+    end
+    if (rst) begin
+        channel_reg <= {CHANNEL_WIDTH{1'b0}};
+        valid_a_reg <= 1'b0;
+        valid_b_reg <= 1'b0;
+        valid_c_reg <= 1'b0;
+        stats_valid_reg <= 1'b0;
+        sum_reg <= {SUM_WIDTH{1'b0}};
+        sq_reg <= {SQ_WIDTH{1'b0}};
+    end
+end
+
+assign m_valid = stats_valid_reg;
+assign m_sum = stats_sum_reg;
+assign m_sq = stats_sq_reg;
+
+endmodule
+`);
+}
+
+function emitToken(spec: LayernormSpec): string {
+  const d = spec.derived;
+  const p = d.precision;
+  const w = rtlWidths(spec);
+  const F = p.rsqrtBits;
+  const g = p.sqrtGuard;
+  const radicand = g > 0 ? `{var_reg, {${2 * g}{1'b0}}}` : g === 0 ? 'var_reg' : `var_reg[VAR_WIDTH-1:${-2 * g}]`;
+  const wNumerator = w.wShift > 0 ? `{abs_reg, {W_SHIFT{1'b0}}}` : 'abs_reg';
+  const countWidth = unsignedWidth(w.absWidth);
+  const lowVarBits = g < 0 ? `\n// The radicand drops the ${-2 * g} lowest bits of the normalized variance (floor; the model does the same).` : '';
+  return file('ptf_layernorm_token: once per token, var = C·Q - S^2, k, s = isqrt(var·4^(k+G)), R = 2^(2F)/s, W = S·2^(FW+k+G)/s', spec, `module ptf_layernorm_token #(
+    // Channels per token (C in var = C·Q - S^2)
+    parameter CHANNELS = ${spec.channels},
+    // Signed width of S
+    parameter SUM_WIDTH = ${d.sumWidth},
+    // Width of Q
+    parameter SQ_WIDTH = ${d.sqWidth},
+    // Width of |S|
+    parameter ABS_WIDTH = ${w.absWidth},
+    // Width of C·Q and S^2
+    parameter PROD_WIDTH = ${w.prodWidth},
+    // Width the variance is normalized to (even)
+    parameter VAR_WIDTH = ${p.varWidth},
+    // Width of the shift count k
+    parameter K_WIDTH = ${d.kWidth},
+    // Largest k
+    parameter K_MAX = ${d.kMax},
+    // F: significant bits of R
+    parameter RSQRT_BITS = ${F},
+    // Width of RA = R >> (F - WR)
+    parameter RA_WIDTH = ${d.raWidth},
+    // FW + G + K_MAX: the W numerator is |S| << W_SHIFT
+    parameter W_SHIFT = ${w.wShift},
+    // Width of the W quotient
+    parameter W_QUOT_WIDTH = ${d.wQuotWidth},
+    // Signed width of W
+    parameter W_WIDTH = ${d.wWidth}
+) (
+    input  wire                      clk,
+    input  wire                      rst,
+    input  wire                      s_valid,
+    output wire                      s_ready,
+    input  wire signed [SUM_WIDTH-1:0] s_sum,
+    input  wire [SQ_WIDTH-1:0]       s_sq,
+    output wire                      m_valid,
+    input  wire                      m_ready,
+    output wire [RA_WIDTH-1:0]       m_ra,
+    output wire signed [W_WIDTH-1:0] m_w,
+    output wire [K_WIDTH-1:0]        m_k,
+    output wire                      m_const
+);
+
+// Width of the squaring counter
+localparam COUNT_WIDTH = ${countWidth};
+// Count of the last squaring step
+localparam [COUNT_WIDTH-1:0] LAST_STEP = ${countWidth}'d${w.absWidth - 1};
+
+localparam [2:0]
+    STATE_IDLE = 3'd0,
+    STATE_SQUARE = 3'd1,
+    STATE_VARIANCE = 3'd2,
+    STATE_NORMALIZE = 3'd3,
+    STATE_ROOT = 3'd4,
+    STATE_DIVIDE = 3'd5,
+    STATE_SCALE = 3'd6,
+    STATE_DONE = 3'd7;
+
+reg [2:0] state_reg = STATE_IDLE;
+reg neg_reg = 1'b0;
+reg [ABS_WIDTH-1:0] abs_reg = {ABS_WIDTH{1'b0}};
+reg [PROD_WIDTH-1:0] cq_reg = {PROD_WIDTH{1'b0}};
+// S^2 by shift and add, one multiplier bit per cycle.
+reg [PROD_WIDTH-1:0] mcand_reg = {PROD_WIDTH{1'b0}};
+reg [ABS_WIDTH-1:0] mplier_reg = {ABS_WIDTH{1'b0}};
+reg [PROD_WIDTH-1:0] square_reg = {PROD_WIDTH{1'b0}};
+reg [COUNT_WIDTH-1:0] count_reg = {COUNT_WIDTH{1'b0}};
+reg [VAR_WIDTH-1:0] var_reg = {VAR_WIDTH{1'b0}};
+reg [K_WIDTH-1:0] k_reg = {K_WIDTH{1'b0}};
+reg root_start_reg = 1'b0;
+reg div_start_reg = 1'b0;
+reg r_done_reg = 1'b0;
+reg w_done_reg = 1'b0;
+reg [RA_WIDTH-1:0] ra_reg = {RA_WIDTH{1'b0}};
+reg signed [W_WIDTH-1:0] w_reg = {W_WIDTH{1'b0}};
+reg [K_WIDTH-1:0] k_out_reg = {K_WIDTH{1'b0}};
+reg const_reg = 1'b0;
+
+// |S| ≤ C · (2^DATA_WIDTH - 1) · 8 < 2^ABS_WIDTH, so the bits of -S above ABS_WIDTH are not needed.
+/* verilator lint_off UNUSEDSIGNAL */
+wire signed [SUM_WIDTH-1:0] s_neg = -s_sum;
+/* verilator lint_on UNUSEDSIGNAL */
+wire [ABS_WIDTH-1:0] s_abs = s_sum[SUM_WIDTH-1] ? s_neg[ABS_WIDTH-1:0] : s_sum[ABS_WIDTH-1:0];
+wire [PROD_WIDTH-1:0] variance = cq_reg - square_reg;
+wire root_done;
+wire [RSQRT_BITS:0] root;
+wire r_done;
+// R ≤ 2^F; only its top RA_WIDTH bits enter the element pipeline.
+/* verilator lint_off UNUSEDSIGNAL */
+wire [RSQRT_BITS:0] r_quot;
+wire r_inexact;
+/* verilator lint_on UNUSEDSIGNAL */
+wire w_done;
+wire [W_QUOT_WIDTH-1:0] w_quot;
+wire w_inexact;
+${lowVarBits}
+ptf_layernorm_isqrt #(
+    .ROOT_WIDTH(RSQRT_BITS + 1)
+) isqrt_inst (
+    .clk(clk),
+    .rst(rst),
+    .start(root_start_reg),
+    .radicand(${radicand}),
+    .done(root_done),
+    .root(root)
+);
+
+// R = floor(2^(2F) / s): s ≥ 2^F, so R has F + 1 bits.
+ptf_layernorm_r_divider r_divider_inst (
+    .clk(clk),
+    .rst(rst),
+    .start(div_start_reg),
+    .numerator({1'b1, {2*RSQRT_BITS{1'b0}}}),
+    .divisor(root),
+    .done(r_done),
+    .quotient(r_quot),
+    .inexact(r_inexact)
+);
+
+// |W| = floor(|S| · 2^(FW + G + K_MAX) / s); the sign and the shift by K_MAX - k follow in STATE_SCALE.
+ptf_layernorm_w_divider w_divider_inst (
+    .clk(clk),
+    .rst(rst),
+    .start(div_start_reg),
+    .numerator(${wNumerator}),
+    .divisor(root),
+    .done(w_done),
+    .quotient(w_quot),
+    .inexact(w_inexact)
+);
+
+// floor(S·2^.../s) for a negative S is -(q + inexact); then floor(·/2^(K_MAX-k)) is an arithmetic shift.
+wire signed [W_WIDTH-1:0] w_signed = neg_reg ? -($signed({1'b0, w_quot}) + $signed({{W_WIDTH-1{1'b0}}, w_inexact})) : $signed({1'b0, w_quot});
+wire [K_WIDTH-1:0] w_shift = K_MAX - k_reg;
+
+always @(posedge clk) begin
+    root_start_reg <= 1'b0;
+    div_start_reg <= 1'b0;
+    case (state_reg)
+        STATE_IDLE: begin
+            if (s_valid) begin
+                neg_reg <= s_sum[SUM_WIDTH-1];
+                abs_reg <= s_abs;
+                cq_reg <= CHANNELS * {{PROD_WIDTH-SQ_WIDTH{1'b0}}, s_sq};
+                mcand_reg <= {{PROD_WIDTH-ABS_WIDTH{1'b0}}, s_abs};
+                mplier_reg <= s_abs;
+                square_reg <= {PROD_WIDTH{1'b0}};
+                count_reg <= {COUNT_WIDTH{1'b0}};
+                state_reg <= STATE_SQUARE;
+            end
+        end
+        STATE_SQUARE: begin
+            if (mplier_reg[0]) square_reg <= square_reg + mcand_reg;
+            mcand_reg <= {mcand_reg[PROD_WIDTH-2:0], 1'b0};
+            mplier_reg <= {1'b0, mplier_reg[ABS_WIDTH-1:1]};
+            count_reg <= count_reg + 1'b1;
+            if (count_reg == LAST_STEP) state_reg <= STATE_VARIANCE;
+        end
+        STATE_VARIANCE: begin
+            var_reg <= variance[VAR_WIDTH-1:0];
+            k_reg <= {K_WIDTH{1'b0}};
+            if (variance == {PROD_WIDTH{1'b0}}) begin
+                // A constant token: the element pipeline outputs round(beta / s_out) (M = 0, N = 0, W = 0).
+                ra_reg <= {RA_WIDTH{1'b0}};
+                w_reg <= {W_WIDTH{1'b0}};
+                k_out_reg <= {K_WIDTH{1'b0}};
+                const_reg <= 1'b1;
+                state_reg <= STATE_DONE;
+            end else begin
+                state_reg <= STATE_NORMALIZE;
+            end
+        end
+        STATE_NORMALIZE: begin
+            if (var_reg[VAR_WIDTH-1:VAR_WIDTH-2] == 2'b00) begin
+                var_reg <= {var_reg[VAR_WIDTH-3:0], 2'b00};
+                k_reg <= k_reg + 1'b1;
+            end else begin
+                root_start_reg <= 1'b1;
+                state_reg <= STATE_ROOT;
+            end
+        end
+        STATE_ROOT: begin
+            if (root_done) begin
+                div_start_reg <= 1'b1;
+                r_done_reg <= 1'b0;
+                w_done_reg <= 1'b0;
+                state_reg <= STATE_DIVIDE;
+            end
+        end
+        STATE_DIVIDE: begin
+            if (r_done) r_done_reg <= 1'b1;
+            if (w_done) w_done_reg <= 1'b1;
+            if ((r_done || r_done_reg) && (w_done || w_done_reg)) state_reg <= STATE_SCALE;
+        end
+        STATE_SCALE: begin
+            ra_reg <= r_quot[RSQRT_BITS:RSQRT_BITS-RA_WIDTH+1];
+            w_reg <= w_signed >>> w_shift;
+            k_out_reg <= k_reg;
+            const_reg <= 1'b0;
+            state_reg <= STATE_DONE;
+        end
+        default: begin
+            if (m_ready) state_reg <= STATE_IDLE;
+        end
+    endcase
+    if (rst) begin
+        state_reg <= STATE_IDLE;
+        root_start_reg <= 1'b0;
+        div_start_reg <= 1'b0;
+    end
+end
+
+assign s_ready = state_reg == STATE_IDLE;
+assign m_valid = state_reg == STATE_DONE;
+assign m_ra = ra_reg;
+assign m_w = w_reg;
+assign m_k = k_out_reg;
+assign m_const = const_reg;
+
+endmodule
+`);
+}
+
+function emitElement(spec: LayernormSpec): string {
+  const d = spec.derived;
+  const p = d.precision;
+  const w = rtlWidths(spec);
+  const WG = p.mantissaA;
+  const paTop = d.paWidth - 1;
+  return file('ptf_layernorm_element: per element M, N, B and y = round((±M·x + B) / 2^N), clamped with the output zero point', spec, `module ptf_layernorm_element #(
+    // Width of one code
+    parameter DATA_WIDTH = ${spec.bits},
+    // Width of the channel counter
+    parameter CHANNEL_WIDTH = ${d.channelWidth},
+    // Index of the last channel of a token (channels − 1)
+    parameter [CHANNEL_WIDTH-1:0] LAST_CHANNEL = ${spec.channels - 1},
+    // Input zero point
+    parameter ZERO_POINT = ${spec.layer.zeroPoint},
+    // Output zero point
+    parameter OUT_ZERO_POINT = ${spec.layer.outZeroPoint},
+    // Signed width of x
+    parameter X_WIDTH = ${d.xWidth},
+    // Width of RA
+    parameter RA_WIDTH = ${d.raWidth},
+    // Width of the |ga| mantissa
+    parameter GA_WIDTH = ${WG},
+    // Signed width of W
+    parameter W_WIDTH = ${d.wWidth},
+    // Width of k
+    parameter K_WIDTH = ${d.kWidth},
+    // Signed widths of gt, bk and nA in the constant ROM
+    parameter GT_WIDTH = ${d.gtWidth},
+    parameter BK_WIDTH = ${d.bkWidth},
+    parameter NA_WIDTH = ${d.nAWidth},
+    // Width of one constant-ROM word
+    parameter CONST_WIDTH = ${d.constWidth},
+    // Signed width of Kf = bk - W·gt as the round shifter takes it
+    parameter KF_WIDTH = ${w.kfInWidth},
+    // FK: fraction bits of Kf
+    parameter FRAC_K = ${p.fracK},
+    // Width of the shift FK - N
+    parameter KSHIFT_WIDTH = ${w.kShiftWidth},
+    // Signed width of B
+    parameter OFFSET_WIDTH = ${d.offsetWidth},
+    // Signed width of ±M·x + B and of y
+    parameter ACC_WIDTH = ${w.accWidth}
+) (
+    input  wire                      clk,
+    input  wire                      rst,
+    input  wire                      scal_valid,
+    output wire                      scal_ready,
+    input  wire [RA_WIDTH-1:0]       scal_ra,
+    input  wire signed [W_WIDTH-1:0] scal_w,
+    input  wire [K_WIDTH-1:0]        scal_k,
+    input  wire                      scal_const,
+    input  wire                      buf_empty,
+    output wire                      buf_rd_en,
+    input  wire [DATA_WIDTH-1:0]     buf_rd_data,
+    output wire [DATA_WIDTH-1:0]     m_axis_tdata,
+    output wire                      m_axis_tvalid,
+    input  wire                      m_axis_tready,
+    output wire                      m_axis_tlast
+);
+
+// Largest output code
+localparam [ACC_WIDTH-1:0] CODE_MAX = {{ACC_WIDTH-DATA_WIDTH{1'b0}}, {DATA_WIDTH{1'b1}}};
+
+reg out_valid_reg = 1'b0;
+reg out_last_reg = 1'b0;
+reg [DATA_WIDTH-1:0] out_data_reg = {DATA_WIDTH{1'b0}};
+// The whole pipeline advances together whenever the output register can move.
+wire ce = !out_valid_reg || m_axis_tready;
+
+// The scalars of the token being issued.
+reg cur_valid_reg = 1'b0;
+reg [RA_WIDTH-1:0] cur_ra_reg = {RA_WIDTH{1'b0}};
+reg signed [W_WIDTH-1:0] cur_w_reg = {W_WIDTH{1'b0}};
+reg [K_WIDTH-1:0] cur_k_reg = {K_WIDTH{1'b0}};
+reg cur_const_reg = 1'b0;
+reg [CHANNEL_WIDTH-1:0] channel_reg = {CHANNEL_WIDTH{1'b0}};
+
+wire issue = ce && cur_valid_reg && !buf_empty;
+wire issue_last = issue && channel_reg == LAST_CHANNEL;
+assign scal_ready = !cur_valid_reg || issue_last;
+assign buf_rd_en = issue;
+
+wire [CONST_WIDTH-1:0] const_word;
+
+ptf_layernorm_const_rom const_rom_inst (
+    .clk(clk),
+    .en(issue),
+    .addr(channel_reg),
+    .data(const_word)
+);
+
+// Constant-ROM word: {bk, gt, nA, sign_neg, gamma_zero, |ga|, alpha}.
+wire signed [BK_WIDTH-1:0] c_bk = const_word[CONST_WIDTH-1 -: BK_WIDTH];
+wire signed [GT_WIDTH-1:0] c_gt = const_word[CONST_WIDTH-BK_WIDTH-1 -: GT_WIDTH];
+wire signed [NA_WIDTH-1:0] c_na = const_word[GA_WIDTH+4+NA_WIDTH-1 -: NA_WIDTH];
+wire c_neg = const_word[GA_WIDTH+3];
+wire c_gamma_zero = const_word[GA_WIDTH+2];
+wire [GA_WIDTH-1:0] c_ga = const_word[GA_WIDTH+1:2];
+wire [1:0] c_alpha = const_word[1:0];
+
+// Stage 1: the buffered code and the channel constants arrive; the token's scalars travel along.
+reg valid1_reg = 1'b0;
+reg last1_reg = 1'b0;
+reg [RA_WIDTH-1:0] ra1_reg = {RA_WIDTH{1'b0}};
+reg signed [W_WIDTH-1:0] w1_reg = {W_WIDTH{1'b0}};
+reg [K_WIDTH-1:0] k1_reg = {K_WIDTH{1'b0}};
+reg const1_reg = 1'b0;
+
+// Stage 2: x, PA's top bits, W·gt.
+wire signed [X_WIDTH-1:0] diff1 = $signed({{X_WIDTH-DATA_WIDTH{1'b0}}, buf_rd_data}) - ZERO_POINT;
+// PA < 2^(WR + WG): the top product bit is zero and only the 9 bits below it decide M (floor) and δ.
+/* verilator lint_off UNUSEDSIGNAL */
+wire [RA_WIDTH+GA_WIDTH-1:0] pa_full = ra1_reg * c_ga;
+/* verilator lint_on UNUSEDSIGNAL */
+wire signed [W_WIDTH+GT_WIDTH-1:0] pt_full = w1_reg * c_gt;
+reg valid2_reg = 1'b0;
+reg last2_reg = 1'b0;
+reg signed [X_WIDTH-1:0] x2_reg = {X_WIDTH{1'b0}};
+reg [8:0] pa_top2_reg = 9'd0;
+reg signed [W_WIDTH+GT_WIDTH-1:0] pt2_reg = {W_WIDTH+GT_WIDTH{1'b0}};
+reg signed [BK_WIDTH-1:0] bk2_reg = {BK_WIDTH{1'b0}};
+reg signed [NA_WIDTH-1:0] na2_reg = {NA_WIDTH{1'b0}};
+reg neg2_reg = 1'b0;
+reg gamma_zero2_reg = 1'b0;
+reg [K_WIDTH-1:0] k2_reg = {K_WIDTH{1'b0}};
+reg const2_reg = 1'b0;
+
+// Stage 3: M, N and Kf = bk - W·gt.
+wire [7:0] m2;
+wire [4:0] n2;
+
+ptf_layernorm_mn mn_inst (
+    .pa_top(pa_top2_reg),
+    .na(na2_reg),
+    .k(k2_reg),
+    .gamma_zero(gamma_zero2_reg),
+    .const_token(const2_reg),
+    .m(m2),
+    .n(n2)
+);
+
+reg valid3_reg = 1'b0;
+reg last3_reg = 1'b0;
+reg signed [X_WIDTH-1:0] x3_reg = {X_WIDTH{1'b0}};
+reg [7:0] m3_reg = 8'd0;
+reg [4:0] n3_reg = 5'd0;
+reg neg3_reg = 1'b0;
+reg signed [KF_WIDTH-1:0] kf3_reg = {KF_WIDTH{1'b0}};
+
+// Stage 4: B = round(Kf · 2^N / 2^FK) and M·x.
+wire signed [OFFSET_WIDTH-1:0] b3;
+wire [KSHIFT_WIDTH-1:0] kshift3 = FRAC_K[KSHIFT_WIDTH-1:0] - {{KSHIFT_WIDTH-5{1'b0}}, n3_reg};
+
+ptf_layernorm_offset_round offset_round_inst (
+    .value(kf3_reg),
+    .shift(kshift3),
+    .rounded(b3)
+);
+
+reg valid4_reg = 1'b0;
+reg last4_reg = 1'b0;
+reg [4:0] n4_reg = 5'd0;
+reg neg4_reg = 1'b0;
+reg signed [OFFSET_WIDTH-1:0] b4_reg = {OFFSET_WIDTH{1'b0}};
+reg signed [X_WIDTH+8:0] mx4_reg = {X_WIDTH+9{1'b0}};
+
+// Stage 5: ±M·x + B.
+reg valid5_reg = 1'b0;
+reg last5_reg = 1'b0;
+reg [4:0] n5_reg = 5'd0;
+reg signed [ACC_WIDTH-1:0] acc5_reg = {ACC_WIDTH{1'b0}};
+wire signed [ACC_WIDTH-1:0] b4_ext = {{ACC_WIDTH-OFFSET_WIDTH{b4_reg[OFFSET_WIDTH-1]}}, b4_reg};
+wire signed [ACC_WIDTH-1:0] mx4_ext = {{ACC_WIDTH-X_WIDTH-9{mx4_reg[X_WIDTH+8]}}, mx4_reg};
+
+// Stage 6 (output): y = round(acc / 2^N), + zero point, clamped to the code range.
+wire signed [ACC_WIDTH-1:0] y5;
+
+ptf_layernorm_output_round output_round_inst (
+    .value(acc5_reg),
+    .shift(n5_reg),
+    .rounded(y5)
+);
+
+wire signed [ACC_WIDTH-1:0] code5 = y5 + OUT_ZERO_POINT;
+
+always @(posedge clk) begin
+    if (scal_valid && scal_ready) begin
+        cur_valid_reg <= 1'b1;
+        cur_ra_reg <= scal_ra;
+        cur_w_reg <= scal_w;
+        cur_k_reg <= scal_k;
+        cur_const_reg <= scal_const;
+    end else if (issue_last) begin
+        cur_valid_reg <= 1'b0;
+    end
+    if (issue) channel_reg <= issue_last ? {CHANNEL_WIDTH{1'b0}} : channel_reg + 1'b1;
+    if (ce) begin
+        valid1_reg <= issue;
+        last1_reg <= issue_last;
+        ra1_reg <= cur_ra_reg;
+        w1_reg <= cur_w_reg;
+        k1_reg <= cur_k_reg;
+        const1_reg <= cur_const_reg;
+
+        valid2_reg <= valid1_reg;
+        last2_reg <= last1_reg;
+        x2_reg <= diff1 <<< c_alpha;
+        pa_top2_reg <= pa_full[${paTop}:${paTop - 8}];
+        pt2_reg <= pt_full;
+        bk2_reg <= c_bk;
+        na2_reg <= c_na;
+        neg2_reg <= c_neg;
+        gamma_zero2_reg <= c_gamma_zero;
+        k2_reg <= k1_reg;
+        const2_reg <= const1_reg;
+
+        valid3_reg <= valid2_reg;
+        last3_reg <= last2_reg;
+        x3_reg <= x2_reg;
+        m3_reg <= m2;
+        n3_reg <= n2;
+        neg3_reg <= neg2_reg;
+        kf3_reg <= $signed({{KF_WIDTH-BK_WIDTH{bk2_reg[BK_WIDTH-1]}}, bk2_reg}) - $signed({{KF_WIDTH-W_WIDTH-GT_WIDTH{pt2_reg[W_WIDTH+GT_WIDTH-1]}}, pt2_reg});
+
+        valid4_reg <= valid3_reg;
+        last4_reg <= last3_reg;
+        n4_reg <= n3_reg;
+        neg4_reg <= neg3_reg;
+        b4_reg <= b3;
+        mx4_reg <= $signed({1'b0, m3_reg}) * x3_reg;
+
+        valid5_reg <= valid4_reg;
+        last5_reg <= last4_reg;
+        n5_reg <= n4_reg;
+        acc5_reg <= neg4_reg ? b4_ext - mx4_ext : b4_ext + mx4_ext;
+
+        out_valid_reg <= valid5_reg;
+        out_last_reg <= last5_reg;
+        out_data_reg <= code5 < 0 ? {DATA_WIDTH{1'b0}} : code5 > $signed(CODE_MAX) ? {DATA_WIDTH{1'b1}} : code5[DATA_WIDTH-1:0];
+    end
+    if (rst) begin
+        cur_valid_reg <= 1'b0;
+        channel_reg <= {CHANNEL_WIDTH{1'b0}};
+        valid1_reg <= 1'b0;
+        valid2_reg <= 1'b0;
+        valid3_reg <= 1'b0;
+        valid4_reg <= 1'b0;
+        valid5_reg <= 1'b0;
+        out_valid_reg <= 1'b0;
+    end
+end
+
+assign m_axis_tdata = out_data_reg;
+assign m_axis_tvalid = out_valid_reg;
+assign m_axis_tlast = out_last_reg;
+
+endmodule
+`);
+}
+
+function emitTop(spec: LayernormSpec): string {
+  const d = spec.derived;
+  const w = rtlWidths(spec);
+  return file('ptf_layernorm: PTF LayerNorm (FQ-ViT, integer-only), one element per cycle', spec, `module ${TOP} #(
+    // Width of input and output codes (fixed by the generated ROMs: generate again to change it)
+    parameter DATA_WIDTH = ${spec.bits}
+) (
+    input  wire                  clk,
+    input  wire                  rst,
+    input  wire [DATA_WIDTH-1:0] s_axis_tdata,
+    input  wire                  s_axis_tvalid,
+    output wire                  s_axis_tready,
+    // Tokens are framed by counting ${spec.channels} beats; tlast is not needed to find them.
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire                  s_axis_tlast,
+    /* verilator lint_on UNUSEDSIGNAL */
+    output wire [DATA_WIDTH-1:0] m_axis_tdata,
+    output wire                  m_axis_tvalid,
+    input  wire                  m_axis_tready,
+    output wire                  m_axis_tlast
+);
+
+generate
+    if (DATA_WIDTH != ${spec.bits}) begin : g_fixed_width
+        // DATA_WIDTH is baked into the ROMs and widths: this instance fails elaboration on purpose.
+        ptf_layernorm_data_width_is_fixed_by_the_generator fixed_width_inst ();
+    end
+endgenerate
+
+wire buf_full;
+wire buf_empty;
+wire buf_wr_en;
+wire [DATA_WIDTH-1:0] buf_wr_data;
+wire buf_rd_en;
+wire [DATA_WIDTH-1:0] buf_rd_data;
+wire stats_valid;
+wire stats_ready;
+wire signed [${d.sumWidth - 1}:0] stats_sum;
+wire [${d.sqWidth - 1}:0] stats_sq;
+wire scal_valid;
+wire scal_ready;
+wire [${d.raWidth - 1}:0] scal_ra;
+wire signed [${d.wWidth - 1}:0] scal_w;
+wire [${d.kWidth - 1}:0] scal_k;
+wire scal_const;
+
+ptf_layernorm_stats stats_inst (
+    .clk(clk),
+    .rst(rst),
+    .s_axis_tdata(s_axis_tdata),
+    .s_axis_tvalid(s_axis_tvalid),
+    .s_axis_tready(s_axis_tready),
+    .buf_full(buf_full),
+    .buf_wr_en(buf_wr_en),
+    .buf_wr_data(buf_wr_data),
+    .m_valid(stats_valid),
+    .m_ready(stats_ready),
+    .m_sum(stats_sum),
+    .m_sq(stats_sq)
+);
+
+ptf_layernorm_buffer #(
+    .DATA_WIDTH(DATA_WIDTH),
+    .ADDR_WIDTH(${w.bufferAddrWidth})
+) buffer_inst (
+    .clk(clk),
+    .rst(rst),
+    .wr_en(buf_wr_en),
+    .wr_data(buf_wr_data),
+    .full(buf_full),
+    .rd_en(buf_rd_en),
+    .rd_data(buf_rd_data),
+    .empty(buf_empty)
+);
+
+ptf_layernorm_token token_inst (
+    .clk(clk),
+    .rst(rst),
+    .s_valid(stats_valid),
+    .s_ready(stats_ready),
+    .s_sum(stats_sum),
+    .s_sq(stats_sq),
+    .m_valid(scal_valid),
+    .m_ready(scal_ready),
+    .m_ra(scal_ra),
+    .m_w(scal_w),
+    .m_k(scal_k),
+    .m_const(scal_const)
+);
+
+ptf_layernorm_element element_inst (
+    .clk(clk),
+    .rst(rst),
+    .scal_valid(scal_valid),
+    .scal_ready(scal_ready),
+    .scal_ra(scal_ra),
+    .scal_w(scal_w),
+    .scal_k(scal_k),
+    .scal_const(scal_const),
+    .buf_empty(buf_empty),
+    .buf_rd_en(buf_rd_en),
+    .buf_rd_data(buf_rd_data),
+    .m_axis_tdata(m_axis_tdata),
+    .m_axis_tvalid(m_axis_tvalid),
+    .m_axis_tready(m_axis_tready),
+    .m_axis_tlast(m_axis_tlast)
+);
+
+endmodule
+`);
+}
+
+/** Cycles of the token unit for one token, worst case (largest k), without waiting for the element pipeline. */
+export function tokenUnitCycles(spec: LayernormSpec): number {
+  const d = spec.derived;
+  const w = rtlWidths(spec);
+  // idle→square, square (ABS_WIDTH), variance, normalize (k + 1), root (F + 1, +1 start), divide (max of both, +1), scale, done
+  return 1 + w.absWidth + 1 + (d.kMax + 1) + (d.rootWidth + 1) + (Math.max(d.rootWidth, d.wQuotWidth) + 1) + 1 + 1;
+}
+
+/** All modules of the block, by file name. */
+export function emitLayernormRtl(spec: LayernormSpec): FileSet {
+  const d = spec.derived;
+  const w = rtlWidths(spec);
+  const files: FileSet = new Map();
+  const put = (name: string, text: string) => files.set(`${name}.v`, text);
+  put(TOP, emitTop(spec));
+  put('ptf_layernorm_stats', emitStats(spec));
+  put('ptf_layernorm_buffer', emitBuffer(spec));
+  put('ptf_layernorm_token', emitToken(spec));
+  put('ptf_layernorm_element', emitElement(spec));
+  put('ptf_layernorm_isqrt', emitIsqrt(d.rootWidth));
+  put('ptf_layernorm_r_divider', emitDivider(2 * spec.rsqrtBits + 1, d.rootWidth, d.rootWidth, 'ptf_layernorm_r_divider'));
+  put('ptf_layernorm_w_divider', emitDivider(d.wNumWidth, d.rootWidth, d.wQuotWidth, 'ptf_layernorm_w_divider'));
+  put('ptf_layernorm_mn', emitMn(d.nAWidth, d.kWidth));
+  put('ptf_layernorm_offset_round', emitRoundShift(w.kfInWidth, w.kShiftWidth, d.offsetWidth, d.precision.fracK, 'ptf_layernorm_offset_round'));
+  put('ptf_layernorm_output_round', emitRoundShift(w.accWidth, 5, w.accWidth, 31, 'ptf_layernorm_output_round'));
+  put('ptf_layernorm_alpha_rom', emitRom(spec, 'ptf_layernorm_alpha_rom', 'alpha per channel', 2, spec.constants.map((c) => BigInt(c.alpha))));
+  put('ptf_layernorm_const_rom', emitRom(spec, 'ptf_layernorm_const_rom', 'the constants of each channel {bk, gt, nA, sign_neg, gamma_zero, |ga|, alpha}', d.constWidth, constWords(spec)));
+  return files;
+}
+
+/** The manifest other tools read instead of re-deriving anything. */
+export function layernormManifest(spec: LayernormSpec, files: FileSet, latencyCycles: number): string {
+  const d = spec.derived;
+  return JSON.stringify({
+    block: 'layernorm',
+    top: TOP,
+    files: [...files.keys()].sort(),
+    spec: { ...specSummary(spec), alpha: spec.layer.alpha, gamma: spec.layer.gamma, beta: spec.layer.beta },
+    derived: { ...d, rtl: rtlWidths(spec), token_unit_cycles: tokenUnitCycles(spec) },
+    latency_cycles: latencyCycles,
+    cycles_per_element: 1,
+    cycles_per_token: Math.max(spec.channels, tokenUnitCycles(spec)),
+    ports: {
+      s_axis: { tdata: spec.bits, tlast: 'ignored: tokens are framed by counting channels' },
+      m_axis: { tdata: spec.bits, tlast: 'last channel of each token' },
+    },
+  }, jsonBigint, 2) + '\n';
+}

@@ -1,0 +1,334 @@
+/**
+ * The LayerNorm block's spec: the user-facing parameters (LayernormParams, JSDoc'd: the source of --help and
+ * docs/parameters.md), the calibrated layer they describe, and the resolved spec with every width and per-channel
+ * constant derived once, exactly, from the float layer.
+ */
+import { exactBinary, maxUnsigned, roundHalfEvenDiv, signedWidth, unsignedWidth } from '../common/arith.ts';
+import { arrayOf, finite, intInRange, object, onlyKeys, positiveFinite, require } from '../common/validate.ts';
+import { calibratePtf } from './calibrate.ts';
+import type { ChannelConstants, LayernormPrecision } from './model.ts';
+
+/**
+ * PTF LayerNorm (FQ-ViT QIntLayerNorm, integer-only): tokens of `channels` unsigned codes in, one unsigned code per
+ * channel out, one element per cycle. The calibrated layer (scales, alpha, gamma, beta, zero points) is baked into
+ * ROMs; give it here, or give `calibration` rows and let the PTF observer find alpha, the scale and the zero point.
+ */
+export interface LayernormParams {
+  /** Channels C per token (the block frames tokens by counting C beats; m_axis_tlast marks each token's last channel). @range 8..1024 @default 384 */
+  channels: number;
+  /** s1, the smallest channel scale of the input quantizer (documentation only: the integer datapath does not need it). @default from calibration */
+  in_scale_min: number;
+  /** Input zero point, shared by all channels. @range 0..2^bits-1 @default from calibration */
+  zero_point: number;
+  /** Power-of-two factor per channel (C integers): channel scale = in_scale_min * 2^alpha. @range 0..3 @default from calibration */
+  alpha: number[];
+  /** LayerNorm weight per channel (C floats; |gamma/out_scale| below 2^15). @default deterministic synthetic layer */
+  gamma: number[];
+  /** LayerNorm bias per channel (C floats; |beta/out_scale| below 2^15). @default deterministic synthetic layer */
+  beta: number[];
+  /** Scale of the output quantizer (float > 0). @default deterministic synthetic layer */
+  out_scale: number;
+  /** Zero point of the output quantizer. @range 0..2^bits-1 @default 2^(bits-1) */
+  out_zero_point: number;
+  /** Calibration rows (samples × C floats): when given, alpha, in_scale_min and zero_point come from FQ-ViT's PTF observer on them and must not be given too. @default none */
+  calibration: number[][];
+  /** Significant bits of the per-token reciprocal square root R = floor(2^(2F) / floor(sqrt(var·4^(k+G)))). @range 16..40 @default 28 */
+  rsqrt_bits: number;
+}
+
+export const LAYERNORM_PARAM_KEYS = [
+  'channels', 'in_scale_min', 'zero_point', 'alpha', 'gamma', 'beta', 'out_scale', 'out_zero_point', 'calibration', 'rsqrt_bits',
+] as const;
+
+export const CHANNELS_MIN = 8;
+export const CHANNELS_MAX = 1024;
+export const BITS_MIN = 4;
+export const BITS_MAX = 8;
+export const ALPHA_MAX = 3;
+/** |gamma/out_scale| and |beta/out_scale| stay below 2^SCALE_RATIO_LOG2, which bounds every constant's width. */
+export const SCALE_RATIO_LOG2 = 15;
+export const DEFAULT_CHANNELS = 384;
+export const DEFAULT_RSQRT_BITS = 28;
+
+/** The calibrated layer: what FQ-ViT knows about one LayerNorm after calibration, in floats. */
+export interface CalibratedLayer {
+  inScaleMin: number;
+  zeroPoint: number;
+  alpha: number[];
+  gamma: number[];
+  beta: number[];
+  outScale: number;
+  outZeroPoint: number;
+}
+
+/** Widths of the datapath, derived once from C, bits and the constants (names as in the RTL parameters). */
+export interface LayernormDerived {
+  precision: LayernormPrecision;
+  /** Width of the channel counters. */
+  channelWidth: number;
+  /** Entries of the token buffer (a power of two ≥ 2C, so one token streams in while the previous one streams out). */
+  bufferDepth: number;
+  /** Signed width of x = (q − zp) << alpha. */
+  xWidth: number;
+  /** Signed width of S = Σ x. */
+  sumWidth: number;
+  /** Unsigned width of Q = Σ x² and of x². */
+  sqWidth: number;
+  xSqWidth: number;
+  /** Largest normalizing shift k (the smallest non-zero var is C − 1), and the width of k. */
+  kMax: number;
+  kWidth: number;
+  /** Bits of the radicand vn · 4^G (2F + 2) and of the root s (F + 1). */
+  radicandWidth: number;
+  rootWidth: number;
+  /** Numerator and quotient widths of the W divider: |S| · 2^(FW + G + kMax) / s. */
+  wNumWidth: number;
+  wQuotWidth: number;
+  /** Signed width of W. */
+  wWidth: number;
+  /** Width of R's top bits RA = R >> (F − WR) (WR + 1: RA = 2^WR when s = 2^F). */
+  raWidth: number;
+  /** Width of PA = RA · |ga|. */
+  paWidth: number;
+  /** Signed widths of gt, bk, W·gt and Kf = bk − W·gt. */
+  gtWidth: number;
+  bkWidth: number;
+  ptWidth: number;
+  kfWidth: number;
+  /** Signed width of the per-channel exponent nA and of N_u = nA − k − δ. */
+  nAWidth: number;
+  /** Signed width of B = round(Kf · 2^N / 2^FK). */
+  offsetWidth: number;
+  /** Signed width of sign·M·x + B and of y. */
+  accWidth: number;
+  /** Width of one constant-ROM word {bk, gt, nA, sign, |ga|, alpha}. */
+  constWidth: number;
+}
+
+export interface LayernormSpec {
+  readonly bits: number;
+  readonly channels: number;
+  readonly layer: Readonly<CalibratedLayer>;
+  /** Whether alpha, in_scale_min and zero_point came from calibration rows (PTF observer). */
+  readonly calibrated: boolean;
+  readonly rsqrtBits: number;
+  readonly constants: readonly ChannelConstants[];
+  readonly derived: Readonly<LayernormDerived>;
+}
+
+/** Internal precision that is not a parameter: chosen by measurement against FQ-ViT (see the README of the block). */
+export const MANTISSA_A_BITS = 18;
+export const R_BITS_A = 22;
+export const FRAC_W_BITS = 22;
+export const FRAC_G_BITS = 22;
+
+/** A deterministic xorshift32 stream of floats in [0, 1), for the synthetic default layer and stimulus. */
+export function xorshiftFloats(seed: number): () => number {
+  let s = (seed >>> 0) || 1;
+  return () => {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+/** Synthetic calibration rows for the default layer: channels with different spreads so that alpha takes every value. */
+export function syntheticCalibration(channels: number, rows = 64, seed = 2024): number[][] {
+  const rnd = xorshiftFloats(seed);
+  const spread = Array.from({ length: channels }, (_, c) => 2 ** -(c % 4) * (0.5 + rnd()));
+  const offset = Array.from({ length: channels }, () => (rnd() - 0.5) * 0.5);
+  return Array.from({ length: rows }, () => spread.map((sp, c) => offset[c]! + sp * (rnd() + rnd() + rnd() - 1.5) * 2));
+}
+
+/** The default layer: calibrated by the PTF observer on synthetic rows, gamma near 1, small beta. */
+function defaultLayer(bits: number, channels: number): { rows: number[][]; gamma: number[]; beta: number[]; outScale: number; outZeroPoint: number } {
+  const rnd = xorshiftFloats(7 + channels);
+  return {
+    rows: syntheticCalibration(channels),
+    gamma: Array.from({ length: channels }, () => 0.5 + rnd()),
+    beta: Array.from({ length: channels }, () => (rnd() - 0.5) * 0.4),
+    outScale: 8 / 2 ** bits,
+    outZeroPoint: 2 ** (bits - 1),
+  };
+}
+
+function floatArray(parameter: string, value: unknown, length: number): number[] {
+  return arrayOf(parameter, value, length, finite);
+}
+
+/** Validates the "layernorm" section of a --spec file and derives everything. */
+export function resolveLayernorm(bits: number, overrides: unknown): LayernormSpec {
+  bits = intInRange('--bits (layernorm)', bits, BITS_MIN, BITS_MAX);
+  const o = overrides === undefined ? {} : object('layernorm', overrides);
+  onlyKeys('layernorm', o, LAYERNORM_PARAM_KEYS);
+  const channels = o.channels === undefined ? DEFAULT_CHANNELS : intInRange('layernorm.channels', o.channels, CHANNELS_MIN, CHANNELS_MAX);
+  const rsqrtBits = o.rsqrt_bits === undefined ? DEFAULT_RSQRT_BITS : intInRange('layernorm.rsqrt_bits', o.rsqrt_bits, 16, 40);
+  const qmax = Number(maxUnsigned(bits));
+  const userLayer = o.gamma !== undefined || o.beta !== undefined || o.out_scale !== undefined;
+  const synthetic = userLayer ? undefined : defaultLayer(bits, channels);
+  if (userLayer) {
+    for (const key of ['gamma', 'beta', 'out_scale'] as const) {
+      require(o[key] !== undefined, `layernorm.${key}`, 'is required when gamma, beta or out_scale is given', undefined);
+    }
+  }
+  let calibrationRows: number[][] | undefined;
+  if (o.calibration !== undefined) {
+    for (const key of ['alpha', 'in_scale_min', 'zero_point'] as const) {
+      require(o[key] === undefined, `layernorm.${key}`, 'must not be given together with calibration (the PTF observer computes it)', o[key]);
+    }
+    const rows = arrayOf('layernorm.calibration', o.calibration, undefined, (p, v) => floatArray(p, v, channels));
+    require(rows.length >= 1, 'layernorm.calibration', 'must have at least one row', o.calibration);
+    calibrationRows = rows;
+  } else if (!synthetic || o.alpha !== undefined || o.in_scale_min !== undefined || o.zero_point !== undefined) {
+    for (const key of ['alpha', 'in_scale_min', 'zero_point'] as const) {
+      require(o[key] !== undefined, `layernorm.${key}`, 'is required unless calibration rows are given', undefined);
+    }
+  }
+  let alpha: number[];
+  let inScaleMin: number;
+  let zeroPoint: number;
+  const rows = calibrationRows ?? (o.alpha === undefined ? synthetic?.rows : undefined);
+  if (rows) {
+    const cal = calibratePtf(rows, bits);
+    ({ alpha, s1: inScaleMin, zeroPoint } = cal);
+  } else {
+    alpha = arrayOf('layernorm.alpha', o.alpha, channels, (p, v) => intInRange(p, v, 0, ALPHA_MAX));
+    inScaleMin = positiveFinite('layernorm.in_scale_min', o.in_scale_min);
+    zeroPoint = intInRange('layernorm.zero_point', o.zero_point, 0, qmax);
+  }
+  const gamma = synthetic ? synthetic.gamma : floatArray('layernorm.gamma', o.gamma, channels);
+  const beta = synthetic ? synthetic.beta : floatArray('layernorm.beta', o.beta, channels);
+  const outScale = synthetic ? synthetic.outScale : positiveFinite('layernorm.out_scale', o.out_scale);
+  const outZeroPoint = o.out_zero_point === undefined ? (synthetic?.outZeroPoint ?? 2 ** (bits - 1)) : intInRange('layernorm.out_zero_point', o.out_zero_point, 0, qmax);
+  const limit = 2 ** SCALE_RATIO_LOG2;
+  gamma.forEach((g, c) => require(Math.abs(g / outScale) < limit, `layernorm.gamma[${c}]`, `must satisfy |gamma/out_scale| < 2^${SCALE_RATIO_LOG2}`, g));
+  beta.forEach((b, c) => require(Math.abs(b / outScale) < limit, `layernorm.beta[${c}]`, `must satisfy |beta/out_scale| < 2^${SCALE_RATIO_LOG2}`, b));
+  const layer: CalibratedLayer = { inScaleMin, zeroPoint, alpha, gamma, beta, outScale, outZeroPoint };
+  const precision = derivePrecision(bits, channels, rsqrtBits);
+  const constants = channelConstants(layer, channels, precision);
+  const derived = deriveWidths(bits, channels, precision, constants);
+  return Object.freeze({
+    bits, channels, layer: Object.freeze(layer), calibrated: rows !== undefined, rsqrtBits,
+    constants: Object.freeze(constants), derived: Object.freeze(derived),
+  });
+}
+
+/** Largest |x| = |q − zp| · 2^alpha for any zero point and alpha. */
+function xAbsMax(bits: number): bigint {
+  return maxUnsigned(bits) << BigInt(ALPHA_MAX);
+}
+
+/** The internal precision for a configuration (see model.ts for what each field means). */
+export function derivePrecision(bits: number, channels: number, rsqrtBits: number): LayernormPrecision {
+  const C = BigInt(channels);
+  const varMax = C * C * xAbsMax(bits) ** 2n; // C·Q ≤ C² · max x², and var ≤ C·Q
+  let varWidth = unsignedWidth(varMax);
+  if (varWidth % 2) varWidth++;
+  return {
+    rsqrtBits,
+    varWidth,
+    sqrtGuard: rsqrtBits + 1 - varWidth / 2,
+    rBitsA: Math.min(R_BITS_A, rsqrtBits),
+    mantissaA: MANTISSA_A_BITS,
+    fracW: FRAC_W_BITS,
+    fracG: FRAC_G_BITS,
+    fracK: FRAC_W_BITS + FRAC_G_BITS,
+  };
+}
+
+/** ratio = a / b of two floats as an exact fraction num/den (den > 0). */
+function exactRatio(a: number, b: number): { num: bigint; den: bigint } {
+  const x = exactBinary(a);
+  const y = exactBinary(b);
+  // a/b = (xn / 2^xe) / (yn / 2^ye) = xn · 2^ye / (yn · 2^xe)
+  return { num: x.num << BigInt(y.exp), den: y.num << BigInt(x.exp) };
+}
+
+/** floor(log2(num/den)) for num, den > 0. */
+function floorLog2Ratio(num: bigint, den: bigint): number {
+  let e = num.toString(2).length - den.toString(2).length;
+  if (e >= 0 ? num < den << BigInt(e) : num << BigInt(-e) < den) e--;
+  return e;
+}
+
+/** The per-channel ROM constants, exact from the float layer. */
+export function channelConstants(layer: CalibratedLayer, channels: number, p: LayernormPrecision): ChannelConstants[] {
+  return Array.from({ length: channels }, (_, c) => {
+    const g = exactRatio(layer.gamma[c]!, layer.outScale);
+    const b = exactRatio(layer.beta[c]!, layer.outScale);
+    const gt = roundHalfEvenDiv(g.num << BigInt(p.fracG), g.den);
+    const bk = roundHalfEvenDiv(b.num << BigInt(p.fracK), b.den);
+    const sign = g.num > 0n ? 1 : g.num < 0n ? -1 : 0;
+    if (sign === 0) return { alpha: layer.alpha[c]!, gaMag: 0n, sign, nA: 0, gt, bk };
+    // |ga| = round(|C·gamma/s_out| · 2^FA) in [2^(WG−1), 2^WG); a carry out of the rounding renormalizes.
+    const num = (g.num < 0n ? -g.num : g.num) * BigInt(channels);
+    let fa = p.mantissaA - 1 - floorLog2Ratio(num, g.den);
+    let gaMag = roundHalfEvenDiv(fa >= 0 ? num << BigInt(fa) : num, fa >= 0 ? g.den : g.den << BigInt(-fa));
+    if (gaMag === 1n << BigInt(p.mantissaA)) { gaMag >>= 1n; fa--; }
+    // N_u = 7 − floor(log2 A) with A = PA · 2^−(WR + FA + F − G − k) and floor(log2 PA) = WR + WG − 2 + δ.
+    const nA = 9 - p.mantissaA + fa + p.rsqrtBits - p.sqrtGuard;
+    return { alpha: layer.alpha[c]!, gaMag, sign, nA, gt, bk };
+  });
+}
+
+/** Every width of the datapath from the extremes of its operands. */
+function deriveWidths(bits: number, channels: number, p: LayernormPrecision, constants: readonly ChannelConstants[]): LayernormDerived {
+  const C = BigInt(channels);
+  const xMax = xAbsMax(bits);
+  const sMax = C * xMax;
+  // The smallest non-zero var is C − 1 (var = Σ_{i<j} (x_i − x_j)² has at least C − 1 non-zero terms), so k ≤ kMax.
+  let kMax = 0;
+  while ((BigInt(channels - 1) << BigInt(2 * (kMax + 1))) < (1n << BigInt(p.varWidth))) kMax++;
+  const sumWidth = signedWidth(-sMax, sMax);
+  const wShift = p.fracW + p.sqrtGuard + kMax;
+  if (wShift < 0) throw new Error('layernorm: FW + G + kMax must be ≥ 0');
+  const wNumWidth = unsignedWidth(sMax) + wShift;
+  const wQuotWidth = Math.max(1, wNumWidth - p.rsqrtBits); // s ≥ 2^F, so the top F numerator bits never give a quotient bit
+  const wWidth = wQuotWidth + 1;
+  const gtMax = constants.reduce((m, ch) => (abs(ch.gt) > m ? abs(ch.gt) : m), 1n);
+  const bkMax = constants.reduce((m, ch) => (abs(ch.bk) > m ? abs(ch.bk) : m), 1n);
+  const gtWidth = signedWidth(-gtMax, gtMax);
+  const wAbsMax = (1n << BigInt(wQuotWidth)) - 1n + 1n; // the floor of a negative quotient can reach −2^wQuotWidth
+  const ptMax = wAbsMax * gtMax;
+  const kfMax = bkMax + ptMax;
+  const offsetMax = (kfMax >> BigInt(p.fracK - 31)) + 1n; // N ≤ 31
+  const accMax = 255n * xMax + offsetMax;
+  const nAs = constants.filter((ch) => ch.sign !== 0).map((ch) => ch.nA);
+  const nMin = Math.min(0, ...nAs.map((n) => n - kMax - 1));
+  const nMax = Math.max(32, ...nAs);
+  const bkWidth = signedWidth(-bkMax, bkMax);
+  const nAWidth = signedWidth(nMin, nMax);
+  let bufferDepth = 1;
+  while (bufferDepth < 2 * channels) bufferDepth *= 2;
+  return {
+    precision: p,
+    channelWidth: unsignedWidth(channels - 1),
+    bufferDepth,
+    xWidth: signedWidth(-xMax, xMax),
+    sumWidth,
+    sqWidth: unsignedWidth(C * xMax * xMax),
+    xSqWidth: unsignedWidth(xMax * xMax),
+    kMax,
+    kWidth: unsignedWidth(kMax),
+    radicandWidth: 2 * p.rsqrtBits + 2,
+    rootWidth: p.rsqrtBits + 1,
+    wNumWidth,
+    wQuotWidth,
+    wWidth,
+    raWidth: p.rBitsA + 1,
+    paWidth: p.rBitsA + p.mantissaA,
+    gtWidth,
+    bkWidth,
+    ptWidth: signedWidth(-ptMax, ptMax),
+    kfWidth: signedWidth(-kfMax, kfMax),
+    nAWidth,
+    offsetWidth: signedWidth(-offsetMax, offsetMax),
+    accWidth: signedWidth(-accMax, accMax),
+    constWidth: bkWidth + gtWidth + nAWidth + 2 + p.mantissaA + 2,
+  };
+}
+
+function abs(v: bigint): bigint {
+  return v < 0n ? -v : v;
+}
