@@ -93,11 +93,8 @@ describe('softmax timing, measured without stalls', () => {
       const lasts = r.result.beats.filter((b) => b.last).map((b) => b.cycle);
       perRow[len] = (lasts.at(-1)! - lasts[16]!) / (lasts.length - 17);
     }
-    // Rows of 2 elements or more stream without bubbles; single-element rows are limited by the row FIFOs' latency.
-    expect(perRow[2]).toBe(2);
-    expect(perRow[4]).toBe(4);
-    expect(perRow[8]).toBe(8);
-    expect(perRow[1]).toBeLessThanOrEqual(2);
+    // Rows of any length stream without bubbles, single elements included (16 rows of credit cover the round trip).
+    expect(perRow).toEqual({ 1: 1, 2: 2, 4: 4, 8: 8 });
   });
 });
 

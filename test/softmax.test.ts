@@ -141,7 +141,7 @@ function fqvitFloatCode(sum: bigint, e: bigint): number {
   return big;
 }
 
-describe('float64 and exact integers agree below 2^52 (docs/softmax.md)', () => {
+describe('float64 and exact integers agree below 2^52 (generators/softmax/README.md)', () => {
   it('on random pairs, pairs at every rounding tie and pairs next to every power of two', () => {
     let state = 12345n;
     const rnd = (bits: number) => {

@@ -3,7 +3,7 @@
  *
  * FQ-ViT computes its constants in float64 from the input scale s; they are computed here the same way, in the same
  * order of operations, with JS numbers (float64). Everything after the constants is BigInt. Where FQ-ViT uses floats
- * on integers (the sum E, the division E / e, log2), docs/softmax.md shows why the exact integer result is the same
+ * on integers (the sum E, the division E / e, log2), generators/softmax/README.md shows why the exact integer result is the same
  * within the range the spec allows (every row sum below 2^52).
  */
 import { floorDiv, roundHalfEvenDiv } from '../common/arith.ts';
@@ -57,7 +57,7 @@ export function expEntry(d: number, k: LisConstants): ExpEntry {
   const nx0 = BigInt(k.n) * k.x0;
   let x = -BigInt(d);
   if (x < nx0) x = nx0; // x_int = max(x_int, n * x0_int)
-  const q = floorDiv(x, k.x0); // 0 .. n (x / x0 is exact enough in float64 for floor; see docs/softmax.md)
+  const q = floorDiv(x, k.x0); // 0 .. n (x / x0 is exact enough in float64 for floor; see generators/softmax/README.md)
   const r = x - k.x0 * q;
   const poly = r * (r + k.b) + k.c;
   const z = poly > 0n ? poly : 0n;

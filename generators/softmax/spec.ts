@@ -18,11 +18,11 @@ export interface SoftmaxParams {
   in_bits: number;
   /** Width of the log2 output code t (value 2^-t). FQ-ViT uses 4 whatever the input width; a code that would not fit is an exact zero. @range 1..8 @default 4 */
   out_bits: number;
-  /** Float input scale s (x = q * s); the generator derives FQ-ViT's b, c, x0 from it in float64. Must keep the largest row sum below 2^52 (see docs/softmax.md). @default min(8 / 2^in_bits, 1) (the code range spans 8 units of logit) */
+  /** Float input scale s (x = q * s); the generator derives FQ-ViT's b, c, x0 from it in float64. Must keep the largest row sum below 2^52 (see generators/softmax/README.md). @default min(8 / 2^in_bits, 1) (the code range spans 8 units of logit) */
   scale: number;
   /** Longest row L the hardware accepts; any length from 1 to this, chosen by tlast at run time. A row that reaches it without tlast ends there. @range 1..4096 @default 197 */
   max_length: number;
-  /** Exp shift n of FQ-ViT's i-exp (e = z * 2^(n - k)). FQ-ViT uses 30; a smaller n narrows the sum and the datapath but changes some codes (see docs/softmax.md). @range 1..30 @default 30 */
+  /** Exp shift n of FQ-ViT's i-exp (e = z * 2^(n - k)). FQ-ViT uses 30; a smaller n narrows the sum and the datapath but changes some codes (see generators/softmax/README.md). @range 1..30 @default 30 */
   n: number;
 }
 
@@ -64,7 +64,7 @@ export const SOFTMAX_KEYS = ['in_bits', 'out_bits', 'scale', 'max_length', 'n'] 
 
 /**
  * FQ-ViT computes y = round(E / e) as a float64 division of float64 sums. Both are exact when every row sum stays
- * below 2^52 (see docs/softmax.md for the proof); this is the bound the spec enforces.
+ * below 2^52 (see generators/softmax/README.md for the proof); this is the bound the spec enforces.
  */
 export const EXACT_SUM_LIMIT = 1n << 52n;
 
