@@ -37,8 +37,8 @@ export function modelUnclamped(spec: LayernormSpec, tokens: readonly (readonly n
 }
 
 /**
- * Cycles from the first accepted input beat to the first output beat with no stalls, for the slowest token (largest
- * normalizing shift): C beats in, the stats pipeline, the token unit, the element pipeline.
+ * Cycles from the first accepted input beat to the first output beat with no stalls (any token with var > 0: the
+ * token unit takes the same time for every one): C beats in, the stats pipeline, the token unit, the element pipeline.
  */
 export function latencyCycles(spec: LayernormSpec): number {
   return spec.channels - 1 + STATS_STAGES + tokenUnitCycles(spec) + ELEMENT_STAGES;

@@ -304,7 +304,7 @@ function emitToken(spec: LayernormSpec): string {
     // Width of the shift count k
     parameter K_WIDTH = ${d.kWidth},
     // Largest k
-    parameter K_MAX = ${d.kMax},
+    parameter [K_WIDTH-1:0] K_MAX = ${d.kMax},
     // F: significant bits of R
     parameter RSQRT_BITS = ${F},
     // Width of RA = R >> (F - WR)
@@ -356,6 +356,7 @@ reg [PROD_WIDTH-1:0] square_reg = {PROD_WIDTH{1'b0}};
 reg [COUNT_WIDTH-1:0] count_reg = {COUNT_WIDTH{1'b0}};
 reg [VAR_WIDTH-1:0] var_reg = {VAR_WIDTH{1'b0}};
 reg [K_WIDTH-1:0] k_reg = {K_WIDTH{1'b0}};
+reg [K_WIDTH-1:0] norm_count_reg = {K_WIDTH{1'b0}};
 reg root_start_reg = 1'b0;
 reg div_start_reg = 1'b0;
 reg r_done_reg = 1'b0;
@@ -448,6 +449,7 @@ always @(posedge clk) begin
         STATE_VARIANCE: begin
             var_reg <= variance[VAR_WIDTH-1:0];
             k_reg <= {K_WIDTH{1'b0}};
+            norm_count_reg <= {K_WIDTH{1'b0}};
             if (variance == {PROD_WIDTH{1'b0}}) begin
                 // A constant token: the element pipeline outputs round(beta / s_out) (M = 0, N = 0, W = 0).
                 ra_reg <= {RA_WIDTH{1'b0}};
@@ -460,13 +462,16 @@ always @(posedge clk) begin
             end
         end
         STATE_NORMALIZE: begin
-            if (var_reg[VAR_WIDTH-1:VAR_WIDTH-2] == 2'b00) begin
-                var_reg <= {var_reg[VAR_WIDTH-3:0], 2'b00};
-                k_reg <= k_reg + 1'b1;
-            end else begin
+            // Always K_MAX + 1 cycles, whatever k is, so every token takes the same time (no output bubbles
+            // when a slower token follows a faster one).
+            if (norm_count_reg == K_MAX) begin
                 root_start_reg <= 1'b1;
                 state_reg <= STATE_ROOT;
+            end else if (var_reg[VAR_WIDTH-1:VAR_WIDTH-2] == 2'b00) begin
+                var_reg <= {var_reg[VAR_WIDTH-3:0], 2'b00};
+                k_reg <= k_reg + 1'b1;
             end
+            norm_count_reg <= norm_count_reg + 1'b1;
         end
         STATE_ROOT: begin
             if (root_done) begin
@@ -887,8 +892,9 @@ endmodule
 export function tokenUnitCycles(spec: LayernormSpec): number {
   const d = spec.derived;
   const w = rtlWidths(spec);
-  // idle→square, square (ABS_WIDTH), variance, normalize (k + 1), root (F + 1, +1 start), divide (max of both, +1), scale, done
-  return 1 + w.absWidth + 1 + (d.kMax + 1) + (d.rootWidth + 1) + (Math.max(d.rootWidth, d.wQuotWidth) + 1) + 1 + 1;
+  // idle→square, square (ABS_WIDTH), variance, normalize (K_MAX + 1), root and divide (their steps, plus the start
+  // pulse and the done pulse registers each), scale, done
+  return 1 + w.absWidth + 1 + (d.kMax + 1) + (d.rootWidth + 2) + (Math.max(d.rootWidth, d.wQuotWidth) + 2) + 1 + 1;
 }
 
 /** All modules of the block, by file name. */
