@@ -59,6 +59,7 @@ export function collectSections(): Section[] {
     { title: 'npm run gen', source: 'scripts/options.ts', summary: summaryOf(options.getInterfaceOrThrow('GenOptions')), params: readInterface(options.getInterfaceOrThrow('GenOptions')) },
     { title: 'npm run verify', source: 'scripts/options.ts', summary: summaryOf(options.getInterfaceOrThrow('VerifyCliOptions')), params: readInterface(options.getInterfaceOrThrow('VerifyCliOptions')) },
     { title: 'npm run synth', source: 'scripts/options.ts', summary: summaryOf(options.getInterfaceOrThrow('SynthCliOptions')), params: readInterface(options.getInterfaceOrThrow('SynthCliOptions')) },
+    { title: 'npm run bench', source: 'scripts/options.ts', summary: summaryOf(options.getInterfaceOrThrow('BenchCliOptions')), params: readInterface(options.getInterfaceOrThrow('BenchCliOptions')) },
   ];
   for (const block of BLOCK_NAMES) {
     const path = `generators/${block}/spec.ts`;
@@ -139,6 +140,7 @@ export function renderHelpModule(sections: Section[]): string {
     `export const GEN_HELP = ${JSON.stringify(helpFor(sections, 'gen'))};`,
     `export const VERIFY_HELP = ${JSON.stringify(helpFor(sections, 'verify'))};`,
     `export const SYNTH_HELP = ${JSON.stringify(helpFor(sections, 'synth'))};`,
+    `export const BENCH_HELP = ${JSON.stringify(helpFor(sections, 'bench'))};`,
     '',
   ].join('\n');
 }

@@ -46,3 +46,21 @@ export interface SynthCliOptions {
   /** Print the rows ({configuration, bits, block, device, lc, lut, ff, carry, bram, dsp, fmax_mhz}) as one JSON object on the last line of standard output. @default false */
   json: boolean;
 }
+
+/** Options of `npm run bench`: each generated block beside its hand-written behavioural baseline, simulated, synthesized and routed in one run. */
+export interface BenchCliOptions {
+  /** Widths to benchmark, comma-separated. @default 4,8 */
+  bits: string;
+  /** Blocks to benchmark, comma-separated. @allowed gemm, layernorm, softmax @default all */
+  blocks: string;
+  /** iCE40 part placed and routed. @allowed hx8k, up5k @default hx8k */
+  device: string;
+  /** Placer seed of nextpnr. @range 1..2147483647 @default 1 */
+  seed: number;
+  /** Tool runs at once. @range 1..256 @default the available cores */
+  jobs: number;
+  /** Markdown file the benchmark table is written to. @default docs/benchmarks.md */
+  doc: string;
+  /** Print the results as one JSON object on the last line of standard output. @default false */
+  json: boolean;
+}

@@ -3,15 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lintVerilator } from '../generators/common/lint.ts';
-import { blockByName } from '../generators/registry.ts';
 import { BASELINES } from '../generators/synth/baselines.ts';
 
-// The benchmark's hand-written baselines compute the block's function: each runs the block's default problem against
+// The benchmark's hand-written baselines compute the block's function: each runs its benchmark problem against
 // the block's golden model (with stalls), and is lint-clean with the parameters the benchmark gives it.
 describe.each(BASELINES.map((b) => [b.block, b] as const))('%s baseline', (name, baseline) => {
-  const spec = blockByName(name)!.resolve(4, undefined);
+  const spec = baseline.resolve(4);
 
-  it('equals the golden model on the block\'s default problem, under stalls', async () => {
+  it('equals the golden model on its benchmark problem, under stalls', async () => {
     const r = await baseline.run(spec, mkdtempSync(join(tmpdir(), `baseline-${name}-`)), { stallPercent: 25, seed: 5 });
     expect(r.elements).toBeGreaterThan(0);
     expect(r.mismatches).toBe(0);

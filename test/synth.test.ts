@@ -8,6 +8,7 @@ import { lintVerilator } from '../generators/common/lint.ts';
 import { DEFAULT_FLOW, synthesizeDesign, type SynthDesign } from '../generators/synth/flow.ts';
 import { chainLayout, emitHarness, emitStub, HARNESS_TOP, type PortInfo } from '../generators/synth/harness.ts';
 import { lineChartSvg } from '../generators/synth/plot.ts';
+import { parseNextpnrOverflow } from '../generators/synth/report.ts';
 import { buildReport, reportMarkdown, reportPlots } from '../generators/synth/summary.ts';
 import { ToolError, ToolRunner } from '../generators/synth/tools.ts';
 import { SYNTH_HELP } from '../scripts/help.generated.ts';
@@ -50,6 +51,7 @@ describe('synthesis flow on the skid buffer', () => {
     expect(routed.lc_total - routed.harness_lc).toBe(ice40!.lc);
     expect(routed.harness_lc).toBeGreaterThanOrEqual(layout.inWidth + layout.outWidth);
     expect(routed.io).toBe(5);
+    expect(routed.fits).toBe(true);
     // No I/O buffers are counted as logic on Xilinx (synthesized without pads).
     expect(Object.keys(xc7!.cells).filter((c) => /BUF/.test(c) && c !== 'BUFG')).toEqual([]);
 
@@ -78,6 +80,20 @@ describe('synthesis flow on the skid buffer', () => {
     expect(error).toBeInstanceOf(ToolError);
     expect((error as ToolError).tool).toBe('yosys');
     expect((error as ToolError).lines.join('\n')).toMatch(/broken\.v:2: ERROR: syntax error/);
+  });
+});
+
+describe('nextpnr logs', () => {
+  it('reads the packed utilisation of a design that does not fit', () => {
+    const log = [
+      'Info: Device utilisation:',
+      'Info: \t         ICESTORM_LC:  8374/ 7680   109%',
+      'Info: \t        ICESTORM_RAM:     2/   32     6%',
+      'Info: \t               SB_IO:     5/  256     1%',
+      'ERROR: Failed to expand region (0, 0) |_> (33, 33) of 8374 ICESTORM_LCs',
+    ].join('\n');
+    expect(parseNextpnrOverflow(log)).toEqual({ lc: 8374, available_lc: 7680, bram: 2, dsp: 0, io: 5, fmax_mhz: null });
+    expect(() => parseNextpnrOverflow('ERROR: something else')).toThrow(/no ICESTORM_LC/);
   });
 });
 

@@ -1,15 +1,17 @@
 /**
  * The hand-written behavioural baselines of the benchmark (baselines/*.v): each block's function written as a user
  * would by hand (`*`, `/`, no pipelining). Each is parameterized from the block's resolved spec, and simulated on the
- * block's own default problem against the block's golden model, so that the benchmark compares equal functions and
- * measures the baseline's cycles per element the same way.
+ * seeded problem against the block's golden model (the GEMM the block's own default problem; the softmax seeded rows
+ * from 1 to max_length codes), so that the benchmark compares equal functions and measures cycles per element.
  */
 import { readFileSync } from 'node:fs';
 import type { BlockName } from '../block.ts';
 import { simulate, type Beat, type SimOptions } from '../common/sim.ts';
 import { defaultProblem, integerProblem } from '../gemm/index.ts';
 import { gemmModel } from '../gemm/model.ts';
-import type { GemmSpec } from '../gemm/spec.ts';
+import { resolveGemm, type GemmSpec } from '../gemm/spec.ts';
+import { softmaxRow } from '../softmax/model.ts';
+import { resolveSoftmax, type SoftmaxSpec } from '../softmax/spec.ts';
 import type { SynthDesign } from './flow.ts';
 
 export interface BaselineRun {
@@ -26,9 +28,11 @@ export interface BaselineRun {
 export interface Baseline<Spec> {
   block: BlockName;
   top: string;
+  /** The block's resolved spec at --bits with no overrides (the block's own resolver). */
+  resolve(bits: number): Spec;
   /** The baseline's Verilog and parameters for a block spec. */
   design(spec: Spec): SynthDesign;
-  /** Simulates the block's default problem on the baseline and compares it with the golden model. */
+  /** Simulates the baseline's benchmark problem and compares it with the block's golden model. */
   run(spec: Spec, workDir: string, options?: SimOptions): Promise<BaselineRun>;
 }
 
@@ -67,6 +71,7 @@ function gemmParams(spec: GemmSpec): Record<string, number> {
 export const gemmBaseline: Baseline<GemmSpec> = {
   block: 'gemm',
   top: 'gemm_baseline',
+  resolve: (bits) => resolveGemm(bits, undefined),
   design(spec) {
     return { name: 'gemm-baseline', top: this.top, files: baselineFile(this.top), params: gemmParams(spec) };
   },
@@ -106,8 +111,67 @@ export const gemmBaseline: Baseline<GemmSpec> = {
   },
 };
 
+function softmaxParams(spec: SoftmaxSpec): Record<string, number> {
+  const { params: p, constants: k, derived: d } = spec;
+  return {
+    IN_BITS: p.in_bits,
+    OUT_BITS: p.out_bits,
+    MAX_LENGTH: p.max_length,
+    INDEX_WIDTH: d.lengthWidth + 1,
+    ELEM_WIDTH: d.elemWidth,
+    SUM_WIDTH: d.sumWidth,
+    X0: Number(k.x0),
+    B: Number(k.b),
+    C: Number(k.c),
+    N: k.n,
+  };
+}
+
+/** Seeded rows for the softmax baseline: lengths from 1 to max_length (both ends included), codes over the range. */
+function softmaxRows(spec: SoftmaxSpec, count: number, seed: number): number[][] {
+  let state = seed >>> 0 || 1;
+  const rnd = () => { state = (Math.imul(state, 1664525) + 1013904223) >>> 0; return state / 2 ** 32; };
+  const top = 2 ** spec.params.in_bits - 1;
+  const lengths = [1, spec.params.max_length, ...Array.from({ length: count - 2 }, () => 1 + Math.floor(rnd() * Math.min(spec.params.max_length, 64)))];
+  return lengths.map((len, i) => Array.from({ length: len }, () => (i === 2 ? top : Math.floor(rnd() * (top + 1)))));
+}
+
+/** LIS softmax: three passes over a row buffer (load, exp with `/` and `*`, divide and log2 round), no pipelining. */
+export const softmaxBaseline: Baseline<SoftmaxSpec> = {
+  block: 'softmax',
+  top: 'softmax_baseline',
+  resolve: (bits) => resolveSoftmax(bits, undefined),
+  design(spec) {
+    return { name: 'softmax-baseline', top: this.top, files: baselineFile(this.top), params: softmaxParams(spec) };
+  },
+  async run(spec, workDir, options = {}) {
+    const outBits = spec.params.out_bits;
+    const rows = softmaxRows(spec, 8, 1);
+    const beats: Beat[] = rows.flatMap((row) => row.map((q, i) => ({ data: BigInt(q), last: i === row.length - 1 })));
+    const expected: Beat[] = rows.flatMap((row) => softmaxRow(row, spec.table, outBits)
+      .map((o, i) => ({ data: (o.zero ? 1n << BigInt(outBits) : 0n) | BigInt(o.code), last: i === row.length - 1 })));
+    const r = await simulate({
+      dut: this.top,
+      params: Object.entries(softmaxParams(spec)).map(([name, value]) => ({ name, value })),
+      rtl: new Map(Object.entries(baselineFile(this.top))),
+      inputs: [{ prefix: 's_axis', width: spec.params.in_bits, beats }],
+      output: { prefix: 'm_axis', width: outBits + 1, expectedBeats: expected.length },
+      maxCycles: 6 * beats.length + 100,
+    }, workDir, { ...options, stallPercent: options.stallPercent ?? 0 });
+    const mismatches = Math.abs(r.beats.length - expected.length)
+      + expected.filter((v, i) => r.beats[i] !== undefined && (r.beats[i]!.data !== v.data || r.beats[i]!.last !== v.last)).length;
+    const first = Object.values(r.firstInput)[0] ?? 0;
+    return {
+      elements: expected.length,
+      mismatches,
+      cycles: (r.beats.at(-1)?.cycle ?? r.doneCycle) - first + 1,
+      note: `${rows.length} seeded rows of 1 to ${spec.params.max_length} codes (${expected.length} elements), one row at a time in three passes`,
+    };
+  },
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const BASELINES: ReadonlyArray<Baseline<any>> = [gemmBaseline];
+export const BASELINES: ReadonlyArray<Baseline<any>> = [gemmBaseline, softmaxBaseline];
 
 export function baselineFor(block: BlockName): Baseline<unknown> | undefined {
   return BASELINES.find((b) => b.block === block);

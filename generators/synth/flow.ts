@@ -3,7 +3,7 @@
  * each family (Yosys, block alone), and on iCE40 place and route through the pin harness, with the harness alone
  * routed too so that its cost can be subtracted. Jobs go through a ToolRunner (parallel, cached).
  */
-import { FAMILIES, cellsFromStat, parseNextpnrReport, resourcesFromCells, type DeviceName, type Family, type Ice40Device, type RowDetails } from './report.ts';
+import { FAMILIES, cellsFromStat, parseNextpnrOverflow, parseNextpnrReport, resourcesFromCells, type DeviceName, type Family, type Ice40Device, type RowDetails } from './report.ts';
 import { HARNESS_TOP, emitHarness, emitStub, portsFromYosysJson, type PortInfo } from './harness.ts';
 import type { ToolJob, ToolResult, ToolRunner } from './tools.ts';
 
@@ -103,7 +103,9 @@ export async function synthesizeDesign(design: SynthDesign, options: FlowOptions
       run(routeJob(`${design.name} ${device} harness alone`, { ...design, params: {}, files: { [`${design.top}.v`]: emitStub(design.top, ports), [`${HARNESS_TOP}.v`]: harness } }, options)),
     ]);
     const cells = cellsFromStat(own.outputs['stat.json']!);
-    const total = parseNextpnrReport(routed.outputs['report.json']!);
+    // A design larger than the device is a result (it does not fit), with the LC count nextpnr packed before placing.
+    const overflow = routed.failed ? parseNextpnrOverflow(routed.logs.at(-1)!.text) : undefined;
+    const total = overflow ?? parseNextpnrReport(routed.outputs['report.json']!);
     const bare = parseNextpnrReport(harnessAlone.outputs['report.json']!);
     return {
       block: design.name,
@@ -112,7 +114,7 @@ export async function synthesizeDesign(design: SynthDesign, options: FlowOptions
       ...resourcesFromCells('ice40', cells),
       fmax_mhz: total.fmax_mhz,
       cells,
-      routed: { lc_total: total.lc, harness_lc: bare.lc, harness_fmax_mhz: bare.fmax_mhz, io: total.io },
+      routed: { lc_total: total.lc, harness_lc: bare.lc, harness_fmax_mhz: bare.fmax_mhz, io: total.io, fits: !overflow, available_lc: overflow?.available_lc ?? null },
       seconds: Math.round((seconds(own) + seconds(routed)) * 10) / 10,
       cached: own.cached && routed.cached && harnessAlone.cached,
     };
@@ -126,6 +128,7 @@ function routeJob(label: string, design: SynthDesign, options: FlowOptions): Too
     label,
     files: design.files,
     keep: ['report.json'],
+    acceptFailure: /ERROR: Failed to expand region|ERROR: Unable to place cell/,
     steps: [
       { tool: 'yosys', args: ['-q', '-p', [readCommand(design.files, design), synthCommand('ice40', HARNESS_TOP, options.device), 'write_json netlist.json'].join('; ')] },
       {

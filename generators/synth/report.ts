@@ -36,7 +36,7 @@ export interface RowDetails extends ResourceRow {
   /** Every cell type Yosys mapped to, with its count (block alone). */
   cells: Record<string, number>;
   /** iCE40 only: the routed design with its harness, and the harness alone. */
-  routed?: { lc_total: number; harness_lc: number; harness_fmax_mhz: number | null; io: number };
+  routed?: { lc_total: number; harness_lc: number; harness_fmax_mhz: number | null; io: number; fits: boolean; available_lc: number | null };
   /** Seconds each tool step took when it ran (also when this result came from the cache). */
   seconds: number;
   cached: boolean;
@@ -90,6 +90,20 @@ export interface NextpnrSummary {
   bram: number;
   dsp: number;
   fmax_mhz: number | null;
+}
+
+/**
+ * Utilisation from nextpnr's log when placement failed because the design does not fit: the "Device utilisation"
+ * lines (`ICESTORM_LC: 8374/ 7680 109%`) printed before placement; no Fmax.
+ */
+export function parseNextpnrOverflow(log: string): NextpnrSummary & { available_lc: number } {
+  const used = (name: string) => {
+    const m = new RegExp(`${name}:\\s*(\\d+)/\\s*(\\d+)`).exec(log);
+    return m ? { used: Number(m[1]), available: Number(m[2]) } : { used: 0, available: 0 };
+  };
+  const lc = used('ICESTORM_LC');
+  if (lc.available === 0) throw new Error('nextpnr log has no ICESTORM_LC utilisation line');
+  return { lc: lc.used, io: used('SB_IO').used, bram: used('ICESTORM_RAM').used, dsp: used('ICESTORM_DSP').used, fmax_mhz: null, available_lc: lc.available };
 }
 
 /** Logic cells, I/O, RAM, DSP and the achieved frequency of the clock from nextpnr's `--report` JSON. */

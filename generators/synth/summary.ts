@@ -5,7 +5,7 @@
 import { GENERATOR_NAME, GENERATOR_VERSION } from '../common/verilog.ts';
 import type { DesignReport, FlowOptions } from './flow.ts';
 import { lineChartSvg } from './plot.ts';
-import type { ResourceRow } from './report.ts';
+import type { ResourceRow, RowDetails } from './report.ts';
 import { TOOL_VERSIONS } from './tools.ts';
 
 export interface SynthReport {
@@ -42,17 +42,23 @@ function cell(v: number | null): string {
   return v === null ? '–' : String(v);
 }
 
+/** Fmax, or why there is none: a design larger than the device is not placed. */
+export function fmaxCell(r: RowDetails): string {
+  if (r.routed && !r.routed.fits) return `does not fit (${r.routed.lc_total}/${r.routed.available_lc} LCs with harness)`;
+  return cell(r.fmax_mhz);
+}
+
 export function reportMarkdown(report: SynthReport): string {
   const lines = [
     `# Synthesis report: ${report.configuration}`,
     '',
     `${report.generator}; Yosys ${report.tools.yosys} and nextpnr-ice40 ${report.tools['nextpnr-ice40']} (YoWASP). ` +
-      `iCE40 ${report.flow.device}: placed and routed, seed ${report.flow.seed}, target ${report.flow.target_mhz} MHz. ` +
-      'ECP5 and Xilinx 7-series: synthesis only (estimates).',
+      `iCE40 ${report.flow.device}: placed and routed, seed ${report.flow.seed}, target ${report.flow.target_mhz} MHz.` +
+      (report.flow.families.some((f) => f !== 'ice40') ? ' ECP5 and Xilinx 7-series: synthesis only (estimates).' : ''),
     '',
     '| block | device | LC | LUT | FF | carry | BRAM | DSP | Fmax (MHz) |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...report.rows.map((r) => `| ${r.block} | ${r.device} | ${cell(r.lc)} | ${r.lut} | ${r.ff} | ${r.carry} | ${r.bram} | ${r.dsp} | ${cell(r.fmax_mhz)} |`),
+    ...report.designs.flatMap((d) => d.rows).map((r) => `| ${r.block} | ${r.device} | ${cell(r.lc)} | ${r.lut} | ${r.ff} | ${r.carry} | ${r.bram} | ${r.dsp} | ${fmaxCell(r)} |`),
     '',
     '## Pin harness',
     '',

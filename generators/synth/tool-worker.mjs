@@ -22,11 +22,11 @@ async function run({ steps, files, keep }) {
     try {
       tree = await run(step.args, tree, { stdout: collect, stderr: collect });
     } catch (err) {
-      if (err && typeof err.code === 'number') {
-        logs.push({ tool: step.tool, seconds: (Date.now() - started) / 1000, text: chunks.join('') });
-        return { ok: false, tool: step.tool, code: err.code, logs };
-      }
-      throw err;
+      // An exit status from the tool, or a crash of the WebAssembly module itself (e.g. "unreachable" on abort).
+      const crashed = !(err && typeof err.code === 'number');
+      if (crashed) chunks.push(`\nERROR: ${step.tool} crashed: ${String(err?.message ?? err)}\n`);
+      logs.push({ tool: step.tool, seconds: (Date.now() - started) / 1000, text: chunks.join('') });
+      return { ok: false, tool: step.tool, code: crashed ? -1 : err.code, logs };
     }
     logs.push({ tool: step.tool, seconds: (Date.now() - started) / 1000, text: chunks.join('') });
   }

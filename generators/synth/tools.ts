@@ -30,6 +30,11 @@ export interface ToolJob {
   files: Record<string, string>;
   /** Names of the files to return (reports, not netlists). */
   keep: string[];
+  /**
+   * A failure whose log matches is a result, not an error (e.g. a design that does not fit the device): it is returned
+   * with `failed` set and cached like any result.
+   */
+  acceptFailure?: RegExp;
 }
 
 export interface ToolLog {
@@ -43,6 +48,8 @@ export interface ToolResult {
   /** Wall-clock seconds of each step when it ran (also when the result now comes from the cache). */
   logs: ToolLog[];
   cached: boolean;
+  /** Set when the job failed in a way `acceptFailure` accepts; `outputs` is then empty. */
+  failed?: boolean;
 }
 
 /** A tool exited with an error: carries the tool's own error lines for the user. */
@@ -117,6 +124,11 @@ export class ToolRunner {
     }
     if (!reply.ok) {
       const failed = reply.logs.at(-1);
+      if (job.acceptFailure && failed && job.acceptFailure.test(failed.text)) {
+        const result = { outputs: {}, logs: trimLogs(reply.logs, 200), failed: true };
+        this.writeCache(key, result);
+        return { ...result, cached: false };
+      }
       throw new ToolError(job.label, reply.tool ?? 'tool', reply.code ?? -1, errorLines(failed?.text ?? ''));
     }
     for (const name of job.keep) {
@@ -124,9 +136,7 @@ export class ToolRunner {
         throw new ToolError(job.label, job.steps.at(-1)!.tool, 0, [`did not write ${name}`, ...errorLines(reply.logs.at(-1)?.text ?? '')]);
       }
     }
-    // Keep the tail of each log only: enough to read the timing summary, small enough to cache.
-    const logs = reply.logs.map((l) => ({ ...l, text: l.text.split('\n').slice(-60).join('\n') }));
-    const result = { outputs: reply.outputs!, logs };
+    const result = { outputs: reply.outputs!, logs: trimLogs(reply.logs, 60) };
     this.writeCache(key, result);
     return { ...result, cached: false };
   }
@@ -168,6 +178,11 @@ export class ToolRunner {
     if (next) next();
     else this.running--;
   }
+}
+
+/** Keeps the tail of each log only: enough to read the timing or utilisation summary, small enough to cache. */
+function trimLogs(logs: ToolLog[], lines: number): ToolLog[] {
+  return logs.map((l) => ({ ...l, text: l.text.split('\n').slice(-lines).join('\n') }));
 }
 
 function runWorker(job: ToolJob, active: Set<Worker>): Promise<WorkerReply> {

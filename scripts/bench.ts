@@ -1,0 +1,248 @@
+/**
+ * npm run bench: for each block at each --bits, the generated block beside its hand-written behavioural baseline
+ * (baselines/), both simulated on the block's default problem against the golden model, both synthesized and placed
+ * and routed on iCE40 in the same run; plus the run times of gen, verify and synth. Writes docs/benchmarks.md.
+ */
+import { execaSync } from 'execa';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, release } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { UsageError } from '../generators/common/errors.ts';
+import { writeFolderAtomic } from '../generators/common/files.ts';
+import { blockByName } from '../generators/registry.ts';
+import { baselineFor } from '../generators/synth/baselines.ts';
+import { synthesizeDesign, type DesignReport } from '../generators/synth/flow.ts';
+import type { RowDetails } from '../generators/synth/report.ts';
+import { fmaxCell } from '../generators/synth/summary.ts';
+import { ToolError, ToolRunner, TOOL_VERSIONS } from '../generators/synth/tools.ts';
+import { parseBlocks, parseCli, runMain } from './cli.ts';
+import { generateConfiguration } from './gen.ts';
+import { BENCH_HELP } from './help.generated.ts';
+import { designFromGenerated, parseBitsList, parseFlow, progressPrinter, SYNTH_CACHE } from './synth.ts';
+
+const WORK = resolve('build', 'bench');
+
+/** Published reference points (SwiftTron, an I-BERT-style RTL, through the same Yosys and nextpnr on iCE40). */
+const REFERENCES = [
+  { block: 'softmax', lc: 6804, fmax_mhz: 3.2 },
+  { block: 'layernorm', lc: 5531, fmax_mhz: 1.9 },
+];
+
+interface Side {
+  lc: number | null;
+  fmax_mhz: number | null;
+  /** Fmax, or "does not fit (...)" when the design is larger than the device. */
+  fmax_text: string;
+  /** Cycles per output element measured in simulation of the block's default problem, no stalls. */
+  cycles_per_output: number;
+  elements: number;
+  mismatches: number;
+  synth_seconds: number;
+}
+
+export interface BenchRow {
+  block: string;
+  bits: number;
+  device: string;
+  generated: Side & { cycles_per_element: number; gen_seconds: number; verify_seconds: number };
+  baseline: (Side & { note: string }) | null;
+  lc_ratio: number | null;
+  fmax_ratio: number | null;
+  cycles_ratio: number | null;
+  targets: { fmax_100: boolean; one_per_cycle: boolean; fewer_lc: boolean | null };
+}
+
+function seconds(since: number): number {
+  return Math.round((performance.now() - since) / 100) / 10;
+}
+
+function ratio(a: number | null, b: number | null): number | null {
+  return a === null || b === null || b === 0 ? null : Math.round((a / b) * 100) / 100;
+}
+
+function iceRow(report: DesignReport): RowDetails {
+  return report.rows.find((r) => r.lc !== null)!;
+}
+
+function machine(): Record<string, string> {
+  const tool = (cmd: string, args: string[]) => {
+    try {
+      return execaSync(cmd, args).stdout.split('\n')[0]!.trim();
+    } catch {
+      return 'not installed';
+    }
+  };
+  return {
+    cores: String(availableParallelism()),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    os: `${process.platform} ${release()}`,
+    node: process.version,
+    yosys: `@yowasp/yosys ${TOOL_VERSIONS.yosys}`,
+    nextpnr: `@yowasp/nextpnr-ice40 ${TOOL_VERSIONS['nextpnr-ice40']}`,
+    icarus: tool('iverilog', ['-V']),
+  };
+}
+
+async function benchOne(blockName: string, bits: number, runner: ToolRunner, flow: ReturnType<typeof parseFlow>, onStep: ReturnType<typeof progressPrinter>): Promise<BenchRow> {
+  const block = blockByName(blockName as never)!;
+  const work = join(WORK, `bits${bits}`, blockName);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+
+  let t = performance.now();
+  const generated = generateConfiguration({ bits: String(bits), blocks: blockName });
+  writeFolderAtomic(join(WORK, 'rtl-out'), `bits${bits}-${blockName}`, generated.files);
+  const genSeconds = seconds(t);
+  const spec = block.resolve(bits, undefined);
+
+  t = performance.now();
+  const verify = await block.verifyDefault(spec, { workDir: join(work, 'verify'), stallPercent: 20, seed: 1 });
+  const verifySeconds = seconds(t);
+  const clean = await block.verifyDefault(spec, { workDir: join(work, 'cycles'), stallPercent: 0, seed: 1 });
+  const manifest = JSON.parse(generated.files.get(`${blockName}/rtl/manifest.json`)!) as { cycles_per_element: number };
+
+  const baseline = baselineFor(blockName as never);
+  const baselineRun = baseline ? await baseline.run(spec, join(work, 'baseline')) : undefined;
+
+  const designs = [designFromGenerated(generated, blockName), ...(baseline ? [baseline.design(spec)] : [])];
+  const reports = await Promise.all(designs.map((d) => synthesizeDesign(d, { ...flow, families: ['ice40'] }, runner, onStep)));
+  const own = iceRow(reports[0]!);
+  const base = reports[1] ? iceRow(reports[1]) : undefined;
+
+  const generatedSide = {
+    lc: own.lc,
+    fmax_mhz: own.fmax_mhz,
+    fmax_text: fmaxCell(own),
+    cycles_per_output: Math.round((clean.cycles / clean.elements) * 100) / 100,
+    elements: verify.elements,
+    mismatches: verify.rtl_vs_model + clean.rtl_vs_model,
+    synth_seconds: own.seconds,
+    cycles_per_element: manifest.cycles_per_element,
+    gen_seconds: genSeconds,
+    verify_seconds: verifySeconds,
+  };
+  const baselineSide = base && baselineRun ? {
+    lc: base.lc,
+    fmax_mhz: base.fmax_mhz,
+    fmax_text: fmaxCell(base),
+    cycles_per_output: Math.round((baselineRun.cycles / baselineRun.elements) * 100) / 100,
+    elements: baselineRun.elements,
+    mismatches: baselineRun.mismatches,
+    synth_seconds: base.seconds,
+    note: baselineRun.note,
+  } : null;
+  return {
+    block: blockName,
+    bits,
+    device: flow.device,
+    generated: generatedSide,
+    baseline: baselineSide,
+    lc_ratio: ratio(own.lc, baselineSide?.lc ?? null),
+    fmax_ratio: ratio(own.fmax_mhz, baselineSide?.fmax_mhz ?? null),
+    cycles_ratio: ratio(generatedSide.cycles_per_output, baselineSide?.cycles_per_output ?? null),
+    targets: {
+      fmax_100: (own.fmax_mhz ?? 0) >= 100,
+      one_per_cycle: manifest.cycles_per_element <= 1,
+      fewer_lc: baselineSide ? (own.lc ?? Infinity) < (baselineSide.lc ?? 0) : null,
+    },
+  };
+}
+
+function yesNo(v: boolean | null): string {
+  return v === null ? 'no baseline' : v ? 'yes' : '**no**';
+}
+
+function num(v: number | null | undefined): string {
+  return v === null || v === undefined ? '–' : String(v);
+}
+
+export function benchMarkdown(rows: BenchRow[], info: Record<string, string>, command: string): string {
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Generated by \`${command}\` (scripts/bench.ts); every figure below was measured in that run. Do not edit by hand.`,
+    '',
+    '## Machine and tools',
+    '',
+    ...Object.entries(info).map(([k, v]) => `- ${k}: ${v}`),
+    '',
+    '## Generated block vs hand-written baseline (iCE40, placed and routed)',
+    '',
+    'LC: iCE40 logic cells of the block alone (routed with the 5-pin serial harness, minus the harness routed alone). ',
+    'Fmax: nextpnr\'s achieved clock after routing, register to register (harness included), seed 1, target 100 MHz. ',
+    'Cycles/output: cycles from the first input beat to the last output beat divided by the output elements, simulated ',
+    'without stalls on the block\'s default problem (the baseline runs the same problem); both are compared with the ',
+    'golden model (mismatches column, must be 0). Ratios are generated / baseline.',
+    '',
+    '| block | bits | LC gen | LC base | LC ratio | Fmax gen (MHz) | Fmax base (MHz) | Fmax ratio | cycles/element (manifest) | cycles/output gen | cycles/output base | cycles ratio | mismatches gen/base |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.block} | ${r.bits} | ${num(r.generated.lc)} | ${num(r.baseline?.lc)} | ${num(r.lc_ratio)} | ${r.generated.fmax_text} | ${r.baseline?.fmax_text ?? '–'} | ${num(r.fmax_ratio)} | ${r.generated.cycles_per_element} | ${r.generated.cycles_per_output} | ${num(r.baseline?.cycles_per_output)} | ${num(r.cycles_ratio)} | ${r.generated.mismatches}/${num(r.baseline?.mismatches)} |`);
+  }
+  lines.push('', '## Targets (iCE40, each block at each width)', '',
+    '| block | bits | Fmax ≥ 100 MHz | one element per cycle | fewer LCs than the baseline |', '| --- | ---: | --- | --- | --- |');
+  for (const r of rows) lines.push(`| ${r.block} | ${r.bits} | ${yesNo(r.targets.fmax_100)} (${r.generated.fmax_text}) | ${yesNo(r.targets.one_per_cycle)} | ${yesNo(r.targets.fewer_lc)} |`);
+  lines.push('', '## Run times (seconds, this machine)', '',
+    'gen: generating the configuration in memory and writing it; verify: the default stimulus with 20% random stalls in Icarus; ' +
+      'synth: Yosys synth_ice40 of the block alone plus Yosys and nextpnr of the harnessed design (tool time as run; a cached result reports the time it took when it ran).',
+    '', '| block | bits | gen | verify | synth (generated) | synth (baseline) |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) lines.push(`| ${r.block} | ${r.bits} | ${r.generated.gen_seconds} | ${r.generated.verify_seconds} | ${r.generated.synth_seconds} | ${num(r.baseline?.synth_seconds)} |`);
+  lines.push('', '## Baselines', '');
+  for (const r of rows) if (r.baseline) lines.push(`- ${r.block} at ${r.bits} bits: baselines/${r.block}_baseline.v; ${r.baseline.note}; ${r.baseline.elements} outputs compared with the golden model, ${r.baseline.mismatches} mismatches.`);
+  lines.push('', '## Published reference points', '',
+    'SwiftTron (an open I-BERT-style RTL) taken through the same Yosys and nextpnr on iCE40, as published (not measured here):', '',
+    '| block | LC | Fmax (MHz) |', '| --- | ---: | ---: |',
+    ...REFERENCES.map((r) => `| ${r.block} | ${r.lc.toLocaleString('en-US')} | ${r.fmax_mhz} |`), '');
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  const args = parseCli(process.argv.slice(2), {
+    bits: { type: 'string' },
+    blocks: { type: 'string' },
+    device: { type: 'string' },
+    seed: { type: 'string' },
+    jobs: { type: 'string' },
+    doc: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  if (args.help) {
+    process.stdout.write(`${BENCH_HELP}\n`);
+    return 0;
+  }
+  const bitsList = parseBitsList(args.bits, '4,8');
+  const blocks = parseBlocks(args.blocks);
+  if (blocks.length === 0) throw new UsageError('--blocks: no block is implemented yet, nothing to benchmark');
+  const flow = parseFlow({ device: args.device, seed: args.seed, jobs: args.jobs, families: 'ice40' });
+  const doc = args.doc ?? 'docs/benchmarks.md';
+  const runner = new ToolRunner({ cacheDir: SYNTH_CACHE, parallel: flow.jobs });
+  const total = bitsList.length * blocks.length * 2 * 4;
+  const onStep = progressPrinter(() => total);
+  const started = performance.now();
+  let rows: BenchRow[];
+  try {
+    rows = await Promise.all(bitsList.flatMap((bits) => blocks.map((b) => benchOne(b, bits, runner, flow, onStep))));
+  } catch (err) {
+    runner.cancel();
+    if (err instanceof ToolError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const info = { ...machine(), 'bench wall time': `${seconds(started)} s` };
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  mkdirSync(dirname(resolve(doc)), { recursive: true });
+  writeFileSync(doc, benchMarkdown(rows, info, command));
+  mkdirSync(WORK, { recursive: true });
+  writeFileSync(join(WORK, 'bench.json'), JSON.stringify({ machine: info, rows }, null, 2) + '\n');
+  process.stdout.write(readFileSync(doc, 'utf8'));
+  process.stderr.write(`wrote ${doc} and ${join(WORK, 'bench.json')}\n`);
+  if (args.json) process.stdout.write(`${JSON.stringify({ machine: info, rows })}\n`);
+  const failed = rows.filter((r) => r.generated.mismatches !== 0 || (r.baseline && r.baseline.mismatches !== 0));
+  return failed.length ? 1 : 0;
+}
+
+if (process.argv[1]?.endsWith('bench.ts')) runMain(main);
