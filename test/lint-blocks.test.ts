@@ -1,0 +1,94 @@
+// Lint sweep of every generated module: each block at every --bits from 2 to 16 (default spec) and at extreme
+// configurations, under `verilator --lint-only -Wall` and Yosys `hierarchy -check`, from the block's top (as in its
+// manifest) and, at one width, from each module alone; plus the block's generated testbench with Verilator --timing.
+// Generated in memory; two linters at a time.
+import { describe, expect, it } from 'vitest';
+import type { BlockName } from '../generators/block.ts';
+import { UsageError } from '../generators/common/errors.ts';
+import type { FileSet } from '../generators/common/files.ts';
+import { inParallel, lintVerilator, lintYosys } from '../generators/common/lint.ts';
+import { BLOCKS } from '../generators/registry.ts';
+
+/** The corners of each block's documented ranges (docs/parameters.md), at the widths where they are hardest. */
+const EXTREMES: Record<BlockName, Array<[number, Record<string, unknown>]>> = {
+  gemm: [
+    [2, { rows: 1, cols: 1, max_k: 1, frac_bits: 8 }],
+    [16, { rows: 16, cols: 16, max_k: 1048576, frac_bits: 40 }],
+    [8, { a_bits: 2, w_bits: 16, out_bits: 2 }],
+    [8, { a_bits: 16, w_bits: 2, out_bits: 16 }],
+  ],
+  layernorm: [
+    [4, { channels: 8, rsqrt_bits: 16 }],
+    [8, { channels: 1024, rsqrt_bits: 40 }],
+    [4, { channels: 1024, rsqrt_bits: 16 }],
+  ],
+  softmax: [
+    [2, { in_bits: 2, out_bits: 1, max_length: 1, n: 1 }],
+    [12, { in_bits: 12, out_bits: 8, max_length: 4096, n: 30, scale: 1 }],
+    [12, { in_bits: 12, out_bits: 8, max_length: 4096, n: 1 }],
+  ],
+};
+
+interface Config {
+  label: string;
+  rtl: FileSet;
+  top: string;
+  files: FileSet;
+}
+
+function configure(block: (typeof BLOCKS)[number], bits: number, overrides: unknown): Config {
+  const files = block.generate(block.resolve(bits, overrides));
+  const manifest = JSON.parse(files.get('rtl/manifest.json')!) as { top: string; files: string[] };
+  const rtl: FileSet = new Map([...files].filter(([p]) => p.startsWith('rtl/') && p.endsWith('.v')).map(([p, t]) => [p.slice(4), t]));
+  expect([...rtl.keys()].sort(), `${block.name} manifest files`).toEqual([...manifest.files].sort());
+  return { label: `${block.name} --bits ${bits}${overrides ? ` ${JSON.stringify(overrides)}` : ''}`, rtl, top: manifest.top, files };
+}
+
+async function lint(label: string, rtl: FileSet, top: string): Promise<{ label: string; findings: string[] }> {
+  const [verilator, yosys] = [await lintVerilator(rtl, top), await lintYosys(rtl, top)];
+  return { label, findings: [...verilator, ...yosys] };
+}
+
+describe.each(BLOCKS.map((b) => [b.name, b] as const))('lint: %s', (name, block) => {
+  const configs: Config[] = [];
+  const refused: Array<{ bits: number; error: unknown }> = [];
+  for (let bits = 2; bits <= 16; bits++) {
+    try {
+      configs.push(configure(block, bits, undefined));
+    } catch (error) {
+      refused.push({ bits, error });
+    }
+  }
+
+  it('every width the block accepts is clean from its top under Verilator -Wall and Yosys', async () => {
+    expect(configs.length).toBeGreaterThan(0);
+    const results = await inParallel(configs.map((c) => () => lint(c.label, c.rtl, c.top)));
+    expect(results.filter((r) => r.findings.length > 0)).toEqual([]);
+  });
+
+  it('a width the block does not accept is refused with a spec error naming the parameter and the range', () => {
+    if (refused.length) console.log(`${name} refuses --bits ${refused.map((r) => r.bits).join(', ')}: ${(refused[0]!.error as Error).message}`);
+    for (const r of refused) {
+      expect(r.error, `${name} --bits ${r.bits}`).toBeInstanceOf(UsageError);
+      expect((r.error as Error).message).toMatch(/must be|must stay/);
+    }
+  });
+
+  it('the extreme configurations are accepted and clean', async () => {
+    const extremes = EXTREMES[name].map(([bits, overrides]) => configure(block, bits, overrides));
+    const results = await inParallel(extremes.map((c) => () => lint(c.label, c.rtl, c.top)));
+    expect(results.filter((r) => r.findings.length > 0)).toEqual([]);
+  });
+
+  it('each module is clean as a top of its own, and the generated testbench is clean with --timing', async () => {
+    const c = configs.find((x) => x.label.endsWith('--bits 4')) ?? configs[0]!;
+    const modules = [...c.rtl.keys()].map((p) => p.replace(/\.v$/, ''));
+    const tb: FileSet = new Map([...c.files].filter(([p]) => p.endsWith('.v')));
+    const jobs = [
+      ...modules.map((m) => () => lint(`${c.label} top ${m}`, c.rtl, m)),
+      async () => ({ label: `${c.label} testbench`, findings: await lintVerilator(tb, 'tb_top', { timing: true }) }),
+    ];
+    const results = await inParallel(jobs);
+    expect(results.filter((r) => r.findings.length > 0)).toEqual([]);
+  });
+});
