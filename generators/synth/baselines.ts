@@ -1,8 +1,8 @@
 /**
  * The hand-written behavioural baselines of the benchmark (baselines/*.v): each block's function written as a user
  * would by hand (`*`, `/`, no pipelining). Each is parameterized from the block's resolved spec, and simulated on the
- * seeded problem against the block's golden model (the GEMM the block's own default problem; the softmax seeded rows
- * from 1 to max_length codes), so that the benchmark compares equal functions and measures cycles per element.
+ * seeded problem against the block's golden model (GEMM and LayerNorm: the block's own default problem; softmax: seeded
+ * rows of 1 to max_length codes), so that the benchmark compares equal functions and measures cycles per element.
  */
 import { readFileSync } from 'node:fs';
 import type { BlockName } from '../block.ts';
@@ -12,6 +12,9 @@ import { gemmModel } from '../gemm/model.ts';
 import { resolveGemm, type GemmSpec } from '../gemm/spec.ts';
 import { softmaxRow } from '../softmax/model.ts';
 import { resolveSoftmax, type SoftmaxSpec } from '../softmax/spec.ts';
+import { defaultTokens, modelOutputs } from '../layernorm/index.ts';
+import { resolveLayernorm, type LayernormSpec } from '../layernorm/spec.ts';
+import { hexWord } from '../common/verilog.ts';
 import type { SynthDesign } from './flow.ts';
 
 export interface BaselineRun {
@@ -170,8 +173,86 @@ export const softmaxBaseline: Baseline<SoftmaxSpec> = {
   },
 };
 
+function layernormParams(spec: LayernormSpec): Record<string, number> {
+  const d = spec.derived;
+  const p = d.precision;
+  return {
+    BITS: spec.bits,
+    CHANNELS: spec.channels,
+    CHANNEL_WIDTH: d.channelWidth,
+    ZERO_POINT: spec.layer.zeroPoint,
+    OUT_ZERO_POINT: spec.layer.outZeroPoint,
+    X_WIDTH: d.xWidth,
+    SUM_WIDTH: d.sumWidth,
+    SQ_WIDTH: d.sqWidth,
+    VAR_WIDTH: p.varWidth,
+    K_MAX: d.kMax,
+    K_WIDTH: d.kWidth,
+    RSQRT_BITS: p.rsqrtBits,
+    SQRT_GUARD: p.sqrtGuard,
+    R_BITS_A: p.rBitsA,
+    MANTISSA_A: p.mantissaA,
+    FRAC_W: p.fracW,
+    FRAC_K: p.fracK,
+    W_WIDTH: d.wWidth,
+    GT_WIDTH: d.gtWidth,
+    BK_WIDTH: d.bkWidth,
+    NA_WIDTH: d.nAWidth,
+    KF_WIDTH: d.kfWidth,
+    ACC_WIDTH: d.accWidth,
+  };
+}
+
+/** The baseline's constant ROMs: {bk, gt, nA, sign, |ga|, alpha} per channel, and alpha alone. */
+function layernormFiles(spec: LayernormSpec): Record<string, string> {
+  const k = layernormParams(spec);
+  const width = k.BK_WIDTH! + k.GT_WIDTH! + k.NA_WIDTH! + 2 + k.MANTISSA_A! + 2;
+  const words = spec.constants.map((c) => hexWord(width, pack([[BigInt(c.alpha), 2], [c.gaMag, k.MANTISSA_A!], [BigInt(c.sign), 2],
+    [BigInt(c.nA), k.NA_WIDTH!], [c.gt, k.GT_WIDTH!], [c.bk, k.BK_WIDTH!]])));
+  return {
+    ...baselineFile('layernorm_baseline'),
+    'layernorm_baseline_constants.hex': words.join('\n') + '\n',
+    'layernorm_baseline_alpha.hex': spec.constants.map((c) => hexWord(2, c.alpha)).join('\n') + '\n',
+  };
+}
+
+/** PTF LayerNorm: one token at a time (load, stats, square-root loop, `/` for R and W, one code per channel). */
+export const layernormBaseline: Baseline<LayernormSpec> = {
+  block: 'layernorm',
+  top: 'layernorm_baseline',
+  resolve: (bits) => resolveLayernorm(bits, undefined),
+  design(spec) {
+    return { name: 'layernorm-baseline', top: this.top, files: layernormFiles(spec), params: layernormParams(spec) };
+  },
+  async run(spec, workDir, options = {}) {
+    const tokens = defaultTokens(spec);
+    const outputs = modelOutputs(spec, tokens);
+    const beats: Beat[] = tokens.flatMap((t) => t.map((q, i) => ({ data: BigInt(q), last: i === t.length - 1 })));
+    const expected: Beat[] = outputs.flatMap((t) => t.map((y, i) => ({ data: y, last: i === t.length - 1 })));
+    const r = await simulate({
+      dut: this.top,
+      // The simulator runs beside rtl/, where the ROM files are.
+      params: [...Object.entries(layernormParams(spec)).map(([name, value]) => ({ name, value: value as string | number })),
+        { name: 'CONST_FILE', value: '"rtl/layernorm_baseline_constants.hex"' }, { name: 'ALPHA_FILE', value: '"rtl/layernorm_baseline_alpha.hex"' }],
+      rtl: new Map(Object.entries(layernormFiles(spec))),
+      inputs: [{ prefix: 's_axis', width: spec.bits, beats }],
+      output: { prefix: 'm_axis', width: spec.bits, expectedBeats: expected.length },
+      maxCycles: 4 * beats.length + 200 * tokens.length + 100,
+    }, workDir, { ...options, stallPercent: options.stallPercent ?? 0 });
+    const mismatches = Math.abs(r.beats.length - expected.length)
+      + expected.filter((v, i) => r.beats[i] !== undefined && (r.beats[i]!.data !== v.data || r.beats[i]!.last !== v.last)).length;
+    const first = Object.values(r.firstInput)[0] ?? 0;
+    return {
+      elements: expected.length,
+      mismatches,
+      cycles: (r.beats.at(-1)?.cycle ?? r.doneCycle) - first + 1,
+      note: `the block's default tokens (${tokens.length} of ${spec.channels} channels), one token at a time`,
+    };
+  },
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const BASELINES: ReadonlyArray<Baseline<any>> = [gemmBaseline, softmaxBaseline];
+export const BASELINES: ReadonlyArray<Baseline<any>> = [gemmBaseline, layernormBaseline, softmaxBaseline];
 
 export function baselineFor(block: BlockName): Baseline<unknown> | undefined {
   return BASELINES.find((b) => b.block === block);
