@@ -11,7 +11,7 @@ import { UsageError } from '../generators/common/errors.ts';
 import { writeFolderAtomic } from '../generators/common/files.ts';
 import { blockByName } from '../generators/registry.ts';
 import { baselineFor } from '../generators/synth/baselines.ts';
-import { synthesizeDesign, type DesignReport } from '../generators/synth/flow.ts';
+import { synthesizeDesign, type DesignReport, type SynthDesign } from '../generators/synth/flow.ts';
 import type { RowDetails } from '../generators/synth/report.ts';
 import { fmaxCell } from '../generators/synth/summary.ts';
 import { ToolError, ToolRunner, TOOL_VERSIONS } from '../generators/synth/tools.ts';
@@ -83,7 +83,16 @@ function machine(): Record<string, string> {
   };
 }
 
-async function benchOne(blockName: string, bits: number, runner: ToolRunner, flow: ReturnType<typeof parseFlow>, onStep: ReturnType<typeof progressPrinter>): Promise<BenchRow> {
+interface Prepared {
+  blockName: string;
+  bits: number;
+  designs: SynthDesign[];
+  generated: Omit<Side, 'lc' | 'fmax_mhz' | 'fmax_text' | 'synth_seconds'> & { cycles_per_element: number; gen_seconds: number; verify_seconds: number };
+  baseline: (Omit<Side, 'lc' | 'fmax_mhz' | 'fmax_text' | 'synth_seconds'> & { note: string }) | null;
+}
+
+/** Generation, verification and the baseline's simulation of one block at one width, timed one at a time. */
+async function prepare(blockName: string, bits: number): Promise<Prepared> {
   const block = blockByName(blockName as never)!;
   const work = join(WORK, `bits${bits}`, blockName);
   rmSync(work, { recursive: true, force: true });
@@ -103,37 +112,38 @@ async function benchOne(blockName: string, bits: number, runner: ToolRunner, flo
 
   const baseline = baselineFor(blockName as never);
   const baselineRun = baseline ? await baseline.run(spec, join(work, 'baseline')) : undefined;
+  process.stderr.write(`${blockName} ${bits} bits: generated and verified (${verify.rtl_vs_model + clean.rtl_vs_model} mismatches), baseline simulated (${baselineRun?.mismatches ?? '-'} mismatches)\n`);
+  return {
+    blockName,
+    bits,
+    designs: [designFromGenerated(generated, blockName), ...(baseline ? [baseline.design(spec)] : [])],
+    generated: {
+      cycles_per_output: Math.round((clean.cycles / clean.elements) * 100) / 100,
+      elements: verify.elements,
+      mismatches: verify.rtl_vs_model + clean.rtl_vs_model,
+      cycles_per_element: manifest.cycles_per_element,
+      gen_seconds: genSeconds,
+      verify_seconds: verifySeconds,
+    },
+    baseline: baselineRun ? {
+      cycles_per_output: Math.round((baselineRun.cycles / baselineRun.elements) * 100) / 100,
+      elements: baselineRun.elements,
+      mismatches: baselineRun.mismatches,
+      note: baselineRun.note,
+    } : null,
+  };
+}
 
-  const designs = [designFromGenerated(generated, blockName), ...(baseline ? [baseline.design(spec)] : [])];
-  const reports = await Promise.all(designs.map((d) => synthesizeDesign(d, { ...flow, families: ['ice40'] }, runner, onStep)));
+/** Synthesis and place and route of the block and its baseline (in parallel with the others), and the comparison. */
+async function synthesize(p: Prepared, runner: ToolRunner, flow: ReturnType<typeof parseFlow>, onStep: ReturnType<typeof progressPrinter>): Promise<BenchRow> {
+  const reports = await Promise.all(p.designs.map((d) => synthesizeDesign(d, { ...flow, families: ['ice40'] }, runner, onStep)));
   const own = iceRow(reports[0]!);
   const base = reports[1] ? iceRow(reports[1]) : undefined;
-
-  const generatedSide = {
-    lc: own.lc,
-    fmax_mhz: own.fmax_mhz,
-    fmax_text: fmaxCell(own),
-    cycles_per_output: Math.round((clean.cycles / clean.elements) * 100) / 100,
-    elements: verify.elements,
-    mismatches: verify.rtl_vs_model + clean.rtl_vs_model,
-    synth_seconds: own.seconds,
-    cycles_per_element: manifest.cycles_per_element,
-    gen_seconds: genSeconds,
-    verify_seconds: verifySeconds,
-  };
-  const baselineSide = base && baselineRun ? {
-    lc: base.lc,
-    fmax_mhz: base.fmax_mhz,
-    fmax_text: fmaxCell(base),
-    cycles_per_output: Math.round((baselineRun.cycles / baselineRun.elements) * 100) / 100,
-    elements: baselineRun.elements,
-    mismatches: baselineRun.mismatches,
-    synth_seconds: base.seconds,
-    note: baselineRun.note,
-  } : null;
+  const generatedSide = { ...p.generated, lc: own.lc, fmax_mhz: own.fmax_mhz, fmax_text: fmaxCell(own), synth_seconds: own.seconds };
+  const baselineSide = base && p.baseline ? { ...p.baseline, lc: base.lc, fmax_mhz: base.fmax_mhz, fmax_text: fmaxCell(base), synth_seconds: base.seconds } : null;
   return {
-    block: blockName,
-    bits,
+    block: p.blockName,
+    bits: p.bits,
     device: flow.device,
     generated: generatedSide,
     baseline: baselineSide,
@@ -142,7 +152,7 @@ async function benchOne(blockName: string, bits: number, runner: ToolRunner, flo
     cycles_ratio: ratio(generatedSide.cycles_per_output, baselineSide?.cycles_per_output ?? null),
     targets: {
       fmax_100: (own.fmax_mhz ?? 0) >= 100,
-      one_per_cycle: manifest.cycles_per_element <= 1,
+      one_per_cycle: p.generated.cycles_per_element <= 1,
       fewer_lc: baselineSide ? (own.lc ?? Infinity) < (baselineSide.lc ?? 0) : null,
     },
   };
@@ -184,8 +194,10 @@ export function benchMarkdown(rows: BenchRow[], info: Record<string, string>, co
     '| block | bits | Fmax ≥ 100 MHz | one element per cycle | fewer LCs than the baseline |', '| --- | ---: | --- | --- | --- |');
   for (const r of rows) lines.push(`| ${r.block} | ${r.bits} | ${yesNo(r.targets.fmax_100)} (${r.generated.fmax_text}) | ${yesNo(r.targets.one_per_cycle)} | ${yesNo(r.targets.fewer_lc)} |`);
   lines.push('', '## Run times (seconds, this machine)', '',
-    'gen: generating the configuration in memory and writing it; verify: the default stimulus with 20% random stalls in Icarus; ' +
-      'synth: Yosys synth_ice40 of the block alone plus Yosys and nextpnr of the harnessed design (tool time as run; a cached result reports the time it took when it ran).',
+    'gen: generating the block\'s files in memory and writing them; verify: the block\'s default stimulus with 20% random stalls in Icarus ' +
+      '(what `npm run verify` runs for one block); both measured one at a time before any synthesis starts. synth: tool time of Yosys ' +
+      'synth_ice40 on the block alone plus Yosys and nextpnr-ice40 on the harnessed design, with two tool runs sharing the cores ' +
+      '(a cached result reports the time it took when it ran).',
     '', '| block | bits | gen | verify | synth (generated) | synth (baseline) |', '| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) lines.push(`| ${r.block} | ${r.bits} | ${r.generated.gen_seconds} | ${r.generated.verify_seconds} | ${r.generated.synth_seconds} | ${num(r.baseline?.synth_seconds)} |`);
   lines.push('', '## Baselines', '');
@@ -222,8 +234,13 @@ async function main(): Promise<number> {
   const onStep = progressPrinter(() => total);
   const started = performance.now();
   let rows: BenchRow[];
+  let synthSeconds: number;
   try {
-    rows = await Promise.all(bitsList.flatMap((bits) => blocks.map((b) => benchOne(b, bits, runner, flow, onStep))));
+    const prepared: Prepared[] = [];
+    for (const bits of bitsList) for (const b of blocks) prepared.push(await prepare(b, bits));
+    const synthStarted = performance.now();
+    rows = await Promise.all(prepared.map((p) => synthesize(p, runner, flow, onStep)));
+    synthSeconds = seconds(synthStarted);
   } catch (err) {
     runner.cancel();
     if (err instanceof ToolError) {
@@ -232,7 +249,7 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const info = { ...machine(), 'bench wall time': `${seconds(started)} s` };
+  const info = { ...machine(), 'bench wall time': `${seconds(started)} s (synthesis and place and route of every design: ${synthSeconds} s with ${flow.jobs} tool runs at once)` };
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   mkdirSync(dirname(resolve(doc)), { recursive: true });
   writeFileSync(doc, benchMarkdown(rows, info, command));
