@@ -106,3 +106,14 @@ describe('proveEquivalent', () => {
     expect(r.summary).toMatch(/ERROR/);
   });
 });
+
+describe('proveEquivalent with an input contract', () => {
+  // Correct only for x < 12: a unit whose caller never sends more (the contract is the reference's assume()).
+  const narrow = new Map([['m.v', "module m (input wire [3:0] x, output wire [3:0] y);\nassign y = (x >= 4'd12) ? 4'd0 : x;\nendmodule\n"]]);
+  const ref = (contract: boolean) => `module m (input wire [3:0] x, output reg [3:0] y);\nalways @* begin\n${contract ? "    assume(x < 4'd12);\n" : ''}    y = x;\nend\nendmodule\n`;
+
+  it('proves the unit within its contract and finds the input outside it without', async () => {
+    expect((await proveEquivalent(narrow, 'm', ref(true), 'm')).summary).toMatch(/^proven/);
+    expect((await proveEquivalent(narrow, 'm', ref(false), 'm')).summary).toMatch(/counterexample: x=1[2-5]$/);
+  });
+});

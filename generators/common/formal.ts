@@ -6,6 +6,8 @@
  * all-zero state over `depth` cycles of free inputs: for a feed-forward pipeline of latency L (no feedback), every
  * output from cycle L on depends only on the last L+1 inputs, so a depth of L+2 covers every input sequence. The
  * reference must then have the same latency (write it as the behavioural function followed by L registers).
+ * A unit whose outputs are meaningful only at some cycles (a bit-serial unit's result when `done`) is wrapped by the
+ * caller in a module that shows them only then. The reference may state the unit's input contract with assume().
  */
 import type { FileSet } from './files.ts';
 import { runYosysScript } from './lint.ts';
@@ -15,6 +17,12 @@ export interface ProofOptions {
   params?: Record<string, number>;
   /** Cycles of bounded model checking from the all-zero state, for units with registers; omit for combinational ones. */
   depth?: number;
+  /**
+   * Cycles at the start whose outputs are not compared (a pipeline's warm-up, where the outputs come from the zero
+   * state rather than from inputs). With skip = latency and depth = latency + 2, every compared output of a
+   * feed-forward pipeline comes from free inputs.
+   */
+  skip?: number;
 }
 
 export interface ProofResult {
@@ -42,15 +50,19 @@ export async function proveEquivalent(implFiles: FileSet, implTop: string, refTe
   const sat = [
     'sat -verify -prove-asserts -enable_undef -set-def-inputs',
     ...(options.depth === undefined ? [] : [`-set-init-zero -seq ${options.depth}`]),
+    ...(options.skip ? [`-prove-skip ${options.skip}`] : []),
+    // The reference may state the unit's input contract with immediate assume() statements (read with -formal).
+    '-set-assumes',
     '-show-inputs -show-outputs formal_miter',
   ].join(' ');
   // Read the reference alone first and rename its top, so a reference may reuse the implementation's module name.
   const script = [
-    'read_verilog ref/reference.v',
+    'read_verilog -formal ref/reference.v',
     ...chparam(refTop),
     `hierarchy -top ${refTop}`,
     `rename ${refTop} ${GOLD}`,
-    'proc; flatten; design -stash gold',
+    // Immediate assume() becomes a $check cell; lower it to $assume, which SAT takes as a constraint.
+    'proc; chformal -lower; flatten; design -stash gold',
     `read_verilog ${[...files.keys()].filter((p) => p.startsWith('impl/')).join(' ')}`,
     ...chparam(implTop),
     `hierarchy -check -top ${implTop}`,
