@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { libraryFiles } from '../generators/common/library.ts';
 import { lintVerilator } from '../generators/common/lint.ts';
-import { DEFAULT_FLOW, synthesizeDesign, type SynthDesign } from '../generators/synth/flow.ts';
+import { DEFAULT_FLOW, synthesizeDesign, verilogInteger, type SynthDesign } from '../generators/synth/flow.ts';
 import { chainLayout, emitHarness, emitStub, HARNESS_TOP, type PortInfo } from '../generators/synth/harness.ts';
 import { lineChartSvg } from '../generators/synth/plot.ts';
 import { parseNextpnrOverflow } from '../generators/synth/report.ts';
@@ -80,6 +80,14 @@ describe('synthesis flow on the skid buffer', () => {
     expect(error).toBeInstanceOf(ToolError);
     expect((error as ToolError).tool).toBe('yosys');
     expect((error as ToolError).lines.join('\n')).toMatch(/broken\.v:2: ERROR: syntax error/);
+  });
+});
+
+describe('parameter overrides', () => {
+  it('writes negative values as 32-bit signed constants, which chparam parses', () => {
+    expect(verilogInteger(197)).toBe('197');
+    expect(verilogInteger(-2)).toBe("32'shfffffffe");
+    expect(() => verilogInteger(2 ** 40)).toThrow(/not a 32-bit integer/);
   });
 });
 

@@ -64,8 +64,14 @@ function synthCommand(family: Family, top: string, device: Ice40Device): string 
 
 function readCommand(files: Record<string, string>, design: SynthDesign): string {
   const read = `read_verilog ${Object.keys(files).filter((f) => f.endsWith('.v')).sort().join(' ')}`;
-  const params = Object.entries(design.params ?? {}).map(([name, value]) => `chparam -set ${name} ${value} ${design.top}`);
+  const params = Object.entries(design.params ?? {}).map(([name, value]) => `chparam -set ${name} ${verilogInteger(value)} ${design.top}`);
   return [read, ...params].join('; ');
+}
+
+/** A parameter value chparam accepts: negative integers as 32-bit signed two's complement (it cannot parse "-2"). */
+export function verilogInteger(value: number): string {
+  if (!Number.isSafeInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) throw new Error(`parameter value ${value} is not a 32-bit integer`);
+  return value < 0 ? `32'sh${(value >>> 0).toString(16)}` : String(value);
 }
 
 function yosys(label: string, design: SynthDesign, script: string[], keep: string[]): ToolJob {
