@@ -33,6 +33,8 @@ interface Side {
   fmax_mhz: number | null;
   /** Fmax, or "does not fit (...)" when the design is larger than the device. */
   fmax_text: string;
+  /** The routed critical path, summarized (why the Fmax is what it is). */
+  critical_path: string;
   /** Cycles per output element measured in simulation of the block's default problem, no stalls. */
   cycles_per_output: number;
   elements: number;
@@ -58,6 +60,12 @@ function seconds(since: number): number {
 
 function ratio(a: number | null, b: number | null): number | null {
   return a === null || b === null || b === 0 ? null : Math.round((a / b) * 100) / 100;
+}
+
+function pathText(row: RowDetails): string {
+  const p = row.routed?.critical_path;
+  if (!row.routed?.fits) return 'not placed';
+  return p ? `${p.from} → ${p.to}: ${p.logic_levels} LUT levels, ${p.logic_ns} ns logic + ${p.routing_ns} ns routing` : '–';
 }
 
 function iceRow(report: DesignReport): RowDetails {
@@ -87,8 +95,8 @@ interface Prepared {
   blockName: string;
   bits: number;
   designs: SynthDesign[];
-  generated: Omit<Side, 'lc' | 'fmax_mhz' | 'fmax_text' | 'synth_seconds'> & { cycles_per_element: number; gen_seconds: number; verify_seconds: number };
-  baseline: (Omit<Side, 'lc' | 'fmax_mhz' | 'fmax_text' | 'synth_seconds'> & { note: string }) | null;
+  generated: Omit<Side, 'lc' | 'fmax_mhz' | 'fmax_text' | 'critical_path' | 'synth_seconds'> & { cycles_per_element: number; gen_seconds: number; verify_seconds: number };
+  baseline: (Omit<Side, 'lc' | 'fmax_mhz' | 'fmax_text' | 'critical_path' | 'synth_seconds'> & { note: string }) | null;
 }
 
 /** Generation, verification and the baseline's simulation of one block at one width, timed one at a time. */
@@ -139,8 +147,10 @@ async function synthesize(p: Prepared, runner: ToolRunner, flow: ReturnType<type
   const reports = await Promise.all(p.designs.map((d) => synthesizeDesign(d, { ...flow, families: ['ice40'] }, runner, onStep)));
   const own = iceRow(reports[0]!);
   const base = reports[1] ? iceRow(reports[1]) : undefined;
-  const generatedSide = { ...p.generated, lc: own.lc, fmax_mhz: own.fmax_mhz, fmax_text: fmaxCell(own), synth_seconds: own.seconds };
-  const baselineSide = base && p.baseline ? { ...p.baseline, lc: base.lc, fmax_mhz: base.fmax_mhz, fmax_text: fmaxCell(base), synth_seconds: base.seconds } : null;
+  const generatedSide = { ...p.generated, lc: own.lc, fmax_mhz: own.fmax_mhz, fmax_text: fmaxCell(own), critical_path: pathText(own), synth_seconds: own.seconds };
+  const baselineSide = base && p.baseline
+    ? { ...p.baseline, lc: base.lc, fmax_mhz: base.fmax_mhz, fmax_text: fmaxCell(base), critical_path: pathText(base), synth_seconds: base.seconds }
+    : null;
   return {
     block: p.blockName,
     bits: p.bits,
@@ -193,6 +203,10 @@ export function benchMarkdown(rows: BenchRow[], info: Record<string, string>, co
   lines.push('', '## Targets (iCE40, each block at each width)', '',
     '| block | bits | Fmax ≥ 100 MHz | one element per cycle | fewer LCs than the baseline |', '| --- | ---: | --- | --- | --- |');
   for (const r of rows) lines.push(`| ${r.block} | ${r.bits} | ${yesNo(r.targets.fmax_100)} (${r.generated.fmax_text}) | ${yesNo(r.targets.one_per_cycle)} | ${yesNo(r.targets.fewer_lc)} |`);
+  lines.push('', '## Critical paths after routing', '',
+    'The clock\'s slowest register-to-register path as nextpnr reports it (cells named after the RTL registers); where Fmax misses ' +
+      '100 MHz, this is why.', '', '| block | bits | generated | baseline |', '| --- | ---: | --- | --- |');
+  for (const r of rows) lines.push(`| ${r.block} | ${r.bits} | ${r.generated.critical_path} | ${r.baseline?.critical_path ?? '–'} |`);
   lines.push('', '## Run times (seconds, this machine)', '',
     'gen: generating the block\'s files in memory and writing them; verify: the block\'s default stimulus with 20% random stalls in Icarus ' +
       '(what `npm run verify` runs for one block); both measured one at a time before any synthesis starts. synth: tool time of Yosys ' +

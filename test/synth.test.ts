@@ -52,6 +52,9 @@ describe('synthesis flow on the skid buffer', () => {
     expect(routed.harness_lc).toBeGreaterThanOrEqual(layout.inWidth + layout.outWidth);
     expect(routed.io).toBe(5);
     expect(routed.fits).toBe(true);
+    // The critical path names the registers nextpnr timed, inside the block or the harness chain.
+    expect(routed.critical_path!.from).toMatch(/axis_skid_buffer_inst\.|in_chain_reg|out_chain_reg/);
+    expect(routed.critical_path!.logic_ns).toBeGreaterThan(0);
     // No I/O buffers are counted as logic on Xilinx (synthesized without pads).
     expect(Object.keys(xc7!.cells).filter((c) => /BUF/.test(c) && c !== 'BUFG')).toEqual([]);
 

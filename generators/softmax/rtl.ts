@@ -9,6 +9,8 @@ export const SOFTMAX_TOP = 'softmax_lis';
 
 /** Pass B and C from the buffer read to the exp unit's output: buffer read, distance register, exp unit. */
 export const FRONT_DEPTH = 2 + EXP_LATENCY;
+/** Pass B's row sum: the low half, then the high half and the push register. */
+export const SUM_STAGES = 3;
 /** Cycles a write takes to reach the head of a softmax_fifo. */
 const FIFO_LATENCY = 2;
 
@@ -20,7 +22,7 @@ const FIFO_LATENCY = 2;
 export function softmaxLatency(length: number): number {
   // The last input beat is at length - 1; pass B reads the row from FIFO_LATENCY cycles later, one element a cycle.
   const lastSumRead = (length - 1) + FIFO_LATENCY + (length - 1);
-  const passCStart = lastSumRead + FRONT_DEPTH + 1 + FIFO_LATENCY;
+  const passCStart = lastSumRead + FRONT_DEPTH + SUM_STAGES - 1 + FIFO_LATENCY;
   return passCStart + FRONT_DEPTH + LOG2_ROUND_LATENCY + FIFO_LATENCY;
 }
 
@@ -55,6 +57,8 @@ export function emitSoftmaxRtl(spec: SoftmaxSpec): FileSet {
     rowCreditInit: hexLiteral(d.rowFifoAddrWidth + 1, 2 ** d.rowFifoAddrWidth),
     outCreditInit: hexLiteral(d.outFifoAddrWidth + 1, 2 ** d.outFifoAddrWidth),
     elemToSum: zeroExtend('b_elem', d.elemWidth, d.sumWidth),
+    sumLo: Math.ceil(d.sumWidth / 2),
+    sumCarry: zeroExtend('b_carry_reg', 1, d.sumWidth - Math.ceil(d.sumWidth / 2)),
   }));
   files.set('softmax_exp.v', emitExpUnit({ table: spec.table, constants: spec.constants, dWidth: p.in_bits, eWidth: d.elemWidth, spec: summary }));
   files.set('softmax_log2_round.v', emitLog2RoundUnit({ sumWidth: d.sumWidth, elemWidth: d.elemWidth, outBits: p.out_bits, spec: summary }));

@@ -12,7 +12,7 @@ import type { ExpEntry, LisConstants } from './model.ts';
 /** Cycles from d to e in softmax_exp: the table read, then the shift. */
 export const EXP_LATENCY = 2;
 /** Cycles from (sum, elem) to (code, zero) in softmax_log2_round. */
-export const LOG2_ROUND_LATENCY = 7;
+export const LOG2_ROUND_LATENCY = 9;
 
 /** `{N'b0, expr}`: expr (of `width` bits) zero-extended to `to` bits. */
 export function zeroExtend(expr: string, width: number, to: number): string {
@@ -93,47 +93,102 @@ export function emitLog2RoundUnit(view: Log2RoundView): string {
   const { sumWidth, elemWidth, outBits } = view;
   const { aWidth, bWidth, cWidth, posWidth, shWidth } = log2RoundWidths(sumWidth, elemWidth);
   const codeMax = 2 ** outBits - 1;
-  // Position masks: a one isolated in the bit-reversed value at index i is the leading one at position width-1-i.
-  const mask = (width: number, bit: number) => {
-    let m = 0n;
-    for (let i = 0; i < width; i++) if (((width - 1 - i) >> bit) & 1) m |= 1n << BigInt(i);
-    return hexLiteral(width, m);
-  };
-  const posBits = Array.from({ length: posWidth }, (_, bit) => ({ bit, aMask: mask(aWidth, bit), bMask: mask(bWidth, bit) }));
+  const a = leadingOneDetector({ src: 'a2_reg', width: aWidth, posWidth, nz: 'a_nz3_reg', lp: 'a_lp3_reg', lead: 'a_lead', pos: 'a_pos' });
+  const b = leadingOneDetector({ src: 'b2_reg', width: bWidth, posWidth, nz: 'b_nz3_reg', lp: 'b_lp3_reg', lead: 'b_lead', pos: 'b_pos' });
   // The barrel shift of B onto A's leading one, split in a coarse step (multiples of 8) and a fine step.
-  const bExt = zeroExtend('b3_reg', bWidth, aWidth);
-  const coarse = posWidth > 3 ? `${bExt} << {sh3_reg[${posWidth - 1}:3], 3'b000}` : bExt;
-  const fine = posWidth > 3 ? 'bs4_reg << sh4_reg[2:0]' : `bs4_reg << sh4_reg[${posWidth - 1}:0]`;
-  const maxT = aWidth + 1;
+  const bExt = zeroExtend('b4_reg', bWidth, aWidth);
+  const coarseShift = posWidth > 3 ? `${bExt} << {sh4_reg[${posWidth - 1}:3], 3'b000}` : bExt;
+  const fineShift = posWidth > 3 ? 'bs5_reg << sh5_reg[2:0]' : `bs5_reg << sh5_reg[${posWidth - 1}:0]`;
+  // t <= 2 + (aWidth - 2): compare with the largest code only where t can exceed it (or has bits the code drops).
+  const maxT = aWidth;
+  const saturate = (t: string, zero: string) =>
+    maxT > codeMax || shWidth > outBits ? `${zero} || ${t} > ${hexLiteral(shWidth, codeMax)}` : zero;
+  const codeOf = (t: string) => (shWidth >= outBits ? `${t}[${outBits - 1}:0]` : zeroExtend(t, shWidth, outBits));
+  const half = (w: number) => Math.ceil(w / 2);
+  const carry = (reg: string, lo: string, width: number) => zeroExtend(`${reg}[${lo}]`, 1, width);
   return render('softmax/softmax_log2_round.v', {
     header: headerComment('softmax_log2_round: LIS log2 rounding of E / e without a divider', view.spec),
     latency: LOG2_ROUND_LATENCY,
     codeMax,
     sumMsb: sumWidth - 1,
+    sumZero: `${sumWidth}'d0`,
     elemMsb: elemWidth - 1,
     codeMsb: outBits - 1,
-    sumWidth,
     elemWidth,
     aWidth,
     bWidth,
     cWidth,
     posWidth,
     shWidth,
-    tWidth: shWidth,
     outBits,
-    a1Expr: `${zeroExtend('{sum, 1\'b0}', sumWidth + 1, aWidth)} + ${zeroExtend('elem', elemWidth, aWidth)}`,
-    b1Expr: `${zeroExtend('elem', elemWidth, bWidth)} + ${zeroExtend('{elem, 1\'b0}', elemWidth + 1, bWidth)}`,
-    five1Expr: `${zeroExtend('elem', elemWidth, cWidth)} + ${zeroExtend('{elem, 2\'b00}', elemWidth + 2, cWidth)}`,
-    twoSum1Expr: zeroExtend('{sum, 1\'b0}', sumWidth + 1, cWidth),
-    b1Wide: zeroExtend('b1_reg', bWidth, cWidth),
-    posBits,
-    sh3Expr: `${zeroExtend('a_pos2_reg', posWidth, shWidth)} - ${zeroExtend('b_pos2_reg', posWidth, shWidth)}`,
-    bs4Expr: coarse,
-    bs5Expr: fine,
-    shOneExpr: zeroExtend('a5_reg < bs5_reg', 1, shWidth),
-    bigExpr: `f6_reg - ${hexLiteral(shWidth, 1)}`,
-    smallExpr: zeroExtend('small6_reg', 2, shWidth),
-    saturateExpr: maxT > codeMax ? `zero6_reg || t > ${hexLiteral(shWidth, codeMax)}` : 'zero6_reg',
-    codeExpr: shWidth >= outBits ? `t[${outBits - 1}:0]` : zeroExtend('t', shWidth, outBits),
+    aLo: half(aWidth),
+    bLo: half(bWidth),
+    cLo: half(cWidth),
+    aX: zeroExtend("{sum0_reg, 1'b0}", sumWidth + 1, aWidth),
+    aY: zeroExtend('elem0_reg', elemWidth, aWidth),
+    bX: zeroExtend('elem0_reg', elemWidth, bWidth),
+    bY: zeroExtend("{elem0_reg, 1'b0}", elemWidth + 1, bWidth),
+    fX: zeroExtend('elem0_reg', elemWidth, cWidth),
+    fY: zeroExtend("{elem0_reg, 2'b00}", elemWidth + 2, cWidth),
+    twoSum: zeroExtend("{sum0_reg, 1'b0}", sumWidth + 1, cWidth),
+    aCarry: carry('a_lo1_reg', 'A_LO', aWidth - half(aWidth)),
+    bCarry: carry('b_lo1_reg', 'B_LO', bWidth - half(bWidth)),
+    fCarry: carry('f_lo1_reg', 'C_LO', cWidth - half(cWidth)),
+    b2Wide: zeroExtend('b2_reg', bWidth, cWidth),
+    aGroups: a.groups,
+    bGroups: b.groups,
+    groupLines: [...a.groupLines, ...b.groupLines],
+    leadLines: [...a.leadLines, ...b.leadLines],
+    shExpr: `${zeroExtend('a_pos', posWidth, shWidth)} - ${zeroExtend('b_pos', posWidth, shWidth)}`,
+    coarseShift,
+    fineShift,
+    shOne: hexLiteral(shWidth, 1),
+    shTwo: hexLiteral(shWidth, 2),
+    shThree: hexLiteral(shWidth, 3),
+    smallExpr: zeroExtend('small5_reg', 2, shWidth),
+    saturateHi: saturate('t_hi', 'zero5_reg'),
+    saturateLo: saturate('t_lo', 'zero5_reg'),
+    codeHi: codeOf('t_hi'),
+    codeLo: codeOf('t_lo'),
   });
+}
+
+/**
+ * A two-stage leading-one detector of `src` (`width` bits, at least 2), as Verilog lines: registered per group of four
+ * bits (`nz`: the group is non-zero, `lp`: 2 bits per group, the position of its leading one), then combinational: the
+ * one-hot leading group (`lead`) and the position `pos` (`posWidth` bits) = 4 * group + position in the group.
+ * Position 0 when `src` is 0. LUT levels only, no carry chain and no priority chain.
+ */
+export function leadingOneDetector(o: { src: string; width: number; posWidth: number; nz: string; lp: string; lead: string; pos: string }) {
+  const { src, width, posWidth } = o;
+  const groups = Math.ceil(width / 4);
+  const groupLines: string[] = [];
+  for (let g = 0; g < groups; g++) {
+    const lo = 4 * g;
+    const size = Math.min(4, width - lo);
+    const bit = (i: number) => `${src}[${lo + i}]`;
+    groupLines.push(`${o.nz}[${g}] <= |${src}[${lo + size - 1}:${lo}];`);
+    let lp = "2'd0";
+    for (let i = 1; i < size; i++) lp = `${bit(i)} ? 2'd${i} : ${lp}`;
+    groupLines.push(`${o.lp}[${2 * g + 1}:${2 * g}] <= ${lp};`);
+  }
+  const leadLines: string[] = [];
+  for (let g = 0; g < groups; g++) {
+    leadLines.push(g === groups - 1
+      ? `assign ${o.lead}[${g}] = ${o.nz}[${g}];`
+      : `assign ${o.lead}[${g}] = ${o.nz}[${g}] && !(|${o.nz}[${groups - 1}:${g + 1}]);`);
+  }
+  const lpBits = (j: number) => `{${Array.from({ length: groups }, (_, i) => `${o.lp}[${2 * (groups - 1 - i) + j}]`).join(', ')}}`;
+  const groupMask = (j: number) => {
+    let m = 0n;
+    for (let g = 0; g < groups; g++) if ((g >> j) & 1) m |= 1n << BigInt(g);
+    return hexLiteral(groups, m);
+  };
+  const posBits = 2 + (groups > 1 ? unsignedWidth(groups - 1) : 0);
+  if (posBits > posWidth && groups > 1) throw new RangeError(`leadingOneDetector: ${posBits} position bits exceed ${posWidth}`);
+  for (let j = 0; j < posWidth; j++) {
+    const expr = j < 2 ? `|(${o.lead} & ${lpBits(j)})` : j < posBits ? `|(${o.lead} & ${groupMask(j - 2)})` : "1'b0";
+    leadLines.push(`assign ${o.pos}[${j}] = ${expr};`);
+  }
+  return { groups, groupLines, leadLines };
 }

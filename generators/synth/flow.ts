@@ -3,7 +3,7 @@
  * each family (Yosys, block alone), and on iCE40 place and route through the pin harness, with the harness alone
  * routed too so that its cost can be subtracted. Jobs go through a ToolRunner (parallel, cached).
  */
-import { FAMILIES, cellsFromStat, parseNextpnrOverflow, parseNextpnrReport, resourcesFromCells, type DeviceName, type Family, type Ice40Device, type RowDetails } from './report.ts';
+import { FAMILIES, cellsFromStat, parseCriticalPath, parseNextpnrOverflow, parseNextpnrReport, resourcesFromCells, type DeviceName, type Family, type Ice40Device, type RowDetails } from './report.ts';
 import { HARNESS_TOP, emitHarness, emitStub, portsFromYosysJson, type PortInfo } from './harness.ts';
 import type { ToolJob, ToolResult, ToolRunner } from './tools.ts';
 
@@ -120,7 +120,8 @@ export async function synthesizeDesign(design: SynthDesign, options: FlowOptions
       ...resourcesFromCells('ice40', cells),
       fmax_mhz: total.fmax_mhz,
       cells,
-      routed: { lc_total: total.lc, harness_lc: bare.lc, harness_fmax_mhz: bare.fmax_mhz, io: total.io, fits: !overflow, available_lc: overflow?.available_lc ?? null },
+      routed: { lc_total: total.lc, harness_lc: bare.lc, harness_fmax_mhz: bare.fmax_mhz, io: total.io, fits: !overflow, available_lc: overflow?.available_lc ?? null,
+        critical_path: overflow ? null : parseCriticalPath(routed.outputs['report.json']!) },
       seconds: Math.round((seconds(own) + seconds(routed)) * 10) / 10,
       cached: own.cached && routed.cached && harnessAlone.cached,
     };

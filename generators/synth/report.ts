@@ -36,7 +36,10 @@ export interface RowDetails extends ResourceRow {
   /** Every cell type Yosys mapped to, with its count (block alone). */
   cells: Record<string, number>;
   /** iCE40 only: the routed design with its harness, and the harness alone. */
-  routed?: { lc_total: number; harness_lc: number; harness_fmax_mhz: number | null; io: number; fits: boolean; available_lc: number | null };
+  routed?: {
+    lc_total: number; harness_lc: number; harness_fmax_mhz: number | null; io: number; fits: boolean; available_lc: number | null;
+    critical_path: CriticalPath | null;
+  };
   /** Seconds each tool step took when it ran (also when this result came from the cache). */
   seconds: number;
   cached: boolean;
@@ -104,6 +107,34 @@ export function parseNextpnrOverflow(log: string): NextpnrSummary & { available_
   const lc = used('ICESTORM_LC');
   if (lc.available === 0) throw new Error('nextpnr log has no ICESTORM_LC utilisation line');
   return { lc: lc.used, io: used('SB_IO').used, bram: used('ICESTORM_RAM').used, dsp: used('ICESTORM_DSP').used, fmax_mhz: null, available_lc: lc.available };
+}
+
+/** The clock's critical path after routing, summarized: where it starts and ends, and how its delay splits. */
+export interface CriticalPath {
+  from: string;
+  to: string;
+  /** LUT levels (logic steps) on the path. */
+  logic_levels: number;
+  logic_ns: number;
+  routing_ns: number;
+}
+
+interface PathStep { type: string; delay: number; from: { cell: string }; to: { cell: string }; net?: string }
+
+/** The register-to-register critical path of the clock from nextpnr's `--report` JSON, or null when there is none. */
+export function parseCriticalPath(reportJson: string): CriticalPath | null {
+  const report = JSON.parse(reportJson) as { critical_paths?: Array<{ from: string; to: string; path: PathStep[] }> };
+  const path = (report.critical_paths ?? []).find((p) => p.from.startsWith('posedge') && p.to.startsWith('posedge'));
+  if (!path || path.path.length === 0) return null;
+  const sum = (type: string) => Math.round(path.path.filter((s) => s.type === type).reduce((a, s) => a + s.delay, 0) * 100) / 100;
+  const clean = (cell: string) => cell.replace(/_SB_[A-Z0-9]+.*$|\$.*$/, '');
+  return {
+    from: clean(path.path[0]!.from.cell),
+    to: clean(path.path.at(-1)!.to.cell),
+    logic_levels: path.path.filter((s) => s.type === 'logic').length,
+    logic_ns: Math.round((sum('logic') + sum('clk-to-q') + sum('setup')) * 100) / 100,
+    routing_ns: sum('routing'),
+  };
 }
 
 /** Logic cells, I/O, RAM, DSP and the achieved frequency of the clock from nextpnr's `--report` JSON. */
