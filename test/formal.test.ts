@@ -117,3 +117,12 @@ describe('proveEquivalent with an input contract', () => {
     expect((await proveEquivalent(narrow, 'm', ref(false), 'm')).summary).toMatch(/counterexample: x=1[2-5]$/);
   });
 });
+
+describe('proveEquivalent refuses a vacuous proof', () => {
+  it('reports assumptions no input satisfies as not proven', async () => {
+    const any = new Map([['m.v', "module m (input wire [3:0] x, output wire [3:0] y);\nassign y = ~x;\nendmodule\n"]]);
+    const r = await proveEquivalent(any, 'm', "module m (input wire [3:0] x, output reg [3:0] y);\nalways @* begin\n    assume(x > 4'd9 && x < 4'd3);\n    y = x;\nend\nendmodule\n", 'm');
+    expect(r.proven).toBe(false);
+    expect(r.summary).toMatch(/no input satisfies the reference's assumptions/);
+  });
+});

@@ -47,14 +47,15 @@ export async function proveEquivalent(implFiles: FileSet, implTop: string, refTe
   const chparam = (top: string) => Object.entries(options.params ?? {}).map(([k, v]) => `chparam -set ${k} ${v} ${top}`);
   // -enable_undef with defined inputs: an x the implementation produces where the reference is defined is a mismatch
   // (without it SAT would pick any value for the x and could hide a bug).
-  const sat = [
-    'sat -verify -prove-asserts -enable_undef -set-def-inputs',
+  const problem = [
+    '-enable_undef -set-def-inputs',
     ...(options.depth === undefined ? [] : [`-set-init-zero -seq ${options.depth}`]),
-    ...(options.skip ? [`-prove-skip ${options.skip}`] : []),
     // The reference may state the unit's input contract with immediate assume() statements (read with -formal).
     '-set-assumes',
-    '-show-inputs -show-outputs formal_miter',
   ].join(' ');
+  // First, that some input satisfies the contract at all: unsatisfiable assumptions would make any proof vacuous.
+  const satisfiable = `sat ${problem} formal_miter`;
+  const sat = `sat -verify -prove-asserts ${problem}${options.skip ? ` -prove-skip ${options.skip}` : ''} -show-inputs -show-outputs formal_miter`;
   // Read the reference alone first and rename its top, so a reference may reuse the implementation's module name.
   const script = [
     'read_verilog -formal ref/reference.v',
@@ -62,21 +63,26 @@ export async function proveEquivalent(implFiles: FileSet, implTop: string, refTe
     `hierarchy -top ${refTop}`,
     `rename ${refTop} ${GOLD}`,
     // Immediate assume() becomes a $check cell; lower it to $assume, which SAT takes as a constraint.
-    'proc; chformal -lower; flatten; design -stash gold',
+    'proc; chformal -lower; memory; flatten; design -stash gold',
     `read_verilog ${[...files.keys()].filter((p) => p.startsWith('impl/')).join(' ')}`,
     ...chparam(implTop),
     `hierarchy -check -top ${implTop}`,
     `rename ${implTop} ${GATE}`,
-    'proc; flatten; design -stash gate',
+    // A case table becomes a ROM ($memrd) that SAT cannot import: map memories to logic first.
+    'proc; memory; flatten; design -stash gate',
     `design -copy-from gold -as ${GOLD} ${GOLD}`,
     `design -copy-from gate -as ${GATE} ${GATE}`,
     `miter -equiv -flatten -make_assert ${GOLD} ${GATE} formal_miter`,
     'hierarchy -top formal_miter',
     'opt_clean',
+    ...(/\bassume\s*\(/.test(refText) ? [satisfiable] : []),
     sat,
   ].join('; ');
   const { log, code } = await runYosysScript(files, script);
   const what = `${implTop} equals ${refTop}${options.params ? ` at ${JSON.stringify(options.params)}` : ''}${options.depth === undefined ? '' : ` over ${options.depth} cycles from reset`}`;
+  if (/SAT solving finished - no model found/.test(log)) {
+    return { proven: false, summary: `not proven: ${what}: no input satisfies the reference's assumptions (the proof would be vacuous)`, log };
+  }
   if (code === 0 && /SAT proof finished - no model found: SUCCESS!/.test(log)) {
     return { proven: true, summary: `proven: ${what}`, log };
   }

@@ -1,0 +1,355 @@
+// Formal proofs of the arithmetic leaf units of every block, at small widths, for ALL inputs: each unit (from its
+// block's own emitter) against a plain behavioural reference written here, independently of the implementation
+// (wide integer arithmetic, quotients and remainders, loops; no masks, no bit tricks). Units with registers are
+// proven by bounded model checking from reset (see generators/common/formal.ts); input contracts the units document
+// are the references' assume() statements.
+import { describe, expect, it } from 'vitest';
+import { unsignedWidth } from '../generators/common/arith.ts';
+import type { FileSet } from '../generators/common/files.ts';
+import { proveEquivalent, type ProofOptions } from '../generators/common/formal.ts';
+import { emitPe, emitRequant, emitRneShift } from '../generators/gemm/rtl.ts';
+import { emitDivider, emitIsqrt, emitMn, emitRoundShift } from '../generators/layernorm/leaves.ts';
+import { expTable, lisConstants } from '../generators/softmax/model.ts';
+import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundUnit } from '../generators/softmax/units.ts';
+
+async function expectProof(impl: FileSet, top: string, ref: string, options: ProofOptions = {}, refTop = top): Promise<void> {
+  const r = await proveEquivalent(impl, top, ref, refTop, options);
+  expect(r.summary).toMatch(/^proven/);
+}
+
+/** N registers behind a value: the reference's latency, matching a pipeline of N stages. */
+function delayLine(name: string, width: number, input: string, stages: number, enable = '1\'b1'): string {
+  return `reg [${width - 1}:0] ${name}_pipe [0:${stages - 1}];
+integer ${name}_i;
+initial for (${name}_i = 0; ${name}_i < ${stages}; ${name}_i = ${name}_i + 1) ${name}_pipe[${name}_i] = 0;
+always @(posedge clk) if (${enable}) begin
+    ${name}_pipe[0] <= ${input};
+    for (${name}_i = 1; ${name}_i < ${stages}; ${name}_i = ${name}_i + 1) ${name}_pipe[${name}_i] <= ${name}_pipe[${name}_i - 1];
+end`;
+}
+
+describe('GEMM leaf units', () => {
+  // round_half_even(value / 2^shift) = quotient + round_up, for every value and every shift below WIDTH.
+  const rneRef = (width: number, shiftWidth: number) => `module gemm_rne_shift (
+    input  wire signed [${width - 1}:0] value,
+    input  wire [${shiftWidth - 1}:0] shift,
+    output reg  signed [${width - 1}:0] quotient,
+    output reg  round_up
+);
+reg signed [31:0] v, q, r, half;
+always @* begin
+    assume(shift < ${width});
+    v = value;
+    q = v >>> shift;
+    r = v - (q <<< shift);
+    half = (32'sd1 <<< shift) >>> 1;
+    quotient = q;
+    round_up = shift != 0 && (r > half || (r == half && q[0]));
+end
+endmodule
+`;
+
+  it.each([[6, 3], [9, 4]])('gemm_rne_shift equals round half to even at WIDTH=%i SHIFT_WIDTH=%i', async (width, shiftWidth) => {
+    await expectProof(new Map([['gemm_rne_shift.v', emitRneShift({ width, shiftWidth })]]), 'gemm_rne_shift', rneRef(width, shiftWidth));
+  });
+
+  it('a round-half-up variant of gemm_rne_shift fails the same proof', async () => {
+    const text = emitRneShift({ width: 6, shiftWidth: 3 });
+    const mutant = text.replace('(sticky || quotient[0])', '1\'b1');
+    expect(mutant).not.toBe(text);
+    const r = await proveEquivalent(new Map([['gemm_rne_shift.v', mutant]]), 'gemm_rne_shift', rneRef(6, 3), 'gemm_rne_shift');
+    expect(r.summary).toMatch(/^not proven.*counterexample/);
+  });
+
+  it('gemm_requant equals clamp(round_half_even((acc * M + B) / 2^S)) four enabled cycles later', async () => {
+    const p = { accWidth: 4, fracBits: 3, shiftWidth: 3, offsetWidth: 4, sumWidth: 9, outBits: 2 };
+    const W = 24; // wide enough for every acc * M + B here
+    const ref = `module gemm_requant (
+    input  wire clk,
+    input  wire rst,
+    input  wire enable,
+    input  wire in_valid,
+    input  wire in_last,
+    input  wire signed [${p.accWidth - 1}:0] in_acc,
+    input  wire [${p.fracBits - 1}:0] in_mult,
+    input  wire [${p.shiftWidth - 1}:0] in_shift,
+    input  wire signed [${p.offsetWidth - 1}:0] in_offset,
+    output wire out_valid,
+    output wire out_last,
+    output wire [${p.outBits - 1}:0] out_code
+);
+reg signed [${W - 1}:0] acc, mult, offset, s, q, r, half, rounded;
+reg [${p.outBits - 1}:0] code;
+always @* begin
+    acc = in_acc;
+    mult = {1'b0, in_mult};
+    offset = in_offset;
+    s = acc * mult + offset;
+    q = s >>> in_shift;
+    r = s - (q <<< in_shift);
+    half = (${W}'sd1 <<< in_shift) >>> 1;
+    rounded = (in_shift != 0 && (r > half || (r == half && q[0]))) ? q + 1 : q;
+    if (rounded < 0) code = 0;
+    else if (rounded > ${2 ** p.outBits - 1}) code = ${2 ** p.outBits - 1};
+    else code = rounded[${p.outBits - 1}:0];
+end
+${delayLine('code', p.outBits, 'code', 4, 'enable')}
+${delayLine('last', 1, 'in_last', 4, 'enable')}
+reg [3:0] valid_reg = 4'd0;
+always @(posedge clk) begin
+    if (enable) valid_reg <= {valid_reg[2:0], in_valid};
+    if (rst) valid_reg <= 4'd0;
+end
+assign out_code = code_pipe[3];
+assign out_last = last_pipe[3];
+assign out_valid = valid_reg[3];
+endmodule
+`;
+    const impl: FileSet = new Map([['gemm_requant.v', emitRequant(p)], ['gemm_rne_shift.v', emitRneShift({ width: p.sumWidth, shiftWidth: p.shiftWidth })]]);
+    await expectProof(impl, 'gemm_requant', ref, { depth: 8 });
+  });
+
+  it('gemm_pe accumulates products a * w over K runs and holds the finished sum (BMC, 7 cycles)', async () => {
+    const p = { aWidth: 3, wWidth: 3, accWidth: 8 };
+    const ref = `module gemm_pe (
+    input  wire clk,
+    input  wire signed [${p.aWidth - 1}:0] a,
+    input  wire signed [${p.wWidth - 1}:0] w,
+    input  wire acc_en,
+    input  wire acc_first,
+    input  wire acc_last,
+    output wire signed [${p.accWidth - 1}:0] result
+);
+// The product of the previous cycle's operands, then a running sum restarted by acc_first.
+integer product = 0;
+integer sum = 0;
+integer held = 0;
+integer next;
+always @(posedge clk) begin
+    product <= a * w;
+    next = (acc_first ? 0 : sum) + product;
+    if (acc_en) begin
+        sum <= next;
+        if (acc_last) held <= next;
+    end
+end
+assign result = held[${p.accWidth - 1}:0];
+endmodule
+`;
+    await expectProof(new Map([['gemm_pe.v', emitPe(p)]]), 'gemm_pe', ref, { depth: 7 });
+  });
+});
+
+describe('softmax leaf units', () => {
+  it.each([[3, 30, 1], [4, 6, 0.5]])('softmax_exp (in_bits %i, n %i, scale %f) equals FQ-ViT\'s i-exp formula for every distance', async (inBits, n, scale) => {
+    const constants = lisConstants(scale, n);
+    const table = expTable(inBits, constants);
+    const eWidth = unsignedWidth(table.reduce((m, t) => (t.e > m ? t.e : m), 0n));
+    const impl = emitExpUnit({ table, constants, dWidth: inBits, eWidth, spec: { inBits, n, scale } });
+    const W = eWidth + 8;
+    const ref = `module softmax_exp (
+    input  wire clk,
+    input  wire [${inBits - 1}:0] d,
+    output wire [${eWidth - 1}:0] e
+);
+localparam signed [${W - 1}:0] B = ${constants.b};
+localparam signed [${W - 1}:0] C = ${constants.c};
+localparam signed [${W - 1}:0] X0 = -${-constants.x0};
+localparam signed [${W - 1}:0] N = ${constants.n};
+reg signed [${W - 1}:0] x, k, r, z;
+reg [${W - 1}:0] e_wide;
+// x = max(-d, n * x0); k = floor(x / x0) (both negative: truncation is the floor); r = x - x0 * k;
+// z = max(r * (r + b) + c, 0); e = z * 2^(n - k).
+always @* begin
+    x = -$signed({1'b0, d});
+    if (x < N * X0) x = N * X0;
+    k = x / X0;
+    r = x - X0 * k;
+    z = r * (r + B) + C;
+    if (z < 0) z = 0;
+    e_wide = z << (N - k);
+end
+${delayLine('e', eWidth, `e_wide[${eWidth - 1}:0]`, EXP_LATENCY)}
+assign e = e_pipe[${EXP_LATENCY - 1}];
+endmodule
+`;
+    await expectProof(new Map([['softmax_exp.v', impl]]), 'softmax_exp', ref, { depth: EXP_LATENCY + 2, skip: EXP_LATENCY });
+  });
+
+  it.each([[7, 4, 3], [6, 3, 4]])('softmax_log2_round (sum %i bits, elem %i bits, code %i bits) equals log_round(round_half_even(E / e)) for every E and e', async (sumWidth, elemWidth, outBits) => {
+    const impl = emitLog2RoundUnit({ sumWidth, elemWidth, outBits, spec: { sumWidth, elemWidth, outBits } });
+    const top = 2 ** outBits - 1;
+    const W = sumWidth + 3;
+    const ref = `module softmax_log2_round (
+    input  wire clk,
+    input  wire [${sumWidth - 1}:0] sum,
+    input  wire [${elemWidth - 1}:0] elem,
+    output wire [${outBits - 1}:0] code,
+    output wire zero
+);
+reg [${W - 1}:0] q, r, y;
+integer t, i;
+reg zero_now;
+reg [${outBits - 1}:0] code_now;
+always @* begin
+    // y = round_half_even(E / e); t = floor(log2 y), plus one when y - 2^t >= 2^(t-1) (log_round(0) = 0).
+    q = sum / elem;
+    r = sum % elem;
+    y = q + ((2 * r > elem || (2 * r == elem && q[0])) ? 1 : 0);
+    t = 0;
+    for (i = 0; i < ${W}; i = i + 1) if (y[i]) t = i;
+    if (y != 0 && 2 * (y - (1 << t)) >= (1 << t)) t = t + 1;
+    if (elem == 0 || t > ${top}) begin
+        zero_now = 1'b1;
+        code_now = ${top};
+    end else begin
+        zero_now = 1'b0;
+        code_now = t;
+    end
+end
+${delayLine('code', outBits, 'code_now', LOG2_ROUND_LATENCY)}
+${delayLine('zero', 1, 'zero_now', LOG2_ROUND_LATENCY)}
+assign code = code_pipe[${LOG2_ROUND_LATENCY - 1}];
+assign zero = zero_pipe[${LOG2_ROUND_LATENCY - 1}];
+endmodule
+`;
+    await expectProof(new Map([['softmax_log2_round.v', impl]]), 'softmax_log2_round', ref, { depth: LOG2_ROUND_LATENCY + 2, skip: LOG2_ROUND_LATENCY });
+  });
+});
+
+describe('LayerNorm leaf units', () => {
+  it.each([[8, 3, 8, 7], [10, 3, 6, 5]])('round shift (IN %i, SHIFT_WIDTH %i, OUT %i, shifts up to %i) equals round half to even', async (inWidth, shiftWidth, outWidth, shiftMax) => {
+    const impl = emitRoundShift(inWidth, shiftWidth, outWidth, shiftMax);
+    const ref = `module ptf_layernorm_round_shift (
+    input  wire signed [${inWidth - 1}:0] value,
+    input  wire [${shiftWidth - 1}:0] shift,
+    output reg  signed [${outWidth - 1}:0] rounded
+);
+reg signed [31:0] v, q, r, half, y;
+always @* begin
+    v = value;
+    q = v >>> shift;
+    r = v - (q <<< shift);
+    half = (32'sd1 <<< shift) >>> 1;
+    y = (shift != 0 && (r > half || (r == half && q[0]))) ? q + 1 : q;
+    // The unit's contract: shifts up to ${shiftMax}, and results that fit OUT_WIDTH.
+    assume(shift <= ${shiftMax});
+    assume(y >= -(32'sd1 <<< ${outWidth - 1}) && y < (32'sd1 <<< ${outWidth - 1}));
+    rounded = y[${outWidth - 1}:0];
+end
+endmodule
+`;
+    await expectProof(new Map([['ptf_layernorm_round_shift.v', impl]]), 'ptf_layernorm_round_shift', ref);
+  });
+
+  it.each([[7, 4], [6, 3]])('M/N unit (NA_WIDTH %i, K_WIDTH %i) equals FQ-ViT\'s get_MN with its clamps', async (naWidth, kWidth) => {
+    const impl = emitMn(naWidth, kWidth);
+    const ref = `module ptf_layernorm_mn (
+    input  wire [8:0] pa_top,
+    input  wire signed [${naWidth - 1}:0] na,
+    input  wire [${kWidth - 1}:0] k,
+    input  wire gamma_zero,
+    input  wire const_token,
+    output reg  [7:0] m,
+    output reg  [4:0] n
+);
+integer delta, nu, mu;
+always @* begin
+    // The unit's contract: PA's leading one is bit 8 or bit 7, and nA - k - delta fits NA_WIDTH signed bits.
+    assume(pa_top[8] || pa_top[7]);
+    delta = pa_top[8];
+    nu = na;
+    nu = nu - k - delta;
+    assume(nu >= -${2 ** (naWidth - 1)} && nu < ${2 ** (naWidth - 1)});
+    mu = delta ? pa_top / 2 : pa_top;
+    if (const_token) begin
+        m = 0;
+        n = 0;
+    end else if (gamma_zero) begin
+        m = 0;
+        n = 31;
+    end else if (nu < 0) begin
+        m = 255;
+        n = 0;
+    end else if (nu > 31) begin
+        m = mu >> (nu - 31);
+        n = 31;
+    end else begin
+        m = mu;
+        n = nu;
+    end
+end
+endmodule
+`;
+    await expectProof(new Map([['ptf_layernorm_mn.v', impl]]), 'ptf_layernorm_mn', ref);
+  });
+
+  // A bit-serial unit's result is meaningful when `done` pulses: both sides show it only then.
+  const observed = (unit: string, ports: string, outputs: Array<[string, number]>) => `module observed (
+    input  wire clk,
+    input  wire rst,
+    input  wire start,
+${ports}
+    output wire done,
+${outputs.map(([name, width]) => `    output wire [${width - 1}:0] ${name}_when_done`).join(',\n')}
+);
+${outputs.map(([name, width]) => `wire [${width - 1}:0] ${name};`).join('\n')}
+${unit}
+${outputs.map(([name, width]) => `assign ${name}_when_done = done ? ${name} : ${width}'d0;`).join('\n')}
+endmodule
+`;
+
+  /** done pulses `steps` cycles after the cycle of start (start again restarts; rst stops), with `result` then. */
+  const serialRef = (steps: number, capture: string, result: string, outputs: Array<[string, number]>, ports: string, contract: string) => `module observed (
+    input  wire clk,
+    input  wire rst,
+    input  wire start,
+${ports}
+    output reg  done,
+${outputs.map(([name, width]) => `    output wire [${width - 1}:0] ${name}_when_done`).join(',\n')}
+);
+integer left = 0;
+${capture}
+initial done = 1'b0;
+${contract === '1' ? '' : `always @* assume(!start || (${contract}));`}
+always @(posedge clk) begin
+    done <= 1'b0;
+    if (start) begin
+        left <= ${steps};
+        capture_inputs;
+    end else if (left != 0) begin
+        left <= left - 1;
+        if (left == 1) done <= 1'b1;
+    end
+    if (rst) begin
+        left <= 0;
+        done <= 1'b0;
+    end
+end
+${result}
+endmodule
+`;
+
+  it.each([[4]])('integer square root (ROOT_WIDTH %i) gives floor(sqrt(radicand)) when done, for every radicand and start/rst sequence (BMC)', async (rootWidth) => {
+    const unit = `ptf_layernorm_isqrt ptf_layernorm_isqrt_inst (.clk(clk), .rst(rst), .start(start), .radicand(radicand), .done(done), .root(root));`;
+    const ports = `    input  wire [${2 * rootWidth - 1}:0] radicand,`;
+    const impl: FileSet = new Map([['ptf_layernorm_isqrt.v', emitIsqrt(rootWidth)], ['observed.v', observed(unit, ports, [['root', rootWidth]])]]);
+    const ref = serialRef(rootWidth,
+      `integer x = 0;\ntask capture_inputs; x <= radicand; endtask`,
+      `integer s, root;\nalways @* begin\n    root = 0;\n    for (s = 0; s < ${2 ** rootWidth}; s = s + 1) if (s * s <= x) root = s;\nend\nassign root_when_done = done ? root[${rootWidth - 1}:0] : ${rootWidth}'d0;`,
+      [['root', rootWidth]], ports, '1');
+    await expectProof(impl, 'observed', ref, { depth: rootWidth + 4 });
+  });
+
+  it.each([[7, 4, 4]])('divider (NUM %i, DEN %i, QUOT %i bits) gives floor(numerator / divisor) and inexact when done (BMC)', async (numWidth, denWidth, quotWidth) => {
+    const unit = `ptf_layernorm_divider ptf_layernorm_divider_inst (.clk(clk), .rst(rst), .start(start), .numerator(numerator), .divisor(divisor), .done(done), .quotient(quotient), .inexact(inexact));`;
+    const ports = `    input  wire [${numWidth - 1}:0] numerator,\n    input  wire [${denWidth - 1}:0] divisor,`;
+    const outputs: Array<[string, number]> = [['quotient', quotWidth], ['inexact', 1]];
+    const impl: FileSet = new Map([['ptf_layernorm_divider.v', emitDivider(numWidth, denWidth, quotWidth)], ['observed.v', observed(unit, ports, outputs)]]);
+    const ref = serialRef(quotWidth,
+      `integer num = 0, den = 1;\ntask capture_inputs; begin num <= numerator; den <= divisor; end endtask`,
+      `integer quotient, remainder;\nalways @* begin\n    quotient = num / den;\n    remainder = num % den;\nend\nassign quotient_when_done = done ? quotient[${quotWidth - 1}:0] : ${quotWidth}'d0;\nassign inexact_when_done = done ? remainder != 0 : 1'b0;`,
+      outputs, ports, `numerator < (divisor << ${quotWidth})`);
+    await expectProof(impl, 'observed', ref, { depth: quotWidth + 4 });
+  });
+});
