@@ -39,6 +39,7 @@ const SWEEP: SweepCase[] = [
   { bits: 7, out: 4, maxLen: 33, n: 8, scale: 0.05, stall: 10, seed: 5 },
   { bits: 2, out: 1, maxLen: 3, stall: 40, seed: 6 },
   { bits: 12, out: 6, maxLen: 24, scale: 0.01, n: 24, stall: 20, seed: 7 },
+  { bits: 16, out: 4, maxLen: 30, stall: 20, seed: 8 },
 ];
 
 describe('softmax RTL equals the golden model (Icarus, random stalls)', () => {

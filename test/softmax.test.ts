@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { roundHalfEvenNumber } from '../generators/common/arith.ts';
 import { SpecError } from '../generators/common/errors.ts';
-import { expEntry, expTable, lisConstants, log2RoundCode, logRound, softmaxRow, splitRows } from '../generators/softmax/model.ts';
+import { expEntry, expOf, expTable, lisConstants, log2RoundCode, logRound, softmaxRow, splitRows } from '../generators/softmax/model.ts';
 import { defaultStimulus, softmaxBlock } from '../generators/softmax/index.ts';
 import { emitSoftmaxRtl } from '../generators/softmax/rtl.ts';
 import { resolveSoftmax } from '../generators/softmax/spec.ts';
@@ -27,6 +27,9 @@ describe('softmax spec', () => {
     expect(s.params).toEqual({ in_bits: 4, out_bits: 4, scale: 0.5, max_length: 197, n: 30 });
     expect(resolveSoftmax(8, undefined).params.scale).toBe(1 / 32);
     expect(resolveSoftmax(2, undefined).params.scale).toBe(1);
+    // Wide inputs: 8 / 2^bits would break the 2^52 bound at L = 197; the default doubles until it holds.
+    expect(resolveSoftmax(12, undefined).params.scale).toBe(1 / 64);
+    expect(resolveSoftmax(16, undefined).params.scale).toBe(1 / 64);
     expect(Object.isFrozen(s) && Object.isFrozen(s.derived) && Object.isFrozen(s.table)).toBe(true);
   });
 
@@ -42,8 +45,9 @@ describe('softmax spec', () => {
   });
 
   it.each([
-    [{ in_bits: 13 }, 'softmax.in_bits', 'from 2 to 12'],
-    [{ in_bits: 1 }, 'softmax.in_bits', 'from 2 to 12'],
+    [{ in_bits: 17 }, 'softmax.in_bits', 'from 2 to 16'],
+    [{ in_bits: 1 }, 'softmax.in_bits', 'from 2 to 16'],
+    [{ in_bits: 16, scale: 0.001, max_length: 1 }, 'softmax.scale', 'at most 4096'],
     [{ out_bits: 0 }, 'softmax.out_bits', 'from 1 to 8'],
     [{ out_bits: 9 }, 'softmax.out_bits', 'from 1 to 8'],
     [{ max_length: 0 }, 'softmax.max_length', 'from 1 to 4096'],
@@ -97,6 +101,11 @@ describe('softmax golden model, by hand', () => {
     expect(expEntry(3, k)).toMatchObject({ k: 1, r: -1n, z: 7n, e: 7n << 29n });
     expect(expEntry(60, k)).toMatchObject({ k: 30, r: 0n, z: 11n, e: 11n }); // x = n x0 = -60
     expect(expEntry(61, k)).toEqual({ ...expEntry(60, k), d: 61 }); // clamped
+    // The table stops at the clamp, n |x0| = 60: 61 entries for 8-bit inputs, and every d past it reads the last one.
+    const table = expTable(8, k);
+    expect(table.length).toBe(61);
+    expect(expOf(table, 255)).toBe(table[60]);
+    expect(expTable(4, k).length).toBe(16);
   });
 
   it('rounds E / e half to even, then to the nearest power of two (up on a tie)', () => {

@@ -65,9 +65,23 @@ export function expEntry(d: number, k: LisConstants): ExpEntry {
   return { d, k: Number(q), r, z, m, e: z << BigInt(m) };
 }
 
-/** The exp of every distance d = 0 .. 2^inBits - 1: the whole input domain. */
+/**
+ * The exp of every distance d that gives a distinct entry: d = 0 .. min(2^inBits - 1, n |x0|). Every larger distance
+ * is clamped to x = n x0 and equals the last entry (see expOf).
+ */
 export function expTable(inBits: number, k: LisConstants): ExpEntry[] {
-  return Array.from({ length: 2 ** inBits }, (_, d) => expEntry(d, k));
+  return Array.from({ length: expTableSize(inBits, k) }, (_, d) => expEntry(d, k));
+}
+
+/** Entries of the exp table: min(2^inBits, n |x0| + 1). */
+export function expTableSize(inBits: number, k: LisConstants): number {
+  const clampAt = Number(BigInt(k.n) * -k.x0);
+  return Math.min(2 ** inBits, clampAt + 1);
+}
+
+/** The exp entry of distance d from a table of expTable: distances past its end are clamped like x >= n x0. */
+export function expOf(table: readonly ExpEntry[], d: number): ExpEntry {
+  return table[Math.min(d, table.length - 1)]!;
 }
 
 /** FQ-ViT's log_round of an integer y >= 0: floor(log2 y), plus one when y - 2^f >= 2^(f-1). log_round(0) gives 0 (FQ-ViT clamps -inf to 0). */
@@ -98,7 +112,7 @@ export function log2RoundCode(sum: bigint, e: bigint, outBits: number): SoftmaxO
 export function softmaxRow(row: readonly number[], table: readonly ExpEntry[], outBits: number): SoftmaxOut[] {
   if (row.length === 0) throw new RangeError('softmaxRow of an empty row');
   const max = Math.max(...row);
-  const e = row.map((q) => table[max - q]!.e);
+  const e = row.map((q) => expOf(table, max - q).e);
   const sum = e.reduce((a, v) => a + v, 0n);
   return e.map((v) => log2RoundCode(sum, v, outBits));
 }

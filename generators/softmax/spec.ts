@@ -7,18 +7,18 @@
 import { clog2, unsignedWidth } from '../common/arith.ts';
 import { SpecError } from '../common/errors.ts';
 import { intInRange, object, onlyKeys, positiveFinite } from '../common/validate.ts';
-import { expTable, lisConstants, type ExpEntry, type LisConstants } from './model.ts';
+import { expTable, expTableSize, lisConstants, type ExpEntry, type LisConstants } from './model.ts';
 
 /**
  * LIS softmax (FQ-ViT's Log-Int-Softmax): rows of unsigned codes in, one log2 code per element out (value 2^-code),
  * with a flag for an exact zero; integer only, no divider, one element per cycle.
  */
 export interface SoftmaxParams {
-  /** Width of the unsigned input codes. The exp is a table of 2^in_bits entries, hence the upper bound. @range 2..12 @default --bits */
+  /** Width of the unsigned input codes. @range 2..16 @default --bits */
   in_bits: number;
   /** Width of the log2 output code t (value 2^-t). FQ-ViT uses 4 whatever the input width; a code that would not fit is an exact zero. @range 1..8 @default 4 */
   out_bits: number;
-  /** Float input scale s (x = q * s); the generator derives FQ-ViT's b, c, x0 from it in float64. Must keep the largest row sum below 2^52 (see generators/softmax/README.md). @default min(8 / 2^in_bits, 1) (the code range spans 8 units of logit) */
+  /** Float input scale s (x = q * s); the generator derives FQ-ViT's b, c, x0 from it in float64. Must keep the largest row sum below 2^52 and the exp table (min(2^in_bits, n * |x0| + 1) entries) at most 4096 entries (see generators/softmax/README.md). @default min(8 / 2^in_bits, 1), doubled until the row sum bound holds (the code range spans 8 units of logit) */
   scale: number;
   /** Longest row L the hardware accepts; any length from 1 to this, chosen by tlast at run time. A row that reaches it without tlast ends there. @range 1..4096 @default 197 */
   max_length: number;
@@ -30,7 +30,7 @@ export interface SoftmaxParams {
 export interface SoftmaxSpec {
   readonly params: Readonly<SoftmaxParams>;
   readonly constants: Readonly<LisConstants>;
-  /** The exp of every distance d = max - q, d = 0 .. 2^in_bits - 1 (the whole input domain). */
+  /** The exp of every distance d = max - q up to the clamp (larger distances use the last entry). */
   readonly table: readonly ExpEntry[];
   readonly derived: Readonly<SoftmaxDerived>;
 }
@@ -69,25 +69,32 @@ export const SOFTMAX_KEYS = ['in_bits', 'out_bits', 'scale', 'max_length', 'n'] 
 export const EXACT_SUM_LIMIT = 1n << 52n;
 
 /**
- * The default scale: the 2^in_bits codes span 8 units of logit (e^-8 ~ 2^-11.5, beyond what a 4-bit code holds), and
- * at most 1 so that FQ-ViT's constant c = floor(2.79 / s^2) stays positive at 2 and 3 bits. A power of two, so that
- * x = q * s is exact.
+ * The default scale: the 2^in_bits codes span 8 units of logit (e^-8 ~ 2^-11.5, beyond what a 4-bit code holds), at
+ * most 1 so that FQ-ViT's constant c = floor(2.79 / s^2) stays positive at 2 and 3 bits, and doubled while the largest
+ * row sum would reach 2^52 (wide inputs, long rows). A power of two, so that x = q * s is exact.
  */
-export function defaultScale(inBits: number): number {
-  return Math.min(8 / 2 ** inBits, 1);
+export function defaultScale(inBits: number, maxLength: number = SOFTMAX_DEFAULTS.max_length, n: number = SOFTMAX_DEFAULTS.n): number {
+  let s = Math.min(8 / 2 ** inBits, 1);
+  while (s < 1 && lisConstants(s, n).c * (BigInt(maxLength) << BigInt(n)) >= EXACT_SUM_LIMIT) s *= 2;
+  return s;
 }
+
+/** Most entries the exp table may have (a block RAM of 4096 words at the most). */
+export const EXP_TABLE_LIMIT = 4096;
 
 /** Validates a softmax section of a --spec file (or undefined) and derives the resolved spec. */
 export function resolveSoftmax(bits: number, overrides: unknown): SoftmaxSpec {
   const o = overrides === undefined ? {} : object('softmax', overrides);
   onlyKeys('softmax', o, SOFTMAX_KEYS);
-  const inBits = intInRange('softmax.in_bits', o.in_bits ?? bits, 2, 12);
+  const inBits = intInRange('softmax.in_bits', o.in_bits ?? bits, 2, 16);
+  const maxLength = intInRange('softmax.max_length', o.max_length ?? SOFTMAX_DEFAULTS.max_length, 1, 4096);
+  const n = intInRange('softmax.n', o.n ?? SOFTMAX_DEFAULTS.n, 1, 30);
   const params: SoftmaxParams = {
     in_bits: inBits,
     out_bits: intInRange('softmax.out_bits', o.out_bits ?? SOFTMAX_DEFAULTS.out_bits, 1, 8),
-    scale: positiveFinite('softmax.scale', o.scale ?? defaultScale(inBits)),
-    max_length: intInRange('softmax.max_length', o.max_length ?? SOFTMAX_DEFAULTS.max_length, 1, 4096),
-    n: intInRange('softmax.n', o.n ?? SOFTMAX_DEFAULTS.n, 1, 30),
+    scale: o.scale === undefined ? defaultScale(inBits, maxLength, n) : positiveFinite('softmax.scale', o.scale),
+    max_length: maxLength,
+    n,
   };
   return deriveSoftmax(params);
 }
@@ -97,6 +104,15 @@ export function deriveSoftmax(params: SoftmaxParams): SoftmaxSpec {
   const constants = lisConstants(params.scale, params.n);
   if (constants.c < 1n) {
     throw new SpecError('softmax.scale', 'must make c = floor((1 / 0.35815147) / s^2) at least 1, i.e. s at most about 1.67', params.scale);
+  }
+  const tableSize = expTableSize(params.in_bits, constants);
+  if (tableSize > EXP_TABLE_LIMIT) {
+    throw new SpecError(
+      'softmax.scale',
+      `with in_bits ${params.in_bits} and n ${params.n}, the exp table needs min(2^in_bits, n * |x0| + 1) = ${tableSize} entries ` +
+        `(x0 = ${constants.x0}), at most ${EXP_TABLE_LIMIT}: use a larger scale or a smaller n`,
+      params.scale,
+    );
   }
   const table = expTable(params.in_bits, constants);
   const elemMax = table.reduce((m, t) => (t.e > m ? t.e : m), 0n);

@@ -37,13 +37,19 @@ export interface ExpUnitView {
  */
 export function emitExpUnit(view: ExpUnitView): string {
   const { table, dWidth, eWidth } = view;
-  if (table.length !== 2 ** dWidth) throw new RangeError(`emitExpUnit: the table needs ${2 ** dWidth} entries, got ${table.length}`);
+  if (table.length < 1 || table.length > 2 ** dWidth) throw new RangeError(`emitExpUnit: the table has ${table.length} entries for ${dWidth}-bit distances`);
+  // Distances past the table's end are clamped to its last entry (FQ-ViT's x >= n x0).
+  const clamped = table.length < 2 ** dWidth;
+  const addrWidth = clamped ? Math.max(1, unsignedWidth(table.length - 1)) : dWidth;
   const zWidth = unsignedWidth(table.reduce((m, t) => (t.z > m ? t.z : m), 0n));
   const mWidth = unsignedWidth(table.reduce((m, t) => Math.max(m, t.m), 0));
   const eMax = table.reduce((m, t) => (t.e > m ? t.e : m), 0n);
   if (unsignedWidth(eMax) > eWidth) throw new RangeError(`emitExpUnit: e needs ${unsignedWidth(eMax)} bits, eWidth is ${eWidth}`);
   const wordWidth = mWidth + zWidth;
-  const rows = table.map((t) => `${dWidth}'d${t.d}: word_reg <= ${hexLiteral(wordWidth, (BigInt(t.m) << BigInt(zWidth)) | t.z)}; // k ${t.k}, r ${t.r}, e ${t.e}`);
+  const rows = table.map((t) => `${addrWidth}'d${t.d}: word_reg <= ${hexLiteral(wordWidth, (BigInt(t.m) << BigInt(zWidth)) | t.z)}; // k ${t.k}, r ${t.r}, e ${t.e}`);
+  // A clamped table whose length is not a power of two leaves addresses that never occur: they read the last entry.
+  if (table.length < 2 ** addrWidth) rows.push(`default: word_reg <= ${hexLiteral(wordWidth, (BigInt(table.at(-1)!.m) << BigInt(zWidth)) | table.at(-1)!.z)};`);
+  const last = table.length - 1;
   return render('softmax/softmax_exp.v', {
     header: headerComment('softmax_exp: FQ-ViT integer exp as a table and a shift', view.spec),
     b: view.constants.b.toString(),
@@ -52,6 +58,9 @@ export function emitExpUnit(view: ExpUnitView): string {
     n: view.constants.n,
     dWidth,
     dMsb: dWidth - 1,
+    tableSize: table.length,
+    addrMsb: addrWidth - 1,
+    addrExpr: clamped ? `d > ${hexLiteral(dWidth, last)} ? ${hexLiteral(addrWidth, last)} : d[${addrWidth - 1}:0]` : 'd',
     eMsb: eWidth - 1,
     zWidth,
     mWidth,
