@@ -25,6 +25,8 @@ export interface CaseReport {
   acc_vs_expect?: number;
   /** layernorm only: whether the TypeScript PTF calibration reproduced the file's `alpha` and zero point. */
   calibration?: 'match' | 'differs';
+  /** When rtl_vs_model > 0: the first differing element, its inputs, expected and actual values (compareBeats). */
+  first?: string;
 }
 
 /** One row of `npm run verify -- --bits N`: the default stimulus of one block. */
@@ -36,6 +38,8 @@ export interface DefaultReport {
   /** Cycles from the first input beat to the last output beat, and the ideal element count they compare with. */
   cycles: number;
   latency: number;
+  /** When rtl_vs_model > 0: the first differing element, its inputs, expected and actual values (compareBeats). */
+  first?: string;
 }
 
 export interface VerifyOptions extends SimOptions {
