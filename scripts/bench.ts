@@ -244,7 +244,7 @@ async function main(): Promise<number> {
   const flow = parseFlow({ device: args.device, seed: args.seed, jobs: args.jobs, families: 'ice40' });
   const doc = args.doc ?? 'docs/benchmarks.md';
   const runner = new ToolRunner({ cacheDir: SYNTH_CACHE, parallel: flow.jobs });
-  const total = bitsList.length * blocks.length * 2 * 4;
+  const total = bitsList.length * blocks.length * 2 * 3;
   const onStep = progressPrinter(() => total);
   const started = performance.now();
   let rows: BenchRow[];

@@ -74,7 +74,7 @@ export function progressPrinter(total: () => number): (label: string, result: To
 
 /** Tool jobs of one design: ports, one synthesis per family, and on iCE40 two routed runs. */
 export function jobsPerDesign(flow: FlowOptions): number {
-  return 1 + flow.families.length + (flow.families.includes('ice40') ? 2 : 0);
+  return 1 + flow.families.filter((f) => f !== 'ice40').length + (flow.families.includes('ice40') ? 2 : 0);
 }
 
 /** Reports of other configurations already in `out` (same spec suffix, same device), for the plots across widths. */

@@ -95,20 +95,21 @@ export async function synthesizeDesign(design: SynthDesign, options: FlowOptions
 
   const rows = await Promise.all(options.families.map(async (family): Promise<RowDetails> => {
     const device = FAMILY_DEVICE[family](options);
-    const alone = run(yosys(`${design.name} ${device} synthesis`, design,
-      [synthCommand(family, design.top, options.device), 'tee -q -o stat.json stat -json'], ['stat.json']));
     if (family !== 'ice40') {
-      const result = await alone;
+      const result = await run(yosys(`${design.name} ${device} synthesis`, design,
+        [synthCommand(family, design.top, options.device), 'tee -q -o stat.json stat -json'], ['stat.json']));
       const cells = cellsFromStat(result.outputs['stat.json']!);
       return { block: design.name, device, lc: null, ...resourcesFromCells(family, cells), fmax_mhz: null, cells, seconds: seconds(result), cached: result.cached };
     }
+    // iCE40: the design in its harness, and the harness alone; the block's own figures are the difference, so the
+    // (slow, for large designs) synthesis runs once per design.
     const harness = emitHarness(design.top, ports);
-    const [own, routed, harnessAlone] = await Promise.all([
-      alone,
-      run(routeJob(`${design.name} ${device} place and route`, { ...design, files: { ...design.files, [`${HARNESS_TOP}.v`]: harness } }, options)),
+    const [routed, harnessAlone] = await Promise.all([
+      run(routeJob(`${design.name} ${device} synthesis, place and route`, { ...design, files: { ...design.files, [`${HARNESS_TOP}.v`]: harness } }, options)),
       run(routeJob(`${design.name} ${device} harness alone`, { ...design, params: {}, files: { [`${design.top}.v`]: emitStub(design.top, ports), [`${HARNESS_TOP}.v`]: harness } }, options)),
     ]);
-    const cells = cellsFromStat(own.outputs['stat.json']!);
+    if (harnessAlone.failed) throw new Error(`${design.name}: the harness alone does not fit ${device}`);
+    const cells = subtractCells(cellsFromStat(routed.outputs['stat.json']!), cellsFromStat(harnessAlone.outputs['stat.json']!));
     // A design larger than the device is a result (it does not fit), with the LC count nextpnr packed before placing.
     const overflow = routed.failed ? parseNextpnrOverflow(routed.logs.at(-1)!.text) : undefined;
     const total = overflow ?? parseNextpnrReport(routed.outputs['report.json']!);
@@ -122,22 +123,27 @@ export async function synthesizeDesign(design: SynthDesign, options: FlowOptions
       cells,
       routed: { lc_total: total.lc, harness_lc: bare.lc, harness_fmax_mhz: bare.fmax_mhz, io: total.io, fits: !overflow, available_lc: overflow?.available_lc ?? null,
         critical_path: overflow ? null : parseCriticalPath(routed.outputs['report.json']!) },
-      seconds: Math.round((seconds(own) + seconds(routed)) * 10) / 10,
-      cached: own.cached && routed.cached && harnessAlone.cached,
+      seconds: seconds(routed),
+      cached: routed.cached && harnessAlone.cached,
     };
   }));
   return { name: design.name, top: design.top, ports, rows };
 }
 
-/** Yosys synth_ice40 of the harnessed design, then nextpnr-ice40 with its JSON report. */
+/** Cell counts of a design minus those of another (the harness alone), per type, never below zero. */
+export function subtractCells(total: Record<string, number>, minus: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(total).map(([type, n]) => [type, Math.max(0, n - (minus[type] ?? 0))] as const).filter(([, n]) => n > 0));
+}
+
+/** Yosys synth_ice40 of the harnessed design (with its cell statistics), then nextpnr-ice40 with its JSON report. */
 function routeJob(label: string, design: SynthDesign, options: FlowOptions): ToolJob {
   return {
     label,
     files: design.files,
-    keep: ['report.json'],
+    keep: ['stat.json', 'report.json'],
     acceptFailure: /ERROR: Failed to expand region|ERROR: Unable to place cell/,
     steps: [
-      { tool: 'yosys', args: ['-q', '-p', [readCommand(design.files, design), synthCommand('ice40', HARNESS_TOP, options.device), 'write_json netlist.json'].join('; ')] },
+      { tool: 'yosys', args: ['-q', '-p', [readCommand(design.files, design), synthCommand('ice40', HARNESS_TOP, options.device), 'tee -q -o stat.json stat -json', 'write_json netlist.json'].join('; ')] },
       {
         tool: 'nextpnr-ice40',
         args: [...DEVICE_ARGS[options.device], '--json', 'netlist.json', '--report', 'report.json', '--freq', String(options.targetMhz),

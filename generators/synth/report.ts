@@ -33,7 +33,7 @@ export interface ResourceRow {
 
 /** Extra facts kept beside a row in report.json. */
 export interface RowDetails extends ResourceRow {
-  /** Every cell type Yosys mapped to, with its count (block alone). */
+  /** Every cell type Yosys mapped to, with its count (iCE40: with harness minus harness alone; others: block alone). */
   cells: Record<string, number>;
   /** iCE40 only: the routed design with its harness, and the harness alone. */
   routed?: {

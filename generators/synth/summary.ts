@@ -19,7 +19,7 @@ export interface SynthReport {
   designs: DesignReport[];
 }
 
-const HARNESS_NOTE = 'serial shift chains on every port except clk/rst (5 pins); lc = routed with harness minus harness alone; lut/ff/carry/bram/dsp from Yosys on the block alone; fmax_mhz of the routed design with harness';
+const HARNESS_NOTE = 'serial shift chains on every port except clk/rst (5 pins); iCE40 lc, lut, ff, carry, bram and dsp = the design with its harness minus the harness alone (nextpnr for lc, Yosys statistics for the rest); fmax_mhz of the routed design with its harness; ECP5 and Xilinx figures from Yosys on the block alone';
 
 export function buildReport(configuration: string, bits: number, flow: FlowOptions, designs: DesignReport[]): SynthReport {
   return {

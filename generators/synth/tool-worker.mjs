@@ -26,17 +26,22 @@ async function run({ steps, files, keep }) {
       const crashed = !(err && typeof err.code === 'number');
       if (crashed) chunks.push(`\nERROR: ${step.tool} crashed: ${String(err?.message ?? err)}\n`);
       logs.push({ tool: step.tool, seconds: (Date.now() - started) / 1000, text: chunks.join('') });
-      return { ok: false, tool: step.tool, code: crashed ? -1 : err.code, logs };
+      // What the earlier steps wrote (e.g. Yosys's statistics when nextpnr then fails).
+      return { ok: false, tool: step.tool, code: crashed ? -1 : err.code, logs, outputs: kept(tree, keep) };
     }
     logs.push({ tool: step.tool, seconds: (Date.now() - started) / 1000, text: chunks.join('') });
   }
+  return { ok: true, outputs: kept(tree, keep), logs };
+}
+
+function kept(tree, keep) {
   const outputs = {};
   for (const name of keep) {
     const value = tree[name];
     if (typeof value === 'string') outputs[name] = value;
     else if (value instanceof Uint8Array) outputs[name] = decoder.decode(value);
   }
-  return { ok: true, outputs, logs };
+  return outputs;
 }
 
 run(workerData).then(

@@ -48,7 +48,7 @@ export interface ToolResult {
   /** Wall-clock seconds of each step when it ran (also when the result now comes from the cache). */
   logs: ToolLog[];
   cached: boolean;
-  /** Set when the job failed in a way `acceptFailure` accepts; `outputs` is then empty. */
+  /** Set when the job failed in a way `acceptFailure` accepts; `outputs` then holds what the earlier steps wrote. */
   failed?: boolean;
 }
 
@@ -125,7 +125,7 @@ export class ToolRunner {
     if (!reply.ok) {
       const failed = reply.logs.at(-1);
       if (job.acceptFailure && failed && job.acceptFailure.test(failed.text)) {
-        const result = { outputs: {}, logs: trimLogs(reply.logs, 200), failed: true };
+        const result = { outputs: reply.outputs ?? {}, logs: trimLogs(reply.logs, 200), failed: true };
         this.writeCache(key, result);
         return { ...result, cached: false };
       }
