@@ -8,7 +8,7 @@ import { libraryFiles } from '../common/library.ts';
 import { render } from '../common/render.ts';
 import { headerComment, jsonBigint } from '../common/verilog.ts';
 import { clog2 } from '../common/arith.ts';
-import { REQUANT_STAGES, type GemmSpec } from './spec.ts';
+import { requantStages, type GemmSpec } from './spec.ts';
 
 export const GEMM_TOP = 'gemm';
 
@@ -30,7 +30,10 @@ export function emitRneShift(p: { width: number; shiftWidth: number }, spec?: un
   return render('gemm/gemm_rne_shift.v', { header: headerComment('gemm_rne_shift: arithmetic right shift, rounding half to even', spec ?? p), ...p });
 }
 
-/** The requantizer: clamp(round_half_even((acc * M + B) / 2^S), 0, 2^outBits - 1), four pipeline stages. */
+/**
+ * The requantizer: clamp(round_half_even((acc * M + B) / 2^S), 0, 2^outBits - 1), `requantStages(fracBits)` pipeline
+ * stages (spec.ts): digit products, an adder tree, the offset in two halves, the shift, the saturation.
+ */
 export function emitRequant(
   p: { accWidth: number; fracBits: number; shiftWidth: number; offsetWidth: number; sumWidth: number; outBits: number },
   spec?: unknown,
@@ -110,7 +113,7 @@ export function manifest(spec: GemmSpec): string {
     files,
     spec: publicSpec(spec),
     params: topParams(spec),
-    derived: { ...d, requantStages: REQUANT_STAGES },
+    derived: { ...d, requantStages: requantStages(spec.fracBits) },
     // First input beat to first output beat with no stalls, for a K run of 1; a K run of k adds k - 1.
     latency_cycles: d.drainLatency,
     latency_note: 'cycles from the first k-step beat to the first output code, for K = 1; add K - 1 for a K run of K',

@@ -79,7 +79,17 @@ export interface GemmSpec {
 /** Pipeline stages, named so the latency below is a sum of facts about the RTL. */
 const ARRAY_STAGES = 3; // beat register (centered activations, weights), product register, accumulator/result register
 const DRAIN_STAGES = 1; // element selected from the result registers into the requantizer's input register
-export const REQUANT_STAGES = 4; // product, sum, rounded, saturated code
+/** Bits of M per digit product of the requantizer (templates/gemm/gemm_requant.v.hbs has the same). */
+export const REQUANT_DIGIT_BITS = 2;
+
+/**
+ * Register stages of the requantizer (gemm_requant): the digit products acc * M[2j+1:2j], one per level of the adder
+ * tree over them, the offset added in two halves, the round-half-even shift, the saturated code.
+ */
+export function requantStages(fracBits: number): number {
+  const digits = Math.ceil(fracBits / REQUANT_DIGIT_BITS);
+  return 1 + clog2(digits) + 2 + 1 + 1;
+}
 const SKID_STAGES = 1; // output skid buffer register
 
 /** Validates overrides (a --spec "gemm" section or a vector case's parameters), applies defaults, derives widths. */
@@ -142,7 +152,7 @@ export function deriveGemm(p: Omit<GemmSpec, 'derived'>): GemmDerived {
     paramWidth: offsetWidth + shiftWidth + p.fracBits,
     actWidth: (p.rows + 1) * p.aBits,
     wgtWidth: p.cols * p.wBits,
-    drainLatency: ARRAY_STAGES + DRAIN_STAGES + REQUANT_STAGES + SKID_STAGES,
+    drainLatency: ARRAY_STAGES + DRAIN_STAGES + requantStages(p.fracBits) + SKID_STAGES,
     rowIndexWidth: Math.max(1, clog2(p.rows)),
     colIndexWidth: Math.max(1, clog2(p.cols)),
   };
