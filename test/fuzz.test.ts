@@ -136,3 +136,27 @@ describe(`random sweep, SEED=${SEED}`, () => {
     }
   });
 });
+
+describe('exhaustive where the input space is small', () => {
+  // GEMM at 2-bit activations and weights, K = 2: every pair of activation codes against every pair of weights
+  // (16 x 16 dot products), at every activation zero point, through the whole block (array, drain, requantizer).
+  // (The softmax's whole 3-bit space of rows up to L = 4 is in test/softmax-rtl.test.ts; the arithmetic units of
+  // every block are proven for all inputs in test/formal-leaves.test.ts; a LayerNorm token has at least 8 channels,
+  // 2^32 inputs at 4 bits, so it gets the random sweep.)
+  it.each([0, 1, 2, 3])('gemm, 2-bit codes, K = 2, zero point %i: all 256 dot products equal the model', async (aZeroPoint) => {
+    const spec = resolveGemm(2, { out_bits: 4, rows: 2, cols: 3, max_k: 2 });
+    const pairs = (lo: number, hi: number) => Array.from({ length: (hi - lo + 1) ** 2 }, (_, i) => [lo + (i % (hi - lo + 1)), lo + Math.floor(i / (hi - lo + 1))]);
+    const a = pairs(0, 3);
+    const w = pairs(-2, 1);
+    // Accumulators span -12..12; a rescale of 0.5 maps them onto codes 2..14 around the zero point 8 (no saturation),
+    // and a bias of 0.25 puts half of them on ties, which round half to even decides.
+    const scales = { aScale: 0.5, wScale: w.map(() => 0.5), bias: w.map((_, n) => (n % 2 ? 0.25 : 0)), outScale: 0.25, outZeroPoint: 8 };
+    const p = integerProblem(spec, { a, w, aZeroPoint, scales });
+    const { harness, model } = harnessFor(spec, p);
+    const expected = gemmExpectedBeats(spec, p, model.out);
+    expect(expected.length).toBeGreaterThanOrEqual(256);
+    const run = await simulateAndCompare(harness, work(), { stallPercent: 15, seed: aZeroPoint + 1 }, expected);
+    expect(run.comparison).toEqual({ mismatches: 0, first: undefined });
+    expect(run.result.timedOut).toBe(false);
+  });
+});
