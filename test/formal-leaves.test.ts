@@ -8,6 +8,7 @@ import { unsignedWidth } from '../generators/common/arith.ts';
 import type { FileSet } from '../generators/common/files.ts';
 import { proveEquivalent, type ProofOptions } from '../generators/common/formal.ts';
 import { emitPe, emitRequant, emitRneShift } from '../generators/gemm/rtl.ts';
+import { requantStages } from '../generators/gemm/spec.ts';
 import { emitDivider, emitIsqrt, emitMn, emitRoundShift } from '../generators/layernorm/leaves.ts';
 import { expTable, lisConstants } from '../generators/softmax/model.ts';
 import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundUnit } from '../generators/softmax/units.ts';
@@ -61,8 +62,9 @@ endmodule
     expect(r.summary).toMatch(/^not proven.*counterexample/);
   });
 
-  it('gemm_requant equals clamp(round_half_even((acc * M + B) / 2^S)) four enabled cycles later', async () => {
-    const p = { accWidth: 4, fracBits: 3, shiftWidth: 3, offsetWidth: 4, sumWidth: 9, outBits: 2 };
+  it.each([[5]])('gemm_requant equals clamp(round_half_even((acc * M + B) / 2^S)), requantStages(frac_bits) enabled cycles later (frac_bits %i)', async (fracBits) => {
+    const p = { accWidth: 3, fracBits, shiftWidth: 3, offsetWidth: 4, sumWidth: 3 + fracBits + 2, outBits: 2 };
+    const stages = requantStages(fracBits);
     const W = 24; // wide enough for every acc * M + B here
     const ref = `module gemm_requant (
     input  wire clk,
@@ -93,20 +95,20 @@ always @* begin
     else if (rounded > ${2 ** p.outBits - 1}) code = ${2 ** p.outBits - 1};
     else code = rounded[${p.outBits - 1}:0];
 end
-${delayLine('code', p.outBits, 'code', 4, 'enable')}
-${delayLine('last', 1, 'in_last', 4, 'enable')}
-reg [3:0] valid_reg = 4'd0;
+${delayLine('code', p.outBits, 'code', stages, 'enable')}
+${delayLine('last', 1, 'in_last', stages, 'enable')}
+reg [${stages - 1}:0] valid_reg = 0;
 always @(posedge clk) begin
-    if (enable) valid_reg <= {valid_reg[2:0], in_valid};
-    if (rst) valid_reg <= 4'd0;
+    if (enable) valid_reg <= {valid_reg, in_valid};
+    if (rst) valid_reg <= 0;
 end
-assign out_code = code_pipe[3];
-assign out_last = last_pipe[3];
-assign out_valid = valid_reg[3];
+assign out_code = code_pipe[${stages - 1}];
+assign out_last = last_pipe[${stages - 1}];
+assign out_valid = valid_reg[${stages - 1}];
 endmodule
 `;
     const impl: FileSet = new Map([['gemm_requant.v', emitRequant(p)], ['gemm_rne_shift.v', emitRneShift({ width: p.sumWidth, shiftWidth: p.shiftWidth })]]);
-    await expectProof(impl, 'gemm_requant', ref, { depth: 8 });
+    await expectProof(impl, 'gemm_requant', ref, { depth: stages + 2 });
   });
 
   it('gemm_pe accumulates products a * w over K runs and holds the finished sum (BMC, 7 cycles)', async () => {
