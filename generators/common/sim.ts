@@ -232,9 +232,16 @@ export function ensureIcarus(): Promise<void> {
 
 let verilatorChecked: Promise<void> | undefined;
 
-/** Makes sure Verilator is on PATH (Debian's package, installed like Icarus). */
+/**
+ * Makes sure Verilator is on PATH (Debian's package, installed like Icarus), with the C++ compiler and make that its
+ * --binary builds need (Debian's verilator package does not depend on them).
+ */
 export function ensureVerilator(): Promise<void> {
-  verilatorChecked ??= ensureDebianTool('verilator', 'verilator', 'Verilator');
+  verilatorChecked ??= (async () => {
+    await ensureDebianTool('verilator', 'verilator', 'Verilator');
+    await ensureDebianTool('g++', 'g++', 'the C++ compiler Verilator builds with');
+    await ensureDebianTool('make', 'make', 'make (Verilator builds with it)');
+  })();
   return verilatorChecked;
 }
 
