@@ -29,7 +29,7 @@ function randomRows(bits: number, maxLen: number, count: number, seed: number): 
   });
 }
 
-interface SweepCase { bits: number; out: number; maxLen: number; n?: number; scale?: number; stall: number; seed: number }
+interface SweepCase { bits: number; out: number; maxLen: number; n?: number; scale?: number; stall: number; seed: number; sumWidth?: number }
 
 const SWEEP: SweepCase[] = [
   { bits: 8, out: 8, maxLen: 197, stall: 20, seed: 1 },
@@ -40,11 +40,16 @@ const SWEEP: SweepCase[] = [
   { bits: 2, out: 1, maxLen: 3, stall: 40, seed: 6 },
   { bits: 12, out: 6, maxLen: 24, scale: 0.01, n: 24, stall: 20, seed: 7 },
   { bits: 16, out: 4, maxLen: 30, stall: 20, seed: 8 },
+  // Row sums past 2^52 (no float64 bound in hardware): 55-bit E at s = 0.005, 60-bit at s = 0.001, 87-bit at s = 2^-25.
+  { bits: 8, out: 4, maxLen: 197, scale: 0.005, stall: 25, seed: 9, sumWidth: 55 },
+  { bits: 8, out: 8, maxLen: 197, scale: 0.001, stall: 20, seed: 10, sumWidth: 60 },
+  { bits: 12, out: 8, maxLen: 40, scale: 2 ** -25, stall: 30, seed: 12, sumWidth: 87 },
 ];
 
 describe('softmax RTL equals the golden model (Icarus, random stalls)', () => {
   it.each(SWEEP)('in $bits bits, out $out bits, L <= $maxLen, n $n, stall $stall%', async (c) => {
     const spec = resolveSoftmax(c.bits, { out_bits: c.out, max_length: c.maxLen, ...(c.n ? { n: c.n } : {}), ...(c.scale ? { scale: c.scale } : {}) });
+    if (c.sumWidth) expect(spec.derived.sumWidth).toBe(c.sumWidth);
     const rows = randomRows(c.bits, c.maxLen, Math.max(12, Math.ceil(1200 / c.maxLen)), c.seed);
     const beats = [...rowsToBeats(rows), ...defaultStimulus(spec, c.seed)];
     const r = await runSoftmax(spec, beats, work(), { stallPercent: c.stall, seed: c.seed });
@@ -166,6 +171,7 @@ describe('softmax lint', () => {
     ['8 bits, 8-bit codes', 8, { out_bits: 8 }],
     ['L = 1, 1-bit codes', 2, { max_length: 1, out_bits: 1 }],
     ['n = 8', 6, { n: 8, max_length: 7 }],
+    ['87-bit row sum', 12, { scale: 2 ** -25, max_length: 40, out_bits: 8 }],
   ])('%s: clean under Verilator -Wall and Yosys hierarchy -check', async (_name, bits, overrides) => {
     const rtl = emitSoftmaxRtl(resolveSoftmax(bits as number, overrides));
     expect(await lintVerilator(rtl, SOFTMAX_TOP)).toEqual([]);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { roundHalfEvenNumber } from '../generators/common/arith.ts';
 import { SpecError } from '../generators/common/errors.ts';
 import { expEntry, expOf, expTable, lisConstants, log2RoundCode, logRound, softmaxRow, splitRows } from '../generators/softmax/model.ts';
-import { defaultStimulus, softmaxBlock } from '../generators/softmax/index.ts';
+import { defaultStimulus, seededRandom, softmaxBlock } from '../generators/softmax/index.ts';
 import { emitSoftmaxRtl } from '../generators/softmax/rtl.ts';
 import { resolveSoftmax } from '../generators/softmax/spec.ts';
 
@@ -56,7 +56,8 @@ describe('softmax spec', () => {
     [{ scale: -0.1 }, 'softmax.scale', 'greater than 0'],
     [{ scale: 'big' }, 'softmax.scale', 'greater than 0'],
     [{ scale: 2 }, 'softmax.scale', 'at least 1'],
-    [{ scale: 0.005 }, 'softmax.scale', 'below 2^52'],
+    [{ scale: 1e-9 }, 'softmax.scale', 'below 2^53'],
+    [{ scale: 1e-200 }, 'softmax.scale', 'below 2^53'], // s^2 underflows: c would be Infinity
     [{ sclae: 0.1 }, 'softmax.sclae', 'is not a parameter'],
   ])('rejects %j naming %s', (overrides, parameter, allowed) => {
     const err = specError(() => resolveSoftmax(8, overrides));
@@ -64,11 +65,28 @@ describe('softmax spec', () => {
     expect(err.message).toContain(allowed);
   });
 
-  it('accepts the exactness bound exactly: the largest row sum just below 2^52 passes, a longer row does not', () => {
-    // scale 0.0234375: c = floor(2.7921 / s^2) = 5082, e_max = c * 2^30, so 2^52 / e_max = 825.4 rows elements.
-    const ok = resolveSoftmax(8, { scale: 0.0234375, max_length: 825 });
-    expect(ok.derived.sumMax < 2n ** 52n).toBe(true);
-    expect(specError(() => resolveSoftmax(8, { scale: 0.0234375, max_length: 826 })).parameter).toBe('softmax.scale');
+  it('records whether every row provably matches FQ-ViT in float64 (floatExactBound), without limiting the hardware', () => {
+    // 12-bit inputs at scale 0.0234375: x0 = -30, the table reaches the clamp k = n (e = c, a multiple of 2^0 only), so
+    // the limit is 2^52 itself; c = 5082, e_max = c * 2^30, 2^52 / e_max = 825.4.
+    const atLimit = resolveSoftmax(12, { scale: 0.0234375, max_length: 825 });
+    expect(atLimit.derived.floatExactLimit).toBe(2n ** 52n);
+    expect(atLimit.derived.sumMax < 2n ** 52n && atLimit.derived.floatExactBound).toBe(true);
+    const past = resolveSoftmax(12, { scale: 0.0234375, max_length: 826 });
+    expect(past.derived.sumMax >= 2n ** 52n && !past.derived.floatExactBound).toBe(true);
+    expect(past.derived.sumWidth).toBe(53);
+    // 8-bit inputs at scale 0.005 (L = 197): the largest row sum passes 2^52, but every e is a multiple of 2^29
+    // (k <= floor(255 / 139) = 1), so float64 stays exact up to 2^81.
+    const small = resolveSoftmax(8, { scale: 0.005 });
+    expect(small.derived.sumMax >= 2n ** 52n).toBe(true);
+    expect(small.derived.floatExactLimit).toBe(2n ** 81n);
+    expect(small.derived.floatExactBound).toBe(true);
+    const manifest = JSON.parse(emitSoftmaxRtl(past).get('manifest.json')!);
+    expect(manifest.derived.float_exact_bound).toBe(false);
+    expect(manifest.derived.float_exact_limit).toBe(String(2n ** 52n));
+    // The default scale always keeps the largest row sum below 2^52.
+    for (const bits of [2, 4, 8, 12, 16]) for (const L of [1, 197, 4096]) {
+      expect(resolveSoftmax(bits, { max_length: L }).derived.sumMax < 2n ** 52n).toBe(true);
+    }
   });
 
   it('generates the same bytes from the same spec', () => {
@@ -133,8 +151,8 @@ describe('softmax golden model, by hand', () => {
   });
 
   it('never underflows e to 0 for any allowed scale: z = r (r + b) + c >= 1 on the whole domain', () => {
-    for (let i = 0; i <= 400; i++) {
-      const s = 0.012 * Math.pow(1.66 / 0.012, i / 400);
+    for (let i = 0; i <= 500; i++) {
+      const s = 1.77e-8 * Math.pow(1.66 / 1.77e-8, i / 500);
       const c = lisConstants(s, 30);
       const t = expTable(12, c);
       expect(t.every((e) => e.z >= 1n)).toBe(true);
@@ -185,12 +203,84 @@ describe('float64 and exact integers agree below 2^52 (generators/softmax/README
     expect(checked).toBeGreaterThan(100000);
   });
 
-  it('and not above it: just past 2^52 the float division rounds onto a tie (why the spec stops there)', () => {
+  it('and not above it: just past 2^52 the float division rounds onto a tie (why floatExactBound stops there)', () => {
     const sum = 6192449487634437n; // about 1.37 * 2^52
     const e = 1125899906842625n; // E / e = 5.5 - 1 / (2e): rounds to 5 exactly, but to 5.5 -> 6 in float64
     expect(2n * sum).toBe(11n * e - 1n);
     expect(log2RoundCode(sum, e, 8).code).toBe(2);
     expect(fqvitFloatCode(sum, e)).toBe(3);
+  });
+});
+
+/**
+ * FQ-ViT's QIntSoftmax on one row, in float64 as PyTorch computes it (JS numbers are float64): the constants, the
+ * i-exp, the row sum (left to right, or pairwise as a tree reduction would), round(E / e), log_round, the mask.
+ * Returns the code, or null for an exact zero.
+ */
+function fqvitFloatRow(row: readonly number[], s: number, outBits: number, pairwise: boolean): Array<number | null> {
+  const n = 30;
+  const coef1 = 0.96963238 / 0.35815147;
+  const coef2 = 1.0 / 0.35815147;
+  const b = Math.floor(coef1 / s);
+  const c = Math.floor(coef2 / s ** 2);
+  const x0 = Math.floor(-0.6931 / s);
+  const max = Math.max(...row);
+  const e = row.map((q) => {
+    const x = Math.max(q - max, n * x0);
+    const k = Math.floor(x / x0);
+    const r = x - x0 * k;
+    return Math.max(Math.floor((r * (r + b) + c) * 2 ** (n - k)), 0);
+  });
+  const tree = (lo: number, hi: number): number => (hi - lo === 1 ? e[lo]! : tree(lo, (lo + hi) >> 1) + tree((lo + hi) >> 1, hi));
+  const sum = pairwise ? tree(0, e.length) : e.reduce((a, v) => a + v, 0);
+  return e.map((v) => {
+    const y = roundHalfEvenNumber(sum / v);
+    if (!Number.isFinite(y)) return null; // e = 0
+    let big = Math.floor(Math.log2(y));
+    if (y - 2 ** big >= 2 ** (big - 1)) big += 1;
+    return big >= 2 ** outBits ? null : big;
+  });
+}
+
+/** Seeded rows shaped like the public vectors' kinds (8-bit codes): gauss, peaky (a low bulk and 1-3 spikes), uniform. */
+function kindRows(kind: 'gauss' | 'peaky' | 'uniform', length: number, count: number, seed: number): number[][] {
+  const rnd = seededRandom(seed);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+  const clip = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
+  return Array.from({ length: count }, () => {
+    if (kind === 'uniform') return Array.from({ length }, () => Math.floor(rnd() * 256));
+    if (kind === 'gauss') {
+      const mean = 120 + 50 * rnd();
+      const sd = 30 + 15 * rnd();
+      return Array.from({ length }, () => clip(mean + sd * normal()));
+    }
+    const row = Array.from({ length }, () => clip(55 + 27 * normal()));
+    for (let i = 0, spikes = 1 + Math.floor(rnd() * 3); i < spikes; i++) row[Math.floor(rnd() * length)] = clip(190 + 65 * rnd());
+    return row;
+  });
+}
+
+describe('FQ-ViT in float64 equals the model on whole rows past 2^52 (floatExactBound)', () => {
+  it('scales 0.01 and 0.005 at L = 197: row sums pass 2^52, every e is a multiple of 2^29, no code differs', () => {
+    let elements = 0;
+    let rowsPast52 = 0;
+    for (const scale of [0.01, 0.005]) {
+      const spec = resolveSoftmax(8, { scale });
+      expect(spec.derived.floatExactBound).toBe(true);
+      for (const kind of ['gauss', 'peaky', 'uniform'] as const) {
+        for (const row of kindRows(kind, 197, 40, Math.round(scale * 1e4))) {
+          const max = Math.max(...row);
+          if (row.reduce((a, q) => a + expOf(spec.table, max - q).e, 0n) >= 1n << 52n) rowsPast52++;
+          for (const outBits of [4, 8]) {
+            const model = softmaxRow(row, spec.table, outBits).map((o) => (o.zero ? null : o.code));
+            for (const pairwise of [false, true]) expect(fqvitFloatRow(row, scale, outBits, pairwise), `${kind} s ${scale}`).toEqual(model);
+            elements += row.length;
+          }
+        }
+      }
+    }
+    expect(elements).toBe(2 * 3 * 40 * 197 * 2);
+    expect(rowsPast52).toBeGreaterThan(100); // the old 2^52 bound would have refused these scales
   });
 });
 

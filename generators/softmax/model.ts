@@ -4,7 +4,8 @@
  * FQ-ViT computes its constants in float64 from the input scale s; they are computed here the same way, in the same
  * order of operations, with JS numbers (float64). Everything after the constants is BigInt. Where FQ-ViT uses floats
  * on integers (the sum E, the division E / e, log2), generators/softmax/README.md shows why the exact integer result is the same
- * within the range the spec allows (every row sum below 2^52).
+ * for every row whose sum is below 2^52 (2^(52 + m) when every e of the row is a multiple of 2^m); the model stays exact
+ * integer above that too, as the hardware does.
  */
 import { floorDiv, roundHalfEvenDiv } from '../common/arith.ts';
 
@@ -26,12 +27,17 @@ export interface LisConstants {
   n: number;
 }
 
+/** FQ-ViT's c = floor((1 / 0.35815147) / s^2) as the float64 it computes (Infinity when s^2 underflows). */
+export function lisCFloat(scale: number): number {
+  const coef2 = COEF_C / COEF_A; // coef[2] /= coef[0]
+  return Math.floor(coef2 / (scale * scale)); // scaling_factor ** 2 is one rounded product
+}
+
 /** b, c and x0 exactly as FQ-ViT's int_polynomial / int_exp compute them in float64. */
 export function lisConstants(scale: number, n: number): LisConstants {
   const coef1 = COEF_B / COEF_A; // coef[1] /= coef[0]
-  const coef2 = COEF_C / COEF_A; // coef[2] /= coef[0]
   const b = Math.floor(coef1 / scale);
-  const c = Math.floor(coef2 / (scale * scale)); // scaling_factor ** 2 is one rounded product
+  const c = lisCFloat(scale);
   const x0 = Math.floor(X0_FLOAT / scale);
   return { b: BigInt(b), c: BigInt(c), x0: BigInt(x0), n };
 }
