@@ -8,7 +8,7 @@ import { libraryFiles } from '../common/library.ts';
 import { render } from '../common/render.ts';
 import { headerComment, jsonBigint } from '../common/verilog.ts';
 import { clog2 } from '../common/arith.ts';
-import { requantStages, type GemmSpec } from './spec.ts';
+import { ARRAY_STAGES, requantStages, type GemmSpec } from './spec.ts';
 
 export const GEMM_TOP = 'gemm';
 
@@ -18,8 +18,9 @@ export function publicSpec(spec: GemmSpec): Record<string, number> {
 }
 
 /**
- * The processing element (MAC): product register (a * w, signed), accumulator with first/last control and the
- * result register of the double buffer. a is aWidth bits signed (a centered activation), w is wWidth bits signed.
+ * The processing element (MAC): the product a * w (signed) registered after PE_PRODUCT_STAGES (spec.ts) cycles,
+ * accumulator with first/last control and the result register of the double buffer. a is aWidth bits signed (a
+ * centered activation), w is wWidth bits signed.
  */
 export function emitPe(p: { aWidth: number; wWidth: number; accWidth: number }, spec?: unknown): string {
   return render('gemm/gemm_pe.v', { header: headerComment('gemm_pe: one MAC of the GEMM array', spec ?? p), ...p });
@@ -101,8 +102,11 @@ export function tileCycles(spec: GemmSpec, k: number): number {
   return Math.max(k, spec.rows * spec.cols + DRAIN_RESTART_GAP);
 }
 
-/** Cycles between the drain's last read of a tile and its first read of the next when K is short (bank hand-over). */
-export const DRAIN_RESTART_GAP = 3;
+/**
+ * Cycles between the drain's last read of a tile and its first read of the next when K is short (bank hand-over): the
+ * run's last beat waits for the bank, then crosses the array's register stages.
+ */
+export const DRAIN_RESTART_GAP = ARRAY_STAGES;
 
 export function manifest(spec: GemmSpec): string {
   const d = spec.derived;

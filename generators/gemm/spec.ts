@@ -77,7 +77,10 @@ export interface GemmSpec {
 }
 
 /** Pipeline stages, named so the latency below is a sum of facts about the RTL. */
-const ARRAY_STAGES = 3; // beat register (centered activations, weights), product register, accumulator/result register
+/** Register stages of the PE's product a * w (gemm_pe): digit products, then their sum. */
+export const PE_PRODUCT_STAGES = 2;
+// beat register (centered activations, weights), the PE's product stages, accumulator/result register
+export const ARRAY_STAGES = 1 + PE_PRODUCT_STAGES + 1;
 const DRAIN_STAGES = 1; // element selected from the result registers into the requantizer's input register
 /** Bits of M per digit product of the requantizer (templates/gemm/gemm_requant.v.hbs has the same). */
 export const REQUANT_DIGIT_BITS = 2;
