@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { libraryFiles } from '../generators/common/library.ts';
 import { lintVerilator } from '../generators/common/lint.ts';
-import { DEFAULT_FLOW, synthesizeDesign, verilogInteger, type SynthDesign } from '../generators/synth/flow.ts';
+import { DEFAULT_FLOW, subtractCells, synthesizeDesign, verilogInteger, type SynthDesign } from '../generators/synth/flow.ts';
 import { chainLayout, emitHarness, emitStub, HARNESS_TOP, type PortInfo } from '../generators/synth/harness.ts';
 import { lineChartSvg } from '../generators/synth/plot.ts';
 import { parseNextpnrOverflow } from '../generators/synth/report.ts';
@@ -91,6 +91,13 @@ describe('parameter overrides', () => {
     expect(verilogInteger(197)).toBe('197');
     expect(verilogInteger(-2)).toBe("32'shfffffffe");
     expect(() => verilogInteger(2 ** 40)).toThrow(/not a 32-bit integer/);
+  });
+});
+
+describe('block figures from the harnessed design', () => {
+  it('subtract the harness alone per cell type, dropping types the harness accounts for', () => {
+    expect(subtractCells({ SB_LUT4: 30, SB_DFF: 22, SB_DFFE: 20, SB_CARRY: 4 }, { SB_LUT4: 11, SB_DFF: 22 }))
+      .toEqual({ SB_LUT4: 19, SB_DFFE: 20, SB_CARRY: 4 });
   });
 });
 
