@@ -8,7 +8,7 @@ import { unsignedWidth } from '../generators/common/arith.ts';
 import type { FileSet } from '../generators/common/files.ts';
 import { proveEquivalent, type ProofOptions } from '../generators/common/formal.ts';
 import { emitPe, emitRequant, emitRneShift } from '../generators/gemm/rtl.ts';
-import { requantStages } from '../generators/gemm/spec.ts';
+import { PE_PRODUCT_STAGES, requantStages } from '../generators/gemm/spec.ts';
 import { emitDivider, emitIsqrt, emitMn, emitRoundShift } from '../generators/layernorm/leaves.ts';
 import { expTable, lisConstants } from '../generators/softmax/model.ts';
 import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundUnit } from '../generators/softmax/units.ts';
@@ -111,8 +111,8 @@ endmodule
     await expectProof(impl, 'gemm_requant', ref, { depth: stages + 2 });
   });
 
-  it('gemm_pe accumulates products a * w over K runs and holds the finished sum (BMC, 7 cycles)', async () => {
-    const p = { aWidth: 3, wWidth: 3, accWidth: 8 };
+  it.each([[3, 3], [2, 4]])('gemm_pe (a %i bits, w %i bits) accumulates products a * w over K runs and holds the finished sum (BMC, 8 cycles)', async (aWidth, wWidth) => {
+    const p = { aWidth, wWidth, accWidth: 8 };
     const ref = `module gemm_pe (
     input  wire clk,
     input  wire signed [${p.aWidth - 1}:0] a,
@@ -122,14 +122,16 @@ endmodule
     input  wire acc_last,
     output wire signed [${p.accWidth - 1}:0] result
 );
-// The product of the previous cycle's operands, then a running sum restarted by acc_first.
-integer product = 0;
+// The product of the operands PE_PRODUCT_STAGES (${PE_PRODUCT_STAGES}) cycles earlier, then a running sum restarted by acc_first.
+integer product_pipe [0:${PE_PRODUCT_STAGES - 1}];
 integer sum = 0;
 integer held = 0;
-integer next;
+integer next, i;
+initial for (i = 0; i < ${PE_PRODUCT_STAGES}; i = i + 1) product_pipe[i] = 0;
 always @(posedge clk) begin
-    product <= a * w;
-    next = (acc_first ? 0 : sum) + product;
+    product_pipe[0] <= a * w;
+    for (i = 1; i < ${PE_PRODUCT_STAGES}; i = i + 1) product_pipe[i] <= product_pipe[i - 1];
+    next = (acc_first ? 0 : sum) + product_pipe[${PE_PRODUCT_STAGES - 1}];
     if (acc_en) begin
         sum <= next;
         if (acc_last) held <= next;
@@ -138,7 +140,7 @@ end
 assign result = held[${p.accWidth - 1}:0];
 endmodule
 `;
-    await expectProof(new Map([['gemm_pe.v', emitPe(p)]]), 'gemm_pe', ref, { depth: 7 });
+    await expectProof(new Map([['gemm_pe.v', emitPe(p)]]), 'gemm_pe', ref, { depth: 8 });
   });
 });
 
