@@ -254,3 +254,242 @@ end
 endmodule
 `);
 }
+
+/** One node of a pipelined multiplier's adder tree: its value's bounds and its weight 2^shift. */
+interface TreeNode {
+  name: string;
+  width: number;
+  min: bigint;
+  max: bigint;
+  shift: number;
+}
+
+/** Geometry of a pipelined multiplier (see emitPipelinedMultiplier). */
+export interface PipelinedMultiplierPlan {
+  /** Cycles (clock enables) from presenting a, b (and c) to the product. */
+  latency: number;
+  /** Signed width of the product register (holds every a·b + c). */
+  productWidth: number;
+}
+
+function signedBits(min: bigint, max: bigint): number {
+  let w = 1;
+  while (min < -(1n << BigInt(w - 1)) || max > (1n << BigInt(w - 1)) - 1n) w++;
+  return w;
+}
+
+function extend(name: string, from: number, to: number): string {
+  if (to === from) return name;
+  if (to < from) return `${name}[${to - 1}:0]`;
+  return `{{${to - from}{${name}[${from - 1}]}}, ${name}}`;
+}
+
+/** The adder tree of a pipelined multiplier as Verilog, with its plan. */
+function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: number, maxCarry: number): { body: string; plan: PipelinedMultiplierPlan; decls: string[] } {
+  const aMin = -(1n << BigInt(aWidth - 1));
+  const aMax = (1n << BigInt(aWidth - 1)) - 1n;
+  const decls: string[] = [];
+  const stmts: string[] = [];
+  let level: TreeNode[] = [];
+  // Level 0: partial products a·b_i of chunk-bit slices of b (unsigned below the top slice, signed at the top).
+  for (let lo = 0, i = 0; lo < bWidth; lo += chunk, i++) {
+    const hi = Math.min(bWidth, lo + chunk) - 1;
+    const top = hi === bWidth - 1;
+    const k = hi - lo + 1;
+    const bMin = top ? -(1n << BigInt(k - 1)) : 0n;
+    const bMax = top ? (1n << BigInt(k - 1)) - 1n : (1n << BigInt(k)) - 1n;
+    const corners = [aMin * bMin, aMin * bMax, aMax * bMin, aMax * bMax];
+    const min = corners.reduce((m, v) => (v < m ? v : m));
+    const max = corners.reduce((m, v) => (v > m ? v : m));
+    const width = signedBits(min, max);
+    const name = `pp${i}_reg`;
+    const slice = top ? `$signed(b[${hi}:${lo}])` : `$signed({1'b0, b[${hi}:${lo}]})`;
+    decls.push(`reg signed [${width - 1}:0] ${name} = ${width}'sd0;`);
+    stmts.push(`${name} <= $signed(a) * ${slice};`);
+    level.push({ name, width, min, max, shift: lo });
+  }
+  if (cWidth > 0) {
+    const min = -(1n << BigInt(cWidth - 1));
+    const max = (1n << BigInt(cWidth - 1)) - 1n;
+    decls.push(`reg signed [${cWidth - 1}:0] addend_reg = ${cWidth}'sd0;`);
+    stmts.push('addend_reg <= c;');
+    level.unshift({ name: 'addend_reg', width: cWidth, min, max, shift: 0 });
+  }
+  let latency = 1;
+  let depth = 0;
+  while (level.length > 1) {
+    depth++;
+    const next: TreeNode[] = [];
+    const pairs: Array<[TreeNode, TreeNode | undefined]> = [];
+    for (let i = 0; i < level.length; i += 2) pairs.push([level[i]!, level[i + 1]]);
+    // The whole level takes two cycles when one of its carry chains would be longer than maxCarry.
+    const spans = pairs.map(([lo, hi]) => (hi ? signedBits(lo.min + (hi.min << BigInt(hi.shift - lo.shift)), lo.max + (hi.max << BigInt(hi.shift - lo.shift))) - (hi.shift - lo.shift) : 0));
+    const split = spans.some((s) => s > maxCarry);
+    pairs.forEach(([lo, hi], j) => {
+      const name = `s${depth}_${j}_reg`;
+      if (!hi) {
+        if (split) {
+          decls.push(`reg signed [${lo.width - 1}:0] ${name}a = ${lo.width}'sd0;`);
+          stmts.push(`${name}a <= ${lo.name};`);
+          decls.push(`reg signed [${lo.width - 1}:0] ${name} = ${lo.width}'sd0;`);
+          stmts.push(`${name} <= ${name}a;`);
+        } else {
+          decls.push(`reg signed [${lo.width - 1}:0] ${name} = ${lo.width}'sd0;`);
+          stmts.push(`${name} <= ${lo.name};`);
+        }
+        next.push({ ...lo, name });
+        return;
+      }
+      const d = hi.shift - lo.shift;
+      const min = lo.min + (hi.min << BigInt(d));
+      const max = lo.max + (hi.max << BigInt(d));
+      const width = signedBits(min, max);
+      const span = width - d;
+      // Upper part of lo (sign copies when lo is narrower than d) and hi, both extended to the span.
+      const loUpperExpr = lo.width > d
+        ? extend(`${lo.name}[${lo.width - 1}:${d}]`, lo.width - d, span).replace(`{${lo.name}[${lo.width - 1}:${d}][${lo.width - d - 1}]}`, `{${lo.name}[${lo.width - 1}]}`)
+        : `{${span}{${lo.name}[${lo.width - 1}]}}`;
+      const hiExpr = extend(hi.name, hi.width, span);
+      const low = d > 0 ? `, ${lo.name}[${d - 1}:0]` : '';
+      decls.push(`reg signed [${width - 1}:0] ${name} = ${width}'sd0;`);
+      if (!split) {
+        stmts.push(`${name} <= {${loUpperExpr} + ${hiExpr}${low}};`);
+      } else {
+        // Two cycles: the lower half of the span (with its carry out), then the upper half.
+        const h = Math.ceil(span / 2);
+        const u = span - h;
+        decls.push(`reg [${h}:0] ${name}l = ${h + 1}'d0;`, `reg [${u - 1}:0] ${name}x = ${u}'d0;`, `reg [${u - 1}:0] ${name}y = ${u}'d0;`);
+        decls.push(`wire [${span - 1}:0] ${name}_p = ${loUpperExpr};`, `wire [${span - 1}:0] ${name}_q = ${hiExpr};`);
+        if (d > 0) decls.push(`reg [${d - 1}:0] ${name}d = ${d}'d0;`);
+        stmts.push(`${name}l <= {1'b0, ${name}_p[${h - 1}:0]} + {1'b0, ${name}_q[${h - 1}:0]};`);
+        stmts.push(`${name}x <= ${name}_p[${span - 1}:${h}];`, `${name}y <= ${name}_q[${span - 1}:${h}];`);
+        if (d > 0) stmts.push(`${name}d <= ${lo.name}[${d - 1}:0];`);
+        stmts.push(`${name} <= {${name}x + ${name}y + {{${u - 1}{1'b0}}, ${name}l[${h}]}, ${name}l[${h - 1}:0]${d > 0 ? `, ${name}d` : ''}};`);
+      }
+      next.push({ name, width, min, max, shift: lo.shift });
+    });
+    latency += split ? 2 : 1;
+    level = next;
+  }
+  const out = level[0]!;
+  return { body: stmts.join('\n        '), decls: [...decls, `// The product: ${out.name} (weight 2^${out.shift}).`], plan: { latency, productWidth: out.width } };
+}
+
+/** The latency and product width of emitPipelinedMultiplier for these widths. */
+export function pipelinedMultiplierPlan(aWidth: number, bWidth: number, cWidth = 0, chunk = 2, maxCarry = 36): PipelinedMultiplierPlan {
+  return multiplierTree(aWidth, bWidth, cWidth, chunk, maxCarry).plan;
+}
+
+/**
+ * p = a·b (+ c), signed, exact, pipelined: b is cut into chunk-bit slices (unsigned, the top one signed), each slice
+ * times a is one registered partial product, and a binary adder tree adds them (with c) one level per cycle; a level
+ * whose carry chain would exceed maxCarry bits takes two cycles (lower half and its carry, then the upper half).
+ * Every register moves when `ce` is high; `p` is valid `latency` enabled cycles after a, b, c (pipelinedMultiplierPlan).
+ */
+export function emitPipelinedMultiplier(aWidth: number, bWidth: number, cWidth = 0, chunk = 2, maxCarry = 36, name = 'ptf_layernorm_multiplier'): string {
+  if (aWidth < 2 || bWidth < 2 || chunk < 1) throw new Error(`${name}: needs A_WIDTH, B_WIDTH ≥ 2 and chunk ≥ 1`);
+  const tree = multiplierTree(aWidth, bWidth, cWidth, chunk, maxCarry);
+  const pw = tree.plan.productWidth;
+  const outName = tree.decls.at(-1)!.match(/: (\S+) \(/)![1]!;
+  const cPort = cWidth > 0 ? `\n    input  wire signed [${cWidth - 1}:0] c,` : '';
+  return module(`${name}: pipelined signed multiplier p = a·b${cWidth > 0 ? ' + c' : ''}, exact, ${tree.plan.latency} cycles`, { aWidth, bWidth, cWidth, chunk, maxCarry }, `module ${name} #(
+    // Signed width of a
+    parameter A_WIDTH = ${aWidth},
+    // Signed width of b (cut into ${chunk}-bit slices)
+    parameter B_WIDTH = ${bWidth},
+    // Signed width of the product (every a·b${cWidth > 0 ? ' + c' : ''} fits)
+    parameter P_WIDTH = ${pw}
+) (
+    input  wire                      clk,
+    input  wire                      ce,
+    input  wire signed [A_WIDTH-1:0] a,
+    input  wire signed [B_WIDTH-1:0] b,${cPort}
+    output wire signed [P_WIDTH-1:0] p
+);
+
+${tree.decls.join('\n')}
+
+always @(posedge clk) begin
+    if (ce) begin
+        ${tree.body}
+    end
+end
+
+assign p = ${outName};
+
+endmodule
+`);
+}
+
+/**
+ * round(value / 2^shift), half to even, pipelined in two cycles and without the final increment: `floor_q` is the
+ * floor and `round_up` says to add one (the caller folds it into its next adder as a carry in). Cycle 1 shifts by
+ * the multiple of 8 in `shift` (value extended by 8 zero bits, so the bits just below the cut stay) and ORs every
+ * bit below that into a sticky bit; cycle 2 shifts by the remaining 0..7 (+8) and finds the guard bit and the sticky
+ * bit. Any shift works (shifting everything out gives the sign). Registers move when `ce` is high.
+ */
+export function emitRoundShiftPipelined(inWidth: number, shiftWidth: number, outWidth: number, name = 'ptf_layernorm_round_split'): string {
+  if (outWidth > inWidth) throw new Error(`${name}: OUT_WIDTH must not exceed IN_WIDTH`);
+  const sw = Math.max(shiftWidth, 4);
+  const shiftIn = sw === shiftWidth ? 'shift' : `{${sw - shiftWidth}'d0, shift}`;
+  const slice = outWidth === inWidth ? 'floor2' : 'floor2[OUT_WIDTH-1:0]';
+  return module(`${name}: round(value / 2^shift) half to even as floor and a round-up bit, two cycles`, { inWidth, shiftWidth, outWidth }, `module ${name} #(
+    // Width of the signed input
+    parameter IN_WIDTH = ${inWidth},
+    // Width of the shift amount
+    parameter SHIFT_WIDTH = ${shiftWidth},
+    // Width of the signed floor (the caller's derivation bounds it)
+    parameter OUT_WIDTH = ${outWidth}
+) (
+    input  wire                        clk,
+    input  wire                        ce,
+    input  wire signed [IN_WIDTH-1:0]  value,
+    input  wire [SHIFT_WIDTH-1:0]      shift,
+    output wire signed [OUT_WIDTH-1:0] floor_q,
+    output wire                        round_up
+);
+
+// Width of the shift as used inside (at least 4 bits)
+localparam SW = ${sw};
+// Width of a bit index into value extended by 8 bits
+localparam INDEX_WIDTH = ${Math.max(4, Math.ceil(Math.log2(inWidth + 8)))};
+
+wire [SW-1:0] shift_full = ${shiftIn};
+// Cycle 1: shift by 8·coarse; bits below the 8 kept ones become the sticky bit.
+wire signed [IN_WIDTH+7:0] value8 = {value, 8'd0};
+wire [SW-1:0] coarse = {shift_full[SW-1:3], 3'd0};
+wire signed [IN_WIDTH+7:0] coarse_q = value8 >>> coarse;
+wire [IN_WIDTH+7:0] below = value8 & ~({(IN_WIDTH+8){1'b1}} << coarse);
+reg signed [IN_WIDTH+7:0] coarse_reg = {(IN_WIDTH+8){1'b0}};
+reg sticky1_reg = 1'b0;
+reg [2:0] fine_reg = 3'd0;
+
+// Cycle 2: shift by 8 + fine; bit 7 + fine is the guard bit, the bits below it (and the sticky bit) the rest.
+wire signed [IN_WIDTH+7:0] jammed = {coarse_reg[IN_WIDTH+7:1], coarse_reg[0] | sticky1_reg};
+// The floor's top 8 bits are sign copies (and the caller's widths bound it further).
+/* verilator lint_off UNUSEDSIGNAL */
+wire signed [IN_WIDTH+7:0] floor8 = jammed >>> (4'd8 + {1'b0, fine_reg});
+wire signed [IN_WIDTH-1:0] floor2 = floor8[IN_WIDTH-1:0];
+/* verilator lint_on UNUSEDSIGNAL */
+wire [INDEX_WIDTH-1:0] guard_index = {{INDEX_WIDTH-4{1'b0}}, 4'd7 + {1'b0, fine_reg}};
+wire guard = jammed[guard_index];
+wire sticky = |(jammed & ~({(IN_WIDTH+8){1'b1}} << (4'd7 + {1'b0, fine_reg})));
+reg signed [OUT_WIDTH-1:0] floor_reg = {OUT_WIDTH{1'b0}};
+reg round_up_reg = 1'b0;
+
+always @(posedge clk) begin
+    if (ce) begin
+        coarse_reg <= coarse_q;
+        sticky1_reg <= |below;
+        fine_reg <= shift_full[2:0];
+        floor_reg <= ${slice};
+        round_up_reg <= guard && (sticky || floor2[0]);
+    end
+end
+
+assign floor_q = floor_reg;
+assign round_up = round_up_reg;
+
+endmodule
+`);
+}

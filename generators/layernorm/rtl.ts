@@ -9,7 +9,7 @@
 import { clog2, toUnsigned, unsignedWidth } from '../common/arith.ts';
 import type { FileSet } from '../common/files.ts';
 import { headerComment, hexLiteral, jsonBigint } from '../common/verilog.ts';
-import { emitDivider, emitIsqrt, emitMn, emitRoundShift } from './leaves.ts';
+import { emitDivider, emitIsqrt, emitMn, emitPipelinedMultiplier, emitRoundShiftPipelined, pipelinedMultiplierPlan } from './leaves.ts';
 import type { LayernormSpec } from './spec.ts';
 
 export const TOP = 'ptf_layernorm';
@@ -17,8 +17,6 @@ export const TOP = 'ptf_layernorm';
 const PRELUDE = '`resetall\n`timescale 1ns / 1ps\n`default_nettype none\n';
 const POSTLUDE = '\n`resetall\n';
 
-/** Cycles of the element pipeline from issuing a buffer read to the output register (see emitElement). */
-export const ELEMENT_STAGES = 6;
 /** Cycles of the stats pipeline from an accepted beat to the token's S and Q. */
 export const STATS_STAGES = 4;
 
@@ -92,12 +90,12 @@ endmodule
 `);
 }
 
-/** The constant-ROM word of each channel: {bk, gt, nA, sign_neg, gamma_zero, |ga|, alpha}, bk in the top bits. */
+/** The constant-ROM word of each channel: {bk, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}, bk in the top bits. */
 export function constWords(spec: LayernormSpec): bigint[] {
   const d = spec.derived;
   return spec.constants.map((ch) => {
     let w = toUnsigned(ch.bk, d.bkWidth);
-    w = (w << BigInt(d.gtWidth)) | toUnsigned(ch.gt, d.gtWidth);
+    w = (w << BigInt(d.gtWidth)) | toUnsigned(-ch.gt, d.gtWidth);
     w = (w << BigInt(d.nAWidth)) | toUnsigned(BigInt(ch.nA), d.nAWidth);
     w = (w << 1n) | (ch.sign < 0 ? 1n : 0n);
     w = (w << 1n) | (ch.sign === 0 ? 1n : 0n);
@@ -346,6 +344,11 @@ localparam [2:0]
     STATE_DONE = 3'd7;
 
 reg [2:0] state_reg = STATE_IDLE;
+// Second cycles of STATE_VARIANCE (C·Q - S^2 is registered first) and of STATE_SCALE (W's sign, then its shift).
+reg phase_reg = 1'b0;
+reg [PROD_WIDTH-1:0] variance_reg = {PROD_WIDTH{1'b0}};
+reg signed [W_WIDTH-1:0] w_signed_reg = {W_WIDTH{1'b0}};
+reg w_inexact_reg = 1'b0;
 reg neg_reg = 1'b0;
 reg [ABS_WIDTH-1:0] abs_reg = {ABS_WIDTH{1'b0}};
 reg [PROD_WIDTH-1:0] cq_reg = {PROD_WIDTH{1'b0}};
@@ -419,8 +422,8 @@ ptf_layernorm_w_divider w_divider_inst (
     .inexact(w_inexact)
 );
 
-// floor(S·2^.../s) for a negative S is -(q + inexact); then floor(·/2^(K_MAX-k)) is an arithmetic shift.
-wire signed [W_WIDTH-1:0] w_signed = neg_reg ? -($signed({1'b0, w_quot}) + $signed({{W_WIDTH-1{1'b0}}, w_inexact})) : $signed({1'b0, w_quot});
+// floor(S·2^.../s) for a negative S is -(q + inexact) = ~q + !inexact; then floor(·/2^(K_MAX-k)) is an arithmetic shift.
+wire signed [W_WIDTH-1:0] w_signed = neg_reg ? $signed(~{1'b0, w_quot}) + $signed({{W_WIDTH-1{1'b0}}, !w_inexact_reg}) : $signed({1'b0, w_quot});
 wire [K_WIDTH-1:0] w_shift = K_MAX - k_reg;
 
 always @(posedge clk) begin
@@ -447,10 +450,14 @@ always @(posedge clk) begin
             if (count_reg == LAST_STEP) state_reg <= STATE_VARIANCE;
         end
         STATE_VARIANCE: begin
-            var_reg <= variance[VAR_WIDTH-1:0];
+            phase_reg <= !phase_reg;
+            variance_reg <= variance;
+            var_reg <= variance_reg[VAR_WIDTH-1:0];
             k_reg <= {K_WIDTH{1'b0}};
             norm_count_reg <= {K_WIDTH{1'b0}};
-            if (variance == {PROD_WIDTH{1'b0}}) begin
+            if (!phase_reg) begin
+                state_reg <= STATE_VARIANCE;
+            end else if (variance_reg == {PROD_WIDTH{1'b0}}) begin
                 // A constant token: the element pipeline outputs round(beta / s_out) (M = 0, N = 0, W = 0).
                 ra_reg <= {RA_WIDTH{1'b0}};
                 w_reg <= {W_WIDTH{1'b0}};
@@ -484,14 +491,20 @@ always @(posedge clk) begin
         STATE_DIVIDE: begin
             if (r_done) r_done_reg <= 1'b1;
             if (w_done) w_done_reg <= 1'b1;
+            // The dividers hold their results once done; the remainder test is registered before W's sign.
+            w_inexact_reg <= w_inexact;
             if ((r_done || r_done_reg) && (w_done || w_done_reg)) state_reg <= STATE_SCALE;
         end
         STATE_SCALE: begin
-            ra_reg <= r_quot[RSQRT_BITS:RSQRT_BITS-RA_WIDTH+1];
-            w_reg <= w_signed >>> w_shift;
-            k_out_reg <= k_reg;
-            const_reg <= 1'b0;
-            state_reg <= STATE_DONE;
+            phase_reg <= !phase_reg;
+            w_signed_reg <= w_signed;
+            if (phase_reg) begin
+                ra_reg <= r_quot[RSQRT_BITS:RSQRT_BITS-RA_WIDTH+1];
+                w_reg <= w_signed_reg >>> w_shift;
+                k_out_reg <= k_reg;
+                const_reg <= 1'b0;
+                state_reg <= STATE_DONE;
+            end
         end
         default: begin
             if (m_ready) state_reg <= STATE_IDLE;
@@ -499,6 +512,7 @@ always @(posedge clk) begin
     endcase
     if (rst) begin
         state_reg <= STATE_IDLE;
+        phase_reg <= 1'b0;
         root_start_reg <= 1'b0;
         div_start_reg <= 1'b0;
     end
@@ -515,12 +529,145 @@ endmodule
 `);
 }
 
+/** A pipeline signal: the name of the register (or wire) holding it at `stage` (cycles after the issue). */
+interface Sig {
+  name: string;
+  width: number;
+  signed: boolean;
+  stage: number;
+}
+
+/** Declarations and clock-enabled assignments of the element pipeline, with delay lines made on demand. */
+class Pipeline {
+  readonly decls: string[] = [];
+  readonly stmts: string[] = [];
+
+  reg(name: string, width: number, signed: boolean, stage: number, expr: string): Sig {
+    this.decls.push(`reg ${signed ? 'signed ' : ''}[${width - 1}:0] ${name} = ${width}'${signed ? 's' : ''}d0;`);
+    this.stmts.push(`${name} <= ${expr};`);
+    return { name, width, signed, stage };
+  }
+
+  /** The signal at a later stage (registers in between). */
+  at(sig: Sig, stage: number, base = sig.name.replace(/\d*_reg$/, '')): Sig {
+    if (stage < sig.stage) throw new Error(`layernorm element: ${sig.name} is needed at stage ${stage} before it exists (${sig.stage})`);
+    let s = sig;
+    while (s.stage < stage) s = this.reg(`${base}_s${s.stage + 1}_reg`, s.width, s.signed, s.stage + 1, s.name);
+    return s;
+  }
+}
+
+/** Longest carry chain the element pipeline puts in one cycle; wider adds take two. */
+export const MAX_CARRY = 50;
+/** Slice width of the multipliers' partial products (2: one adder per partial product). */
+const CHUNK = 2;
+
+/** Stage numbers and widths of the element pipeline (cycles after a buffer read is issued). */
+export interface ElementPlan {
+  ptLatency: number;
+  kfWidth: number;
+  paLatency: number;
+  mxLatency: number;
+  mxWidth: number;
+  /** Stage of the registered M and N. */
+  mnStage: number;
+  /** Stage at which Kf and the shift FK − N enter the offset rounding. */
+  offsetStage: number;
+  /** Stage at which B and ±M·x enter the accumulation. */
+  accInStage: number;
+  accSplit: boolean;
+  /** Stage of the output register: the pipeline's length. */
+  stages: number;
+}
+
+export function elementPlan(spec: LayernormSpec): ElementPlan {
+  const d = spec.derived;
+  const w = rtlWidths(spec);
+  const pt = pipelinedMultiplierPlan(d.wWidth, d.gtWidth, d.bkWidth, CHUNK, MAX_CARRY);
+  const pa = pipelinedMultiplierPlan(d.raWidth + 1, d.precision.mantissaA + 1, 0, CHUNK, MAX_CARRY);
+  const mx = pipelinedMultiplierPlan(d.xWidth, 9, 0, 5, MAX_CARRY);
+  const mnStage = 3 + pa.latency;
+  const offsetStage = Math.max(2 + pt.latency, mnStage + 1);
+  const accInStage = Math.max(offsetStage + 2, mnStage + mx.latency);
+  const accSplit = w.accWidth > MAX_CARRY;
+  const accStage = accInStage + (accSplit ? 2 : 1);
+  return {
+    ptLatency: pt.latency, kfWidth: pt.productWidth, paLatency: pa.latency, mxLatency: mx.latency, mxWidth: mx.productWidth,
+    mnStage, offsetStage, accInStage, accSplit, stages: accStage + 4,
+  };
+}
+
 function emitElement(spec: LayernormSpec): string {
   const d = spec.derived;
   const p = d.precision;
   const w = rtlWidths(spec);
+  const plan = elementPlan(spec);
   const WG = p.mantissaA;
   const paTop = d.paWidth - 1;
+  const ACC = w.accWidth;
+  const L = spec.bits + 2;
+  const pipe = new Pipeline();
+  // Stage 1: the buffered code and the constants (block RAM outputs) and the token's scalars.
+  const word1: Sig = { name: 'const_word', width: d.constWidth, signed: false, stage: 1 };
+  const ra1: Sig = { name: 'ra1_reg', width: d.raWidth, signed: false, stage: 1 };
+  const w1: Sig = { name: 'w1_reg', width: d.wWidth, signed: true, stage: 1 };
+  const k1: Sig = { name: 'k1_reg', width: d.kWidth, signed: false, stage: 1 };
+  const const1: Sig = { name: 'const1_reg', width: 1, signed: false, stage: 1 };
+  // Stage 2: the multiplier operands, registered (a block RAM output is slow), and x.
+  const bk2 = pipe.reg('bk2_reg', d.bkWidth, true, 2, `${word1.name}[CONST_WIDTH-1 -: BK_WIDTH]`);
+  const ngt2 = pipe.reg('ngt2_reg', d.gtWidth, true, 2, `${word1.name}[CONST_WIDTH-BK_WIDTH-1 -: GT_WIDTH]`);
+  const na2 = pipe.reg('na2_reg', d.nAWidth, true, 2, `${word1.name}[GA_WIDTH+4+NA_WIDTH-1 -: NA_WIDTH]`);
+  const gz2 = pipe.reg('gamma_zero2_reg', 1, false, 2, `${word1.name}[GA_WIDTH+2]`);
+  const ga2 = pipe.reg('ga2_reg', WG, false, 2, `${word1.name}[GA_WIDTH+1:2]`);
+  const ra2 = pipe.at(ra1, 2);
+  const w2 = pipe.at(w1, 2);
+  const x2 = pipe.reg('x2_reg', d.xWidth, true, 2, `diff1 <<< c_alpha`);
+  const neg2 = pipe.reg('neg2_reg', 1, false, 2, 'c_neg');
+  // Stage 3: sign(gamma)·x.
+  const nx3 = pipe.reg('nx3_reg', d.xWidth, true, 3, `${neg2.name} ? -${x2.name} : ${x2.name}`);
+  // M and N.
+  const mnIn = plan.mnStage - 1;
+  const paTopSig = pipe.at({ name: `pa[${paTop}:${paTop - 8}]`, width: 9, signed: false, stage: 2 + plan.paLatency }, mnIn, 'pa_top');
+  const naSig = pipe.at(na2, mnIn, 'na');
+  const gzSig = pipe.at(gz2, mnIn, 'gamma_zero');
+  const kSig = pipe.at(k1, mnIn);
+  const constSig = pipe.at(const1, mnIn);
+  const m = pipe.reg('m_reg', 8, false, plan.mnStage, 'mn_m');
+  const n = pipe.reg('n_reg', 5, false, plan.mnStage, 'mn_n');
+  const kshift = pipe.reg('kshift_reg', w.kShiftWidth, false, plan.mnStage + 1, `FRAC_K[KSHIFT_WIDTH-1:0] - {{KSHIFT_WIDTH-5{1'b0}}, ${n.name}}`);
+  // B: Kf and its shift enter the offset rounding together.
+  const kfIn = pipe.at({ name: 'kf', width: plan.kfWidth, signed: true, stage: 2 + plan.ptLatency }, plan.offsetStage);
+  const kshiftIn = pipe.at(kshift, plan.offsetStage);
+  // ±M·x.
+  const nxIn = pipe.at(nx3, plan.mnStage);
+  const mx = pipe.at({ name: 'mx', width: plan.mxWidth, signed: true, stage: plan.mnStage + plan.mxLatency }, plan.accInStage);
+  const qB = pipe.at({ name: 'b_floor', width: d.offsetWidth, signed: true, stage: plan.offsetStage + 2 }, plan.accInStage);
+  const ruB = pipe.at({ name: 'b_round_up', width: 1, signed: false, stage: plan.offsetStage + 2 }, plan.accInStage);
+  // acc = B + ±M·x (B = floor + round-up, the round-up as the carry in).
+  const bExt = `{{${ACC - d.offsetWidth}{${qB.name}[${d.offsetWidth - 1}]}}, ${qB.name}}`;
+  const mxExt = `{{${ACC - plan.mxWidth}{${mx.name}[${plan.mxWidth - 1}]}}, ${mx.name}}`;
+  let acc: Sig;
+  if (!plan.accSplit) {
+    acc = pipe.reg('acc_reg', ACC, true, plan.accInStage + 1, `${bExt} + ${mxExt} + {{${ACC - 1}{1'b0}}, ${ruB.name}}`);
+  } else {
+    const h = Math.ceil(ACC / 2);
+    pipe.decls.push(`wire [${ACC - 1}:0] acc_b = ${bExt};`, `wire [${ACC - 1}:0] acc_mx = ${mxExt};`);
+    const lo = pipe.reg('acc_lo_reg', h + 1, false, plan.accInStage + 1, `{1'b0, acc_b[${h - 1}:0]} + {1'b0, acc_mx[${h - 1}:0]} + {{${h}{1'b0}}, ${ruB.name}}`);
+    const hb = pipe.reg('acc_hb_reg', ACC - h, false, plan.accInStage + 1, `acc_b[${ACC - 1}:${h}]`);
+    const hm = pipe.reg('acc_hm_reg', ACC - h, false, plan.accInStage + 1, `acc_mx[${ACC - 1}:${h}]`);
+    acc = pipe.reg('acc_reg', ACC, true, plan.accInStage + 2, `{${hb.name} + ${hm.name} + {{${ACC - h - 1}{1'b0}}, ${lo.name}[${h}]}, ${lo.name}[${h - 1}:0]}`);
+  }
+  const nY = pipe.at(n, acc.stage);
+  // y = floor + round-up; the clamp only needs y's low L bits and whether the rest are sign copies.
+  const yStage = acc.stage + 2;
+  const fits = pipe.reg('fits_reg', 1, false, yStage + 1, `y_floor[${ACC - 1}:${L - 1}] == {${ACC - L + 1}{1'b0}} || y_floor[${ACC - 1}:${L - 1}] == {${ACC - L + 1}{1'b1}}`);
+  const ylow = pipe.reg('y_low_reg', L, true, yStage + 1, `y_floor[${L - 1}:0]`);
+  const yneg = pipe.reg('y_neg_reg', 1, false, yStage + 1, `y_floor[${ACC - 1}]`);
+  const yru = pipe.reg('y_round_up_reg', 1, false, yStage + 1, 'y_round_up');
+  if (yStage + 2 !== plan.stages) throw new Error('layernorm element: stage plan mismatch');
+  pipe.decls.push(`wire signed [${L}:0] code = {${ylow.name}[${L - 1}], ${ylow.name}} + OUT_ZP + $signed({{${L}{1'b0}}, ${yru.name}});`);
+  const outExpr = `!${fits.name} ? (${yneg.name} ? {DATA_WIDTH{1'b0}} : {DATA_WIDTH{1'b1}}) : code < 0 ? {DATA_WIDTH{1'b0}} : code > CODE_MAX ? {DATA_WIDTH{1'b1}} : code[DATA_WIDTH-1:0]`;
+
   return file('ptf_layernorm_element: per element M, N, B and y = round((±M·x + B) / 2^N), clamped with the output zero point', spec, `module ptf_layernorm_element #(
     // Width of one code
     parameter DATA_WIDTH = ${spec.bits},
@@ -542,22 +689,26 @@ function emitElement(spec: LayernormSpec): string {
     parameter W_WIDTH = ${d.wWidth},
     // Width of k
     parameter K_WIDTH = ${d.kWidth},
-    // Signed widths of gt, bk and nA in the constant ROM
+    // Signed widths of -gt, bk and nA in the constant ROM
     parameter GT_WIDTH = ${d.gtWidth},
     parameter BK_WIDTH = ${d.bkWidth},
     parameter NA_WIDTH = ${d.nAWidth},
     // Width of one constant-ROM word
     parameter CONST_WIDTH = ${d.constWidth},
-    // Signed width of Kf = bk - W·gt as the round shifter takes it
-    parameter KF_WIDTH = ${w.kfInWidth},
+    // Signed width of Kf = bk - W·gt (the multiplier's product)
+    parameter KF_WIDTH = ${plan.kfWidth},
     // FK: fraction bits of Kf
     parameter FRAC_K = ${p.fracK},
     // Width of the shift FK - N
     parameter KSHIFT_WIDTH = ${w.kShiftWidth},
     // Signed width of B
     parameter OFFSET_WIDTH = ${d.offsetWidth},
+    // Signed width of ±M·x
+    parameter MX_WIDTH = ${plan.mxWidth},
     // Signed width of ±M·x + B and of y
-    parameter ACC_WIDTH = ${w.accWidth}
+    parameter ACC_WIDTH = ${ACC},
+    // Pipeline length: issue to output register
+    parameter STAGES = ${plan.stages}
 ) (
     input  wire                      clk,
     input  wire                      rst,
@@ -576,14 +727,16 @@ function emitElement(spec: LayernormSpec): string {
     output wire                      m_axis_tlast
 );
 
-// Largest output code
-localparam [ACC_WIDTH-1:0] CODE_MAX = {{ACC_WIDTH-DATA_WIDTH{1'b0}}, {DATA_WIDTH{1'b1}}};
+// Largest output code, and the output zero point, as signed L + 1 bit values (L = DATA_WIDTH + 2)
+localparam signed [${L}:0] CODE_MAX = ${L + 1}'sd${(1 << spec.bits) - 1};
+localparam signed [${L}:0] OUT_ZP = OUT_ZERO_POINT;
 
-reg out_valid_reg = 1'b0;
-reg out_last_reg = 1'b0;
+// valid and last of each stage 1 .. STAGES (the output register is stage STAGES).
+reg [STAGES:1] valid_reg = {STAGES{1'b0}};
+reg [STAGES:1] last_reg = {STAGES{1'b0}};
 reg [DATA_WIDTH-1:0] out_data_reg = {DATA_WIDTH{1'b0}};
 // The whole pipeline advances together whenever the output register can move.
-wire ce = !out_valid_reg || m_axis_tready;
+wire ce = !valid_reg[STAGES] || m_axis_tready;
 
 // The scalars of the token being issued.
 reg cur_valid_reg = 1'b0;
@@ -607,100 +760,99 @@ ptf_layernorm_const_rom const_rom_inst (
     .data(const_word)
 );
 
-// Constant-ROM word: {bk, gt, nA, sign_neg, gamma_zero, |ga|, alpha}.
-wire signed [BK_WIDTH-1:0] c_bk = const_word[CONST_WIDTH-1 -: BK_WIDTH];
-wire signed [GT_WIDTH-1:0] c_gt = const_word[CONST_WIDTH-BK_WIDTH-1 -: GT_WIDTH];
-wire signed [NA_WIDTH-1:0] c_na = const_word[GA_WIDTH+4+NA_WIDTH-1 -: NA_WIDTH];
-wire c_neg = const_word[GA_WIDTH+3];
-wire c_gamma_zero = const_word[GA_WIDTH+2];
-wire [GA_WIDTH-1:0] c_ga = const_word[GA_WIDTH+1:2];
-wire [1:0] c_alpha = const_word[1:0];
-
-// Stage 1: the buffered code and the channel constants arrive; the token's scalars travel along.
-reg valid1_reg = 1'b0;
-reg last1_reg = 1'b0;
+// Stage 1: the token's scalars travel along with the block RAM reads.
 reg [RA_WIDTH-1:0] ra1_reg = {RA_WIDTH{1'b0}};
 reg signed [W_WIDTH-1:0] w1_reg = {W_WIDTH{1'b0}};
 reg [K_WIDTH-1:0] k1_reg = {K_WIDTH{1'b0}};
 reg const1_reg = 1'b0;
 
-// Stage 2: x, PA's top bits, W·gt.
+// Constant-ROM word: {bk, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}.
+wire c_neg = const_word[GA_WIDTH+3];
+wire [1:0] c_alpha = const_word[1:0];
 wire signed [X_WIDTH-1:0] diff1 = $signed({{X_WIDTH-DATA_WIDTH{1'b0}}, buf_rd_data}) - ZERO_POINT;
-// PA < 2^(WR + WG): the top product bit is zero and only the 9 bits below it decide M (floor) and δ.
-/* verilator lint_off UNUSEDSIGNAL */
-wire [RA_WIDTH+GA_WIDTH-1:0] pa_full = ra1_reg * c_ga;
-/* verilator lint_on UNUSEDSIGNAL */
-wire signed [W_WIDTH+GT_WIDTH-1:0] pt_full = w1_reg * c_gt;
-reg valid2_reg = 1'b0;
-reg last2_reg = 1'b0;
-reg signed [X_WIDTH-1:0] x2_reg = {X_WIDTH{1'b0}};
-reg [8:0] pa_top2_reg = 9'd0;
-reg signed [W_WIDTH+GT_WIDTH-1:0] pt2_reg = {W_WIDTH+GT_WIDTH{1'b0}};
-reg signed [BK_WIDTH-1:0] bk2_reg = {BK_WIDTH{1'b0}};
-reg signed [NA_WIDTH-1:0] na2_reg = {NA_WIDTH{1'b0}};
-reg neg2_reg = 1'b0;
-reg gamma_zero2_reg = 1'b0;
-reg [K_WIDTH-1:0] k2_reg = {K_WIDTH{1'b0}};
-reg const2_reg = 1'b0;
 
-// Stage 3: M, N and Kf = bk - W·gt.
-wire [7:0] m2;
-wire [4:0] n2;
+${pipe.decls.filter((x) => !x.startsWith('wire')).join('\n')}
+
+// Kf = bk + W·(-gt) (stage ${2 + plan.ptLatency}).
+wire signed [KF_WIDTH-1:0] kf;
+
+ptf_layernorm_kf_multiplier kf_multiplier_inst (
+    .clk(clk),
+    .ce(ce),
+    .a(${w2.name}),
+    .b(${ngt2.name}),
+    .c(${bk2.name}),
+    .p(kf)
+);
+
+// PA = RA·|ga| (stage ${2 + plan.paLatency}); PA < 2^(WR + WG), so the product's top bits are zero and only the 9
+// bits below them decide M (floor) and δ.
+/* verilator lint_off UNUSEDSIGNAL */
+wire signed [${pipelinedMultiplierPlan(d.raWidth + 1, WG + 1, 0, CHUNK, MAX_CARRY).productWidth - 1}:0] pa;
+/* verilator lint_on UNUSEDSIGNAL */
+
+ptf_layernorm_pa_multiplier pa_multiplier_inst (
+    .clk(clk),
+    .ce(ce),
+    .a({1'b0, ${ra2.name}}),
+    .b({1'b0, ${ga2.name}}),
+    .p(pa)
+);
+
+// M and N (registered at stage ${plan.mnStage}).
+wire [7:0] mn_m;
+wire [4:0] mn_n;
 
 ptf_layernorm_mn mn_inst (
-    .pa_top(pa_top2_reg),
-    .na(na2_reg),
-    .k(k2_reg),
-    .gamma_zero(gamma_zero2_reg),
-    .const_token(const2_reg),
-    .m(m2),
-    .n(n2)
+    .pa_top(${paTopSig.name}),
+    .na(${naSig.name}),
+    .k(${kSig.name}),
+    .gamma_zero(${gzSig.name}),
+    .const_token(${constSig.name}),
+    .m(mn_m),
+    .n(mn_n)
 );
 
-reg valid3_reg = 1'b0;
-reg last3_reg = 1'b0;
-reg signed [X_WIDTH-1:0] x3_reg = {X_WIDTH{1'b0}};
-reg [7:0] m3_reg = 8'd0;
-reg [4:0] n3_reg = 5'd0;
-reg neg3_reg = 1'b0;
-reg signed [KF_WIDTH-1:0] kf3_reg = {KF_WIDTH{1'b0}};
+// ±M·x = M·(sign·x) (stage ${plan.mnStage + plan.mxLatency}).
+wire signed [MX_WIDTH-1:0] mx;
 
-// Stage 4: B = round(Kf · 2^N / 2^FK) and M·x.
-wire signed [OFFSET_WIDTH-1:0] b3;
-wire [KSHIFT_WIDTH-1:0] kshift3 = FRAC_K[KSHIFT_WIDTH-1:0] - {{KSHIFT_WIDTH-5{1'b0}}, n3_reg};
+ptf_layernorm_mx_multiplier mx_multiplier_inst (
+    .clk(clk),
+    .ce(ce),
+    .a(${nxIn.name}),
+    .b({1'b0, ${m.name}}),
+    .p(mx)
+);
+
+// B = round(Kf · 2^N / 2^FK) as floor + round-up (stage ${plan.offsetStage + 2}).
+wire signed [OFFSET_WIDTH-1:0] b_floor;
+wire b_round_up;
 
 ptf_layernorm_offset_round offset_round_inst (
-    .value(kf3_reg),
-    .shift(kshift3),
-    .rounded(b3)
+    .clk(clk),
+    .ce(ce),
+    .value(${kfIn.name}),
+    .shift(${kshiftIn.name}),
+    .floor_q(b_floor),
+    .round_up(b_round_up)
 );
 
-reg valid4_reg = 1'b0;
-reg last4_reg = 1'b0;
-reg [4:0] n4_reg = 5'd0;
-reg neg4_reg = 1'b0;
-reg signed [OFFSET_WIDTH-1:0] b4_reg = {OFFSET_WIDTH{1'b0}};
-reg signed [X_WIDTH+8:0] mx4_reg = {X_WIDTH+9{1'b0}};
+${pipe.decls.filter((x) => x.startsWith('wire')).join('\n')}
 
-// Stage 5: ±M·x + B.
-reg valid5_reg = 1'b0;
-reg last5_reg = 1'b0;
-reg [4:0] n5_reg = 5'd0;
-reg signed [ACC_WIDTH-1:0] acc5_reg = {ACC_WIDTH{1'b0}};
-wire signed [ACC_WIDTH-1:0] b4_ext = {{ACC_WIDTH-OFFSET_WIDTH{b4_reg[OFFSET_WIDTH-1]}}, b4_reg};
-wire signed [ACC_WIDTH-1:0] mx4_ext = {{ACC_WIDTH-X_WIDTH-9{mx4_reg[X_WIDTH+8]}}, mx4_reg};
-
-// Stage 6 (output): y = round(acc / 2^N), + zero point, clamped to the code range.
-wire signed [ACC_WIDTH-1:0] y5;
+// y = round(acc / 2^N) as floor + round-up (stage ${yStage}).
+wire signed [ACC_WIDTH-1:0] y_floor;
+wire y_round_up;
 
 ptf_layernorm_output_round output_round_inst (
-    .value(acc5_reg),
-    .shift(n5_reg),
-    .rounded(y5)
+    .clk(clk),
+    .ce(ce),
+    .value(${acc.name}),
+    .shift(${nY.name}),
+    .floor_q(y_floor),
+    .round_up(y_round_up)
 );
 
-wire signed [ACC_WIDTH-1:0] code5 = y5 + OUT_ZERO_POINT;
-
+// The output: y + zero point, clamped; a y outside L = DATA_WIDTH + 2 signed bits is beyond either end of the range.
 always @(posedge clk) begin
     if (scal_valid && scal_ready) begin
         cur_valid_reg <= 1'b1;
@@ -713,64 +865,25 @@ always @(posedge clk) begin
     end
     if (issue) channel_reg <= issue_last ? {CHANNEL_WIDTH{1'b0}} : channel_reg + 1'b1;
     if (ce) begin
-        valid1_reg <= issue;
-        last1_reg <= issue_last;
+        valid_reg <= {valid_reg[STAGES-1:1], issue};
+        last_reg <= {last_reg[STAGES-1:1], issue_last};
         ra1_reg <= cur_ra_reg;
         w1_reg <= cur_w_reg;
         k1_reg <= cur_k_reg;
         const1_reg <= cur_const_reg;
-
-        valid2_reg <= valid1_reg;
-        last2_reg <= last1_reg;
-        x2_reg <= diff1 <<< c_alpha;
-        pa_top2_reg <= pa_full[${paTop}:${paTop - 8}];
-        pt2_reg <= pt_full;
-        bk2_reg <= c_bk;
-        na2_reg <= c_na;
-        neg2_reg <= c_neg;
-        gamma_zero2_reg <= c_gamma_zero;
-        k2_reg <= k1_reg;
-        const2_reg <= const1_reg;
-
-        valid3_reg <= valid2_reg;
-        last3_reg <= last2_reg;
-        x3_reg <= x2_reg;
-        m3_reg <= m2;
-        n3_reg <= n2;
-        neg3_reg <= neg2_reg;
-        kf3_reg <= $signed({{KF_WIDTH-BK_WIDTH{bk2_reg[BK_WIDTH-1]}}, bk2_reg}) - $signed({{KF_WIDTH-W_WIDTH-GT_WIDTH{pt2_reg[W_WIDTH+GT_WIDTH-1]}}, pt2_reg});
-
-        valid4_reg <= valid3_reg;
-        last4_reg <= last3_reg;
-        n4_reg <= n3_reg;
-        neg4_reg <= neg3_reg;
-        b4_reg <= b3;
-        mx4_reg <= $signed({1'b0, m3_reg}) * x3_reg;
-
-        valid5_reg <= valid4_reg;
-        last5_reg <= last4_reg;
-        n5_reg <= n4_reg;
-        acc5_reg <= neg4_reg ? b4_ext - mx4_ext : b4_ext + mx4_ext;
-
-        out_valid_reg <= valid5_reg;
-        out_last_reg <= last5_reg;
-        out_data_reg <= code5 < 0 ? {DATA_WIDTH{1'b0}} : code5 > $signed(CODE_MAX) ? {DATA_WIDTH{1'b1}} : code5[DATA_WIDTH-1:0];
+        ${pipe.stmts.join('\n        ')}
+        out_data_reg <= ${outExpr};
     end
     if (rst) begin
         cur_valid_reg <= 1'b0;
         channel_reg <= {CHANNEL_WIDTH{1'b0}};
-        valid1_reg <= 1'b0;
-        valid2_reg <= 1'b0;
-        valid3_reg <= 1'b0;
-        valid4_reg <= 1'b0;
-        valid5_reg <= 1'b0;
-        out_valid_reg <= 1'b0;
+        valid_reg <= {STAGES{1'b0}};
     end
 end
 
 assign m_axis_tdata = out_data_reg;
-assign m_axis_tvalid = out_valid_reg;
-assign m_axis_tlast = out_last_reg;
+assign m_axis_tvalid = valid_reg[STAGES];
+assign m_axis_tlast = last_reg[STAGES];
 
 endmodule
 `);
@@ -892,9 +1005,9 @@ endmodule
 export function tokenUnitCycles(spec: LayernormSpec): number {
   const d = spec.derived;
   const w = rtlWidths(spec);
-  // idle→square, square (ABS_WIDTH), variance, normalize (K_MAX + 1), root and divide (their steps, plus the start
-  // pulse and the done pulse registers each), scale, done
-  return 1 + w.absWidth + 1 + (d.kMax + 1) + (d.rootWidth + 2) + (Math.max(d.rootWidth, d.wQuotWidth) + 2) + 1 + 1;
+  // idle→square, square (ABS_WIDTH), variance (2), normalize (K_MAX + 1), root and divide (their steps, plus the start
+  // pulse and the done pulse registers each), scale (2), done
+  return 1 + w.absWidth + 2 + (d.kMax + 1) + (d.rootWidth + 2) + (Math.max(d.rootWidth, d.wQuotWidth) + 2) + 2 + 1;
 }
 
 /** All modules of the block, by file name. */
@@ -912,8 +1025,12 @@ export function emitLayernormRtl(spec: LayernormSpec): FileSet {
   put('ptf_layernorm_r_divider', emitDivider(2 * spec.rsqrtBits + 1, d.rootWidth, d.rootWidth, 'ptf_layernorm_r_divider'));
   put('ptf_layernorm_w_divider', emitDivider(d.wNumWidth, d.rootWidth, d.wQuotWidth, 'ptf_layernorm_w_divider'));
   put('ptf_layernorm_mn', emitMn(d.nAWidth, d.kWidth));
-  put('ptf_layernorm_offset_round', emitRoundShift(w.kfInWidth, w.kShiftWidth, d.offsetWidth, d.precision.fracK, 'ptf_layernorm_offset_round'));
-  put('ptf_layernorm_output_round', emitRoundShift(w.accWidth, 5, w.accWidth, 31, 'ptf_layernorm_output_round'));
+  const plan = elementPlan(spec);
+  put('ptf_layernorm_kf_multiplier', emitPipelinedMultiplier(d.wWidth, d.gtWidth, d.bkWidth, CHUNK, MAX_CARRY, 'ptf_layernorm_kf_multiplier'));
+  put('ptf_layernorm_pa_multiplier', emitPipelinedMultiplier(d.raWidth + 1, d.precision.mantissaA + 1, 0, CHUNK, MAX_CARRY, 'ptf_layernorm_pa_multiplier'));
+  put('ptf_layernorm_mx_multiplier', emitPipelinedMultiplier(d.xWidth, 9, 0, 5, MAX_CARRY, 'ptf_layernorm_mx_multiplier'));
+  put('ptf_layernorm_offset_round', emitRoundShiftPipelined(plan.kfWidth, w.kShiftWidth, d.offsetWidth, 'ptf_layernorm_offset_round'));
+  put('ptf_layernorm_output_round', emitRoundShiftPipelined(w.accWidth, 5, w.accWidth, 'ptf_layernorm_output_round'));
   put('ptf_layernorm_alpha_rom', emitRom(spec, 'ptf_layernorm_alpha_rom', 'alpha per channel', 2, spec.constants.map((c) => BigInt(c.alpha))));
   put('ptf_layernorm_const_rom', emitRom(spec, 'ptf_layernorm_const_rom', 'the constants of each channel {bk, gt, nA, sign_neg, gamma_zero, |ga|, alpha}', d.constWidth, constWords(spec)));
   return files;
