@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { shiftRound } from '../generators/common/arith.ts';
 import { ensureIcarus } from '../generators/common/sim.ts';
-import { emitPipelinedMultiplier, emitRoundShiftPipelined, pipelinedMultiplierPlan } from '../generators/layernorm/leaves.ts';
+import { boothCorrection, emitPipelinedMultiplier, emitRoundShiftPipelined, pipelinedMultiplierPlan } from '../generators/layernorm/leaves.ts';
 
 const run = promisify(execFile);
 
@@ -76,6 +76,27 @@ describe('layernorm pipelined leaves', () => {
     const out = await simulateUnit(emitPipelinedMultiplier(aw, bw, cw, chunk, maxCarry, 'mul'), tb);
     const got = out.slice(plan.latency - 1, plan.latency - 1 + inputs.length);
     const want = inputs.map(([a, b, c]) => a * b + c);
+    expect(got.length).toBe(want.length);
+    expect(got.findIndex((v, i) => v !== want[i])).toBe(-1);
+  });
+
+  it.each([[5, 5, 7, 36], [6, 4, 9, 5], [4, 7, 10, 4]])('Booth multiplier (A %i, B %i, C %i bits, carry ≤ %i) gives a·b + c − boothCorrection(b) for every a, b', async (aw, bw, cw, maxCarry) => {
+    const plan = pipelinedMultiplierPlan(aw, bw, cw, 2, maxCarry, true);
+    // Every a and b; c takes the caller's correction plus a value that walks the rest of its range.
+    const inputs = signedRange(aw).flatMap((a) => signedRange(bw).map((b, j) => {
+      const corr = boothCorrection(b, bw);
+      const lo = -(1n << BigInt(cw - 1));
+      const c0 = lo + (BigInt(j) * 7n) % ((1n << BigInt(cw)) - corr);
+      return [a, b, c0 + corr, c0] as const;
+    }));
+    const table = inputs.map(([a, b, c], k) => `    table_mem[${k}] = {${aw}'d${BigInt.asUintN(aw, a)}, ${bw}'d${BigInt.asUintN(bw, b)}, ${cw}'d${BigInt.asUintN(cw, c)}};`).join('\n');
+    const tb = enabledTb(
+      `reg signed [${aw - 1}:0] a = 0;\nreg signed [${bw - 1}:0] b = 0;\nreg signed [${cw - 1}:0] c = 0;\nreg [31:0] j = 0;\nwire signed [${plan.productWidth - 1}:0] p;\nreg [${aw + bw + cw - 1}:0] table_mem [0:${inputs.length - 1}];\ninitial begin\n${table}\nend`,
+      'mul dut (.clk(clk), .ce(ce), .a(a), .b(b), .c(c), .p(p));',
+      inputs.length + plan.latency, `j = i < ${inputs.length} ? i : 0; {a, b, c} = table_mem[j];`, 'a = ~a; b = ~b; c = ~c;', 'p');
+    const out = await simulateUnit(emitPipelinedMultiplier(aw, bw, cw, 2, maxCarry, 'mul', true), tb);
+    const got = out.slice(plan.latency - 1, plan.latency - 1 + inputs.length);
+    const want = inputs.map(([a, b, , c0]) => a * b + c0);
     expect(got.length).toBe(want.length);
     expect(got.findIndex((v, i) => v !== want[i])).toBe(-1);
   });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inParallel, lintVerilator, lintYosys } from '../generators/common/lint.ts';
 import { defaultTokens, latencyCycles, layernormBlock, runTokens } from '../generators/layernorm/index.ts';
-import { emitLayernormRtl, TOP, tokenUnitCycles } from '../generators/layernorm/rtl.ts';
+import { cyclesPerToken, emitLayernormRtl, TOP, tokenUnitCycles } from '../generators/layernorm/rtl.ts';
 import { resolveLayernorm } from '../generators/layernorm/spec.ts';
 import { readFileSync } from 'node:fs';
 
@@ -38,18 +38,24 @@ describe('layernorm RTL equals the golden model', () => {
     expect(runs.map((r) => r.beats)).toEqual(runs.map((r) => r.expected));
   });
 
-  it('streams back-to-back tokens at one element per cycle, with the manifest latency', async () => {
-    const spec = resolveLayernorm(4, { channels: 192 });
-    expect(tokenUnitCycles(spec)).toBeLessThan(spec.channels);
-    const tokens = defaultTokens(spec, 6, 9);
-    const r = await runTokens(spec, tokens, { workDir: work(), stallPercent: 0 });
-    expect(r.comparison.mismatches).toBe(0);
-    const cycles = r.result.beats.map((b) => b.cycle);
-    // No bubble anywhere in the output: every token follows the previous one in the next cycle.
-    expect(cycles.at(-1)! - cycles[0]!).toBe(cycles.length - 1);
-    const latency = cycles[0]! - r.result.firstInput.s_axis!;
-    // Every non-constant token takes the token unit the same time, so the latency is the manifest's, exactly.
-    expect(latency).toBe(latencyCycles(spec));
+  it('streams back-to-back tokens at one element per cycle, with the manifest latency (C = 192; C = 64 with two token units)', async () => {
+    const specs = [resolveLayernorm(4, { channels: 192 }), resolveLayernorm(5, { channels: 64 })];
+    expect(tokenUnitCycles(specs[0]!)).toBeLessThan(specs[0]!.channels);
+    expect(tokenUnitCycles(specs[1]!)).toBeGreaterThan(specs[1]!.channels);
+    expect(cyclesPerToken(specs[1]!)).toBe(specs[1]!.channels);
+    const runs = await inParallel(specs.map((spec) => async () => {
+      const tokens = defaultTokens(spec, 6, 9);
+      const r = await runTokens(spec, tokens, { workDir: work(), stallPercent: 0 });
+      const cycles = r.result.beats.map((b) => b.cycle);
+      return { spec, mismatches: r.comparison.mismatches, beats: cycles.length, span: cycles.at(-1)! - cycles[0]!, latency: cycles[0]! - r.result.firstInput.s_axis! };
+    }));
+    for (const r of runs) {
+      expect(r.mismatches).toBe(0);
+      // No bubble anywhere in the output: every token follows the previous one in the next cycle.
+      expect(r.span).toBe(r.beats - 1);
+      // Every non-constant token takes the token unit the same time, so the latency is the manifest's, exactly.
+      expect(r.latency).toBe(latencyCycles(r.spec));
+    }
   });
 
   it('on every public vector case (rtl_vs_model 0, calibration match, model within the thresholds)', async () => {

@@ -285,14 +285,29 @@ function extend(name: string, from: number, to: number): string {
 }
 
 /** The adder tree of a pipelined multiplier as Verilog, with its plan. */
-function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: number, maxCarry: number): { body: string; plan: PipelinedMultiplierPlan; decls: string[] } {
+function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: number, maxCarry: number, booth = false): { body: string; plan: PipelinedMultiplierPlan; decls: string[] } {
   const aMin = -(1n << BigInt(aWidth - 1));
   const aMax = (1n << BigInt(aWidth - 1)) - 1n;
   const decls: string[] = [];
   const stmts: string[] = [];
   let level: TreeNode[] = [];
+  if (booth) {
+    // Level 0: radix-4 Booth digits of b in {-2..2} select ±a or ±2a; a negative digit is the one's complement, and
+    // the missing +1s (boothCorrection(b)) come in through c.
+    const digits = Math.ceil(bWidth / 2);
+    const pw = aWidth + 1;
+    decls.push(`wire [${2 * digits}:0] b_ext = {${2 * digits > bWidth ? `b[${bWidth - 1}], ` : ''}b, 1'b0};`);
+    for (let i = 0; i < digits; i++) {
+      const name = `pp${i}_reg`;
+      decls.push(`wire [2:0] digit${i} = b_ext[${2 * i + 2}:${2 * i}];`);
+      decls.push(`wire [${pw - 1}:0] mag${i} = digit${i}[1] ^ digit${i}[0] ? {a[${aWidth - 1}], a} : (digit${i} == 3'b100 || digit${i} == 3'b011) ? {a, 1'b0} : ${pw}'d0;`);
+      decls.push(`reg signed [${pw - 1}:0] ${name} = ${pw}'sd0;`);
+      stmts.push(`${name} <= mag${i} ^ {${pw}{digit${i}[2] && !(digit${i}[1] && digit${i}[0])}};`);
+      level.push({ name, width: pw, min: -(1n << BigInt(pw - 1)), max: (1n << BigInt(pw - 1)) - 1n, shift: 2 * i });
+    }
+  }
   // Level 0: partial products a·b_i of chunk-bit slices of b (unsigned below the top slice, signed at the top).
-  for (let lo = 0, i = 0; lo < bWidth; lo += chunk, i++) {
+  for (let lo = 0, i = 0; !booth && lo < bWidth; lo += chunk, i++) {
     const hi = Math.min(bWidth, lo + chunk) - 1;
     const top = hi === bWidth - 1;
     const k = hi - lo + 1;
@@ -376,8 +391,23 @@ function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: n
 }
 
 /** The latency and product width of emitPipelinedMultiplier for these widths. */
-export function pipelinedMultiplierPlan(aWidth: number, bWidth: number, cWidth = 0, chunk = 2, maxCarry = 36): PipelinedMultiplierPlan {
-  return multiplierTree(aWidth, bWidth, cWidth, chunk, maxCarry).plan;
+export function pipelinedMultiplierPlan(aWidth: number, bWidth: number, cWidth = 0, chunk = 2, maxCarry = 36, booth = false): PipelinedMultiplierPlan {
+  return multiplierTree(aWidth, bWidth, cWidth, chunk, maxCarry, booth).plan;
+}
+
+/**
+ * What a Booth multiplier (emitPipelinedMultiplier with booth) leaves out of a·b: the +1 of each negative digit's
+ * one's complement, Σ neg_i · 4^i over the radix-4 digits of the signed bWidth-bit b. The caller adds it through c.
+ */
+export function boothCorrection(b: bigint, bWidth: number): bigint {
+  const digits = Math.ceil(bWidth / 2);
+  const u = BigInt.asUintN(2 * digits, b) << 1n;
+  let corr = 0n;
+  for (let i = 0; i < digits; i++) {
+    const d = Number((u >> BigInt(2 * i)) & 7n);
+    if ((d & 4) !== 0 && (d & 3) !== 3) corr += 1n << BigInt(2 * i);
+  }
+  return corr;
 }
 
 /**
@@ -385,17 +415,21 @@ export function pipelinedMultiplierPlan(aWidth: number, bWidth: number, cWidth =
  * times a is one registered partial product, and a binary adder tree adds them (with c) one level per cycle; a level
  * whose carry chain would exceed maxCarry bits takes two cycles (lower half and its carry, then the upper half).
  * Every register moves when `ce` is high; `p` is valid `latency` enabled cycles after a, b, c (pipelinedMultiplierPlan).
+ * With `booth`, the partial products are radix-4 Booth digits of b times a (half as many LUTs on a 4-input-LUT
+ * device: no adder per partial product), and p = a·b + c − boothCorrection(b).
  */
-export function emitPipelinedMultiplier(aWidth: number, bWidth: number, cWidth = 0, chunk = 2, maxCarry = 36, name = 'ptf_layernorm_multiplier'): string {
+export function emitPipelinedMultiplier(aWidth: number, bWidth: number, cWidth = 0, chunk = 2, maxCarry = 36, name = 'ptf_layernorm_multiplier', booth = false): string {
   if (aWidth < 2 || bWidth < 2 || chunk < 1) throw new Error(`${name}: needs A_WIDTH, B_WIDTH ≥ 2 and chunk ≥ 1`);
-  const tree = multiplierTree(aWidth, bWidth, cWidth, chunk, maxCarry);
+  if (booth && cWidth === 0) throw new Error(`${name}: a Booth multiplier takes its correction through c`);
+  const tree = multiplierTree(aWidth, bWidth, cWidth, chunk, maxCarry, booth);
   const pw = tree.plan.productWidth;
   const outName = tree.decls.at(-1)!.match(/: (\S+) \(/)![1]!;
   const cPort = cWidth > 0 ? `\n    input  wire signed [${cWidth - 1}:0] c,` : '';
-  return module(`${name}: pipelined signed multiplier p = a·b${cWidth > 0 ? ' + c' : ''}, exact, ${tree.plan.latency} cycles`, { aWidth, bWidth, cWidth, chunk, maxCarry }, `module ${name} #(
+  const what = booth ? 'a·b + c - boothCorrection(b) (radix-4 Booth digits of b)' : `a·b${cWidth > 0 ? ' + c' : ''}`;
+  return module(`${name}: pipelined signed multiplier p = ${what}, exact, ${tree.plan.latency} cycles`, { aWidth, bWidth, cWidth, chunk, maxCarry, booth }, `module ${name} #(
     // Signed width of a
     parameter A_WIDTH = ${aWidth},
-    // Signed width of b (cut into ${chunk}-bit slices)
+    // Signed width of b (${booth ? 'radix-4 Booth digits' : `cut into ${chunk}-bit slices`})
     parameter B_WIDTH = ${bWidth},
     // Signed width of the product (every a·b${cWidth > 0 ? ' + c' : ''} fits)
     parameter P_WIDTH = ${pw}

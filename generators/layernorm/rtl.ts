@@ -6,10 +6,11 @@
  *          → token unit (var, k, s = isqrt, R and W by two dividers; once per token, overlapped with the next token)
  *          → element pipeline (reads the buffered codes and the channel ROM: M, N, B, y, clamp) → m_axis
  */
-import { clog2, toUnsigned, unsignedWidth } from '../common/arith.ts';
+import { clog2, signedWidth, toUnsigned, unsignedWidth } from '../common/arith.ts';
 import type { FileSet } from '../common/files.ts';
 import { headerComment, hexLiteral, jsonBigint } from '../common/verilog.ts';
-import { emitDivider, emitIsqrt, emitMn, emitPipelinedMultiplier, emitRoundShiftPipelined, pipelinedMultiplierPlan } from './leaves.ts';
+import { boothCorrection, emitDivider, emitIsqrt, emitMn, emitPipelinedMultiplier, emitRoundShiftPipelined, pipelinedMultiplierPlan } from './leaves.ts';
+import type { ChannelConstants } from './model.ts';
 import type { LayernormSpec } from './spec.ts';
 
 export const TOP = 'ptf_layernorm';
@@ -29,12 +30,23 @@ export interface LayernormRtlWidths {
   kShiftWidth: number;
   accWidth: number;
   bufferAddrWidth: number;
+  /** Token units working on alternate tokens: 2 when one unit's time exceeds C, so short tokens stream at full rate. */
+  tokenUnits: number;
+}
+
+function absWidthOf(spec: LayernormSpec): number {
+  return unsignedWidth(BigInt(spec.channels) * (((1n << BigInt(spec.bits)) - 1n) << 3n));
 }
 
 export function rtlWidths(spec: LayernormSpec): LayernormRtlWidths {
   const d = spec.derived;
   const p = d.precision;
-  const absWidth = unsignedWidth(BigInt(spec.channels) * (((1n << BigInt(spec.bits)) - 1n) << 3n));
+  const absWidth = absWidthOf(spec);
+  const t = tokenUnitCycles(spec);
+  // A token's codes stay in the buffer from its first beat in until its last beat out (2C + the stats pipeline + the
+  // token unit, tokens arriving every C cycles), so the buffer holds that many entries (at least 2C).
+  let bufferDepth = d.bufferDepth;
+  while (bufferDepth < 2 * spec.channels + STATS_STAGES + t + 2) bufferDepth *= 2;
   return {
     absWidth,
     prodWidth: Math.max(p.varWidth, 2 * absWidth),
@@ -42,7 +54,8 @@ export function rtlWidths(spec: LayernormSpec): LayernormRtlWidths {
     kfInWidth: Math.max(d.wWidth + d.gtWidth, d.bkWidth) + 1,
     kShiftWidth: unsignedWidth(p.fracK),
     accWidth: Math.max(d.accWidth, 33),
-    bufferAddrWidth: clog2(d.bufferDepth),
+    bufferAddrWidth: clog2(bufferDepth),
+    tokenUnits: t > spec.channels ? 2 : 1,
   };
 }
 
@@ -90,11 +103,28 @@ endmodule
 `);
 }
 
+/** bk plus the +1s the Booth multiplier leaves out of W·(-gt) (a per-channel constant: it depends on gt only). */
+function kfAddend(ch: ChannelConstants, gtWidth: number): bigint {
+  return ch.bk + boothCorrection(-ch.gt, gtWidth);
+}
+
+/** Signed width of the Kf multiplier's addend over all channels. */
+export function kfAddendWidth(spec: LayernormSpec): number {
+  const values = spec.constants.map((ch) => kfAddend(ch, spec.derived.gtWidth));
+  return signedWidth(values.reduce((m, v) => (v < m ? v : m), 0n), values.reduce((m, v) => (v > m ? v : m), 0n));
+}
+
+/** Width of one constant-ROM word. */
+function constWidth(spec: LayernormSpec): number {
+  const d = spec.derived;
+  return kfAddendWidth(spec) + d.gtWidth + d.nAWidth + 2 + d.precision.mantissaA + 2;
+}
+
 /** The constant-ROM word of each channel: {bk, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}, bk in the top bits. */
 export function constWords(spec: LayernormSpec): bigint[] {
   const d = spec.derived;
   return spec.constants.map((ch) => {
-    let w = toUnsigned(ch.bk, d.bkWidth);
+    let w = toUnsigned(kfAddend(ch, d.gtWidth), kfAddendWidth(spec));
     w = (w << BigInt(d.gtWidth)) | toUnsigned(-ch.gt, d.gtWidth);
     w = (w << BigInt(d.nAWidth)) | toUnsigned(BigInt(ch.nA), d.nAWidth);
     w = (w << 1n) | (ch.sign < 0 ? 1n : 0n);
@@ -126,8 +156,13 @@ reg [DATA_WIDTH-1:0] mem [0:(1<<ADDR_WIDTH)-1];
 reg [ADDR_WIDTH:0]   wr_ptr_reg = {ADDR_WIDTH+1{1'b0}};
 reg [ADDR_WIDTH:0]   rd_ptr_reg = {ADDR_WIDTH+1{1'b0}};
 reg [DATA_WIDTH-1:0] rd_data_reg = {DATA_WIDTH{1'b0}};
+// empty is registered (it gates the reader's whole pipeline): it compares the write pointer before this cycle's write
+// with the read pointer after this cycle's read, so a write shows one cycle later (never too early).
+reg                  empty_reg = 1'b1;
+wire [ADDR_WIDTH:0]  rd_ptr_next = rd_ptr_reg + {{ADDR_WIDTH{1'b0}}, rd_en};
 
 always @(posedge clk) begin
+    empty_reg <= wr_ptr_reg == rd_ptr_next;
     if (wr_en) begin
         mem[wr_ptr_reg[ADDR_WIDTH-1:0]] <= wr_data;
         wr_ptr_reg <= wr_ptr_reg + 1'b1;
@@ -139,11 +174,12 @@ always @(posedge clk) begin
     if (rst) begin
         wr_ptr_reg <= {ADDR_WIDTH+1{1'b0}};
         rd_ptr_reg <= {ADDR_WIDTH+1{1'b0}};
+        empty_reg <= 1'b1;
     end
 end
 
 assign full = wr_ptr_reg == {~rd_ptr_reg[ADDR_WIDTH], rd_ptr_reg[ADDR_WIDTH-1:0]};
-assign empty = wr_ptr_reg == rd_ptr_reg;
+assign empty = empty_reg;
 assign rd_data = rd_data_reg;
 
 endmodule
@@ -583,7 +619,7 @@ export interface ElementPlan {
 export function elementPlan(spec: LayernormSpec): ElementPlan {
   const d = spec.derived;
   const w = rtlWidths(spec);
-  const pt = pipelinedMultiplierPlan(d.wWidth, d.gtWidth, d.bkWidth, CHUNK, MAX_CARRY);
+  const pt = pipelinedMultiplierPlan(d.wWidth, d.gtWidth, kfAddendWidth(spec), CHUNK, MAX_CARRY, true);
   const pa = pipelinedMultiplierPlan(d.raWidth + 1, d.precision.mantissaA + 1, 0, CHUNK, MAX_CARRY);
   const mx = pipelinedMultiplierPlan(d.xWidth, 9, 0, 5, MAX_CARRY);
   const mnStage = 3 + pa.latency;
@@ -608,13 +644,13 @@ function emitElement(spec: LayernormSpec): string {
   const L = spec.bits + 2;
   const pipe = new Pipeline();
   // Stage 1: the buffered code and the constants (block RAM outputs) and the token's scalars.
-  const word1: Sig = { name: 'const_word', width: d.constWidth, signed: false, stage: 1 };
+  const word1: Sig = { name: 'const_word', width: constWidth(spec), signed: false, stage: 1 };
   const ra1: Sig = { name: 'ra1_reg', width: d.raWidth, signed: false, stage: 1 };
   const w1: Sig = { name: 'w1_reg', width: d.wWidth, signed: true, stage: 1 };
   const k1: Sig = { name: 'k1_reg', width: d.kWidth, signed: false, stage: 1 };
   const const1: Sig = { name: 'const1_reg', width: 1, signed: false, stage: 1 };
   // Stage 2: the multiplier operands, registered (a block RAM output is slow), and x.
-  const bk2 = pipe.reg('bk2_reg', d.bkWidth, true, 2, `${word1.name}[CONST_WIDTH-1 -: BK_WIDTH]`);
+  const bk2 = pipe.reg('bk2_reg', kfAddendWidth(spec), true, 2, `${word1.name}[CONST_WIDTH-1 -: BK_WIDTH]`);
   const ngt2 = pipe.reg('ngt2_reg', d.gtWidth, true, 2, `${word1.name}[CONST_WIDTH-BK_WIDTH-1 -: GT_WIDTH]`);
   const na2 = pipe.reg('na2_reg', d.nAWidth, true, 2, `${word1.name}[GA_WIDTH+4+NA_WIDTH-1 -: NA_WIDTH]`);
   const gz2 = pipe.reg('gamma_zero2_reg', 1, false, 2, `${word1.name}[GA_WIDTH+2]`);
@@ -691,10 +727,10 @@ function emitElement(spec: LayernormSpec): string {
     parameter K_WIDTH = ${d.kWidth},
     // Signed widths of -gt, bk and nA in the constant ROM
     parameter GT_WIDTH = ${d.gtWidth},
-    parameter BK_WIDTH = ${d.bkWidth},
+    parameter BK_WIDTH = ${kfAddendWidth(spec)},
     parameter NA_WIDTH = ${d.nAWidth},
     // Width of one constant-ROM word
-    parameter CONST_WIDTH = ${d.constWidth},
+    parameter CONST_WIDTH = ${constWidth(spec)},
     // Signed width of Kf = bk - W·gt (the multiplier's product)
     parameter KF_WIDTH = ${plan.kfWidth},
     // FK: fraction bits of Kf
@@ -745,9 +781,11 @@ reg signed [W_WIDTH-1:0] cur_w_reg = {W_WIDTH{1'b0}};
 reg [K_WIDTH-1:0] cur_k_reg = {K_WIDTH{1'b0}};
 reg cur_const_reg = 1'b0;
 reg [CHANNEL_WIDTH-1:0] channel_reg = {CHANNEL_WIDTH{1'b0}};
+// channel_reg == LAST_CHANNEL, kept in a register (it decides the token handshake)
+reg channel_last_reg = 1'b0;
 
 wire issue = ce && cur_valid_reg && !buf_empty;
-wire issue_last = issue && channel_reg == LAST_CHANNEL;
+wire issue_last = issue && channel_last_reg;
 assign scal_ready = !cur_valid_reg || issue_last;
 assign buf_rd_en = issue;
 
@@ -863,7 +901,10 @@ always @(posedge clk) begin
     end else if (issue_last) begin
         cur_valid_reg <= 1'b0;
     end
-    if (issue) channel_reg <= issue_last ? {CHANNEL_WIDTH{1'b0}} : channel_reg + 1'b1;
+    if (issue) begin
+        channel_reg <= issue_last ? {CHANNEL_WIDTH{1'b0}} : channel_reg + 1'b1;
+        channel_last_reg <= !channel_last_reg && channel_reg == LAST_CHANNEL - 1'b1;
+    end
     if (ce) begin
         valid_reg <= {valid_reg[STAGES-1:1], issue};
         last_reg <= {last_reg[STAGES-1:1], issue_last};
@@ -877,6 +918,7 @@ always @(posedge clk) begin
     if (rst) begin
         cur_valid_reg <= 1'b0;
         channel_reg <= {CHANNEL_WIDTH{1'b0}};
+        channel_last_reg <= 1'b0;
         valid_reg <= {STAGES{1'b0}};
     end
 end
@@ -964,7 +1006,7 @@ ptf_layernorm_buffer #(
     .empty(buf_empty)
 );
 
-ptf_layernorm_token token_inst (
+${w.tokenUnits === 1 ? `ptf_layernorm_token token_inst (
     .clk(clk),
     .rst(rst),
     .s_valid(stats_valid),
@@ -977,7 +1019,7 @@ ptf_layernorm_token token_inst (
     .m_w(scal_w),
     .m_k(scal_k),
     .m_const(scal_const)
-);
+);` : twoTokenUnits(spec)}
 
 ptf_layernorm_element element_inst (
     .clk(clk),
@@ -1001,13 +1043,69 @@ endmodule
 `);
 }
 
+/**
+ * Two token units taking alternate tokens (a token unit's time exceeds C): tokens enter unit 0, 1, 0, ... and their
+ * scalars leave in the same order, so short tokens stream without waiting for one unit.
+ */
+function twoTokenUnits(spec: LayernormSpec): string {
+  const d = spec.derived;
+  const units = [0, 1].map((u) => `wire token${u}_s_ready;
+wire token${u}_m_valid;
+wire [${d.raWidth - 1}:0] token${u}_ra;
+wire signed [${d.wWidth - 1}:0] token${u}_w;
+wire [${d.kWidth - 1}:0] token${u}_k;
+wire token${u}_const;
+
+ptf_layernorm_token token${u}_inst (
+    .clk(clk),
+    .rst(rst),
+    .s_valid(stats_valid && ${u ? '' : '!'}in_sel_reg),
+    .s_ready(token${u}_s_ready),
+    .s_sum(stats_sum),
+    .s_sq(stats_sq),
+    .m_valid(token${u}_m_valid),
+    .m_ready(scal_ready && ${u ? '' : '!'}out_sel_reg),
+    .m_ra(token${u}_ra),
+    .m_w(token${u}_w),
+    .m_k(token${u}_k),
+    .m_const(token${u}_const)
+);
+`).join('\n');
+  return `// The unit that takes the next token's sums, and the unit whose scalars go out next.
+reg in_sel_reg = 1'b0;
+reg out_sel_reg = 1'b0;
+
+${units}
+assign stats_ready = in_sel_reg ? token1_s_ready : token0_s_ready;
+assign scal_valid = out_sel_reg ? token1_m_valid : token0_m_valid;
+assign scal_ra = out_sel_reg ? token1_ra : token0_ra;
+assign scal_w = out_sel_reg ? token1_w : token0_w;
+assign scal_k = out_sel_reg ? token1_k : token0_k;
+assign scal_const = out_sel_reg ? token1_const : token0_const;
+
+always @(posedge clk) begin
+    if (stats_valid && stats_ready) in_sel_reg <= !in_sel_reg;
+    if (scal_valid && scal_ready) out_sel_reg <= !out_sel_reg;
+    if (rst) begin
+        in_sel_reg <= 1'b0;
+        out_sel_reg <= 1'b0;
+    end
+end
+`;
+}
+
 /** Cycles of the token unit for one token, worst case (largest k), without waiting for the element pipeline. */
 export function tokenUnitCycles(spec: LayernormSpec): number {
   const d = spec.derived;
-  const w = rtlWidths(spec);
+  const w = { absWidth: absWidthOf(spec) };
   // idle→square, square (ABS_WIDTH), variance (2), normalize (K_MAX + 1), root and divide (their steps, plus the start
   // pulse and the done pulse registers each), scale (2), done
   return 1 + w.absWidth + 2 + (d.kMax + 1) + (d.rootWidth + 2) + (Math.max(d.rootWidth, d.wQuotWidth) + 2) + 2 + 1;
+}
+
+/** Steady-state cycles per token, back to back: C, or the token units' time when that is longer. */
+export function cyclesPerToken(spec: LayernormSpec): number {
+  return Math.max(spec.channels, Math.ceil(tokenUnitCycles(spec) / rtlWidths(spec).tokenUnits));
 }
 
 /** All modules of the block, by file name. */
@@ -1026,13 +1124,13 @@ export function emitLayernormRtl(spec: LayernormSpec): FileSet {
   put('ptf_layernorm_w_divider', emitDivider(d.wNumWidth, d.rootWidth, d.wQuotWidth, 'ptf_layernorm_w_divider'));
   put('ptf_layernorm_mn', emitMn(d.nAWidth, d.kWidth));
   const plan = elementPlan(spec);
-  put('ptf_layernorm_kf_multiplier', emitPipelinedMultiplier(d.wWidth, d.gtWidth, d.bkWidth, CHUNK, MAX_CARRY, 'ptf_layernorm_kf_multiplier'));
+  put('ptf_layernorm_kf_multiplier', emitPipelinedMultiplier(d.wWidth, d.gtWidth, kfAddendWidth(spec), CHUNK, MAX_CARRY, 'ptf_layernorm_kf_multiplier', true));
   put('ptf_layernorm_pa_multiplier', emitPipelinedMultiplier(d.raWidth + 1, d.precision.mantissaA + 1, 0, CHUNK, MAX_CARRY, 'ptf_layernorm_pa_multiplier'));
   put('ptf_layernorm_mx_multiplier', emitPipelinedMultiplier(d.xWidth, 9, 0, 5, MAX_CARRY, 'ptf_layernorm_mx_multiplier'));
   put('ptf_layernorm_offset_round', emitRoundShiftPipelined(plan.kfWidth, w.kShiftWidth, d.offsetWidth, 'ptf_layernorm_offset_round'));
   put('ptf_layernorm_output_round', emitRoundShiftPipelined(w.accWidth, 5, w.accWidth, 'ptf_layernorm_output_round'));
   put('ptf_layernorm_alpha_rom', emitRom(spec, 'ptf_layernorm_alpha_rom', 'alpha per channel', 2, spec.constants.map((c) => BigInt(c.alpha))));
-  put('ptf_layernorm_const_rom', emitRom(spec, 'ptf_layernorm_const_rom', 'the constants of each channel {bk, gt, nA, sign_neg, gamma_zero, |ga|, alpha}', d.constWidth, constWords(spec)));
+  put('ptf_layernorm_const_rom', emitRom(spec, 'ptf_layernorm_const_rom', 'the constants of each channel {bk + Booth correction of -gt, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}', constWidth(spec), constWords(spec)));
   return files;
 }
 
@@ -1047,7 +1145,8 @@ export function layernormManifest(spec: LayernormSpec, files: FileSet, latencyCy
     derived: { ...d, rtl: rtlWidths(spec), token_unit_cycles: tokenUnitCycles(spec) },
     latency_cycles: latencyCycles,
     cycles_per_element: 1,
-    cycles_per_token: Math.max(spec.channels, tokenUnitCycles(spec)),
+    cycles_per_token: cyclesPerToken(spec),
+    token_units: rtlWidths(spec).tokenUnits,
     ports: {
       s_axis: { tdata: spec.bits, tlast: 'ignored: tokens are framed by counting channels' },
       m_axis: { tdata: spec.bits, tlast: 'last channel of each token' },
