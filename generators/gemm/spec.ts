@@ -87,11 +87,12 @@ export const REQUANT_DIGIT_BITS = 2;
 
 /**
  * Register stages of the requantizer (gemm_requant): the digit products acc * M[2j+1:2j], one per level of the adder
- * tree over them, the offset added in two halves, the round-half-even shift, the saturated code.
+ * tree over them, the offset added in two halves, the round-half-even shift in two steps (coarse, fine), the
+ * saturated code.
  */
 export function requantStages(fracBits: number): number {
   const digits = Math.ceil(fracBits / REQUANT_DIGIT_BITS);
-  return 1 + clog2(digits) + 2 + 1 + 1;
+  return 1 + clog2(digits) + 2 + 2 + 1;
 }
 const SKID_STAGES = 1; // output skid buffer register
 
