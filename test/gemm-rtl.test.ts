@@ -41,7 +41,7 @@ describe('gemm RTL equals the golden model (Icarus)', () => {
     expect(r.out).toEqual(r.model.out);
   });
 
-  it('runs one k-step per cycle without stalls: a tile every max(K, ROWS*COLS + 3) cycles, latency as in the manifest', async () => {
+  it('runs one k-step per cycle without stalls: a tile every max(K, ROWS*COLS + DRAIN_RESTART_GAP) cycles, latency as in the manifest', async () => {
     const spec = resolveGemm(4, { rows: 2, cols: 3 });
     for (const k of [1, 4, 20]) {
       const p = integerProblem(spec, defaultProblem(spec, 9, { m: 6, k, n: 6 }));

@@ -121,9 +121,9 @@ export function manifest(spec: GemmSpec): string {
     // First input beat to first output beat with no stalls, for a K run of 1; a K run of k adds k - 1.
     latency_cycles: d.drainLatency,
     latency_note: 'cycles from the first k-step beat to the first output code, for K = 1; add K - 1 for a K run of K',
-    // One k-step beat (ROWS * COLS MACs) per cycle; a tile of ROWS * COLS codes every max(K, ROWS * COLS + 3) cycles.
+    // One k-step beat (ROWS * COLS MACs) per cycle; a tile of ROWS * COLS codes every max(K, ROWS * COLS + gap) cycles.
     cycles_per_element: 1,
-    throughput_note: 'one k-step beat (ROWS*COLS MACs) per cycle; one tile of ROWS*COLS output codes every max(K, ROWS*COLS + 3) cycles',
+    throughput_note: `one k-step beat (ROWS*COLS MACs) per cycle; one tile of ROWS*COLS output codes every max(K, ROWS*COLS + ${DRAIN_RESTART_GAP}) cycles`,
     ports: {
       s_act_axis: { width: d.actWidth, beat: '{zero_point, a[ROWS-1], ..., a[0]}, tlast ends the K run' },
       s_wgt_axis: { width: d.wgtWidth, beat: '{w[COLS-1], ..., w[0]} signed, moves with s_act_axis' },
