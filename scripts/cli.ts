@@ -1,10 +1,10 @@
 /** Argument handling shared by the scripts: one message and exit status 2 for anything the user can fix. */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BLOCK_NAMES, type BlockName } from '../generators/block.ts';
 import { UsageError } from '../generators/common/errors.ts';
 import { intInRange, object, onlyKeys } from '../generators/common/validate.ts';
+import { readJsonFile } from '../generators/common/vectors.ts';
 import { BLOCKS } from '../generators/registry.ts';
 
 /** Runs a script's main, turning UsageError into `error: ...` on stderr with exit status 2. */
@@ -64,18 +64,7 @@ export interface SpecFile {
 /** Reads and checks a --spec file: a JSON object whose keys are block names. */
 export function readSpecFile(path: string | undefined): SpecFile | undefined {
   if (path === undefined) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UsageError(`--spec: cannot read ${path}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`--spec: ${path} is not valid JSON (${(err as Error).message})`);
-  }
+  const json = readJsonFile('--spec', path);
   const blocks = object('--spec', json);
   onlyKeys('--spec', blocks, BLOCK_NAMES);
   const hash = createHash('sha256').update(canonicalJson(blocks)).digest('hex').slice(0, 8);

@@ -2,24 +2,28 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.ts';
 
+/** Reads and parses a JSON file a user named with `parameter`; a missing, unreadable or malformed file is a UsageError. */
+export function readJsonFile(parameter: string, path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`${parameter}: cannot read ${path}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${parameter}: ${path} is not valid JSON (${(err as Error).message})`);
+  }
+}
+
 export interface VectorFile {
   source?: string;
   cases: Array<Record<string, unknown> & { block: string }>;
 }
 
 export function readVectorFile(path: string): VectorFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UsageError(`--vectors: cannot read ${path}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`--vectors: ${path} is not valid JSON (${(err as Error).message})`);
-  }
+  const json = readJsonFile('--vectors', path);
   const cases = (json as { cases?: unknown }).cases;
   if (!Array.isArray(cases) || cases.some((c) => typeof c !== 'object' || c === null || typeof c.block !== 'string')) {
     throw new UsageError(`--vectors: ${path} must hold {"cases": [...]} where every case has a "block" string`);
