@@ -11,7 +11,7 @@ import { intMatrix } from '../common/vectors.ts';
 import { hexWord } from '../common/verilog.ts';
 import { calibratePtf } from './calibrate.ts';
 import { layernormToken, layernormTokenUnclamped, type ModelLayer } from './model.ts';
-import { STATS_STAGES, TOP, elementPlan, emitLayernormRtl, layernormManifest, tokenUnitCycles } from './rtl.ts';
+import { statsStages, TOP, elementPlan, emitLayernormRtl, layernormManifest, tokenUnitCycles } from './rtl.ts';
 import { resolveLayernorm, xorshiftFloats, type LayernormSpec } from './spec.ts';
 
 export function modelLayer(spec: LayernormSpec): ModelLayer {
@@ -41,7 +41,7 @@ export function modelUnclamped(spec: LayernormSpec, tokens: readonly (readonly n
  * token unit takes the same time for every one): C beats in, the stats pipeline, the token unit, the element pipeline.
  */
 export function latencyCycles(spec: LayernormSpec): number {
-  return spec.channels - 1 + STATS_STAGES + tokenUnitCycles(spec) + elementPlan(spec).stages;
+  return spec.channels - 1 + statsStages(spec) + tokenUnitCycles(spec) + elementPlan(spec).stages;
 }
 
 /**

@@ -53,9 +53,11 @@ reg                    done_reg = 1'b0;
 // Bring down the next two radicand bits; try root' = 2·root + 1, i.e. subtract 4·root + 1.
 wire [ROOT_WIDTH+1:0] rem_shift = {rem_reg, rad_reg[2*ROOT_WIDTH-1:2*ROOT_WIDTH-2]};
 wire [ROOT_WIDTH+1:0] trial = {root_reg, 2'b01};
-wire                  fits = rem_shift >= trial;
+// One subtraction gives both the difference and the comparison (its borrow).
 /* verilator lint_off UNUSEDSIGNAL */
-wire [ROOT_WIDTH+1:0] rem_next = fits ? rem_shift - trial : rem_shift;
+wire [ROOT_WIDTH+2:0] rem_diff = {1'b0, rem_shift} - {1'b0, trial};
+wire                  fits = !rem_diff[ROOT_WIDTH+2];
+wire [ROOT_WIDTH+1:0] rem_next = fits ? rem_diff[ROOT_WIDTH+1:0] : rem_shift;
 /* verilator lint_on UNUSEDSIGNAL */
 
 always @(posedge clk) begin
@@ -134,7 +136,9 @@ reg                    busy_reg = 1'b0;
 reg                    done_reg = 1'b0;
 
 wire [DEN_WIDTH:0] rem_shift = {rem_reg[DEN_WIDTH-1:0], quot_reg[QUOT_WIDTH-1]};
-wire               fits = rem_shift >= {1'b0, den_reg};
+// One subtraction gives both the difference and the comparison (its borrow).
+wire [DEN_WIDTH+1:0] rem_diff = {1'b0, rem_shift} - {2'b0, den_reg};
+wire               fits = !rem_diff[DEN_WIDTH+1];
 
 always @(posedge clk) begin
     done_reg <= 1'b0;
@@ -145,7 +149,7 @@ always @(posedge clk) begin
         count_reg <= {COUNT_WIDTH{1'b0}};
         busy_reg <= 1'b1;
     end else if (busy_reg) begin
-        rem_reg <= fits ? rem_shift - {1'b0, den_reg} : rem_shift;
+        rem_reg <= fits ? rem_diff[DEN_WIDTH:0] : rem_shift;
         quot_reg <= {quot_reg[QUOT_WIDTH-2:0], fits};
         count_reg <= count_reg + 1'b1;
         if (count_reg == LAST_STEP) begin

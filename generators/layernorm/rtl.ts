@@ -9,7 +9,7 @@
 import { clog2, signedWidth, toUnsigned, unsignedWidth } from '../common/arith.ts';
 import type { FileSet } from '../common/files.ts';
 import { headerComment, hexLiteral, jsonBigint } from '../common/verilog.ts';
-import { boothCorrection, emitDivider, emitIsqrt, emitMn, emitPipelinedMultiplier, emitRoundShiftPipelined, pipelinedMultiplierPlan } from './leaves.ts';
+import { boothCorrection, emitDivider, emitIsqrt, emitMn, emitPipelinedMultiplier, emitRoundShiftPipelined, pipelinedMultiplierPlan, type PipelinedMultiplierPlan } from './leaves.ts';
 import type { ChannelConstants } from './model.ts';
 import type { LayernormSpec } from './spec.ts';
 
@@ -19,7 +19,16 @@ const PRELUDE = '`resetall\n`timescale 1ns / 1ps\n`default_nettype none\n';
 const POSTLUDE = '\n`resetall\n';
 
 /** Cycles of the stats pipeline from an accepted beat to the token's S and Q. */
-export const STATS_STAGES = 4;
+/** Latency of the stats' squaring multiplier d·d (d = q − zp). */
+function squareLatency(spec: LayernormSpec): number {
+  return pipelinedMultiplierPlan(spec.bits + 1, spec.bits + 1, 0, CHUNK, MAX_CARRY).latency;
+}
+
+/** Cycles of the stats pipeline from an accepted beat to the token's S and Q. */
+export function statsStages(spec: LayernormSpec): number {
+  return 3 + squareLatency(spec);
+}
+
 
 /** Widths of the RTL that follow from the spec's derived widths (so the emitters and the manifest agree). */
 export interface LayernormRtlWidths {
@@ -46,7 +55,7 @@ export function rtlWidths(spec: LayernormSpec): LayernormRtlWidths {
   // A token's codes stay in the buffer from its first beat in until its last beat out (2C + the stats pipeline + the
   // token unit, tokens arriving every C cycles), so the buffer holds that many entries (at least 2C).
   let bufferDepth = d.bufferDepth;
-  while (bufferDepth < 2 * spec.channels + STATS_STAGES + t + 2) bufferDepth *= 2;
+  while (bufferDepth < 2 * spec.channels + statsStages(spec) + t + 2) bufferDepth *= 2;
   return {
     absWidth,
     prodWidth: Math.max(p.varWidth, 2 * absWidth),
@@ -204,7 +213,10 @@ function emitStats(spec: LayernormSpec): string {
     // Width of Q
     parameter SQ_WIDTH = ${d.sqWidth},
     // Input zero point
-    parameter ZERO_POINT = ${spec.layer.zeroPoint}
+    parameter ZERO_POINT = ${spec.layer.zeroPoint},
+    // Cycles of the d^2 multiplier, and its product width
+    parameter SQUARE_LATENCY = ${squareLatency(spec)},
+    parameter SQUARE_WIDTH = ${pipelinedMultiplierPlan(spec.bits + 1, spec.bits + 1, 0, CHUNK, MAX_CARRY).productWidth}
 ) (
     input  wire                        clk,
     input  wire                        rst,
@@ -245,26 +257,39 @@ ptf_layernorm_alpha_rom alpha_rom_inst (
 reg [DATA_WIDTH-1:0] q_a_reg = {DATA_WIDTH{1'b0}};
 reg valid_a_reg = 1'b0;
 reg last_a_reg = 1'b0;
-// Stage b: x.
+// Stage b: x, d = q - zp and alpha.
 reg signed [X_WIDTH-1:0] x_b_reg = {X_WIDTH{1'b0}};
-reg valid_b_reg = 1'b0;
-reg last_b_reg = 1'b0;
-// Stage c: x and x^2.
-reg signed [X_WIDTH-1:0] x_c_reg = {X_WIDTH{1'b0}};
-reg [XSQ_WIDTH-1:0] xsq_c_reg = {XSQ_WIDTH{1'b0}};
-reg valid_c_reg = 1'b0;
-reg last_c_reg = 1'b0;
+reg signed [DATA_WIDTH:0] d_b_reg = {DATA_WIDTH+1{1'b0}};
+reg [1:0] alpha_b_reg = 2'd0;
+// Stages b+1 .. c: x, alpha, valid and last wait for d^2 from the pipelined multiplier (SQUARE_LATENCY cycles).
+reg [SQUARE_LATENCY*X_WIDTH-1:0] x_pipe_reg = {SQUARE_LATENCY*X_WIDTH{1'b0}};
+reg [SQUARE_LATENCY*2-1:0] alpha_pipe_reg = {SQUARE_LATENCY*2{1'b0}};
+reg [SQUARE_LATENCY:0] valid_pipe_reg = {SQUARE_LATENCY+1{1'b0}};
+reg [SQUARE_LATENCY:0] last_pipe_reg = {SQUARE_LATENCY+1{1'b0}};
+wire signed [X_WIDTH-1:0] x_c = x_pipe_reg[SQUARE_LATENCY*X_WIDTH-1 -: X_WIDTH];
+wire [1:0] alpha_c = alpha_pipe_reg[SQUARE_LATENCY*2-1 -: 2];
+wire valid_c = valid_pipe_reg[SQUARE_LATENCY];
+wire last_c = last_pipe_reg[SQUARE_LATENCY];
+// x^2 = d^2 · 4^alpha: |d| < 2^DATA_WIDTH, so d^2 has 2·DATA_WIDTH bits (the product's top bits are zero).
+/* verilator lint_off UNUSEDSIGNAL */
+wire signed [SQUARE_WIDTH-1:0] d_sq;
+/* verilator lint_on UNUSEDSIGNAL */
+wire [XSQ_WIDTH-1:0] xsq_c = {{XSQ_WIDTH-2*DATA_WIDTH{1'b0}}, d_sq[2*DATA_WIDTH-1:0]} << {alpha_c, 1'b0};
+
+ptf_layernorm_square_multiplier square_multiplier_inst (
+    .clk(clk),
+    .ce(1'b1),
+    .a(d_b_reg),
+    .b(d_b_reg),
+    .p(d_sq)
+);
 // Running sums of the current token.
 reg signed [SUM_WIDTH-1:0] sum_reg = {SUM_WIDTH{1'b0}};
 reg [SQ_WIDTH-1:0] sq_reg = {SQ_WIDTH{1'b0}};
 
 wire signed [X_WIDTH-1:0] diff = $signed({{X_WIDTH-DATA_WIDTH{1'b0}}, q_a_reg}) - ZERO_POINT;
-// |x| ≤ (2^DATA_WIDTH - 1) · 8, so x^2 fits XSQ_WIDTH bits; the upper product bits are zero.
-/* verilator lint_off UNUSEDSIGNAL */
-wire signed [2*X_WIDTH-1:0] x_sq_full = x_b_reg * x_b_reg;
-/* verilator lint_on UNUSEDSIGNAL */
-wire signed [SUM_WIDTH-1:0] sum_next = sum_reg + {{SUM_WIDTH-X_WIDTH{x_c_reg[X_WIDTH-1]}}, x_c_reg};
-wire [SQ_WIDTH-1:0] sq_next = sq_reg + {{SQ_WIDTH-XSQ_WIDTH{1'b0}}, xsq_c_reg};
+wire signed [SUM_WIDTH-1:0] sum_next = sum_reg + {{SUM_WIDTH-X_WIDTH{x_c[X_WIDTH-1]}}, x_c};
+wire [SQ_WIDTH-1:0] sq_next = sq_reg + {{SQ_WIDTH-XSQ_WIDTH{1'b0}}, xsq_c};
 
 always @(posedge clk) begin
     if (accept) begin
@@ -274,15 +299,15 @@ always @(posedge clk) begin
     valid_a_reg <= accept;
     last_a_reg <= last_channel;
     x_b_reg <= diff <<< alpha;
-    valid_b_reg <= valid_a_reg;
-    last_b_reg <= last_a_reg;
-    x_c_reg <= x_b_reg;
-    xsq_c_reg <= x_sq_full[XSQ_WIDTH-1:0];
-    valid_c_reg <= valid_b_reg;
-    last_c_reg <= last_b_reg;
+    d_b_reg <= diff[DATA_WIDTH:0];
+    alpha_b_reg <= alpha;
+    valid_pipe_reg <= {valid_pipe_reg[SQUARE_LATENCY-1:0], valid_a_reg};
+    last_pipe_reg <= {last_pipe_reg[SQUARE_LATENCY-1:0], last_a_reg};
+    x_pipe_reg <= {x_pipe_reg[(SQUARE_LATENCY-1)*X_WIDTH-1:0], x_b_reg};
+    alpha_pipe_reg <= {alpha_pipe_reg[(SQUARE_LATENCY-1)*2-1:0], alpha_b_reg};
     if (m_ready) stats_valid_reg <= 1'b0;
-    if (valid_c_reg) begin
-        if (last_c_reg) begin
+    if (valid_c) begin
+        if (last_c) begin
             stats_sum_reg <= sum_next;
             stats_sq_reg <= sq_next;
             stats_valid_reg <= 1'b1;
@@ -296,8 +321,7 @@ always @(posedge clk) begin
     if (rst) begin
         channel_reg <= {CHANNEL_WIDTH{1'b0}};
         valid_a_reg <= 1'b0;
-        valid_b_reg <= 1'b0;
-        valid_c_reg <= 1'b0;
+        valid_pipe_reg <= {SQUARE_LATENCY+1{1'b0}};
         stats_valid_reg <= 1'b0;
         sum_reg <= {SUM_WIDTH{1'b0}};
         sq_reg <= {SQ_WIDTH{1'b0}};
@@ -383,6 +407,8 @@ reg [2:0] state_reg = STATE_IDLE;
 // Second cycles of STATE_VARIANCE (C·Q - S^2 is registered first) and of STATE_SCALE (W's sign, then its shift).
 reg phase_reg = 1'b0;
 reg [PROD_WIDTH-1:0] variance_reg = {PROD_WIDTH{1'b0}};
+// var = 0 (a constant token), found by comparing C·Q with S^2 while their difference is being registered
+reg var_zero_reg = 1'b0;
 reg signed [W_WIDTH-1:0] w_signed_reg = {W_WIDTH{1'b0}};
 reg w_inexact_reg = 1'b0;
 reg neg_reg = 1'b0;
@@ -488,12 +514,13 @@ always @(posedge clk) begin
         STATE_VARIANCE: begin
             phase_reg <= !phase_reg;
             variance_reg <= variance;
+            var_zero_reg <= cq_reg == square_reg;
             var_reg <= variance_reg[VAR_WIDTH-1:0];
             k_reg <= {K_WIDTH{1'b0}};
             norm_count_reg <= {K_WIDTH{1'b0}};
             if (!phase_reg) begin
                 state_reg <= STATE_VARIANCE;
-            end else if (variance_reg == {PROD_WIDTH{1'b0}}) begin
+            end else if (var_zero_reg) begin
                 // A constant token: the element pipeline outputs round(beta / s_out) (M = 0, N = 0, W = 0).
                 ra_reg <= {RA_WIDTH{1'b0}};
                 w_reg <= {W_WIDTH{1'b0}};
@@ -598,6 +625,19 @@ export const MAX_CARRY = 50;
 /** Slice width of the multipliers' partial products (2: one adder per partial product). */
 const CHUNK = 2;
 
+/** PA = |ga| · RA with radix-4 Booth digits of RA; the correction (boothCorrection(RA)) is RA's negative digits. */
+function paCorrection(spec: LayernormSpec): { width: number; extWidth: number; expr: string } {
+  const bw = spec.derived.raWidth + 1;
+  const digits = Math.ceil(bw / 2);
+  const bits: string[] = [];
+  for (let i = digits - 1; i >= 0; i--) bits.push(`1'b0`, `pa_b_ext[${2 * i + 2}] && !(pa_b_ext[${2 * i + 1}] && pa_b_ext[${2 * i}])`);
+  return { width: 2 * digits + 1, extWidth: 2 * digits + 1, expr: `{1'b0, ${bits.join(', ')}}` };
+}
+
+function paMultiplierPlan(spec: LayernormSpec): PipelinedMultiplierPlan {
+  return pipelinedMultiplierPlan(spec.derived.precision.mantissaA + 1, spec.derived.raWidth + 1, paCorrection(spec).width, CHUNK, MAX_CARRY, true);
+}
+
 /** Stage numbers and widths of the element pipeline (cycles after a buffer read is issued). */
 export interface ElementPlan {
   ptLatency: number;
@@ -620,7 +660,7 @@ export function elementPlan(spec: LayernormSpec): ElementPlan {
   const d = spec.derived;
   const w = rtlWidths(spec);
   const pt = pipelinedMultiplierPlan(d.wWidth, d.gtWidth, kfAddendWidth(spec), CHUNK, MAX_CARRY, true);
-  const pa = pipelinedMultiplierPlan(d.raWidth + 1, d.precision.mantissaA + 1, 0, CHUNK, MAX_CARRY);
+  const pa = paMultiplierPlan(spec);
   const mx = pipelinedMultiplierPlan(d.xWidth, 9, 0, 5, MAX_CARRY);
   const mnStage = 3 + pa.latency;
   const offsetStage = Math.max(2 + pt.latency, mnStage + 1);
@@ -656,6 +696,8 @@ function emitElement(spec: LayernormSpec): string {
   const gz2 = pipe.reg('gamma_zero2_reg', 1, false, 2, `${word1.name}[GA_WIDTH+2]`);
   const ga2 = pipe.reg('ga2_reg', WG, false, 2, `${word1.name}[GA_WIDTH+1:2]`);
   const ra2 = pipe.at(ra1, 2);
+  const paCorr = paCorrection(spec);
+  const paCorr2 = pipe.reg('pa_corr2_reg', paCorr.width, true, 2, paCorr.expr);
   const w2 = pipe.at(w1, 2);
   const x2 = pipe.reg('x2_reg', d.xWidth, true, 2, `diff1 <<< c_alpha`);
   const neg2 = pipe.reg('neg2_reg', 1, false, 2, 'c_neg');
@@ -826,14 +868,18 @@ ptf_layernorm_kf_multiplier kf_multiplier_inst (
 // PA = RA·|ga| (stage ${2 + plan.paLatency}); PA < 2^(WR + WG), so the product's top bits are zero and only the 9
 // bits below them decide M (floor) and δ.
 /* verilator lint_off UNUSEDSIGNAL */
-wire signed [${pipelinedMultiplierPlan(d.raWidth + 1, WG + 1, 0, CHUNK, MAX_CARRY).productWidth - 1}:0] pa;
+wire signed [${paMultiplierPlan(spec).productWidth - 1}:0] pa;
 /* verilator lint_on UNUSEDSIGNAL */
+
+// Booth digits of RA (a per-token operand: its correction is computed here from RA's bits, no ROM needed).
+wire [${paCorr.extWidth - 1}:0] pa_b_ext = {${paCorr.extWidth - d.raWidth - 1}'d0, ra1_reg, 1'b0};
 
 ptf_layernorm_pa_multiplier pa_multiplier_inst (
     .clk(clk),
     .ce(ce),
-    .a({1'b0, ${ra2.name}}),
-    .b({1'b0, ${ga2.name}}),
+    .a({1'b0, ${ga2.name}}),
+    .b({1'b0, ${ra2.name}}),
+    .c(${paCorr2.name}),
     .p(pa)
 );
 
@@ -1125,7 +1171,8 @@ export function emitLayernormRtl(spec: LayernormSpec): FileSet {
   put('ptf_layernorm_mn', emitMn(d.nAWidth, d.kWidth));
   const plan = elementPlan(spec);
   put('ptf_layernorm_kf_multiplier', emitPipelinedMultiplier(d.wWidth, d.gtWidth, kfAddendWidth(spec), CHUNK, MAX_CARRY, 'ptf_layernorm_kf_multiplier', true));
-  put('ptf_layernorm_pa_multiplier', emitPipelinedMultiplier(d.raWidth + 1, d.precision.mantissaA + 1, 0, CHUNK, MAX_CARRY, 'ptf_layernorm_pa_multiplier'));
+  put('ptf_layernorm_square_multiplier', emitPipelinedMultiplier(spec.bits + 1, spec.bits + 1, 0, CHUNK, MAX_CARRY, 'ptf_layernorm_square_multiplier'));
+  put('ptf_layernorm_pa_multiplier', emitPipelinedMultiplier(d.precision.mantissaA + 1, d.raWidth + 1, paCorrection(spec).width, CHUNK, MAX_CARRY, 'ptf_layernorm_pa_multiplier', true));
   put('ptf_layernorm_mx_multiplier', emitPipelinedMultiplier(d.xWidth, 9, 0, 5, MAX_CARRY, 'ptf_layernorm_mx_multiplier'));
   put('ptf_layernorm_offset_round', emitRoundShiftPipelined(plan.kfWidth, w.kShiftWidth, d.offsetWidth, 'ptf_layernorm_offset_round'));
   put('ptf_layernorm_output_round', emitRoundShiftPipelined(w.accWidth, 5, w.accWidth, 'ptf_layernorm_output_round'));
@@ -1142,7 +1189,7 @@ export function layernormManifest(spec: LayernormSpec, files: FileSet, latencyCy
     top: TOP,
     files: [...files.keys()].sort(),
     spec: { ...specSummary(spec), alpha: spec.layer.alpha, gamma: spec.layer.gamma, beta: spec.layer.beta },
-    derived: { ...d, rtl: rtlWidths(spec), token_unit_cycles: tokenUnitCycles(spec) },
+    derived: { ...d, rtl: { ...rtlWidths(spec), kfAddendWidth: kfAddendWidth(spec), constWidth: constWidth(spec), element: elementPlan(spec) }, token_unit_cycles: tokenUnitCycles(spec) },
     latency_cycles: latencyCycles,
     cycles_per_element: 1,
     cycles_per_token: cyclesPerToken(spec),
