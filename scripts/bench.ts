@@ -14,7 +14,7 @@ import { baselineFor } from '../generators/synth/baselines.ts';
 import { synthesizeDesign, type DesignReport, type SynthDesign } from '../generators/synth/flow.ts';
 import type { RowDetails } from '../generators/synth/report.ts';
 import { fmaxCell } from '../generators/synth/summary.ts';
-import { ToolError, ToolRunner, TOOL_VERSIONS } from '../generators/synth/tools.ts';
+import { NotCachedError, ToolError, ToolRunner, TOOL_VERSIONS } from '../generators/synth/tools.ts';
 import { parseBlocks, parseCli, runMain } from './cli.ts';
 import { generateConfiguration } from './gen.ts';
 import { BENCH_HELP } from './help.generated.ts';
@@ -39,7 +39,7 @@ interface Side {
   cycles_per_output: number;
   elements: number;
   mismatches: number;
-  synth_seconds: number;
+  synth_seconds: number | null;
 }
 
 export interface BenchRow {
@@ -61,6 +61,9 @@ function seconds(since: number): number {
 function ratio(a: number | null, b: number | null): number | null {
   return a === null || b === null || b === 0 ? null : Math.round((a / b) * 100) / 100;
 }
+
+/** Stands in for a design that --cached found no results for. */
+const NOT_MEASURED: RowDetails = { block: '', device: 'hx8k', lc: null, lut: 0, ff: 0, carry: 0, bram: 0, dsp: 0, fmax_mhz: null, cells: {}, seconds: 0, cached: false };
 
 function pathText(row: RowDetails): string {
   const p = row.routed?.critical_path;
@@ -144,13 +147,17 @@ async function prepare(blockName: string, bits: number): Promise<Prepared> {
 
 /** Synthesis and place and route of the block and its baseline (in parallel with the others), and the comparison. */
 async function synthesize(p: Prepared, runner: ToolRunner, flow: ReturnType<typeof parseFlow>, onStep: ReturnType<typeof progressPrinter>): Promise<BenchRow> {
-  const reports = await Promise.all(p.designs.map((d) => synthesizeDesign(d, { ...flow, families: ['ice40'] }, runner, onStep)));
-  const own = iceRow(reports[0]!);
-  const base = reports[1] ? iceRow(reports[1]) : undefined;
-  const generatedSide = { ...p.generated, lc: own.lc, fmax_mhz: own.fmax_mhz, fmax_text: fmaxCell(own), critical_path: pathText(own), synth_seconds: own.seconds };
-  const baselineSide = base && p.baseline
-    ? { ...p.baseline, lc: base.lc, fmax_mhz: base.fmax_mhz, fmax_text: fmaxCell(base), critical_path: pathText(base), synth_seconds: base.seconds }
-    : null;
+  // With --cached, a design whose tool runs are not in the cache yet is reported as not measured.
+  const reports = await Promise.all(p.designs.map((d) => synthesizeDesign(d, { ...flow, families: ['ice40'] }, runner, onStep)
+    .catch((err: unknown) => { if (err instanceof NotCachedError) return undefined; throw err; })));
+  const own = reports[0] ? iceRow(reports[0]) : NOT_MEASURED;
+  const base = p.designs[1] ? (reports[1] ? iceRow(reports[1]) : NOT_MEASURED) : undefined;
+  const side = (r: RowDetails) => ({
+    lc: r.lc, fmax_mhz: r.fmax_mhz, fmax_text: r === NOT_MEASURED ? 'not measured yet' : fmaxCell(r),
+    critical_path: r === NOT_MEASURED ? 'not measured yet' : pathText(r), synth_seconds: r === NOT_MEASURED ? null : r.seconds,
+  });
+  const generatedSide = { ...p.generated, ...side(own) };
+  const baselineSide = base && p.baseline ? { ...p.baseline, ...side(base) } : null;
   return {
     block: p.blockName,
     bits: p.bits,
@@ -163,13 +170,13 @@ async function synthesize(p: Prepared, runner: ToolRunner, flow: ReturnType<type
     targets: {
       fmax_100: (own.fmax_mhz ?? 0) >= 100,
       one_per_cycle: p.generated.cycles_per_element <= 1,
-      fewer_lc: baselineSide ? (own.lc ?? Infinity) < (baselineSide.lc ?? 0) : null,
+      fewer_lc: baselineSide && own.lc !== null && baselineSide.lc !== null ? own.lc < baselineSide.lc : null,
     },
   };
 }
 
 function yesNo(v: boolean | null): string {
-  return v === null ? 'no baseline' : v ? 'yes' : '**no**';
+  return v === null ? 'not measured' : v ? 'yes' : '**no**';
 }
 
 function num(v: number | null | undefined): string {
@@ -213,7 +220,7 @@ export function benchMarkdown(rows: BenchRow[], info: Record<string, string>, co
       'synth_ice40 on the block alone plus Yosys and nextpnr-ice40 on the harnessed design, with two tool runs sharing the cores ' +
       '(a cached result reports the time it took when it ran).',
     '', '| block | bits | gen | verify | synth (generated) | synth (baseline) |', '| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of rows) lines.push(`| ${r.block} | ${r.bits} | ${r.generated.gen_seconds} | ${r.generated.verify_seconds} | ${r.generated.synth_seconds} | ${num(r.baseline?.synth_seconds)} |`);
+  for (const r of rows) lines.push(`| ${r.block} | ${r.bits} | ${r.generated.gen_seconds} | ${r.generated.verify_seconds} | ${num(r.generated.synth_seconds)} | ${num(r.baseline?.synth_seconds)} |`);
   lines.push('', '## Baselines', '');
   for (const r of rows) if (r.baseline) lines.push(`- ${r.block} at ${r.bits} bits: baselines/${r.block}_baseline.v; ${r.baseline.note}; ${r.baseline.elements} outputs compared with the golden model, ${r.baseline.mismatches} mismatches.`);
   lines.push('', '## Published reference points', '',
@@ -231,6 +238,7 @@ async function main(): Promise<number> {
     seed: { type: 'string' },
     jobs: { type: 'string' },
     doc: { type: 'string' },
+    cached: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean' },
   });
@@ -243,7 +251,7 @@ async function main(): Promise<number> {
   if (blocks.length === 0) throw new UsageError('--blocks: no block is implemented yet, nothing to benchmark');
   const flow = parseFlow({ device: args.device, seed: args.seed, jobs: args.jobs, families: 'ice40' });
   const doc = args.doc ?? 'docs/benchmarks.md';
-  const runner = new ToolRunner({ cacheDir: SYNTH_CACHE, parallel: flow.jobs });
+  const runner = new ToolRunner({ cacheDir: SYNTH_CACHE, parallel: flow.jobs, cacheOnly: args.cached ?? false });
   const total = bitsList.length * blocks.length * 2 * 3;
   const onStep = progressPrinter(() => total);
   const started = performance.now();

@@ -109,7 +109,7 @@ function helpFor(sections: Section[], command: 'gen' | 'verify' | 'synth' | 'ben
     const own = sections.find((s) => s.title === `npm run ${command}`)!;
     const usage = command === 'synth'
       ? 'Usage: npm run synth -- [--bits LIST] [--blocks LIST] [--spec FILE] [--out DIR] [--device hx8k|up5k] [--families LIST] [--seed N] [--jobs N] [--json]'
-      : 'Usage: npm run bench -- [--bits LIST] [--blocks LIST] [--device hx8k|up5k] [--seed N] [--jobs N] [--doc FILE] [--json]';
+      : 'Usage: npm run bench -- [--bits LIST] [--blocks LIST] [--device hx8k|up5k] [--seed N] [--jobs N] [--doc FILE] [--cached] [--json]';
     const shared = command === 'synth' ? gen.params.filter((p) => p.name !== 'bits').map(flag) : [];
     out.push(usage, '', own.summary, '', ...own.params.map(flag), ...shared, '  --help      Print this help.', '', 'Full reference: docs/parameters.md');
     return out.join('\n');

@@ -61,6 +61,8 @@ export interface BenchCliOptions {
   jobs: number;
   /** Markdown file the benchmark table is written to. @default docs/benchmarks.md */
   doc: string;
+  /** Run no synthesis tool: report only results already in the cache (build/synth-cache) and mark the other designs as not measured yet (to regenerate the document while a long run is still going). @default false */
+  cached: boolean;
   /** Print the results as one JSON object on the last line of standard output. @default false */
   json: boolean;
 }

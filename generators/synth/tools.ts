@@ -73,9 +73,19 @@ export function errorLines(log: string): string[] {
   return lines.slice(Math.max(0, first - 8), first + 6);
 }
 
+/** A job that `cacheOnly` would have had to run. */
+export class NotCachedError extends Error {
+  constructor(readonly label: string) {
+    super(`${label}: not in the synthesis cache`);
+    this.name = 'NotCachedError';
+  }
+}
+
 export interface RunnerOptions {
   /** Folder of cached results; undefined disables the cache. */
   cacheDir?: string;
+  /** Never run a tool: a job missing from the cache throws NotCachedError. */
+  cacheOnly?: boolean;
   /** Jobs run at once; default: the available cores. */
   parallel?: number;
 }
@@ -114,6 +124,7 @@ export class ToolRunner {
     const key = ToolRunner.key(job);
     const cached = this.readCache(key);
     if (cached) return { ...cached, cached: true };
+    if (this.options.cacheOnly) throw new NotCachedError(job.label);
     await this.acquire();
     let reply: WorkerReply;
     try {
