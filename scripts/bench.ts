@@ -78,12 +78,15 @@ function iceRow(report: DesignReport): RowDetails {
 function machine(): Record<string, string> {
   const tool = (cmd: string, args: string[]) => {
     try {
-      return execaSync(cmd, args).stdout.split('\n')[0]!.trim();
+      return execaSync(cmd, args).stdout.split('\n')[0]!.trim().slice(0, 120);
     } catch {
       return 'not installed';
     }
   };
+  // The sources measured: the commit, and whether the generators, templates or baselines differ from it.
+  const dirty = tool('git', ['status', '--porcelain', '--', 'generators', 'templates', 'baselines']) !== '';
   return {
+    'sources measured': `commit ${tool('git', ['log', '-1', '--format=%h %s'])}${dirty ? ' (with uncommitted changes to the generators)' : ''}`,
     cores: String(availableParallelism()),
     cpu: cpus()[0]?.model ?? 'unknown',
     os: `${process.platform} ${release()}`,
@@ -217,8 +220,8 @@ export function benchMarkdown(rows: BenchRow[], info: Record<string, string>, co
   lines.push('', '## Run times (seconds, this machine)', '',
     'gen: generating the block\'s files in memory and writing them; verify: the block\'s default stimulus with 20% random stalls in Icarus ' +
       '(what `npm run verify` runs for one block); both measured one at a time before any synthesis starts. synth: tool time of Yosys ' +
-      'synth_ice40 on the block alone plus Yosys and nextpnr-ice40 on the harnessed design, with two tool runs sharing the cores ' +
-      '(a cached result reports the time it took when it ran).',
+      'synth_ice40 and nextpnr-ice40 on the design in its harness (the small harness-alone run not counted), with two tool runs ' +
+      'sharing the cores and other work on the machine (a cached result reports the time it took when it ran).',
     '', '| block | bits | gen | verify | synth (generated) | synth (baseline) |', '| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) lines.push(`| ${r.block} | ${r.bits} | ${r.generated.gen_seconds} | ${r.generated.verify_seconds} | ${num(r.generated.synth_seconds)} | ${num(r.baseline?.synth_seconds)} |`);
   lines.push('', '## Baselines', '');
