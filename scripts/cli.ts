@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BLOCK_NAMES, type BlockName } from '../generators/block.ts';
 import { UsageError } from '../generators/common/errors.ts';
-import { intInRange, object, onlyKeys } from '../generators/common/validate.ts';
+import { cliInt, object, onlyKeys } from '../generators/common/validate.ts';
 import { readJsonFile } from '../generators/common/vectors.ts';
 import { BLOCKS } from '../generators/registry.ts';
 
@@ -25,11 +25,26 @@ export function runMain(main: () => Promise<number | void>): void {
 
 /** node:util parseArgs with its errors turned into UsageError (unknown flags, missing values, positionals). */
 export function parseCli<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  // A negative number after a flag that takes a value is that value (`--bits -3`), so the range check can name it.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = /^--([\w-]+)$/.exec(argv[i]!)?.[1];
+    const next = argv[i + 1];
+    if (flag && options[flag]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      args.push(argv[i]!);
+    }
+  }
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (err) {
     const allowed = Object.keys(options).map((o) => `--${o}`).join(', ');
-    const first = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '');
+    const message = (err as Error).message;
+    const valueMissing = /^Option '(--[\w-]+)[^']*' argument (?:is ambiguous|missing)/.exec(message);
+    if (valueMissing) throw new UsageError(`${valueMissing[1]}: needs a value (see --help)`);
+    const first = message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '');
     throw new UsageError(`${first}; allowed options: ${allowed} (see --help)`);
   }
 }
@@ -38,7 +53,7 @@ export const BITS_MIN = 2;
 export const BITS_MAX = 16;
 
 export function parseBits(value: string | undefined): number {
-  return intInRange('--bits', value ?? '4', BITS_MIN, BITS_MAX);
+  return cliInt('--bits', value ?? '4', BITS_MIN, BITS_MAX);
 }
 
 /** The blocks named by --blocks (all by default), in registry order. */

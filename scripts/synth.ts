@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../generators/common/errors.ts';
 import { checkWritableFolder, writeFolderAtomic } from '../generators/common/files.ts';
-import { intInRange, oneOf } from '../generators/common/validate.ts';
+import { cliInt, oneOf } from '../generators/common/validate.ts';
 import { synthesizeDesign, type DesignReport, type FlowOptions, type SynthDesign } from '../generators/synth/flow.ts';
 import { FAMILIES, ICE40_DEVICES, type Family } from '../generators/synth/report.ts';
 import { buildReport, plainRow, reportMarkdown, reportPlots, type SynthReport } from '../generators/synth/summary.ts';
@@ -41,9 +41,9 @@ export function parseFlow(args: SynthArgs): FlowOptions & { jobs: number } {
   return {
     device: oneOf('--device', args.device ?? 'hx8k', ICE40_DEVICES),
     families: FAMILIES.filter((f) => families.includes(f)),
-    seed: intInRange('--seed', args.seed ?? '1', 1, 2147483647),
+    seed: cliInt('--seed', args.seed ?? '1', 1, 2147483647),
     targetMhz: 100,
-    jobs: intInRange('--jobs', args.jobs ?? String(availableParallelism()), 1, 256),
+    jobs: cliInt('--jobs', args.jobs ?? String(availableParallelism()), 1, 256),
   };
 }
 

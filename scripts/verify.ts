@@ -6,7 +6,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CaseReport, DefaultReport } from '../generators/block.ts';
 import { SIMULATORS } from '../generators/common/sim.ts';
-import { intInRange, oneOf } from '../generators/common/validate.ts';
+import { cliInt, oneOf } from '../generators/common/validate.ts';
 import { readVectorFile } from '../generators/common/vectors.ts';
 import { blockByName } from '../generators/registry.ts';
 import { configName, parseBits, parseBlocks, parseCli, readSpecFile, runMain } from './cli.ts';
@@ -56,8 +56,8 @@ async function main(): Promise<number> {
   }
   const blocks = parseBlocks(args.blocks);
   const sim = {
-    stallPercent: intInRange('--stall', args.stall ?? '20', 0, 90),
-    seed: intInRange('--seed', args.seed ?? '1', 1, 2147483647),
+    stallPercent: cliInt('--stall', args.stall ?? '20', 0, 90),
+    seed: cliInt('--seed', args.seed ?? '1', 1, 2147483647),
     vcd: args.vcd ?? false,
     simulator: oneOf('--sim', args.sim ?? 'icarus', SIMULATORS),
   };

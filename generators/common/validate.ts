@@ -6,13 +6,17 @@ import { SpecError } from './errors.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** An integer in [min, max]; `value` may come from JSON or from a CLI string. */
+/** An integer in [min, max], as a JSON number (a string such as "4" is refused: JSON says what it means). */
 export function intInRange(parameter: string, value: unknown, min: number, max: number): number {
-  const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new SpecError(parameter, `must be an integer from ${min} to ${max}`, value);
   }
-  return n;
+  return value;
+}
+
+/** An integer in [min, max] written on the command line (decimal digits, optionally signed). */
+export function cliInt(parameter: string, value: string, min: number, max: number): number {
+  return intInRange(parameter, /^[-+]?\d+$/.test(value.trim()) ? Number(value) : value, min, max);
 }
 
 /** A finite number strictly greater than zero (a scale). */
@@ -51,11 +55,17 @@ export function object(parameter: string, value: unknown): Record<string, unknow
   return value as Record<string, unknown>;
 }
 
-/** Rejects keys that the spec does not define, so that a typo is never silently ignored. */
+/**
+ * Rejects keys that the spec does not define, so that a typo is never silently ignored, and null values, so that
+ * `null` is never mistaken for "use the default" (leaving the key out is how a default is asked for).
+ */
 export function onlyKeys(parameter: string, value: Record<string, unknown>, allowed: readonly string[]): void {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
       throw new SpecError(`${parameter}.${key}`, `is not a parameter; allowed: ${allowed.join(', ')}`, value[key]);
+    }
+    if (value[key] === null) {
+      throw new SpecError(`${parameter}.${key}`, 'must be a value, not null (leave the key out to get the default)', null);
     }
   }
 }
