@@ -62,8 +62,12 @@ endmodule
     expect(r.summary).toMatch(/^not proven.*counterexample/);
   });
 
-  it.each([[5]])('gemm_requant equals clamp(round_half_even((acc * M + B) / 2^S)), requantStages(frac_bits) enabled cycles later (frac_bits %i)', async (fracBits) => {
-    const p = { accWidth: 3, fracBits, shiftWidth: 3, offsetWidth: 4, sumWidth: 3 + fracBits + 2, outBits: 2 };
+  it.each([
+    { accWidth: 3, fracBits: 5, shiftWidth: 3, offsetWidth: 4, sumWidth: 10, outBits: 2 },
+    // Shifts of 8 and more go through the coarse (multiple-of-8) shift and its sticky bit, which the first never reaches.
+    { accWidth: 3, fracBits: 3, shiftWidth: 4, offsetWidth: 10, sumWidth: 16, outBits: 2 },
+  ])('gemm_requant equals clamp(round_half_even((acc * M + B) / 2^S)), requantStages(frac_bits) enabled cycles later (frac_bits $fracBits, shift width $shiftWidth)', async (p) => {
+    const fracBits = p.fracBits;
     const stages = requantStages(fracBits);
     const W = 24; // wide enough for every acc * M + B here
     const ref = `module gemm_requant (
