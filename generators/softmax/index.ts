@@ -5,7 +5,7 @@
 import type { Block, CaseReport, DefaultReport, VerifyOptions } from '../block.ts';
 import { UsageError } from '../common/errors.ts';
 import { mergeFileSets, type FileSet } from '../common/files.ts';
-import { compareBeats, emitTestbench, simulate, type Beat, type SimHarness, type SimOptions, type SimResult } from '../common/sim.ts';
+import { emitTestbench, simulateAndCompare, type Beat, type SimHarness, type SimOptions } from '../common/sim.ts';
 import { hexWord } from '../common/verilog.ts';
 import { intMatrix } from '../common/vectors.ts';
 import { softmaxRow, splitRows, type SoftmaxOut } from './model.ts';
@@ -92,12 +92,25 @@ export function defaultStimulus(spec: SoftmaxSpec, seed = 1): SoftmaxBeat[] {
   return [...beats, ...long.map((q, i) => ({ q, last: i === long.length - 1 }))];
 }
 
-/** Simulates a stream and compares it with the golden model. */
+/** Names an element of a stream by its row, its position and its input code, for the first-difference message. */
+function describeElement(beats: readonly SoftmaxBeat[]): (index: number) => string {
+  const where: string[] = [];
+  let row = 0;
+  let pos = 0;
+  for (const b of beats) {
+    where.push(`element ${where.length} (row ${row}, position ${pos}, input code ${b.q})`);
+    [row, pos] = b.last ? [row + 1, 0] : [row, pos + 1];
+  }
+  return (i) => where[i] ?? `element ${i}`;
+}
+
+/**
+ * Simulates a stream and compares it with the golden model; a difference is printed with its inputs and a waveform
+ * (simulateAndCompare).
+ */
 export async function runSoftmax(spec: SoftmaxSpec, beats: readonly SoftmaxBeat[], workDir: string, options: SimOptions = {}) {
   const expected = expectedBeats(spec, beats);
-  const result: SimResult = await simulate(softmaxHarness(spec, beats), workDir, options);
-  if (result.timedOut) throw new Error(`softmax simulation timed out in ${workDir}`);
-  const comparison = compareBeats(expected, result.beats, (i) => `element ${i}`);
+  const { result, comparison } = await simulateAndCompare(softmaxHarness(spec, beats), workDir, options, expected, describeElement(beats));
   return { expected, result, comparison };
 }
 
@@ -140,6 +153,7 @@ export const softmaxBlock: Block<SoftmaxSpec> = {
       rtl_vs_model: comparison.mismatches,
       cycles: (result.beats.at(-1)?.cycle ?? first) - first,
       latency: (result.beats[0]?.cycle ?? first) - first,
+      first: comparison.first,
     };
   },
   async verifyCase(vectorCase, index, options: VerifyOptions): Promise<CaseReport> {
@@ -158,7 +172,10 @@ export const softmaxBlock: Block<SoftmaxSpec> = {
       });
     });
     const { expected, comparison } = await runSoftmax(spec, rowsToBeats(rows), options.workDir, options);
-    return { block: 'softmax', index, elements: expected.length, rtl_vs_model: comparison.mismatches, model_vs_expect: modelVsExpect, max_abs_diff: maxAbsDiff };
+    return {
+      block: 'softmax', index, elements: expected.length, rtl_vs_model: comparison.mismatches,
+      model_vs_expect: modelVsExpect, max_abs_diff: maxAbsDiff, first: comparison.first,
+    };
   },
 };
 
