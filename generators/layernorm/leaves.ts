@@ -12,6 +12,21 @@ function module(what: string, spec: unknown, body: string): string {
   return `${PRELUDE}\n${headerComment(what, spec)}\n${body}${POSTLUDE}`;
 }
 
+/**
+ * Verilog for d = a − b and fits = (a ≥ b) of two SUB_WIDTH-bit unsigned wires, by carry select: the lower half, and
+ * the upper half for both borrows chosen by the lower half's, so no carry chain is longer than half the width.
+ * Needs localparams SUB_WIDTH, SUB_LOW (the lower half's width) and SUB_HIGH in the module.
+ */
+function carrySelectSubtract(a: string, b: string): string {
+  return `// a - b = a + ~b + 1 in two halves (carry select): the upper half for both carries, chosen by the lower half's.
+wire [SUB_LOW:0]  sub_low = {1'b0, ${a}[SUB_LOW-1:0]} + {1'b0, ~${b}[SUB_LOW-1:0]} + 1'b1;
+wire [SUB_HIGH:0] sub_high_carry = {1'b0, ${a}[SUB_WIDTH-1:SUB_LOW]} + {1'b0, ~${b}[SUB_WIDTH-1:SUB_LOW]} + 1'b1;
+wire [SUB_HIGH:0] sub_high_borrow = {1'b0, ${a}[SUB_WIDTH-1:SUB_LOW]} + {1'b0, ~${b}[SUB_WIDTH-1:SUB_LOW]};
+wire [SUB_HIGH:0] sub_high = sub_low[SUB_LOW] ? sub_high_carry : sub_high_borrow;
+wire              fits = sub_high[SUB_HIGH];
+wire [SUB_WIDTH-1:0] rem_diff = {sub_high[SUB_HIGH-1:0], sub_low[SUB_LOW-1:0]};`;
+}
+
 /** Width of a counter that counts 0 .. n − 1. */
 function counterWidth(n: number): number {
   return Math.max(1, Math.ceil(Math.log2(Math.max(2, n))));
@@ -40,6 +55,10 @@ export function emitIsqrt(rootWidth: number, name = 'ptf_layernorm_isqrt'): stri
 localparam COUNT_WIDTH = ${cw};
 // Count of the last step
 localparam [COUNT_WIDTH-1:0] LAST_STEP = ${cw}'d${rootWidth - 1};
+// Width of the trial subtraction, and of its lower and upper halves
+localparam SUB_WIDTH = ROOT_WIDTH + 2;
+localparam SUB_LOW = (SUB_WIDTH + 1) / 2;
+localparam SUB_HIGH = SUB_WIDTH - SUB_LOW;
 
 reg [2*ROOT_WIDTH-1:0] rad_reg = {2*ROOT_WIDTH{1'b0}};
 // Before the last step the remainder is below 2^ROOT_WIDTH (it never exceeds twice the partial root); the
@@ -53,11 +72,9 @@ reg                    done_reg = 1'b0;
 // Bring down the next two radicand bits; try root' = 2·root + 1, i.e. subtract 4·root + 1.
 wire [ROOT_WIDTH+1:0] rem_shift = {rem_reg, rad_reg[2*ROOT_WIDTH-1:2*ROOT_WIDTH-2]};
 wire [ROOT_WIDTH+1:0] trial = {root_reg, 2'b01};
-// One subtraction gives both the difference and the comparison (its borrow).
+${carrySelectSubtract('rem_shift', 'trial')}
 /* verilator lint_off UNUSEDSIGNAL */
-wire [ROOT_WIDTH+2:0] rem_diff = {1'b0, rem_shift} - {1'b0, trial};
-wire                  fits = !rem_diff[ROOT_WIDTH+2];
-wire [ROOT_WIDTH+1:0] rem_next = fits ? rem_diff[ROOT_WIDTH+1:0] : rem_shift;
+wire [ROOT_WIDTH+1:0] rem_next = fits ? rem_diff : rem_shift;
 /* verilator lint_on UNUSEDSIGNAL */
 
 always @(posedge clk) begin
@@ -125,6 +142,10 @@ export function emitDivider(numWidth: number, denWidth: number, quotWidth: numbe
 localparam COUNT_WIDTH = ${cw};
 // Count of the last step
 localparam [COUNT_WIDTH-1:0] LAST_STEP = ${cw}'d${quotWidth - 1};
+// Width of the trial subtraction, and of its lower and upper halves
+localparam SUB_WIDTH = DEN_WIDTH + 1;
+localparam SUB_LOW = (SUB_WIDTH + 1) / 2;
+localparam SUB_HIGH = SUB_WIDTH - SUB_LOW;
 
 // The remainder stays below the divisor; one more bit holds it after the shift.
 reg [DEN_WIDTH:0]      rem_reg = {DEN_WIDTH+1{1'b0}};
@@ -136,9 +157,8 @@ reg                    busy_reg = 1'b0;
 reg                    done_reg = 1'b0;
 
 wire [DEN_WIDTH:0] rem_shift = {rem_reg[DEN_WIDTH-1:0], quot_reg[QUOT_WIDTH-1]};
-// One subtraction gives both the difference and the comparison (its borrow).
-wire [DEN_WIDTH+1:0] rem_diff = {1'b0, rem_shift} - {2'b0, den_reg};
-wire               fits = !rem_diff[DEN_WIDTH+1];
+wire [DEN_WIDTH:0] den_ext = {1'b0, den_reg};
+${carrySelectSubtract('rem_shift', 'den_ext')}
 
 always @(posedge clk) begin
     done_reg <= 1'b0;
@@ -149,7 +169,7 @@ always @(posedge clk) begin
         count_reg <= {COUNT_WIDTH{1'b0}};
         busy_reg <= 1'b1;
     end else if (busy_reg) begin
-        rem_reg <= fits ? rem_diff[DEN_WIDTH:0] : rem_shift;
+        rem_reg <= fits ? rem_diff : rem_shift;
         quot_reg <= {quot_reg[QUOT_WIDTH-2:0], fits};
         count_reg <= count_reg + 1'b1;
         if (count_reg == LAST_STEP) begin
