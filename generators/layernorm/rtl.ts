@@ -485,7 +485,12 @@ ptf_layernorm_w_divider w_divider_inst (
 );
 
 // floor(S·2^.../s) for a negative S is -(q + inexact) = ~q + !inexact; then floor(·/2^(K_MAX-k)) is an arithmetic shift.
-wire signed [W_WIDTH-1:0] w_signed = neg_reg ? $signed(~{1'b0, w_quot}) + $signed({{W_WIDTH-1{1'b0}}, !w_inexact_reg}) : $signed({1'b0, w_quot});
+// The increment is a carry-select add (the upper half with and without the lower half's carry): no long carry chain.
+localparam W_LOW = (W_WIDTH + 1) / 2;
+wire [W_WIDTH-1:0] w_base = {1'b0, w_quot} ^ {W_WIDTH{neg_reg}};
+wire [W_LOW:0] w_low = {1'b0, w_base[W_LOW-1:0]} + {{W_LOW{1'b0}}, neg_reg && !w_inexact_reg};
+wire [W_WIDTH-W_LOW-1:0] w_high_carry = w_base[W_WIDTH-1:W_LOW] + 1'b1;
+wire signed [W_WIDTH-1:0] w_signed = {w_low[W_LOW] ? w_high_carry : w_base[W_WIDTH-1:W_LOW], w_low[W_LOW-1:0]};
 wire [K_WIDTH-1:0] w_shift = K_MAX - k_reg;
 
 always @(posedge clk) begin
