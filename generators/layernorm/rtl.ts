@@ -169,9 +169,13 @@ reg [DATA_WIDTH-1:0] rd_data_reg = {DATA_WIDTH{1'b0}};
 // with the read pointer after this cycle's read, so a write shows one cycle later (never too early).
 reg                  empty_reg = 1'b1;
 wire [ADDR_WIDTH:0]  rd_ptr_next = rd_ptr_reg + {{ADDR_WIDTH{1'b0}}, rd_en};
+// full likewise: the write pointer after this cycle's write against the read pointer before this cycle's read.
+reg                  full_reg = 1'b0;
+wire [ADDR_WIDTH:0]  wr_ptr_next = wr_ptr_reg + {{ADDR_WIDTH{1'b0}}, wr_en};
 
 always @(posedge clk) begin
     empty_reg <= wr_ptr_reg == rd_ptr_next;
+    full_reg <= wr_ptr_next == {~rd_ptr_reg[ADDR_WIDTH], rd_ptr_reg[ADDR_WIDTH-1:0]};
     if (wr_en) begin
         mem[wr_ptr_reg[ADDR_WIDTH-1:0]] <= wr_data;
         wr_ptr_reg <= wr_ptr_reg + 1'b1;
@@ -184,10 +188,11 @@ always @(posedge clk) begin
         wr_ptr_reg <= {ADDR_WIDTH+1{1'b0}};
         rd_ptr_reg <= {ADDR_WIDTH+1{1'b0}};
         empty_reg <= 1'b1;
+        full_reg <= 1'b0;
     end
 end
 
-assign full = wr_ptr_reg == {~rd_ptr_reg[ADDR_WIDTH], rd_ptr_reg[ADDR_WIDTH-1:0]};
+assign full = full_reg;
 assign empty = empty_reg;
 assign rd_data = rd_data_reg;
 
