@@ -168,14 +168,16 @@ reg [DATA_WIDTH-1:0] rd_data_reg = {DATA_WIDTH{1'b0}};
 // empty is registered (it gates the reader's whole pipeline): it compares the write pointer before this cycle's write
 // with the read pointer after this cycle's read, so a write shows one cycle later (never too early).
 reg                  empty_reg = 1'b1;
-wire [ADDR_WIDTH:0]  rd_ptr_next = rd_ptr_reg + {{ADDR_WIDTH{1'b0}}, rd_en};
+wire [ADDR_WIDTH:0]  rd_ptr_plus1 = rd_ptr_reg + 1'b1;
 // full likewise: the write pointer after this cycle's write against the read pointer before this cycle's read.
 reg                  full_reg = 1'b0;
-wire [ADDR_WIDTH:0]  wr_ptr_next = wr_ptr_reg + {{ADDR_WIDTH{1'b0}}, wr_en};
+wire [ADDR_WIDTH:0]  wr_ptr_plus1 = wr_ptr_reg + 1'b1;
+wire [ADDR_WIDTH:0]  rd_ptr_wrapped = {~rd_ptr_reg[ADDR_WIDTH], rd_ptr_reg[ADDR_WIDTH-1:0]};
 
 always @(posedge clk) begin
-    empty_reg <= wr_ptr_reg == rd_ptr_next;
-    full_reg <= wr_ptr_next == {~rd_ptr_reg[ADDR_WIDTH], rd_ptr_reg[ADDR_WIDTH-1:0]};
+    // Both comparisons come from registers; the enables only choose between them.
+    empty_reg <= rd_en ? wr_ptr_reg == rd_ptr_plus1 : wr_ptr_reg == rd_ptr_reg;
+    full_reg <= wr_en ? wr_ptr_plus1 == rd_ptr_wrapped : wr_ptr_reg == rd_ptr_wrapped;
     if (wr_en) begin
         mem[wr_ptr_reg[ADDR_WIDTH-1:0]] <= wr_data;
         wr_ptr_reg <= wr_ptr_reg + 1'b1;
@@ -242,7 +244,9 @@ reg                     stats_valid_reg = 1'b0;
 reg signed [SUM_WIDTH-1:0] stats_sum_reg = {SUM_WIDTH{1'b0}};
 reg [SQ_WIDTH-1:0]      stats_sq_reg = {SQ_WIDTH{1'b0}};
 
-wire last_channel = channel_reg == LAST_CHANNEL;
+// channel_reg == LAST_CHANNEL, kept in a register (it gates the input handshake)
+reg last_channel_reg = 1'b0;
+wire last_channel = last_channel_reg;
 // The last beat of a token waits until the previous token's sums have been taken, so they are never overwritten.
 assign s_axis_tready = !buf_full && !(last_channel && stats_valid_reg);
 wire accept = s_axis_tvalid && s_axis_tready;
@@ -299,6 +303,7 @@ wire [SQ_WIDTH-1:0] sq_next = sq_reg + {{SQ_WIDTH-XSQ_WIDTH{1'b0}}, xsq_c};
 always @(posedge clk) begin
     if (accept) begin
         channel_reg <= last_channel ? {CHANNEL_WIDTH{1'b0}} : channel_reg + 1'b1;
+        last_channel_reg <= !last_channel && channel_reg == LAST_CHANNEL - 1'b1;
         q_a_reg <= s_axis_tdata;
     end
     valid_a_reg <= accept;
@@ -325,6 +330,7 @@ always @(posedge clk) begin
     end
     if (rst) begin
         channel_reg <= {CHANNEL_WIDTH{1'b0}};
+        last_channel_reg <= 1'b0;
         valid_a_reg <= 1'b0;
         valid_pipe_reg <= {SQUARE_LATENCY+1{1'b0}};
         stats_valid_reg <= 1'b0;
