@@ -83,8 +83,8 @@ function machine(): Record<string, string> {
       return 'not installed';
     }
   };
-  // The sources measured: the commit, and whether the generators, templates or baselines differ from it.
-  const dirty = tool('git', ['status', '--porcelain', '--', 'generators', 'templates', 'baselines']) !== '';
+  // The sources measured: the commit, and whether the blocks' generators, templates or the baselines differ from it.
+  const dirty = tool('git', ['status', '--porcelain', '--', 'generators', 'templates', 'baselines', ':!generators/synth']) !== '';
   return {
     'sources measured': `commit ${tool('git', ['log', '-1', '--format=%h %s'])}${dirty ? ' (with uncommitted changes to the generators)' : ''}`,
     cores: String(availableParallelism()),
@@ -274,7 +274,12 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const info = { ...machine(), 'bench wall time': `${seconds(started)} s (synthesis and place and route of every design: ${synthSeconds} s with ${flow.jobs} tool runs at once)` };
+  const info = {
+    ...machine(),
+    'bench wall time': args.cached
+      ? 'not measured: --cached regenerated this page from the synthesis cache (the synth column gives each tool run\'s time when it ran)'
+      : `${seconds(started)} s (synthesis and place and route of every design: ${synthSeconds} s with ${flow.jobs} tool runs at once)`,
+  };
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   mkdirSync(dirname(resolve(doc)), { recursive: true });
   writeFileSync(doc, benchMarkdown(rows, info, command));
