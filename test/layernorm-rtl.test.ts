@@ -1,6 +1,7 @@
 // PTF LayerNorm RTL against the golden model in Icarus: a sweep over widths 4..8 and several C with random stalls
-// (constant tokens and extreme codes included), C = 768 once, C below the token unit's time, back-to-back tokens at
-// one element per cycle, the public vector cases, and lint of the generated modules.
+// (constant tokens and extreme codes included), the widths outside FQ-ViT's measured range (2, 3, 12, 16; extreme
+// layers), C = 768 once, C below the token unit's time, back-to-back tokens at one element per cycle, the public vector
+// cases, and lint of the generated modules.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { inParallel, lintVerilator, lintYosys } from '../generators/common/lint.ts';
 import { defaultTokens, latencyCycles, layernormBlock, runTokens } from '../generators/layernorm/index.ts';
 import { cyclesPerToken, emitLayernormRtl, TOP, tokenUnitCycles } from '../generators/layernorm/rtl.ts';
-import { resolveLayernorm } from '../generators/layernorm/spec.ts';
+import { resolveLayernorm, scaleRatioLog2 } from '../generators/layernorm/spec.ts';
 import { readFileSync } from 'node:fs';
 
 const work = () => mkdtempSync(join(tmpdir(), 'layernorm-'));
@@ -23,6 +24,43 @@ describe('layernorm RTL equals the golden model', () => {
       const r = await runTokens(spec, tokens, { workDir: work(), stallPercent: 25, seed: bits });
       return { bits, channels, elements: r.expected.length, mismatches: r.comparison.mismatches, first: r.comparison.first, timedOut: r.result.timedOut };
     }));
+    for (const r of runs) expect(r).toMatchObject({ mismatches: 0, timedOut: false });
+    expect(runs.every((r) => r.elements > 0)).toBe(true);
+  });
+
+  it('at 2, 3, 12 and 16 bits (small C, default C at 16 bits, G < 0), with 25% random stalls', async () => {
+    const cases: Array<[number, Record<string, unknown>, number]> = [
+      [2, { channels: 16 }, 6], [3, { channels: 24, rsqrt_bits: 17 }, 6], [12, { channels: 40 }, 6], [16, { channels: 32, rsqrt_bits: 40 }, 6],
+      [16, {}, 2], [16, { channels: 1024, rsqrt_bits: 16 }, 1],
+    ];
+    const runs = await inParallel(cases.map(([bits, o, count]) => async () => {
+      const spec = resolveLayernorm(bits, o);
+      const tokens = defaultTokens(spec, count, bits);
+      const r = await runTokens(spec, tokens, { workDir: work(), stallPercent: 25, seed: bits });
+      return { bits, G: spec.derived.precision.sqrtGuard, elements: r.expected.length, mismatches: r.comparison.mismatches, first: r.comparison.first, timedOut: r.result.timedOut };
+    }));
+    for (const r of runs) expect(r).toMatchObject({ mismatches: 0, timedOut: false });
+    expect(runs.every((r) => r.elements > 0)).toBe(true);
+    expect(runs.at(-1)!.G).toBeLessThan(0);
+  });
+
+  it('with extreme layers at 2 and 16 bits: |gamma|, |beta| at the ratio limit, tiny and zero gamma, extreme zero points', async () => {
+    const jobs = [2, 16].flatMap((bits) => {
+      const C = 12;
+      const qmax = 2 ** bits - 1;
+      const lim = 2 ** scaleRatioLog2(bits) * 0.999 * 0.01;
+      const gamma = Array.from({ length: C }, (_, c) => [lim, -lim, 0, 1e-9, -3e-12, 0.3][c % 6]!);
+      const beta = Array.from({ length: C }, (_, c) => [-lim, lim, 0.3, -0.005, 0][c % 5]!);
+      return [[0, qmax], [qmax, 0]].map(([zp, ozp]) => async () => {
+        const spec = resolveLayernorm(bits, {
+          channels: C, alpha: Array.from({ length: C }, (_, c) => c % 4), in_scale_min: 0.1, zero_point: zp, gamma, beta,
+          out_scale: 0.01, out_zero_point: ozp, rsqrt_bits: bits === 2 ? 40 : 16,
+        });
+        const r = await runTokens(spec, defaultTokens(spec, 6, bits + zp!), { workDir: work(), stallPercent: 30, seed: bits + zp! });
+        return { bits, zp, elements: r.expected.length, mismatches: r.comparison.mismatches, first: r.comparison.first, timedOut: r.result.timedOut };
+      });
+    });
+    const runs = await inParallel(jobs);
     for (const r of runs) expect(r).toMatchObject({ mismatches: 0, timedOut: false });
     expect(runs.every((r) => r.elements > 0)).toBe(true);
   });
@@ -71,8 +109,11 @@ describe('layernorm RTL equals the golden model', () => {
 });
 
 describe('layernorm RTL lint', () => {
-  it('is clean under Verilator -Wall and Yosys hierarchy -check at 4 and 8 bits (and with G < 0)', async () => {
-    const specs = [resolveLayernorm(4, {}), resolveLayernorm(8, { channels: 768 }), resolveLayernorm(8, { channels: 768, rsqrt_bits: 16 })];
+  it('is clean under Verilator -Wall and Yosys hierarchy -check at 4 and 8 bits (and with G < 0), and at the corners of 2 and 16 bits', async () => {
+    const specs = [
+      resolveLayernorm(4, {}), resolveLayernorm(8, { channels: 768 }), resolveLayernorm(8, { channels: 768, rsqrt_bits: 16 }),
+      resolveLayernorm(2, { channels: 8, rsqrt_bits: 40 }), resolveLayernorm(16, { channels: 1024, rsqrt_bits: 16 }), resolveLayernorm(16, { channels: 1024, rsqrt_bits: 40 }),
+    ];
     expect(specs[2]!.derived.precision.sqrtGuard).toBeLessThan(0);
     const jobs = specs.map((spec) => async () => {
       const rtl = emitLayernormRtl(spec);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SpecError } from '../generators/common/errors.ts';
 import { calibratePtf, sumLikeTorch } from '../generators/layernorm/calibrate.ts';
 import { fqvitLayernormToken } from '../generators/layernorm/fqvit-float.ts';
-import { generateLayernorm, modelLayer, modelOutputs, modelUnclamped, specOfCase } from '../generators/layernorm/index.ts';
+import { defaultTokens as defaultTokensOf, generateLayernorm, modelLayer, modelOutputs, modelUnclamped, specOfCase } from '../generators/layernorm/index.ts';
 import { centeredInputs, elementTerms, isqrt, tokenScalars, tokenStats } from '../generators/layernorm/model.ts';
 import { resolveLayernorm, xorshiftFloats } from '../generators/layernorm/spec.ts';
 
@@ -23,7 +23,8 @@ function smallSpec(extra: Record<string, unknown> = {}) {
 describe('layernorm spec', () => {
   it('rejects bad parameters with SpecError naming the parameter and the range', () => {
     const bad: Array<[number, unknown, RegExp]> = [
-      [3, undefined, /--bits \(layernorm\): must be an integer from 4 to 8/],
+      [1, undefined, /--bits \(layernorm\): must be an integer from 2 to 16/],
+      [17, undefined, /--bits \(layernorm\): must be an integer from 2 to 16/],
       [4, { channels: 4 }, /layernorm\.channels: must be an integer from 8 to 1024/],
       [4, { chanels: 8 }, /layernorm\.chanels: is not a parameter/],
       [4, { rsqrt_bits: 8 }, /layernorm\.rsqrt_bits: must be an integer from 16 to 40/],
@@ -36,6 +37,10 @@ describe('layernorm spec', () => {
     expect(() => smallSpec({ gamma: [1, 2] })).toThrow(/layernorm\.gamma: must have exactly 8 elements/);
     expect(() => smallSpec({ zero_point: 16 })).toThrow(/layernorm\.zero_point: must be an integer from 0 to 15/);
     expect(() => smallSpec({ gamma: new Array(8).fill(1e6) })).toThrow(/layernorm\.gamma\[0\]: must satisfy \|gamma\/out_scale\| < 2\^15/);
+    // Wider codes allow ratios up to their own range: 2^17 at 16 bits.
+    const wide = { channels: 8, in_scale_min: 0.1, zero_point: 0, alpha: new Array(8).fill(0), gamma: new Array(8).fill(1), out_scale: 2 ** -16.5 };
+    expect(() => resolveLayernorm(16, { ...wide, beta: new Array(8).fill(0) })).not.toThrow();
+    expect(() => resolveLayernorm(16, { ...wide, beta: new Array(8).fill(2) })).toThrow(/layernorm\.beta\[0\]: must satisfy \|beta\/out_scale\| < 2\^17/);
     expect(() => smallSpec({ calibration: [new Array(8).fill(0)] })).toThrow(/must not be given together with calibration/);
     expect(() => resolveLayernorm(4, { channels: 8, gamma: new Array(8).fill(1), beta: new Array(8).fill(0), out_scale: 1 }))
       .toThrow(/layernorm\.alpha: is required unless calibration rows are given/);
@@ -60,6 +65,26 @@ describe('layernorm spec', () => {
     const cal = calibratePtf(rows, 4);
     expect(fromRows.layer.alpha).toEqual(cal.alpha);
     expect(fromRows.layer.zeroPoint).toBe(cal.zeroPoint);
+  });
+});
+
+describe('layernorm at every --bits from 2 to 16', () => {
+  it('calibrates the default layer and keeps every output in range, with every width derived from the spec', () => {
+    for (let bits = 2; bits <= 16; bits++) {
+      const spec = resolveLayernorm(bits, { channels: 64 });
+      const qmax = 2 ** bits - 1;
+      expect(spec.layer.zeroPoint, `bits ${bits}`).toBeGreaterThanOrEqual(0);
+      expect(spec.layer.zeroPoint, `bits ${bits}`).toBeLessThanOrEqual(qmax);
+      expect(spec.layer.alpha.every((a) => a >= 0 && a <= 3), `bits ${bits}`).toBe(true);
+      // The widest variance (half the channels at 0, half at the top code, alpha 3 everywhere) fits VAR_WIDTH.
+      const worst = Array.from({ length: spec.channels }, (_, c) => (c % 2 ? qmax : 0));
+      const tokens = [worst, ...defaultTokensOf(spec)];
+      const outputs = modelOutputs(spec, tokens).flat();
+      expect(outputs.every((y) => y >= 0n && y <= BigInt(qmax)), `bits ${bits}`).toBe(true);
+      expect(new Set(outputs).size, `bits ${bits}: outputs spread over the code range`).toBeGreaterThan(Math.min(qmax, 4));
+      const calib = calibratePtf([[-1, 0.5, 2], [0.25, 3, -2]], bits);
+      expect(calib.zeroPoint >= 0 && calib.zeroPoint <= qmax, `bits ${bits}`).toBe(true);
+    }
   });
 });
 

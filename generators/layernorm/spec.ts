@@ -10,7 +10,8 @@ import type { ChannelConstants, LayernormPrecision } from './model.ts';
 
 /**
  * PTF LayerNorm (FQ-ViT QIntLayerNorm, integer-only): tokens of `channels` unsigned codes in, one unsigned code per
- * channel out, one element per cycle. The calibrated layer (scales, alpha, gamma, beta, zero points) is baked into
+ * channel out, one element per cycle, for --bits 2..16 (agreement with FQ-ViT measured at 4..8 bits; at every width the
+ * RTL equals the integer golden model). The calibrated layer (scales, alpha, gamma, beta, zero points) is baked into
  * ROMs; give it here, or give `calibration` rows and let the PTF observer find alpha, the scale and the zero point.
  */
 export interface LayernormParams {
@@ -22,9 +23,9 @@ export interface LayernormParams {
   zero_point: number;
   /** Power-of-two factor per channel (C integers): channel scale = in_scale_min * 2^alpha. @range 0..3 @default from calibration */
   alpha: number[];
-  /** LayerNorm weight per channel (C floats; |gamma/out_scale| below 2^15). @default deterministic synthetic layer */
+  /** LayerNorm weight per channel (C floats; |gamma/out_scale| below 2^15, or 2^(bits+1) above 14 bits). @default deterministic synthetic layer */
   gamma: number[];
-  /** LayerNorm bias per channel (C floats; |beta/out_scale| below 2^15). @default deterministic synthetic layer */
+  /** LayerNorm bias per channel (C floats; |beta/out_scale| below 2^15, or 2^(bits+1) above 14 bits). @default deterministic synthetic layer */
   beta: number[];
   /** Scale of the output quantizer (float > 0). @default deterministic synthetic layer */
   out_scale: number;
@@ -42,11 +43,16 @@ export const LAYERNORM_PARAM_KEYS = [
 
 export const CHANNELS_MIN = 8;
 export const CHANNELS_MAX = 1024;
-export const BITS_MIN = 4;
-export const BITS_MAX = 8;
+export const BITS_MIN = 2;
+export const BITS_MAX = 16;
 export const ALPHA_MAX = 3;
-/** |gamma/out_scale| and |beta/out_scale| stay below 2^SCALE_RATIO_LOG2, which bounds every constant's width. */
-export const SCALE_RATIO_LOG2 = 15;
+/**
+ * |gamma/out_scale| and |beta/out_scale| stay below 2^scaleRatioLog2(bits), which bounds every constant's width: 2^15,
+ * or 2^(bits+1) for wider codes (a ratio beyond the output code range only saturates).
+ */
+export function scaleRatioLog2(bits: number): number {
+  return Math.max(15, bits + 1);
+}
 export const DEFAULT_CHANNELS = 384;
 export const DEFAULT_RSQRT_BITS = 28;
 
@@ -201,9 +207,10 @@ export function resolveLayernorm(bits: number, overrides: unknown): LayernormSpe
   const beta = synthetic ? synthetic.beta : floatArray('layernorm.beta', o.beta, channels);
   const outScale = synthetic ? synthetic.outScale : positiveFinite('layernorm.out_scale', o.out_scale);
   const outZeroPoint = o.out_zero_point === undefined ? (synthetic?.outZeroPoint ?? 2 ** (bits - 1)) : intInRange('layernorm.out_zero_point', o.out_zero_point, 0, qmax);
-  const limit = 2 ** SCALE_RATIO_LOG2;
-  gamma.forEach((g, c) => require(Math.abs(g / outScale) < limit, `layernorm.gamma[${c}]`, `must satisfy |gamma/out_scale| < 2^${SCALE_RATIO_LOG2}`, g));
-  beta.forEach((b, c) => require(Math.abs(b / outScale) < limit, `layernorm.beta[${c}]`, `must satisfy |beta/out_scale| < 2^${SCALE_RATIO_LOG2}`, b));
+  const ratioLog2 = scaleRatioLog2(bits);
+  const limit = 2 ** ratioLog2;
+  gamma.forEach((g, c) => require(Math.abs(g / outScale) < limit, `layernorm.gamma[${c}]`, `must satisfy |gamma/out_scale| < 2^${ratioLog2}`, g));
+  beta.forEach((b, c) => require(Math.abs(b / outScale) < limit, `layernorm.beta[${c}]`, `must satisfy |beta/out_scale| < 2^${ratioLog2}`, b));
   const layer: CalibratedLayer = { inScaleMin, zeroPoint, alpha, gamma, beta, outScale, outZeroPoint };
   const precision = derivePrecision(bits, channels, rsqrtBits);
   const constants = channelConstants(layer, channels, precision);
@@ -219,8 +226,17 @@ function xAbsMax(bits: number): bigint {
   return maxUnsigned(bits) << BigInt(ALPHA_MAX);
 }
 
+/**
+ * Fraction bits added to W and gt above 8-bit codes: mean/std · gamma/s_out grows as 2^bits (s_out scales with the
+ * code range), so its error in output codes stays that of 8 bits (measured: 31 → 4 outputs of 23,040 ≠ FQ-ViT at 16 bits).
+ */
+export function extraFractionBits(bits: number): number {
+  return Math.max(0, bits - 8);
+}
+
 /** The internal precision for a configuration (see model.ts for what each field means). */
 export function derivePrecision(bits: number, channels: number, rsqrtBits: number): LayernormPrecision {
+  const extra = extraFractionBits(bits);
   const C = BigInt(channels);
   const varMax = C * C * xAbsMax(bits) ** 2n; // C·Q ≤ C² · max x², and var ≤ C·Q
   let varWidth = unsignedWidth(varMax);
@@ -231,9 +247,9 @@ export function derivePrecision(bits: number, channels: number, rsqrtBits: numbe
     sqrtGuard: rsqrtBits + 1 - varWidth / 2,
     rBitsA: Math.min(R_BITS_A, rsqrtBits),
     mantissaA: MANTISSA_A_BITS,
-    fracW: FRAC_W_BITS,
-    fracG: FRAC_G_BITS,
-    fracK: FRAC_W_BITS + FRAC_G_BITS,
+    fracW: FRAC_W_BITS + extra,
+    fracG: FRAC_G_BITS + extra,
+    fracK: FRAC_W_BITS + FRAC_G_BITS + 2 * extra,
   };
 }
 
