@@ -84,7 +84,7 @@ const CASES: Record<BlockName, (r: Draw) => FuzzCase> = {
     };
   },
   layernorm: (r) => {
-    const bits = r.int(4, 8);
+    const bits = r.int(2, 16);
     const overrides = { channels: r.int(8, 40), rsqrt_bits: r.int(16, 40) };
     const spec = accepted('layernorm', () => resolveLayernorm(bits, overrides));
     const tokens = defaultTokens(spec, r.int(2, 6), r.int(1, 1e9));
