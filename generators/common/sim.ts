@@ -105,7 +105,7 @@ export function emitTestbench(harness: SimHarness, options: SimOptions = {}): Fi
   const inputs = harness.inputs.map((input, i) => {
     if (input.beats.length === 0) throw new Error(`stream ${input.prefix} has no beats`);
     const file = `vectors/${input.prefix}.hex`;
-    files.set(file, input.beats.map((b) => hexWord(input.width + 1, (b.last ? 1n << BigInt(input.width) : 0n) | b.data)).join('\n') + '\n');
+    files.set(file, beatsHex(input.width, input.beats));
     const restartIndex = options.midReset?.restartAt?.[input.prefix] ?? 0;
     if (!Number.isInteger(restartIndex) || restartIndex < 0 || restartIndex >= input.beats.length) {
       throw new Error(`midReset.restartAt.${input.prefix} must be a beat index from 0 to ${input.beats.length - 1} (got ${restartIndex})`);
@@ -150,6 +150,11 @@ function midResetView(midReset: MidReset | undefined): { cycle: number; cycles: 
   }
   if (!Number.isInteger(cycles) || cycles < 1) throw new Error(`midReset.cycles must be a positive integer; got ${cycles}`);
   return { cycle: midReset.cycle, cycles, end: midReset.cycle + cycles };
+}
+
+/** Beats as a $readmemh file: one {tlast, tdata} word per line, tdata `width` bits wide (stimulus and expected output). */
+export function beatsHex(width: number, beats: readonly Beat[]): string {
+  return beats.map((b) => hexWord(width + 1, (b.last ? 1n << BigInt(width) : 0n) | b.data)).join('\n') + '\n';
 }
 
 /** Distinct, non-zero seeds per stream, derived from one user seed. */
@@ -259,6 +264,16 @@ export async function ensureDebianTool(command: string, debPackage: string, what
 async function onPath(command: string): Promise<boolean> {
   const r = await execa('sh', ['-c', `command -v ${command}`], { reject: false });
   return r.exitCode === 0;
+}
+
+/**
+ * The cycle figures of a run, counted the same way for every block: `cycles` from the first accepted input beat to
+ * the last output beat, both included; `latency` from the first accepted input beat to the first output beat.
+ */
+export function runTiming(result: SimResult): { cycles: number; latency: number } {
+  const start = Math.min(...Object.values(result.firstInput));
+  if (result.beats.length === 0 || !Number.isFinite(start)) return { cycles: 0, latency: 0 };
+  return { cycles: result.beats.at(-1)!.cycle - start + 1, latency: result.beats[0]!.cycle - start };
 }
 
 export interface BeatComparison {

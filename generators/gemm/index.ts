@@ -4,10 +4,9 @@
  */
 import type { Block, CaseReport, DefaultReport, VerifyOptions } from '../block.ts';
 import type { FileSet } from '../common/files.ts';
-import { compareBeats, emitTestbench, simulate, type SimHarness, type SimOptions } from '../common/sim.ts';
+import { beatsHex, emitTestbench, runTiming, simulateAndCompare, type SimHarness, type SimOptions } from '../common/sim.ts';
 import { UsageError } from '../common/errors.ts';
 import { intMatrix } from '../common/vectors.ts';
-import { hexWord } from '../common/verilog.ts';
 import { assembleOutput, buildStreams, expectedBeats, planTiles } from './driver.ts';
 import { deriveChannel, gemmModel, type GemmProblem, type GemmResult, type GemmScales } from './model.ts';
 import { emitRtl, GEMM_TOP, manifest, tileCycles, topParams } from './rtl.ts';
@@ -106,18 +105,17 @@ export interface RunResult {
 export async function runProblem(spec: GemmSpec, p: GemmProblem, workDir: string, options: SimOptions = {}): Promise<RunResult> {
   const { harness, model } = harnessFor(spec, p);
   const expected = expectedBeats(spec, p, model.out);
-  const sim = await simulate(harness, workDir, options);
-  const cmp = compareBeats(expected, sim.beats);
+  const { result: sim, comparison: cmp } = await simulateAndCompare(harness, workDir, options, expected);
   // Every beat counts, padding included, and a run that did not finish counts once more: zero means all equal.
   const mismatches = cmp.mismatches + (sim.timedOut ? 1 : 0);
-  const start = Math.min(...Object.values(sim.firstInput));
+  const timing = runTiming(sim);
   return {
     elements: expected.length,
     rtlVsModel: mismatches,
     first: sim.timedOut ? `timed out; ${cmp.first ?? ''}` : cmp.first,
-    cycles: sim.beats.length ? sim.beats.at(-1)!.cycle - start + 1 : 0,
+    cycles: timing.cycles,
     beatsBeforeReset: sim.beatsBeforeReset.length,
-    firstOutput: sim.beats.length ? sim.beats[0]!.cycle - start : 0,
+    firstOutput: timing.latency,
     out: assembleOutput(spec, planTiles(spec, p), sim.beats),
     model,
   };
@@ -172,7 +170,7 @@ export const gemmBlock: Block<GemmSpec> = {
     const p = integerProblem(spec, defaultProblem(spec));
     const { harness, model } = harnessFor(spec, p);
     for (const [path, text] of emitTestbench(harness)) files.set(path, text);
-    files.set('vectors/expected.hex', expectedBeats(spec, p, model.out).map((b) => hexWord(spec.outBits + 1, (b.last ? 1n << BigInt(spec.outBits) : 0n) | b.data)).join('\n') + '\n');
+    files.set('vectors/expected.hex', beatsHex(spec.outBits, expectedBeats(spec, p, model.out)));
     return files;
   },
 
@@ -180,7 +178,7 @@ export const gemmBlock: Block<GemmSpec> = {
     const p = integerProblem(spec, defaultProblem(spec, options.seed ?? 1));
     const r = await runProblem(spec, p, options.workDir, options);
     if (r.first) process.stderr.write(`gemm: ${r.first}\n`);
-    return { block: 'gemm', module: GEMM_TOP, elements: r.elements, rtl_vs_model: r.rtlVsModel, cycles: r.cycles, latency: spec.derived.drainLatency };
+    return { block: 'gemm', module: GEMM_TOP, elements: r.elements, rtl_vs_model: r.rtlVsModel, cycles: r.cycles, latency: r.firstOutput, first: r.first };
   },
 
   async verifyCase(c: Record<string, unknown>, index: number, options: VerifyOptions): Promise<CaseReport> {

@@ -6,9 +6,8 @@ import type { Block, CaseReport, DefaultReport, VerifyOptions } from '../block.t
 import { maxUnsigned } from '../common/arith.ts';
 import { UsageError } from '../common/errors.ts';
 import { mergeFileSets, type FileSet } from '../common/files.ts';
-import { compareBeats, emitTestbench, simulate, type Beat, type SimHarness } from '../common/sim.ts';
+import { beatsHex, emitTestbench, runTiming, simulateAndCompare, type Beat, type SimHarness } from '../common/sim.ts';
 import { intMatrix } from '../common/vectors.ts';
-import { hexWord } from '../common/verilog.ts';
 import { calibratePtf } from './calibrate.ts';
 import { layernormToken, layernormTokenUnclamped, type ModelLayer } from './model.ts';
 import { statsStages, TOP, elementPlan, emitLayernormRtl, layernormManifest, tokenUnitCycles } from './rtl.ts';
@@ -98,15 +97,18 @@ export function generateLayernorm(spec: LayernormSpec): FileSet {
   const tokens = defaultTokens(spec);
   const tb = emitTestbench(layernormHarness(spec, tokens), { stallPercent: 20, seed: 1 });
   const expected = outputBeats(modelOutputs(spec, tokens));
-  tb.set('vectors/expected.hex', expected.map((b) => hexWord(spec.bits + 1, (b.last ? 1n << BigInt(spec.bits) : 0n) | b.data)).join('\n') + '\n');
+  tb.set('vectors/expected.hex', beatsHex(spec.bits, expected));
   return mergeFileSets(files, tb);
 }
 
 /** Simulates tokens through the RTL and compares with the golden model. */
 export async function runTokens(spec: LayernormSpec, tokens: readonly (readonly number[])[], options: VerifyOptions) {
   const expected = outputBeats(modelOutputs(spec, tokens));
-  const result = await simulate(layernormHarness(spec, tokens), options.workDir, options);
-  const comparison = compareBeats(expected, result.beats, (i) => `token ${Math.floor(i / spec.channels)} channel ${i % spec.channels}`);
+  const describe = (i: number) => {
+    const [t, c] = [Math.floor(i / spec.channels), i % spec.channels];
+    return `token ${t} channel ${c} (input code ${tokens[t]?.[c] ?? '?'})`;
+  };
+  const { result, comparison } = await simulateAndCompare(layernormHarness(spec, tokens), options.workDir, options, expected, describe);
   if (result.timedOut) comparison.mismatches = Math.max(comparison.mismatches, 1);
   return { expected, result, comparison };
 }
@@ -114,15 +116,7 @@ export async function runTokens(spec: LayernormSpec, tokens: readonly (readonly 
 async function verifyDefault(spec: LayernormSpec, options: VerifyOptions): Promise<DefaultReport> {
   const tokens = defaultTokens(spec, 8, options.seed ?? 1);
   const { expected, result, comparison } = await runTokens(spec, tokens, options);
-  const first = result.firstInput.s_axis ?? 0;
-  return {
-    block: 'layernorm',
-    module: TOP,
-    elements: expected.length,
-    rtl_vs_model: comparison.mismatches,
-    cycles: result.beats.length ? result.beats.at(-1)!.cycle - first + 1 : 0,
-    latency: result.beats.length ? result.beats[0]!.cycle - first : 0,
-  };
+  return { block: 'layernorm', module: TOP, elements: expected.length, rtl_vs_model: comparison.mismatches, ...runTiming(result), first: comparison.first };
 }
 
 function num(c: Record<string, unknown>, field: string): number {

@@ -5,8 +5,7 @@
 import type { Block, CaseReport, DefaultReport, VerifyOptions } from '../block.ts';
 import { UsageError } from '../common/errors.ts';
 import { mergeFileSets, type FileSet } from '../common/files.ts';
-import { emitTestbench, simulateAndCompare, type Beat, type SimHarness, type SimOptions } from '../common/sim.ts';
-import { hexWord } from '../common/verilog.ts';
+import { beatsHex, emitTestbench, runTiming, simulateAndCompare, type Beat, type SimHarness, type SimOptions } from '../common/sim.ts';
 import { intMatrix } from '../common/vectors.ts';
 import { softmaxRow, splitRows, type SoftmaxOut } from './model.ts';
 import { SOFTMAX_TOP, emitSoftmaxRtl, softmaxLatency } from './rtl.ts';
@@ -138,23 +137,14 @@ export const softmaxBlock: Block<SoftmaxSpec> = {
     const files: FileSet = new Map([...rtl].map(([p, t]) => [`rtl/${p}`, t]));
     const expectedFile: FileSet = new Map([[
       'vectors/expected.hex',
-      expected.map((b) => hexWord(spec.derived.outWidth + 1, (b.last ? 1n << BigInt(spec.derived.outWidth) : 0n) | b.data)).join('\n') + '\n',
+      beatsHex(spec.derived.outWidth, expected),
     ]]);
     return mergeFileSets(files, tb, expectedFile);
   },
   async verifyDefault(spec, options: VerifyOptions): Promise<DefaultReport> {
     const beats = defaultStimulus(spec, options.seed ?? 1);
     const { expected, result, comparison } = await runSoftmax(spec, beats, options.workDir, options);
-    const first = result.firstInput.s_axis ?? 0;
-    return {
-      block: 'softmax',
-      module: SOFTMAX_TOP,
-      elements: expected.length,
-      rtl_vs_model: comparison.mismatches,
-      cycles: (result.beats.at(-1)?.cycle ?? first) - first,
-      latency: (result.beats[0]?.cycle ?? first) - first,
-      first: comparison.first,
-    };
+    return { block: 'softmax', module: SOFTMAX_TOP, elements: expected.length, rtl_vs_model: comparison.mismatches, ...runTiming(result), first: comparison.first };
   },
   async verifyCase(vectorCase, index, options: VerifyOptions): Promise<CaseReport> {
     const { spec, rows, expect } = specOfCase(vectorCase);
