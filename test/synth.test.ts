@@ -1,7 +1,8 @@
 import { execa } from 'execa';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { libraryFiles } from '../generators/common/library.ts';
 import { lintVerilator } from '../generators/common/lint.ts';
@@ -159,5 +160,28 @@ describe('npm run synth', () => {
   it('prints its generated help', async () => {
     const run = await execa('npx', ['tsx', 'scripts/synth.ts', '--help']);
     expect(run.stdout).toBe(SYNTH_HELP);
+  });
+
+  // One small generated block through the real command, from an empty cache (the cache lives under the working folder).
+  it('synthesizes a small softmax configuration and writes its report, plots and JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synth-cli-'));
+    const spec = join(dir, 'tiny.json');
+    writeFileSync(spec, JSON.stringify({ softmax: { max_length: 4 } }));
+    const script = fileURLToPath(new URL('../scripts/synth.ts', import.meta.url));
+    const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+    const run = await execa(tsx, [script, '--bits', '2', '--blocks', 'softmax', '--spec', spec, '--out', join(dir, 'out'), '--json'], { cwd: dir });
+    const printed = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { rows: Array<Record<string, unknown>> };
+    expect(printed.rows.map((r) => [r.block, r.device])).toEqual([['softmax', 'hx8k'], ['softmax', 'ecp5'], ['softmax', 'xc7']]);
+    const hx8k = printed.rows[0]!;
+    for (const field of ['lc', 'lut', 'ff', 'carry', 'fmax_mhz']) expect(hx8k[field], field).toBeGreaterThan(0);
+    expect(hx8k.lc).toBeLessThan(7680);
+    expect(hx8k.dsp).toBe(0); // the HX8K has none
+    const folder = join(dir, 'out', String(hx8k.configuration));
+    const report = JSON.parse(readFileSync(join(folder, 'report.json'), 'utf8')) as { rows: Array<Record<string, unknown>> };
+    const fields = ['block', 'device', 'lc', 'lut', 'ff', 'carry', 'bram', 'dsp', 'fmax_mhz'];
+    const pick = (r: Record<string, unknown>) => Object.fromEntries(fields.map((f) => [f, r[f]]));
+    expect(report.rows.map(pick)).toEqual(printed.rows.map(pick));
+    expect(readFileSync(join(folder, 'report.md'), 'utf8')).toContain(`| softmax | hx8k | ${hx8k.lc} |`);
+    for (const plot of ['resources.svg', 'fmax.svg']) expect(readFileSync(join(folder, plot), 'utf8')).toMatch(/^<svg/);
   });
 });
