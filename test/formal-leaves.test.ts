@@ -9,7 +9,7 @@ import type { FileSet } from '../generators/common/files.ts';
 import { proveEquivalent, type ProofOptions } from '../generators/common/formal.ts';
 import { emitPe, emitRequant, emitRneShift } from '../generators/gemm/rtl.ts';
 import { PE_PRODUCT_STAGES, requantStages } from '../generators/gemm/spec.ts';
-import { emitDivider, emitIsqrt, emitMn, emitRoundShift } from '../generators/layernorm/leaves.ts';
+import { emitDivider, emitIsqrt, emitMn, emitRoundShiftPipelined } from '../generators/layernorm/leaves.ts';
 import { expTable, lisConstants } from '../generators/softmax/model.ts';
 import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundUnit } from '../generators/softmax/units.ts';
 
@@ -226,28 +226,36 @@ endmodule
 });
 
 describe('LayerNorm leaf units', () => {
-  it.each([[8, 3, 8, 7], [10, 3, 6, 5]])('round shift (IN %i, SHIFT_WIDTH %i, OUT %i, shifts up to %i) equals round half to even', async (inWidth, shiftWidth, outWidth, shiftMax) => {
-    const impl = emitRoundShift(inWidth, shiftWidth, outWidth, shiftMax);
-    const ref = `module ptf_layernorm_round_shift (
+  // The two-cycle rounding shifter the element pipeline uses (offset and output rounding): floor and round-up bit,
+  // for every value and every shift, including shifts past the coarse multiple of 8 and past IN_WIDTH.
+  it.each([[6, 4, 6], [10, 5, 7]])('round shift, two cycles (IN %i, SHIFT_WIDTH %i, OUT %i): floor and round-up of round half to even, with clock enable', async (inWidth, shiftWidth, outWidth) => {
+    const impl = emitRoundShiftPipelined(inWidth, shiftWidth, outWidth, 'ptf_layernorm_round_split');
+    const ref = `module ptf_layernorm_round_split (
+    input  wire clk,
+    input  wire ce,
     input  wire signed [${inWidth - 1}:0] value,
     input  wire [${shiftWidth - 1}:0] shift,
-    output reg  signed [${outWidth - 1}:0] rounded
+    output wire signed [${outWidth - 1}:0] floor_q,
+    output wire round_up
 );
-reg signed [31:0] v, q, r, half, y;
+reg signed [63:0] v, q, r, half;
+reg up;
 always @* begin
     v = value;
     q = v >>> shift;
     r = v - (q <<< shift);
-    half = (32'sd1 <<< shift) >>> 1;
-    y = (shift != 0 && (r > half || (r == half && q[0]))) ? q + 1 : q;
-    // The unit's contract: shifts up to ${shiftMax}, and results that fit OUT_WIDTH.
-    assume(shift <= ${shiftMax});
-    assume(y >= -(32'sd1 <<< ${outWidth - 1}) && y < (32'sd1 <<< ${outWidth - 1}));
-    rounded = y[${outWidth - 1}:0];
+    half = (64'sd1 <<< shift) >>> 1;
+    up = shift != 0 && (r > half || (r == half && q[0]));
+    // The unit's contract: the floor fits OUT_WIDTH (the caller's width derivation).
+    assume(q >= -(64'sd1 <<< ${outWidth - 1}) && q < (64'sd1 <<< ${outWidth - 1}));
 end
+${delayLine('floor', outWidth, `q[${outWidth - 1}:0]`, 2, 'ce')}
+${delayLine('up', 1, 'up', 2, 'ce')}
+assign floor_q = floor_pipe[1];
+assign round_up = up_pipe[1];
 endmodule
 `;
-    await expectProof(new Map([['ptf_layernorm_round_shift.v', impl]]), 'ptf_layernorm_round_shift', ref);
+    await expectProof(new Map([['ptf_layernorm_round_split.v', impl]]), 'ptf_layernorm_round_split', ref, { depth: 4, skip: 2 });
   });
 
   it.each([[7, 4], [6, 3]])('M/N unit (NA_WIDTH %i, K_WIDTH %i) equals FQ-ViT\'s get_MN with its clamps', async (naWidth, kWidth) => {

@@ -192,44 +192,6 @@ endmodule
 }
 
 /**
- * rounded = round(value / 2^shift), half to even (torch.round), exact; combinational. Every shift the caller makes
- * (up to shiftMax) is below IN_WIDTH, so the guard bit always exists; OUT_WIDTH holds every result the caller can produce (derived in spec.ts).
- */
-export function emitRoundShift(inWidth: number, shiftWidth: number, outWidth: number, shiftMax = 2 ** shiftWidth - 1, name = 'ptf_layernorm_round_shift'): string {
-  if (shiftMax >= inWidth) throw new Error(`${name}: every shift (up to ${shiftMax}) must be below IN_WIDTH`);
-  if (outWidth > inWidth) throw new Error(`${name}: OUT_WIDTH must not exceed IN_WIDTH`);
-  const slice = outWidth === inWidth ? 'sum' : `sum[OUT_WIDTH-1:0]`;
-  return module(`${name}: round(value / 2^shift), half to even`, { inWidth, shiftWidth, outWidth, shiftMax }, `module ${name} #(
-    // Width of the signed input
-    parameter IN_WIDTH = ${inWidth},
-    // Width of the shift amount (the caller never shifts by IN_WIDTH or more)
-    parameter SHIFT_WIDTH = ${shiftWidth},
-    // Width of the signed result
-    parameter OUT_WIDTH = ${outWidth}
-) (
-    input  wire signed [IN_WIDTH-1:0]  value,
-    input  wire        [SHIFT_WIDTH-1:0] shift,
-    output wire signed [OUT_WIDTH-1:0] rounded
-);
-
-wire signed [IN_WIDTH-1:0] floor_q = value >>> shift;
-// The dropped bits, and the weight of one half in their position (zero when nothing is dropped).
-wire [IN_WIDTH-1:0] dropped = value & ~({IN_WIDTH{1'b1}} << shift);
-wire [IN_WIDTH-1:0] half = {{IN_WIDTH-1{1'b0}}, 1'b1} << shift >> 1;
-wire round_up = (dropped > half) || (shift != {SHIFT_WIDTH{1'b0}} && dropped == half && floor_q[0]);
-// With shift ≥ 1 the floor is at most 2^(IN_WIDTH-2) in magnitude, so adding one never overflows; the bits above
-// OUT_WIDTH are copies of the sign by the caller's width derivation.
-/* verilator lint_off UNUSEDSIGNAL */
-wire signed [IN_WIDTH-1:0] sum = floor_q + $signed({{IN_WIDTH-1{1'b0}}, round_up});
-/* verilator lint_on UNUSEDSIGNAL */
-
-assign rounded = ${slice};
-
-endmodule
-`);
-}
-
-/**
  * FQ-ViT's M and N of one element from the top bits of PA = RA·|ga| (combinational): δ = the top bit,
  * N_u = nA − k − δ, M_u = the 8 bits below the leading one (floor), then the clamps of get_MN: N_u < 0 → (255, 0),
  * N_u > 31 → (M_u >> (N_u − 31), 31); gamma = 0 → (0, 31); a constant token → (0, 0).
@@ -484,13 +446,18 @@ endmodule
  * floor and `round_up` says to add one (the caller folds it into its next adder as a carry in). Cycle 1 shifts by
  * the multiple of 8 in `shift` (value extended by 8 zero bits, so the bits just below the cut stay) and ORs every
  * bit below that into a sticky bit; cycle 2 shifts by the remaining 0..7 (+8) and finds the guard bit and the sticky
- * bit. Any shift works (shifting everything out gives the sign). Registers move when `ce` is high.
+ * bit. Any shift works (shifting everything out gives the sign), at any IN_WIDTH. Registers move when `ce` is high.
  */
 export function emitRoundShiftPipelined(inWidth: number, shiftWidth: number, outWidth: number, name = 'ptf_layernorm_round_split'): string {
   if (outWidth > inWidth) throw new Error(`${name}: OUT_WIDTH must not exceed IN_WIDTH`);
   const sw = Math.max(shiftWidth, 4);
   const shiftIn = sw === shiftWidth ? 'shift' : `{${sw - shiftWidth}'d0, shift}`;
   const slice = outWidth === inWidth ? 'floor2' : 'floor2[OUT_WIDTH-1:0]';
+  // The guard bit of a shift by 8·coarse + fine sits at bit 7 + fine of the coarse result; for that bit to exist (as a
+  // sign copy) when the value is narrower than 7 bits, the value is sign-extended to 7 bits first.
+  const xw = Math.max(inWidth, 7);
+  const width = xw === inWidth ? 'IN_WIDTH' : String(xw);
+  const valueX = xw === inWidth ? 'value' : `{{${xw - inWidth}{value[IN_WIDTH-1]}}, value}`;
   return module(`${name}: round(value / 2^shift) half to even as floor and a round-up bit, two cycles`, { inWidth, shiftWidth, outWidth }, `module ${name} #(
     // Width of the signed input
     parameter IN_WIDTH = ${inWidth},
@@ -510,28 +477,28 @@ export function emitRoundShiftPipelined(inWidth: number, shiftWidth: number, out
 // Width of the shift as used inside (at least 4 bits)
 localparam SW = ${sw};
 // Width of a bit index into value extended by 8 bits
-localparam INDEX_WIDTH = ${Math.max(4, Math.ceil(Math.log2(inWidth + 8)))};
+localparam INDEX_WIDTH = ${Math.max(4, Math.ceil(Math.log2(xw + 8)))};
 
 wire [SW-1:0] shift_full = ${shiftIn};
 // Cycle 1: shift by 8·coarse; bits below the 8 kept ones become the sticky bit.
-wire signed [IN_WIDTH+7:0] value8 = {value, 8'd0};
+wire signed [${width}+7:0] value8 = {${valueX}, 8'd0};
 wire [SW-1:0] coarse = {shift_full[SW-1:3], 3'd0};
-wire signed [IN_WIDTH+7:0] coarse_q = value8 >>> coarse;
-wire [IN_WIDTH+7:0] below = value8 & ~({(IN_WIDTH+8){1'b1}} << coarse);
-reg signed [IN_WIDTH+7:0] coarse_reg = {(IN_WIDTH+8){1'b0}};
+wire signed [${width}+7:0] coarse_q = value8 >>> coarse;
+wire [${width}+7:0] below = value8 & ~({(${width}+8){1'b1}} << coarse);
+reg signed [${width}+7:0] coarse_reg = {(${width}+8){1'b0}};
 reg sticky1_reg = 1'b0;
 reg [2:0] fine_reg = 3'd0;
 
 // Cycle 2: shift by 8 + fine; bit 7 + fine is the guard bit, the bits below it (and the sticky bit) the rest.
-wire signed [IN_WIDTH+7:0] jammed = {coarse_reg[IN_WIDTH+7:1], coarse_reg[0] | sticky1_reg};
+wire signed [${width}+7:0] jammed = {coarse_reg[${width}+7:1], coarse_reg[0] | sticky1_reg};
 // The floor's top 8 bits are sign copies (and the caller's widths bound it further).
 /* verilator lint_off UNUSEDSIGNAL */
-wire signed [IN_WIDTH+7:0] floor8 = jammed >>> (4'd8 + {1'b0, fine_reg});
+wire signed [${width}+7:0] floor8 = jammed >>> (4'd8 + {1'b0, fine_reg});
 wire signed [IN_WIDTH-1:0] floor2 = floor8[IN_WIDTH-1:0];
 /* verilator lint_on UNUSEDSIGNAL */
 wire [INDEX_WIDTH-1:0] guard_index = {{INDEX_WIDTH-4{1'b0}}, 4'd7 + {1'b0, fine_reg}};
 wire guard = jammed[guard_index];
-wire sticky = |(jammed & ~({(IN_WIDTH+8){1'b1}} << (4'd7 + {1'b0, fine_reg})));
+wire sticky = |(jammed & ~({(${width}+8){1'b1}} << (4'd7 + {1'b0, fine_reg})));
 reg signed [OUT_WIDTH-1:0] floor_reg = {OUT_WIDTH{1'b0}};
 reg round_up_reg = 1'b0;
 
