@@ -28,15 +28,6 @@ function workDir(...parts: string[]): string {
   return dir;
 }
 
-/**
- * A run that differs from the model: prints its first difference (when the block reports it) and the waveform of the
- * same run, re-simulated with +vcd into its work folder unless it already dumped one; the folder is kept.
- */
-async function explainFailure(what: string, first: string | undefined, dir: string, rerunWithVcd: () => Promise<unknown>, hadVcd: boolean): Promise<void> {
-  if (!hadVcd) await rerunWithVcd();
-  process.stderr.write(`${what}: RTL differs from the golden model; first difference: ${first ?? 'see the report'}; waveform: ${join(dir, 'wave.vcd')}\n`);
-}
-
 async function main(): Promise<number> {
   const args = parseCli(process.argv.slice(2), {
     bits: { type: 'string' },
@@ -72,7 +63,6 @@ async function main(): Promise<number> {
       const dir = workDir('vectors', `${c.block}-${index}`);
       const report = await block.verifyCase(c, index, { ...sim, workDir: dir });
       reports.push(report);
-      if (report.rtl_vs_model !== 0) await explainFailure(`case ${index} ${c.block}`, report.first, dir, () => block.verifyCase(c, index, { ...sim, vcd: true, workDir: dir }), sim.vcd);
       if (!args.json) log(`case ${index} ${c.block}: ${report.elements} elements, rtl_vs_model ${report.rtl_vs_model}, model_vs_expect ${report.model_vs_expect}`);
     }
     log(formatTable(
@@ -94,7 +84,6 @@ async function main(): Promise<number> {
     const dir = workDir(name, block.name);
     const report = await block.verifyDefault(s, { ...sim, workDir: dir });
     reports.push(report);
-    if (report.rtl_vs_model !== 0) await explainFailure(block.name, report.first, dir, () => block.verifyDefault(s, { ...sim, vcd: true, workDir: dir }), sim.vcd);
   }
   log(formatTable(
     ['block', 'module', 'elements', 'rtl_vs_model', 'cycles', 'latency'],
