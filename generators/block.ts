@@ -53,13 +53,20 @@ export interface Block<Spec> {
   readonly summary: string;
   /**
    * Validates the block's section of a --spec file (or undefined), applies the defaults for --bits, and derives
-   * every width and constant once. Throws SpecError naming the parameter on bad input.
+   * every width and constant once. Throws SpecError naming the parameter on bad input. `prefix` starts every module
+   * name (generators/common/names.ts; default '': the base names).
    */
-  resolve(bits: number, overrides: unknown): Spec;
+  resolve(bits: number, overrides: unknown, prefix?: string): Spec;
   /** Everything for the block's folder: rtl/ (modules and JSON manifest), tb/, vectors/ (stimulus and expected). */
   generate(spec: Spec): FileSet;
   /** Simulates the default stimulus and compares it with the golden model. */
   verifyDefault(spec: Spec, options: VerifyOptions): Promise<DefaultReport>;
   /** Runs one case of a vector file (its `block` is this block) through the model and the RTL. */
   verifyCase(vectorCase: Record<string, unknown>, index: number, options: VerifyOptions): Promise<CaseReport>;
+  /**
+   * `verify --one-instance`: one instance per distinct set of generation-time widths among `cases`, sized for the
+   * largest case, runs every case back to back in one simulation, with each case's program loaded before its data
+   * (common/program.ts) under random stalls. Reports one row per case, and how many instances it generated.
+   */
+  verifyOneInstance?(cases: ReadonlyArray<{ index: number; vectorCase: Record<string, unknown> }>, options: VerifyOptions): Promise<{ instances: number; reports: CaseReport[] }>;
 }

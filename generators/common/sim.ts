@@ -15,6 +15,11 @@ import { headerComment, hexWord } from './verilog.ts';
 export interface Beat {
   data: bigint;
   last: boolean;
+  /**
+   * Input streams only: the beat is presented once every stream has had all its beats of lower epochs accepted
+   * (default 0). Orders streams against each other, e.g. a program (epoch 2k) before the rows that use it (2k + 1).
+   */
+  epoch?: number;
 }
 
 export interface StreamPort {
@@ -35,6 +40,8 @@ export interface SimHarness {
   output: StreamPort & { expectedBeats: number };
   /** Upper bound on the cycles the run may take with no stalls; scaled up for stalls. */
   maxCycles: number;
+  /** Width of the DUT's sticky `status_error` output, when it has one: the run reports its final value. */
+  statusWidth?: number;
 }
 
 /** The simulators the harness runs on; both see the same testbench and the same (xorshift) stall pattern. */
@@ -83,6 +90,9 @@ export interface SimResult {
   firstInput: Record<string, number>;
   /** Cycle at which the testbench stopped. */
   doneCycle: number;
+  /** The DUT's status_error at the end of the run, and the cycle it first became non-zero (harness.statusWidth). */
+  statusError?: bigint;
+  statusErrorCycle?: number;
   timedOut: boolean;
   workDir: string;
 }
@@ -105,7 +115,7 @@ export function emitTestbench(harness: SimHarness, options: SimOptions = {}): Fi
   const inputs = harness.inputs.map((input, i) => {
     if (input.beats.length === 0) throw new Error(`stream ${input.prefix} has no beats`);
     const file = `vectors/${input.prefix}.hex`;
-    files.set(file, beatsHex(input.width, input.beats));
+    files.set(file, stimulusHex(input.width, input.beats));
     const restartIndex = options.midReset?.restartAt?.[input.prefix] ?? 0;
     if (!Number.isInteger(restartIndex) || restartIndex < 0 || restartIndex >= input.beats.length) {
       throw new Error(`midReset.restartAt.${input.prefix} must be a beat index from 0 to ${input.beats.length - 1} (got ${restartIndex})`);
@@ -131,6 +141,9 @@ export function emitTestbench(harness: SimHarness, options: SimOptions = {}): Fi
       stallPercent,
       seed: streamSeed(seed, 0),
     },
+    status: harness.statusWidth === undefined ? undefined : { width: harness.statusWidth, msb: harness.statusWidth - 1 },
+    epochWidth: EPOCH_WIDTH,
+    epochMsb: EPOCH_WIDTH - 1,
     drainCycles: DRAIN_CYCLES,
     resetCycles: RESET_CYCLES,
     midReset,
@@ -155,6 +168,18 @@ function midResetView(midReset: MidReset | undefined): { cycle: number; cycles: 
 /** Beats as a $readmemh file: one {tlast, tdata} word per line, tdata `width` bits wide (stimulus and expected output). */
 export function beatsHex(width: number, beats: readonly Beat[]): string {
   return beats.map((b) => hexWord(width + 1, (b.last ? 1n << BigInt(width) : 0n) | b.data)).join('\n') + '\n';
+}
+
+/** Bits of a stimulus word above {tlast, tdata} that hold the beat's epoch. */
+export const EPOCH_WIDTH = 16;
+
+/** Stimulus as a $readmemh file: one {epoch, tlast, tdata} word per line (the source's format). */
+export function stimulusHex(width: number, beats: readonly Beat[]): string {
+  return beats.map((b) => {
+    const epoch = b.epoch ?? 0;
+    if (!Number.isInteger(epoch) || epoch < 0 || epoch >= 2 ** EPOCH_WIDTH - 1) throw new Error(`beat epoch must be an integer from 0 to ${2 ** EPOCH_WIDTH - 2} (got ${epoch})`);
+    return hexWord(width + 1 + EPOCH_WIDTH, (BigInt(epoch) << BigInt(width + 1)) | (b.last ? 1n << BigInt(width) : 0n) | b.data);
+  }).join('\n') + '\n';
 }
 
 /** Distinct, non-zero seeds per stream, derived from one user seed. */
@@ -208,11 +233,15 @@ function parseRun(stdout: string, output: string, width: number, workDir: string
   const inputsConsumed: Record<string, boolean> = {};
   let doneCycle = -1;
   let timedOut = false;
+  let statusError: bigint | undefined;
+  let statusErrorCycle: number | undefined;
   for (const line of stdout.split('\n')) {
     const words = line.trim().split(/\s+/);
     if (words[0] === 'FIRST_IN') firstInput[words[1]!] = Number(words[2]);
     else if (words[0] === 'CONSUMED') inputsConsumed[words[1]!] = words[2] === '1';
     else if (words[0] === 'DONE') doneCycle = Number(words[1]);
+    else if (words[0] === 'STATUS_ERROR') statusError = BigInt(`0x${words[1]}`);
+    else if (words[0] === 'ERROR_RAISED') statusErrorCycle ??= Number(words[1]);
     else if (words[0] === 'TIMEOUT') { timedOut = true; doneCycle = Number(words[1]); }
   }
   const beats = output.split('\n').filter((l) => l.trim() !== '').map((line) => {
@@ -221,7 +250,8 @@ function parseRun(stdout: string, output: string, width: number, workDir: string
     const word = BigInt(`0x${hex}`);
     return { cycle: Number(cycle), data: word & ((1n << BigInt(width)) - 1n), last: (word >> BigInt(width)) === 1n };
   });
-  return { beats, beatsBeforeReset: [], inputsConsumed, firstInput, doneCycle, timedOut, workDir };
+  const status = statusError === undefined ? {} : { statusError, ...(statusErrorCycle === undefined ? {} : { statusErrorCycle }) };
+  return { beats, beatsBeforeReset: [], inputsConsumed, firstInput, doneCycle, timedOut, workDir, ...status };
 }
 
 let icarusChecked: Promise<void> | undefined;
