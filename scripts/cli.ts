@@ -5,6 +5,7 @@ import { BLOCK_NAMES, type BlockName } from '../generators/block.ts';
 import { UsageError } from '../generators/common/errors.ts';
 import { cliInt, object, onlyKeys } from '../generators/common/validate.ts';
 import { readJsonFile } from '../generators/common/vectors.ts';
+import { checkPrefix } from '../generators/common/names.ts';
 import { BLOCKS } from '../generators/registry.ts';
 
 /** Runs a script's main, turning UsageError into `error: ...` on stderr with exit status 2. */
@@ -72,6 +73,8 @@ export function parseBlocks(value: string | undefined): BlockName[] {
 export interface SpecFile {
   /** Per-block overrides. */
   blocks: Partial<Record<BlockName, unknown>>;
+  /** The file's "prefix", if it has one. */
+  prefix?: string;
   /** Short hash of the file's content, so that a configuration with overrides gets its own folder. */
   hash: string;
 }
@@ -80,10 +83,21 @@ export interface SpecFile {
 export function readSpecFile(path: string | undefined): SpecFile | undefined {
   if (path === undefined) return undefined;
   const json = readJsonFile('--spec', path);
-  const blocks = object('--spec', json);
-  onlyKeys('--spec', blocks, BLOCK_NAMES);
+  const { prefix, ...blocks } = object('--spec', json);
+  onlyKeys('--spec', { prefix, ...blocks }, ['prefix', ...BLOCK_NAMES]);
   const hash = createHash('sha256').update(canonicalJson(blocks)).digest('hex').slice(0, 8);
-  return { blocks: blocks as SpecFile['blocks'], hash };
+  return { blocks: blocks as SpecFile['blocks'], hash, ...(prefix === undefined ? {} : { prefix: checkPrefix('--spec prefix', prefix) }) };
+}
+
+/**
+ * The configuration's folder name and module-name prefix: the folder is bits4 (bits4-<hash> with a spec file), and
+ * -<prefix> is added when a prefix is given (--prefix wins over the spec file's); without one, the prefix is the
+ * folder's name with '-' as '_', so that module names are unique per configuration.
+ */
+export function configNaming(bits: number, spec: SpecFile | undefined, cliPrefix: string | undefined): { folder: string; prefix: string } {
+  const base = configName(bits, spec);
+  const given = cliPrefix === undefined ? spec?.prefix : checkPrefix('--prefix', cliPrefix);
+  return given === undefined ? { folder: base, prefix: base.replace(/-/g, '_') } : { folder: `${base}-${given}`, prefix: given };
 }
 
 /** JSON with object keys sorted, so equal specs hash equally whatever their key order. */

@@ -5,7 +5,7 @@
 import { checkWritableFolder, writeFolderAtomic, type FileSet } from '../generators/common/files.ts';
 import { GENERATOR_NAME, GENERATOR_VERSION } from '../generators/common/verilog.ts';
 import { blockByName } from '../generators/registry.ts';
-import { configName, parseBits, parseBlocks, parseCli, readSpecFile, runMain } from './cli.ts';
+import { configNaming, parseBits, parseBlocks, parseCli, readSpecFile, runMain } from './cli.ts';
 import { GEN_HELP } from './help.generated.ts';
 
 export interface Generated {
@@ -15,20 +15,20 @@ export interface Generated {
 }
 
 /** Everything `gen` would write, computed in memory from the arguments. */
-export function generateConfiguration(args: { bits?: string; blocks?: string; spec?: string }): Generated {
+export function generateConfiguration(args: { bits?: string; blocks?: string; spec?: string; prefix?: string }): Generated {
   const bits = parseBits(args.bits);
   const blocks = parseBlocks(args.blocks);
   const spec = readSpecFile(args.spec);
+  const { folder: name, prefix } = configNaming(bits, spec, args.prefix);
   const files: FileSet = new Map();
-  const resolved = blocks.map((name) => {
-    const block = blockByName(name)!;
-    return { block, spec: block.resolve(bits, spec?.blocks[name]) };
+  const resolved = blocks.map((blockName) => {
+    const block = blockByName(blockName)!;
+    return { block, spec: block.resolve(bits, spec?.blocks[blockName], prefix) };
   });
   for (const { block, spec: s } of resolved) {
     for (const [path, text] of block.generate(s)) files.set(`${block.name}/${path}`, text);
   }
-  const name = configName(bits, spec);
-  files.set('configuration.json', JSON.stringify({ generator: GENERATOR_NAME, version: GENERATOR_VERSION, bits, blocks, spec: spec?.blocks ?? {} }, null, 2) + '\n');
+  files.set('configuration.json', JSON.stringify({ generator: GENERATOR_NAME, version: GENERATOR_VERSION, bits, prefix, blocks, spec: spec?.blocks ?? {} }, null, 2) + '\n');
   return { name, files, blocks };
 }
 
@@ -38,6 +38,7 @@ async function main(): Promise<number> {
     blocks: { type: 'string' },
     out: { type: 'string' },
     spec: { type: 'string' },
+    prefix: { type: 'string' },
     help: { type: 'boolean' },
   });
   if (args.help) {

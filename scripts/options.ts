@@ -11,8 +11,10 @@ export interface GenOptions {
   blocks: string;
   /** Folder the configuration folder is written into. @default rtl-out */
   out: string;
-  /** JSON file of per-block overrides: {"gemm": {...}, "layernorm": {...}, "softmax": {...}}; see the block parameters below. @default none */
+  /** JSON file of per-block overrides: {"gemm": {...}, "layernorm": {...}, "softmax": {...}}, and optionally "prefix"; see the block parameters below. @default none */
   spec: string;
+  /** Starts every generated module and file name with PREFIX_ (a Verilog identifier of up to 32 characters); also "prefix" in the spec file. The configuration folder becomes <folder>-PREFIX. @default the configuration folder's name (bits4, bits4_1a2b3c4d), so module names are unique per configuration */
+  prefix: string;
 }
 
 /** Options of `npm run verify` (besides --bits, --blocks and --spec of `gen`). */

@@ -9,7 +9,7 @@ import { SIMULATORS } from '../generators/common/sim.ts';
 import { cliInt, oneOf } from '../generators/common/validate.ts';
 import { readVectorFile } from '../generators/common/vectors.ts';
 import { blockByName } from '../generators/registry.ts';
-import { configName, parseBits, parseBlocks, parseCli, readSpecFile, runMain } from './cli.ts';
+import { configNaming, parseBits, parseBlocks, parseCli, readSpecFile, runMain } from './cli.ts';
 import { VERIFY_HELP } from './help.generated.ts';
 
 const WORK_ROOT = resolve('build', 'verify');
@@ -77,8 +77,8 @@ async function main(): Promise<number> {
 
   const bits = parseBits(args.bits);
   const spec = readSpecFile(args.spec);
-  const name = configName(bits, spec);
-  const resolved = blocks.map((b) => ({ block: blockByName(b)!, spec: blockByName(b)!.resolve(bits, spec?.blocks[b]) }));
+  const { folder: name, prefix } = configNaming(bits, spec, undefined);
+  const resolved = blocks.map((b) => ({ block: blockByName(b)!, spec: blockByName(b)!.resolve(bits, spec?.blocks[b], prefix) }));
   const reports: DefaultReport[] = [];
   for (const { block, spec: s } of resolved) {
     const dir = workDir(name, block.name);

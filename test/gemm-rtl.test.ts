@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maxUnsigned } from '../generators/common/arith.ts';
 import { lintVerilator, lintYosys } from '../generators/common/lint.ts';
-import { defaultProblem, gemmBlock, integerProblem, runProblem } from '../generators/gemm/index.ts';
+import { simulateAndCompare } from '../generators/common/sim.ts';
+import { expectedBeats } from '../generators/gemm/driver.ts';
+import { defaultProblem, gemmBlock, harnessFor, integerProblem, runProblem } from '../generators/gemm/index.ts';
 import type { GemmProblem } from '../generators/gemm/model.ts';
-import { emitPe, emitRequant, emitRneShift, emitRtl, GEMM_TOP, tileCycles, topParams } from '../generators/gemm/rtl.ts';
+import { emitPe, emitRequant, emitRneShift, emitRtl, gemmTop, tileCycles } from '../generators/gemm/rtl.ts';
 import { resolveGemm } from '../generators/gemm/spec.ts';
 
 const work = () => mkdtempSync(join(tmpdir(), 'gemm-'));
@@ -109,6 +111,33 @@ describe('gemm RTL equals the golden model (Icarus)', () => {
   });
 });
 
+describe('gemm K guard', () => {
+  it('a K run longer than max_k sets K_OVERFLOW, adds nothing past max_k (no wrap), and the next tile is right', async () => {
+    const spec = resolveGemm(4, { rows: 2, cols: 2, max_k: 5 });
+    const p = integerProblem(spec, defaultProblem(spec, 3, { m: 4, k: 5, n: 2 }));
+    const { harness, model } = harnessFor(spec, p);
+    // The first tile's run gets three extra beats after its max_k = 5 beats (copies of its first beats); the hardware
+    // must ignore them, so every code still equals the golden model of the k = 5 problem.
+    const lengthen = (beats: typeof harness.inputs[number]['beats']) => [
+      ...beats.slice(0, 5).map((b) => ({ ...b, last: false })),
+      ...beats.slice(0, 3).map((b, i) => ({ ...b, last: i === 2 })),
+      ...beats.slice(5),
+    ];
+    const inputs = harness.inputs.map((s) => (s.prefix === 's_param_axis' ? s : { ...s, beats: lengthen(s.beats) }));
+    const run = await simulateAndCompare({ ...harness, inputs, maxCycles: harness.maxCycles + 20 }, work(), { stallPercent: 25, seed: 4 }, expectedBeats(spec, p, model.out));
+    expect(run.comparison.first).toBeUndefined();
+    expect(run.comparison.mismatches).toBe(0);
+    expect(run.result.statusError).toBe(1n);
+  });
+
+  it('a run of exactly max_k beats raises nothing', async () => {
+    const spec = resolveGemm(4, { rows: 2, cols: 2, max_k: 5 });
+    const r = await runProblem(spec, integerProblem(spec, defaultProblem(spec, 3, { m: 4, k: 5, n: 2 })), work(), { stallPercent: 25, seed: 4 });
+    expect(r.rtlVsModel).toBe(0);
+    expect(r.statusError).toBe(0n);
+  });
+});
+
 describe('gemm RTL lint', () => {
   it.each([
     [2, 2, 1, 1, 1],
@@ -117,9 +146,8 @@ describe('gemm RTL lint', () => {
   ])('is clean under verilator -Wall and yosys hierarchy -check (a%i w%i %ix%i, max_k %i)', async (a, w, rows, cols, maxK) => {
     const spec = resolveGemm(a, { a_bits: a, w_bits: w, rows, cols, max_k: maxK });
     const files = emitRtl(spec);
-    const params = Object.fromEntries(topParams(spec).map((p) => [p.name, p.value]));
-    expect(await lintVerilator(files, GEMM_TOP, { params })).toEqual([]);
-    expect(await lintYosys(files, GEMM_TOP, { params })).toEqual([]);
+    expect(await lintVerilator(files, gemmTop(spec))).toEqual([]);
+    expect(await lintYosys(files, gemmTop(spec))).toEqual([]);
   });
 
   it('emits each leaf arithmetic unit alone, lint-clean at small widths', async () => {

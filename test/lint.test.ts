@@ -8,7 +8,7 @@ import { libraryFiles, type LibraryModule } from '../generators/common/library.t
 import { inParallel, lintVerilator, lintYosys } from '../generators/common/lint.ts';
 import { emitTestbench, TB_NAME, type Beat, type SimHarness } from '../generators/common/sim.ts';
 
-const libModules = readdirSync(new URL('../templates/lib/', import.meta.url)).filter((f) => f.endsWith('.v')).map((f) => f.slice(0, -2));
+const libModules = readdirSync(new URL('../templates/lib/', import.meta.url)).filter((f) => f.endsWith('.v.hbs')).map((f) => f.slice(0, -6));
 const tbModules = readdirSync(new URL('../tb/', import.meta.url)).filter((f) => f.endsWith('.v')).map((f) => f.slice(0, -2));
 
 const module = (name: string, body: string): FileSet =>

@@ -1,11 +1,23 @@
-/** Hand-written leaf modules (templates/lib), copied verbatim into a block's rtl/ folder when it uses them. */
-import { readFileSync } from 'node:fs';
+/**
+ * Hand-written leaf modules (templates/lib), copied into a block's rtl/ folder when it uses them. Each copy is named
+ * `<prefix>_<scope>_<module>` (names.ts), so that the copies of several blocks and configurations never collide.
+ */
 import type { FileSet } from './files.ts';
-
-const libDir = new URL('../../templates/lib/', import.meta.url);
+import { moduleName } from './names.ts';
+import { render } from './render.ts';
 
 export type LibraryModule = 'axis_skid_buffer';
+export const LIBRARY_MODULES: readonly LibraryModule[] = ['axis_skid_buffer'];
 
-export function libraryFiles(modules: readonly LibraryModule[]): FileSet {
-  return new Map(modules.map((m) => [`${m}.v`, readFileSync(new URL(`${m}.v`, libDir), 'utf8')] as const));
+/** The module name of a library leaf for a block (`scope`) of a configuration (`prefix`). */
+export function libraryName(module: LibraryModule, prefix = '', scope = ''): string {
+  return moduleName(prefix, scope === '' ? module : `${scope}_${module}`);
+}
+
+/** The leaves' files, `<name>.v` each, named as `libraryName` says. */
+export function libraryFiles(modules: readonly LibraryModule[], prefix = '', scope = ''): FileSet {
+  return new Map(modules.map((m) => {
+    const name = libraryName(m, prefix, scope);
+    return [`${name}.v`, render(`lib/${m}.v`, { name })] as const;
+  }));
 }

@@ -37,7 +37,11 @@ export interface SimHarness {
   /** The DUT's Verilog files (every path ending in `.v` is compiled). */
   rtl: FileSet;
   inputs: Array<StreamPort & { beats: Beat[] }>;
-  output: StreamPort & { expectedBeats: number };
+  /**
+   * The output stream; with `expected` (the golden model's beats) the testbench also checks itself: it prints
+   * `PASS <n> outputs` or the first `FAIL`, so it runs standalone from its Makefile.
+   */
+  output: StreamPort & { expectedBeats: number; expected?: Beat[] };
   /** Upper bound on the cycles the run may take with no stalls; scaled up for stalls. */
   maxCycles: number;
   /** Width of the DUT's sticky `status_error` output, when it has one: the run reports its final value. */
@@ -97,6 +101,9 @@ export interface SimResult {
   workDir: string;
 }
 
+/** Where the testbench reads the expected output beats from, relative to the block folder (self-checking runs). */
+export const EXPECTED_FILE = 'vectors/expected.hex';
+
 const tbDir = fileURLToPath(new URL('../../tb/', import.meta.url));
 export const TB_LIBRARY = ['axis_source.v', 'axis_sink.v'];
 export const TB_NAME = 'tb_top';
@@ -126,6 +133,9 @@ export function emitTestbench(harness: SimHarness, options: SimOptions = {}): Fi
     if (!harness.inputs.some((input) => input.prefix === prefix)) throw new Error(`midReset.restartAt names no input stream: ${prefix}`);
   }
   const midReset = midResetView(options.midReset);
+  const expected = midReset ? undefined : harness.output.expected;
+  if (expected && expected.length !== harness.output.expectedBeats) throw new Error(`output.expected has ${expected.length} beats, expectedBeats says ${harness.output.expectedBeats}`);
+  if (expected) files.set(EXPECTED_FILE, beatsHex(harness.output.width, expected));
   const stallFactor = stallPercent > 0 ? Math.ceil(100 / (100 - stallPercent)) * 2 : 1;
   const view = {
     header: headerComment(`Testbench for ${harness.dut}`, { dut: harness.dut, params: harness.params, stallPercent, seed }),
@@ -140,6 +150,8 @@ export function emitTestbench(harness: SimHarness, options: SimOptions = {}): Fi
       file: 'output.txt',
       stallPercent,
       seed: streamSeed(seed, 0),
+      check: expected ? 1 : 0,
+      expectFile: EXPECTED_FILE,
     },
     status: harness.statusWidth === undefined ? undefined : { width: harness.statusWidth, msb: harness.statusWidth - 1 },
     epochWidth: EPOCH_WIDTH,
@@ -152,6 +164,9 @@ export function emitTestbench(harness: SimHarness, options: SimOptions = {}): Fi
   };
   files.set(`tb/${TB_NAME}.v`, render('tb_top.v', view));
   for (const lib of TB_LIBRARY) files.set(`tb/${lib}`, readFileSync(join(tbDir, lib), 'utf8'));
+  const sources = [...[...harness.rtl.keys()].filter((p) => p.endsWith('.v')).sort().map((p) => `rtl/${p}`), `tb/${TB_NAME}.v`, ...TB_LIBRARY.map((l) => `tb/${l}`)];
+  files.set('tb/files.f', sources.join('\n') + '\n');
+  files.set('tb/Makefile', render('tb_makefile', { tb: TB_NAME, dut: harness.dut, selfCheck: expected !== undefined, verilatorFlags: VERILATOR_BUILD_FLAGS.filter((f) => !f.includes('OPT_') && f !== '-MAKEFLAGS').join(' ') }));
   return files;
 }
 

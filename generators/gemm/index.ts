@@ -4,12 +4,12 @@
  */
 import type { Block, CaseReport, DefaultReport, VerifyOptions } from '../block.ts';
 import type { FileSet } from '../common/files.ts';
-import { beatsHex, emitTestbench, runTiming, simulateAndCompare, type SimHarness, type SimOptions } from '../common/sim.ts';
+import { emitTestbench, runTiming, simulateAndCompare, type SimHarness, type SimOptions } from '../common/sim.ts';
 import { UsageError } from '../common/errors.ts';
 import { intMatrix } from '../common/vectors.ts';
 import { assembleOutput, buildStreams, expectedBeats, planTiles } from './driver.ts';
 import { deriveChannel, gemmModel, type GemmProblem, type GemmResult, type GemmScales } from './model.ts';
-import { emitRtl, GEMM_TOP, manifest, tileCycles, topParams } from './rtl.ts';
+import { emitRtl, gemmTop, manifest, tileCycles } from './rtl.ts';
 import { resolveGemm, type GemmSpec } from './spec.ts';
 
 /** A problem with the float scales it came from, so the channel constants are derived in one place. */
@@ -74,16 +74,17 @@ export function harnessFor(spec: GemmSpec, p: GemmProblem): { harness: SimHarnes
   const d = spec.derived;
   const tiles = plan.rowTiles * plan.colTiles;
   const harness: SimHarness = {
-    dut: GEMM_TOP,
-    params: topParams(spec),
+    dut: gemmTop(spec),
+    params: [],
     rtl: emitRtl(spec),
     inputs: [
       { prefix: 's_act_axis', width: d.actWidth, beats: streams.act },
       { prefix: 's_wgt_axis', width: d.wgtWidth, beats: streams.wgt },
       { prefix: 's_param_axis', width: d.paramWidth, beats: streams.param },
     ],
-    output: { prefix: 'm_axis', width: spec.outBits, expectedBeats: expected.length },
+    output: { prefix: 'm_axis', width: spec.outBits, expectedBeats: expected.length, expected },
     maxCycles: (tiles + 1) * tileCycles(spec, plan.k) + d.drainLatency + 100,
+    statusWidth: 1,
   };
   return { harness, model };
 }
@@ -99,6 +100,8 @@ export interface RunResult {
   firstOutput: number;
   out: (bigint | null)[][];
   model: GemmResult;
+  /** status_error at the end of the run (bit 0: K_OVERFLOW). */
+  statusError: bigint;
 }
 
 /** Simulates a problem and compares every output beat (padding included) with the golden model. */
@@ -106,8 +109,9 @@ export async function runProblem(spec: GemmSpec, p: GemmProblem, workDir: string
   const { harness, model } = harnessFor(spec, p);
   const expected = expectedBeats(spec, p, model.out);
   const { result: sim, comparison: cmp } = await simulateAndCompare(harness, workDir, options, expected);
-  // Every beat counts, padding included, and a run that did not finish counts once more: zero means all equal.
-  const mismatches = cmp.mismatches + (sim.timedOut ? 1 : 0);
+  // Every beat counts, padding included, and a run that did not finish, or that raised an error, counts once more:
+  // zero means all equal.
+  const mismatches = cmp.mismatches + (sim.timedOut ? 1 : 0) + (sim.statusError === 0n ? 0 : 1);
   const timing = runTiming(sim);
   return {
     elements: expected.length,
@@ -118,6 +122,7 @@ export async function runProblem(spec: GemmSpec, p: GemmProblem, workDir: string
     firstOutput: timing.latency,
     out: assembleOutput(spec, planTiles(spec, p), sim.beats),
     model,
+    statusError: sim.statusError ?? -1n,
   };
 }
 
@@ -168,16 +173,15 @@ export const gemmBlock: Block<GemmSpec> = {
     for (const [path, text] of emitRtl(spec)) files.set(`rtl/${path}`, text);
     files.set('rtl/manifest.json', manifest(spec));
     const p = integerProblem(spec, defaultProblem(spec));
-    const { harness, model } = harnessFor(spec, p);
-    for (const [path, text] of emitTestbench(harness)) files.set(path, text);
-    files.set('vectors/expected.hex', beatsHex(spec.outBits, expectedBeats(spec, p, model.out)));
+    const { harness } = harnessFor(spec, p);
+    for (const [path, text] of emitTestbench(harness, { stallPercent: 20, seed: 1 })) files.set(path, text);
     return files;
   },
 
   async verifyDefault(spec: GemmSpec, options: VerifyOptions): Promise<DefaultReport> {
     const p = integerProblem(spec, defaultProblem(spec, options.seed ?? 1));
     const r = await runProblem(spec, p, options.workDir, options);
-    return { block: 'gemm', module: GEMM_TOP, elements: r.elements, rtl_vs_model: r.rtlVsModel, cycles: r.cycles, latency: r.firstOutput, first: r.first };
+    return { block: 'gemm', module: gemmTop(spec), elements: r.elements, rtl_vs_model: r.rtlVsModel, cycles: r.cycles, latency: r.firstOutput, first: r.first };
   },
 
   async verifyCase(c: Record<string, unknown>, index: number, options: VerifyOptions): Promise<CaseReport> {

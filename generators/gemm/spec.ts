@@ -73,6 +73,8 @@ export interface GemmSpec {
   readonly outBits: number;
   readonly maxK: number;
   readonly fracBits: number;
+  /** Starts every module name (common/names.ts). */
+  readonly prefix: string;
   readonly derived: Readonly<GemmDerived>;
 }
 
@@ -97,7 +99,7 @@ export function requantStages(fracBits: number): number {
 const SKID_STAGES = 1; // output skid buffer register
 
 /** Validates overrides (a --spec "gemm" section or a vector case's parameters), applies defaults, derives widths. */
-export function resolveGemm(bits: number, overrides: unknown): GemmSpec {
+export function resolveGemm(bits: number, overrides: unknown, prefix = ''): GemmSpec {
   const o = overrides === undefined ? {} : object('gemm', overrides);
   onlyKeys('gemm', o, GEMM_PARAM_KEYS);
   const get = (key: (typeof GEMM_PARAM_KEYS)[number], min: number, max: number, fallback: number) =>
@@ -113,10 +115,10 @@ export function resolveGemm(bits: number, overrides: unknown): GemmSpec {
     maxK: get('max_k', 1, 1 << 20, 4096),
     fracBits: get('frac_bits', 8, 40, 24),
   };
-  return Object.freeze({ ...spec, derived: Object.freeze(deriveGemm(spec)) });
+  return Object.freeze({ ...spec, prefix, derived: Object.freeze(deriveGemm(spec)) });
 }
 
-export function deriveGemm(p: Omit<GemmSpec, 'derived'>): GemmDerived {
+export function deriveGemm(p: Omit<GemmSpec, 'derived' | 'prefix'>): GemmDerived {
   const aMax = maxUnsigned(p.aBits); // a - zp lies in [-aMax, aMax]
   const wMin = -(1n << BigInt(p.wBits - 1));
   const wMax = (1n << BigInt(p.wBits - 1)) - 1n;
