@@ -11,7 +11,8 @@ import { intMatrix } from '../common/vectors.ts';
 import { calibratePtf } from './calibrate.ts';
 import { layernormToken, layernormTokenUnclamped, type ModelLayer } from './model.ts';
 import { statsStages, TOP, elementPlan, emitLayernormRtl, layernormManifest, tokenUnitCycles } from './rtl.ts';
-import { resolveLayernorm, xorshiftFloats, type LayernormSpec } from './spec.ts';
+import { mulberry32 } from '../common/random.ts';
+import { resolveLayernorm, type LayernormSpec } from './spec.ts';
 
 export function modelLayer(spec: LayernormSpec): ModelLayer {
   return {
@@ -48,7 +49,7 @@ export function latencyCycles(spec: LayernormSpec): number {
  * constant token, all zeros, all maximum codes, alternating extremes, one outlier).
  */
 export function defaultTokens(spec: LayernormSpec, count = 8, seed = 1): number[][] {
-  const rnd = xorshiftFloats(seed * 7919 + spec.channels);
+  const rnd = mulberry32(seed * 7919 + spec.channels);
   const qmax = Number(maxUnsigned(spec.bits));
   const C = spec.channels;
   const zp = spec.layer.zeroPoint;
