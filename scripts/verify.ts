@@ -9,7 +9,7 @@ import { SIMULATORS } from '../generators/common/sim.ts';
 import { cliInt, oneOf } from '../generators/common/validate.ts';
 import { readVectorFile } from '../generators/common/vectors.ts';
 import { blockByName } from '../generators/registry.ts';
-import { configName, parseBits, parseBlocks, parseCli, readSpecFile, runMain } from './cli.ts';
+import { configName, parseBits, parseBlocks, parseCli, readSpecFile, resolveBlocks, runMain } from './cli.ts';
 import { VERIFY_HELP } from './help.generated.ts';
 
 const WORK_ROOT = resolve('build', 'verify');
@@ -78,7 +78,7 @@ async function main(): Promise<number> {
   const bits = parseBits(args.bits);
   const spec = readSpecFile(args.spec);
   const name = configName(bits, spec);
-  const resolved = blocks.map((b) => ({ block: blockByName(b)!, spec: blockByName(b)!.resolve(bits, spec?.blocks[b]) }));
+  const resolved = resolveBlocks(bits, blocks, spec);
   const reports: DefaultReport[] = [];
   for (const { block, spec: s } of resolved) {
     const dir = workDir(name, block.name);
