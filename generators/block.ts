@@ -27,6 +27,34 @@ export interface CaseReport {
   calibration?: 'match' | 'differs';
   /** When rtl_vs_model > 0: the first differing element, its inputs, expected and actual values (compareBeats). */
   first?: string;
+  /** What puts the case outside its block's tolerance (toleranceViolations); empty when it passes. Set by verify. */
+  violations?: string[];
+}
+
+/**
+ * How far a block's golden model may stand from the reference outputs of a vector file (FQ-ViT's float64 forward),
+ * per case. `npm run verify -- --vectors` fails a case outside it; the RTL must equal the model exactly regardless.
+ * Accumulators (`acc_vs_expect`) must always agree exactly and a calibration must always reproduce the file's.
+ */
+export interface Tolerance {
+  /** Largest |model - expect| of any output code. */
+  maxAbsDiff: number;
+  /** Largest share of a case's output elements that may differ from `expect` at all (allowed count rounded down). */
+  maxMismatchFraction: number;
+  /** Why these bounds, in one sentence (the README's verification section quotes it). */
+  reason: string;
+}
+
+/** Everything that puts a case outside `tolerance` or makes the RTL differ from the model, one message each. */
+export function toleranceViolations(r: CaseReport, tolerance: Tolerance): string[] {
+  const out: string[] = [];
+  if (r.rtl_vs_model !== 0) out.push(`rtl_vs_model ${r.rtl_vs_model} (must be 0)`);
+  const allowed = Math.floor(tolerance.maxMismatchFraction * r.elements);
+  if (r.model_vs_expect > allowed) out.push(`model_vs_expect ${r.model_vs_expect} of ${r.elements} (at most ${allowed}: ${tolerance.maxMismatchFraction} of the elements)`);
+  if (r.max_abs_diff > tolerance.maxAbsDiff) out.push(`max_abs_diff ${r.max_abs_diff} (at most ${tolerance.maxAbsDiff})`);
+  if (r.acc_vs_expect !== undefined && r.acc_vs_expect !== 0) out.push(`acc_vs_expect ${r.acc_vs_expect} (must be 0)`);
+  if (r.calibration === 'differs') out.push('calibration differs (must match)');
+  return out;
 }
 
 /** One row of `npm run verify -- --bits N`: the default stimulus of one block. */
@@ -51,6 +79,8 @@ export interface Block<Spec> {
   readonly name: BlockName;
   /** One line for --help and the README. */
   readonly summary: string;
+  /** How far the golden model may stand from a vector file's reference outputs (see Tolerance). */
+  readonly tolerance: Tolerance;
   /**
    * Validates the block's section of a --spec file (or undefined), applies the defaults for --bits, and derives
    * every width and constant once. Throws SpecError naming the parameter on bad input. `prefix` starts every module

@@ -1,7 +1,7 @@
 /** Argument handling shared by the scripts: one message and exit status 2 for anything the user can fix. */
 import { createHash } from 'node:crypto';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { BLOCK_NAMES, type BlockName } from '../generators/block.ts';
+import { BLOCK_NAMES, type Block, type BlockName } from '../generators/block.ts';
 import { UsageError } from '../generators/common/errors.ts';
 import { cliInt, object, onlyKeys } from '../generators/common/validate.ts';
 import { readJsonFile } from '../generators/common/vectors.ts';
@@ -107,6 +107,21 @@ export function canonicalJson(value: unknown): string {
     return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/**
+ * Resolves the selected blocks at `bits`, with their --spec sections. Every other section of the spec file is
+ * resolved too and its result dropped: a malformed section is a SpecError (exit 2) whichever blocks are selected.
+ */
+export function resolveBlocks(bits: number, selected: readonly BlockName[], spec: SpecFile | undefined, prefix = ''): Array<{ block: Block<unknown>; spec: unknown }> {
+  const resolved: Array<{ block: Block<unknown>; spec: unknown }> = [];
+  for (const block of BLOCKS) {
+    const section = spec?.blocks[block.name];
+    if (!selected.includes(block.name) && section === undefined) continue;
+    const s = block.resolve(bits, section, prefix);
+    if (selected.includes(block.name)) resolved.push({ block, spec: s });
+  }
+  return resolved;
 }
 
 /** Folder name of a configuration: bits4, or bits4-1a2b3c4d with a spec file. */

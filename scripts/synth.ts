@@ -7,14 +7,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../generators/common/errors.ts';
-import { checkWritableFolder, writeFolderAtomic } from '../generators/common/files.ts';
+import { checkWritableFolder, type FileSet } from '../generators/common/files.ts';
 import { cliInt, oneOf } from '../generators/common/validate.ts';
 import { synthesizeDesign, type DesignReport, type FlowOptions, type SynthDesign } from '../generators/synth/flow.ts';
 import { FAMILIES, ICE40_DEVICES, type Family } from '../generators/synth/report.ts';
 import { buildReport, plainRow, reportMarkdown, reportPlots, type SynthReport } from '../generators/synth/summary.ts';
 import { ToolError, ToolRunner, type ToolResult } from '../generators/synth/tools.ts';
 import { parseBits, parseCli, runMain } from './cli.ts';
-import { generateConfiguration, type Generated } from './gen.ts';
+import { generateConfiguration, writeConfiguration, type Generated } from './gen.ts';
 import { SYNTH_HELP } from './help.generated.ts';
 
 export const SYNTH_CACHE = resolve('build', 'synth-cache');
@@ -120,11 +120,11 @@ export async function runSynth(args: SynthArgs): Promise<SynthReport[]> {
   for (const r of reports) byBits.set(r.bits, r);
   const plots = reportPlots([...byBits.values()]);
   for (const [i, g] of configs.entries()) {
-    const files = new Map(g.files);
+    const files: FileSet = new Map();
     files.set('report.json', JSON.stringify(reports[i], null, 2) + '\n');
     files.set('report.md', reportMarkdown(reports[i]!));
     for (const [name, svg] of Object.entries(plots)) files.set(name, svg);
-    const target = writeFolderAtomic(out, g.name, files);
+    const target = writeConfiguration(out, g, files);
     process.stderr.write(`wrote ${join(target, 'report.json')}, report.md, resources.svg, fmax.svg\n`);
   }
   return reports;

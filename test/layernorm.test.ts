@@ -7,7 +7,8 @@ import { calibratePtf, sumLikeTorch } from '../generators/layernorm/calibrate.ts
 import { fqvitLayernormToken } from '../generators/layernorm/fqvit-float.ts';
 import { defaultTokens as defaultTokensOf, generateLayernorm, modelLayer, modelOutputs, modelUnclamped, specOfCase } from '../generators/layernorm/index.ts';
 import { centeredInputs, elementTerms, isqrt, tokenScalars, tokenStats } from '../generators/layernorm/model.ts';
-import { resolveLayernorm, xorshiftFloats } from '../generators/layernorm/spec.ts';
+import { mulberry32 } from '../generators/common/random.ts';
+import { resolveLayernorm } from '../generators/layernorm/spec.ts';
 
 const vectors = JSON.parse(readFileSync(new URL('../../shared/vectors/fqvit-public.json', import.meta.url), 'utf8')) as { cases: Array<Record<string, unknown>> };
 const lnCases = vectors.cases.map((c, index) => ({ c, index })).filter(({ c }) => c.block === 'layernorm');
@@ -94,7 +95,7 @@ describe('layernorm exact helpers', () => {
       const r = isqrt(n);
       expect(r * r <= n && (r + 1n) * (r + 1n) > n, `isqrt(${n})`).toBe(true);
     }
-    const rnd = xorshiftFloats(5);
+    const rnd = mulberry32(5);
     for (let i = 0; i < 200; i++) {
       const n = BigInt(Math.floor(rnd() * 2 ** 30)) * BigInt(Math.floor(rnd() * 2 ** 30)) + BigInt(i);
       const r = isqrt(n);
@@ -162,7 +163,7 @@ describe('layernorm against FQ-ViT', () => {
   });
 
   it('the golden model agrees with FQ-ViT\'s float64 forward on random tokens of the vector layers (≥ 99.99%)', () => {
-    const rnd = xorshiftFloats(2024);
+    const rnd = mulberry32(2024);
     let total = 0;
     let mismatches = 0;
     let worst = 0;

@@ -4,7 +4,7 @@
 // Generated in memory; two linters at a time.
 import { describe, expect, it } from 'vitest';
 import type { BlockName } from '../generators/block.ts';
-import { UsageError } from '../generators/common/errors.ts';
+import { SpecError } from '../generators/common/errors.ts';
 import type { FileSet } from '../generators/common/files.ts';
 import { inParallel, lintVerilator, lintYosys } from '../generators/common/lint.ts';
 import { BLOCKS } from '../generators/registry.ts';
@@ -36,8 +36,8 @@ interface Config {
   files: FileSet;
 }
 
-function configure(block: (typeof BLOCKS)[number], bits: number, overrides: unknown): Config {
-  const files = block.generate(block.resolve(bits, overrides));
+function configure(block: (typeof BLOCKS)[number], bits: number, overrides: unknown, resolved?: unknown): Config {
+  const files = block.generate(resolved ?? block.resolve(bits, overrides));
   const manifest = JSON.parse(files.get('rtl/manifest.json')!) as { top: string; files: string[] };
   const rtl: FileSet = new Map([...files].filter(([p]) => p.startsWith('rtl/') && p.endsWith('.v')).map(([p, t]) => [p.slice(4), t]));
   expect([...rtl.keys()].sort(), `${block.name} manifest files`).toEqual([...manifest.files].sort());
@@ -51,13 +51,19 @@ async function lint(label: string, rtl: FileSet, top: string): Promise<{ label: 
 
 describe.each(BLOCKS.map((b) => [b.name, b] as const))('lint: %s', (name, block) => {
   const configs: Config[] = [];
+  const accepted: number[] = [];
   const refused: Array<{ bits: number; error: unknown }> = [];
-  for (let bits = 2; bits <= 16; bits++) {
+  // One width beyond each end of --bits (2..16) too, so that there is always a refusal to check.
+  for (let bits = 1; bits <= 17; bits++) {
+    let spec: unknown;
     try {
-      configs.push(configure(block, bits, undefined));
+      spec = block.resolve(bits, undefined);
     } catch (error) {
       refused.push({ bits, error });
+      continue;
     }
+    accepted.push(bits);
+    configs.push(configure(block, bits, undefined, spec));
   }
 
   it('every width the block accepts is clean from its top under Verilator -Wall and Yosys', async () => {
@@ -66,11 +72,17 @@ describe.each(BLOCKS.map((b) => [b.name, b] as const))('lint: %s', (name, block)
     expect(results.filter((r) => r.findings.length > 0)).toEqual([]);
   });
 
-  it('a width the block does not accept is refused with a spec error naming the parameter and the range', () => {
-    if (refused.length) console.log(`${name} refuses --bits ${refused.map((r) => r.bits).join(', ')}: ${(refused[0]!.error as Error).message}`);
+  it('a width the block does not accept is refused with a spec error naming the parameter and the range it accepts', () => {
+    console.log(`${name} refuses --bits ${refused.map((r) => r.bits).join(', ')}: ${(refused[0]?.error as Error | undefined)?.message}`);
+    expect(refused.map((r) => r.bits)).toEqual(expect.arrayContaining([1, 17]));
     for (const r of refused) {
-      expect(r.error, `${name} --bits ${r.bits}`).toBeInstanceOf(UsageError);
-      expect((r.error as Error).message).toMatch(/must be|must stay/);
+      expect(r.error, `${name} --bits ${r.bits}`).toBeInstanceOf(SpecError);
+      const range = /^\S.*: must be an integer from (\d+) to (\d+) \(got (\d+)\)$/.exec((r.error as Error).message);
+      expect(range, `${name} --bits ${r.bits}: ${(r.error as Error).message}`).not.toBeNull();
+      expect(Number(range![3]), `${name} --bits ${r.bits}`).toBe(r.bits);
+      // The block accepts exactly the widths its message states.
+      const [lo, hi] = [Number(range![1]), Number(range![2])];
+      expect(accepted, `${name}: ${(r.error as Error).message}`).toEqual(Array.from({ length: hi - lo + 1 }, (_, i) => lo + i).filter((b) => b >= 1 && b <= 17));
     }
   });
 

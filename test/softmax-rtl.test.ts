@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lintVerilator, lintYosys } from '../generators/common/lint.ts';
 import { log2RoundCode } from '../generators/softmax/model.ts';
-import { defaultStimulus, rowsToBeats, runSoftmax, seededRandom } from '../generators/softmax/index.ts';
+import { mulberry32 } from '../generators/common/random.ts';
+import { defaultStimulus, rowsToBeats, runSoftmax } from '../generators/softmax/index.ts';
 import { SOFTMAX_TOP, emitSoftmaxRtl, softmaxLatency } from '../generators/softmax/rtl.ts';
 import { resolveSoftmax } from '../generators/softmax/spec.ts';
 import { LOG2_ROUND_LATENCY, emitLog2RoundUnit } from '../generators/softmax/units.ts';
@@ -17,7 +18,7 @@ const work = () => mkdtempSync(join(tmpdir(), 'softmax-'));
 
 /** Seeded random rows: lengths 1..maxLen, peaky or flat, sometimes all equal. */
 function randomRows(bits: number, maxLen: number, count: number, seed: number): number[][] {
-  const rnd = seededRandom(seed);
+  const rnd = mulberry32(seed);
   const int = (n: number) => Math.floor(rnd() * n);
   const top = 2 ** bits - 1;
   return Array.from({ length: count }, (_, r) => {
@@ -109,7 +110,7 @@ describe('softmax_log2_round alone', () => {
     const sumWidth = 20;
     const elemWidth = 12;
     const outBits = 3;
-    const rnd = seededRandom(5);
+    const rnd = mulberry32(5);
     const big = (w: number) => BigInt(Math.floor(rnd() * 2 ** w));
     const pairs: Array<[bigint, bigint]> = [[0n, 0n], [5n, 0n], [(1n << 20n) - 1n, 0n], [0n, 1n], [3n, 7n], [(1n << 20n) - 1n, 1n], [(1n << 20n) - 1n, (1n << 12n) - 1n]];
     for (let j = 1; j < 20; j++) {

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { roundHalfEvenNumber } from '../generators/common/arith.ts';
 import { SpecError } from '../generators/common/errors.ts';
 import { expEntry, expOf, expTable, lisConstants, log2RoundCode, logRound, softmaxRow, splitRows } from '../generators/softmax/model.ts';
-import { defaultStimulus, seededRandom, softmaxBlock } from '../generators/softmax/index.ts';
+import { mulberry32 } from '../generators/common/random.ts';
+import { defaultStimulus, softmaxBlock } from '../generators/softmax/index.ts';
 import { emitSoftmaxRtl } from '../generators/softmax/rtl.ts';
 import { resolveSoftmax } from '../generators/softmax/spec.ts';
 
@@ -244,7 +245,7 @@ function fqvitFloatRow(row: readonly number[], s: number, outBits: number, pairw
 
 /** Seeded rows shaped like the public vectors' kinds (8-bit codes): gauss, peaky (a low bulk and 1-3 spikes), uniform. */
 function kindRows(kind: 'gauss' | 'peaky' | 'uniform', length: number, count: number, seed: number): number[][] {
-  const rnd = seededRandom(seed);
+  const rnd = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
   const clip = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
   return Array.from({ length: count }, () => {

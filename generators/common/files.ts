@@ -1,9 +1,10 @@
 /**
- * The one place that writes generated files. Emitters return a FileSet (relative path → text); writing is atomic per
- * configuration folder: everything is staged in a temporary folder beside the target and renamed into place, so a
- * failure leaves either the old folder or the new one, never a half-written mix.
+ * The one place that writes generated files. Emitters return a FileSet (relative path → text); writing is atomic:
+ * everything is staged in a temporary folder beside the target and renamed into place, so a failure leaves either
+ * the old contents or the new ones, never a half-written mix. `writeEntriesAtomic` replaces only the entries (block
+ * folders, top-level files) one call writes, so a later call never deletes what an earlier one wrote.
  */
-import { mkdirSync, mkdtempSync, renameSync, rmSync, rmdirSync, writeFileSync, accessSync, constants, existsSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, rmdirSync, writeFileSync, accessSync, constants, existsSync, lstatSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { UsageError } from './errors.ts';
 
@@ -55,12 +56,7 @@ export function writeFolderAtomic(outRoot: string, name: string, files: FileSet)
   makeFolders(root);
   const staging = mkdtempSync(join(root, `.${name}.staging-`));
   try {
-    for (const path of [...files.keys()].sort()) {
-      const full = resolve(staging, path);
-      if (!full.startsWith(staging + sep)) throw new Error(`emitted path escapes its folder: ${path}`);
-      mkdirSync(dirname(full), { recursive: true });
-      writeFileSync(full, files.get(path)!);
-    }
+    writeFiles(staging, files);
     const target = join(root, name);
     const old = existsSync(target) ? mkdtempSync(join(root, `.${name}.old-`)) : undefined;
     if (old) renameSync(target, join(old, 'x'));
@@ -71,4 +67,88 @@ export function writeFolderAtomic(outRoot: string, name: string, files: FileSet)
     rmSync(staging, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** Writes `files` under the existing folder `dir`, in sorted path order; a path that leaves `dir` is an error. */
+function writeFiles(dir: string, files: FileSet): void {
+  for (const path of [...files.keys()].sort()) {
+    const full = resolve(dir, path);
+    if (!full.startsWith(dir + sep)) throw new Error(`emitted path escapes its folder: ${path}`);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, files.get(path)!);
+  }
+}
+
+/** An entry of a folder that one call owns: a subfolder (its files) or a single file (its text). */
+export type FolderEntry = FileSet | string;
+
+const exists = (path: string) => {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Writes `entries` into the folder `outRoot/name`, creating it if needed. Each entry (a subfolder such as `gemm`, or a
+ * file such as `configuration.json`) replaces whatever had its name; everything else in the folder stays as it was.
+ * All entries are staged first, beside the target; only when every one is written are they renamed into place (and
+ * put back if a rename fails), so an error leaves the folder as it was and no staging folder behind.
+ */
+export function writeEntriesAtomic(outRoot: string, name: string, entries: ReadonlyMap<string, FolderEntry>): string {
+  for (const entry of entries.keys()) {
+    if (entry === '' || entry === '.' || entry === '..' || /[\\/]/.test(entry)) throw new Error(`folder entry must be one plain name: ${entry}`);
+  }
+  const root = resolve(outRoot);
+  makeFolders(root);
+  const target = join(root, name);
+  const staging = mkdtempSync(join(root, `.${name}.staging-`));
+  try {
+    for (const entry of [...entries.keys()].sort()) {
+      const content = entries.get(entry)!;
+      if (typeof content === 'string') {
+        writeFileSync(join(staging, entry), content);
+      } else {
+        mkdirSync(join(staging, entry));
+        writeFiles(join(staging, entry), content);
+      }
+    }
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+  if (!exists(target)) {
+    try {
+      renameSync(staging, target);
+    } catch (err) {
+      rmSync(staging, { recursive: true, force: true });
+      throw err;
+    }
+    return target;
+  }
+  // The old entries go to a folder beside the target until every new one is in place.
+  const old = mkdtempSync(join(root, `.${name}.old-`));
+  const done: Array<{ entry: string; hadOld: boolean }> = [];
+  try {
+    for (const entry of [...entries.keys()].sort()) {
+      const hadOld = exists(join(target, entry));
+      if (hadOld) renameSync(join(target, entry), join(old, entry));
+      done.push({ entry, hadOld });
+      renameSync(join(staging, entry), join(target, entry));
+    }
+  } catch (err) {
+    for (const { entry, hadOld } of done.reverse()) {
+      // An entry still in staging was not moved in yet: only its old one was moved out.
+      if (!exists(join(staging, entry))) rmSync(join(target, entry), { recursive: true, force: true });
+      if (hadOld) renameSync(join(old, entry), join(target, entry));
+    }
+    rmSync(staging, { recursive: true, force: true });
+    rmSync(old, { recursive: true, force: true });
+    throw err;
+  }
+  rmSync(staging, { recursive: true, force: true });
+  rmSync(old, { recursive: true, force: true });
+  return target;
 }

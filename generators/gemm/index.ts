@@ -6,6 +6,7 @@ import type { Block, CaseReport, DefaultReport, VerifyOptions } from '../block.t
 import type { FileSet } from '../common/files.ts';
 import { emitTestbench, runTiming, simulateAndCompare, type SimHarness, type SimOptions } from '../common/sim.ts';
 import { UsageError } from '../common/errors.ts';
+import { randomFrom } from '../common/random.ts';
 import { intMatrix } from '../common/vectors.ts';
 import { assembleOutput, buildStreams, expectedBeats, planTiles } from './driver.ts';
 import { deriveChannel, gemmModel, type GemmProblem, type GemmResult, type GemmScales } from './model.ts';
@@ -25,26 +26,15 @@ export function integerProblem(spec: GemmSpec, p: ScaledProblem): GemmProblem {
   return { a: p.a, w: p.w, aZeroPoint: p.aZeroPoint, channels: p.w.map((_, n) => deriveChannel(spec, p.scales, n)) };
 }
 
-/** Deterministic PRNG (mulberry32) for the default stimulus. */
-export function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A seeded problem for the spec: odd m, k, n (not multiples of the array), k longer than a tile's drain so the
  * double buffer is exercised, one row and one channel at the extremes of the code ranges, and an output scale that
  * spreads the codes over their range (some saturate).
  */
 export function defaultProblem(spec: GemmSpec, seed = 1, dims?: { m: number; k: number; n: number }): ScaledProblem {
-  const rnd = random(seed);
-  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+  const random = randomFrom(seed);
+  const rnd = random.float;
+  const int = random.int;
   const m = dims?.m ?? 2 * spec.rows + 1;
   const n = dims?.n ?? 2 * spec.cols + 1;
   const k = Math.min(spec.maxK, dims?.k ?? spec.rows * spec.cols + 11);
@@ -165,6 +155,11 @@ export function caseProblem(c: Record<string, unknown>): { spec: GemmSpec; probl
 export const gemmBlock: Block<GemmSpec> = {
   name: 'gemm',
   summary: 'Integer GEMM: ROWS x COLS output-stationary MAC array, per-channel fixed-point requantization (round half to even, saturating)',
+  tolerance: {
+    maxAbsDiff: 1,
+    maxMismatchFraction: 1e-3,
+    reason: 'accumulators exact; a code may differ by 1 where the float reference lies within the fixed-point rescale error (2^-frac_bits) of a rounding tie, which FQVIT.md calls a vanishing set (at most 1 in 1,000)',
+  },
 
   resolve: resolveGemm,
 

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fqvitLayernormToken } from './fqvit-float.ts';
 import { layernormTokenUnclamped } from './model.ts';
-import { channelConstants, derivePrecision, xorshiftFloats, type CalibratedLayer } from './spec.ts';
+import { mulberry32 } from '../common/random.ts';
+import { channelConstants, derivePrecision, type CalibratedLayer } from './spec.ts';
 
 export interface RsqrtMeasurement {
   rsqrtBits: number;
@@ -19,7 +20,7 @@ export interface RsqrtMeasurement {
 
 export function measureRsqrtBits(cases: Array<Record<string, unknown>>, widths: number[], tokensPerCase: number, seed = 2024): RsqrtMeasurement[] {
   return widths.map((F) => {
-    const rnd = xorshiftFloats(seed);
+    const rnd = mulberry32(seed);
     let elements = 0;
     let mismatches = 0;
     let maxAbsDiff = 0;

@@ -4,6 +4,7 @@
  * constant derived once, exactly, from the float layer.
  */
 import { exactBinary, maxUnsigned, roundHalfEvenDiv, signedWidth, unsignedWidth } from '../common/arith.ts';
+import { mulberry32 } from '../common/random.ts';
 import { arrayOf, finite, intInRange, object, onlyKeys, positiveFinite, require } from '../common/validate.ts';
 import { calibratePtf } from './calibrate.ts';
 import type { ChannelConstants, LayernormPrecision } from './model.ts';
@@ -128,20 +129,9 @@ export const R_BITS_A = 22;
 export const FRAC_W_BITS = 22;
 export const FRAC_G_BITS = 22;
 
-/** A deterministic xorshift32 stream of floats in [0, 1), for the synthetic default layer and stimulus. */
-export function xorshiftFloats(seed: number): () => number {
-  let s = (seed >>> 0) || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
 /** Synthetic calibration rows for the default layer: channels with different spreads so that alpha takes every value. */
 export function syntheticCalibration(channels: number, rows = 64, seed = 2024): number[][] {
-  const rnd = xorshiftFloats(seed);
+  const rnd = mulberry32(seed);
   const spread = Array.from({ length: channels }, (_, c) => 2 ** -(c % 4) * (0.5 + rnd()));
   const offset = Array.from({ length: channels }, () => (rnd() - 0.5) * 0.5);
   return Array.from({ length: rows }, () => spread.map((sp, c) => offset[c]! + sp * (rnd() + rnd() + rnd() - 1.5) * 2));
@@ -149,7 +139,7 @@ export function syntheticCalibration(channels: number, rows = 64, seed = 2024): 
 
 /** The default layer: calibrated by the PTF observer on synthetic rows, gamma near 1, small beta. */
 function defaultLayer(bits: number, channels: number): { rows: number[][]; gamma: number[]; beta: number[]; outScale: number; outZeroPoint: number } {
-  const rnd = xorshiftFloats(7 + channels);
+  const rnd = mulberry32(7 + channels);
   return {
     rows: syntheticCalibration(channels),
     gamma: Array.from({ length: channels }, () => 0.5 + rnd()),

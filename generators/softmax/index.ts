@@ -6,6 +6,7 @@ import type { Block, CaseReport, DefaultReport, VerifyOptions } from '../block.t
 import { UsageError } from '../common/errors.ts';
 import { mergeFileSets, type FileSet } from '../common/files.ts';
 import { beatsHex, emitTestbench, runTiming, simulateAndCompare, type Beat, type SimHarness, type SimOptions } from '../common/sim.ts';
+import { mulberry32 } from '../common/random.ts';
 import { intMatrix } from '../common/vectors.ts';
 import { softmaxRow, splitRows, type SoftmaxOut } from './model.ts';
 import { SOFTMAX_TOP, emitSoftmaxRtl, softmaxLatency } from './rtl.ts';
@@ -46,18 +47,6 @@ export function softmaxHarness(spec: SoftmaxSpec, beats: readonly SoftmaxBeat[],
   };
 }
 
-/** A small seeded generator (mulberry32), so that stimulus is the same on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Rows as beats: tlast on the last element of each row. */
 export function rowsToBeats(rows: readonly (readonly number[])[]): SoftmaxBeat[] {
   return rows.flatMap((row) => row.map((q, i) => ({ q, last: i === row.length - 1 })));
@@ -70,7 +59,7 @@ export function rowsToBeats(rows: readonly (readonly number[])[]): SoftmaxBeat[]
 export function defaultStimulus(spec: SoftmaxSpec, seed = 1): SoftmaxBeat[] {
   const { in_bits: bits, max_length: maxLen } = spec.params;
   const top = 2 ** bits - 1;
-  const rnd = seededRandom(seed);
+  const rnd = mulberry32(seed);
   const int = (n: number) => Math.floor(rnd() * n);
   const rows: number[][] = [
     [int(top + 1)],
@@ -127,6 +116,11 @@ function specOfCase(c: Record<string, unknown>): { spec: SoftmaxSpec; rows: numb
 export const softmaxBlock: Block<SoftmaxSpec> = {
   name: 'softmax',
   summary: 'LIS softmax (FQ-ViT log-int-softmax): rows of codes to log2 codes, integer only, no divider, one element per cycle',
+  tolerance: {
+    maxAbsDiff: 1,
+    maxMismatchFraction: 1e-4,
+    reason: 'codes and exact zeros equal FQ-ViT\'s wherever its float64 row sum is exact (E < 2^(52+m), generators/softmax/README.md); past that bound a division can land on the other side of a rounding threshold: a code off by 1 on at most 1 in 10,000 elements',
+  },
   resolve: resolveSoftmax,
   generate(spec) {
     const rtl = emitSoftmaxRtl(spec);

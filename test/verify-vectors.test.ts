@@ -1,0 +1,123 @@
+// npm run verify -- --vectors: exit 0 when every case's RTL equals the model and the model is within its block's
+// tolerance of the file's expected outputs, 1 when a case falls outside (codes, accumulators, calibration), 2 for a
+// case whose block the project does not know. Cases are taken from ../shared/vectors and changed where the test says.
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { BLOCK_NAMES, toleranceViolations, type CaseReport, type Tolerance } from '../generators/block.ts';
+import { calibratePtf } from '../generators/layernorm/calibrate.ts';
+import { BLOCKS } from '../generators/registry.ts';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const tsx = join(root, 'node_modules/.bin/tsx');
+const scratch = mkdtempSync(join(tmpdir(), 'verify-vectors-'));
+type Case = Record<string, unknown> & { block: string };
+const publicCases = (JSON.parse(readFileSync(join(root, '../shared/vectors/fqvit-public.json'), 'utf8')) as { cases: Case[] }).cases;
+const copy = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+
+/** The smallest public case of a block (fewest output elements), so each run simulates little. */
+function smallest(block: string): Case {
+  const size = (c: Case) => JSON.stringify(c.expect).length;
+  return copy(publicCases.filter((c) => c.block === block).sort((a, b) => size(a) - size(b))[0]!);
+}
+
+async function verify(name: string, cases: Case[], extra: string[] = []) {
+  const path = join(scratch, name);
+  writeFileSync(path, JSON.stringify({ source: 'test', cases }));
+  const run = await execa(tsx, ['scripts/verify.ts', '--vectors', path, '--json', ...extra], { cwd: root, reject: false, env: { NODE_OPTIONS: '' } });
+  const last = run.stdout.trim().split('\n').at(-1) ?? '';
+  const reports = last.startsWith('{"cases"') ? (JSON.parse(last) as { cases: CaseReport[] }).cases : undefined;
+  return { exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, reports };
+}
+
+describe('tolerance: stated once per block, applied to a case report', () => {
+  const base: CaseReport = { block: 'gemm', index: 0, elements: 10_000, rtl_vs_model: 0, model_vs_expect: 0, max_abs_diff: 0 };
+  const tolerance: Tolerance = { maxAbsDiff: 1, maxMismatchFraction: 1e-3, reason: 'test' };
+
+  it('every block states a tolerance', () => {
+    for (const b of BLOCKS) {
+      expect(b.tolerance.maxAbsDiff, b.name).toBeGreaterThanOrEqual(0);
+      expect(b.tolerance.maxMismatchFraction, b.name).toBeGreaterThanOrEqual(0);
+      expect(b.tolerance.maxMismatchFraction, b.name).toBeLessThan(0.01);
+      expect(b.tolerance.reason.length, b.name).toBeGreaterThan(20);
+    }
+  });
+
+  it('the README states each block\'s tolerance as the block does', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    for (const b of BLOCKS) {
+      const share = `1 in ${Math.round(1 / b.tolerance.maxMismatchFraction).toLocaleString('en-US')}`;
+      expect(readme, b.name).toContain(`| ${b.name} | ${b.tolerance.maxAbsDiff} | ${share} |`);
+    }
+  });
+
+  it.each<[string, Partial<CaseReport>, RegExp | undefined]>([
+    ['an exact case passes', {}, undefined],
+    ['differences at the limits pass', { model_vs_expect: 10, max_abs_diff: 1 }, undefined],
+    ['one difference more than the fraction allows fails', { model_vs_expect: 11, max_abs_diff: 1 }, /^model_vs_expect 11 of 10000 \(at most 10/],
+    ['a difference of 2 fails', { model_vs_expect: 1, max_abs_diff: 2 }, /^max_abs_diff 2 \(at most 1\)$/],
+    ['one accumulator that differs fails', { acc_vs_expect: 1 }, /^acc_vs_expect 1 \(must be 0\)$/],
+    ['a calibration that differs fails', { calibration: 'differs' }, /^calibration differs/],
+    ['a calibration that matches passes', { calibration: 'match', acc_vs_expect: 0 }, undefined],
+    ['the RTL differing from the model fails', { rtl_vs_model: 1 }, /^rtl_vs_model 1 \(must be 0\)$/],
+  ])('%s', (_what, change, message) => {
+    const violations = toleranceViolations({ ...base, ...change }, tolerance);
+    if (message) expect(violations).toEqual([expect.stringMatching(message)]);
+    else expect(violations).toEqual([]);
+  });
+});
+
+describe('npm run verify -- --vectors: exit status', () => {
+  it('0 on unchanged public cases; a case of a known block that --blocks leaves out is skipped, even a broken one', async () => {
+    const brokenGemm = { ...smallest('gemm'), expect_acc: 'not a matrix' };
+    const run = await verify('ok.json', [smallest('softmax'), brokenGemm], ['--blocks', 'softmax']);
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    expect(run.reports!.map((r) => [r.block, r.violations])).toEqual([['softmax', []]]);
+  });
+
+  it('1 when model codes differ from the file beyond the tolerance (softmax: one code off by 2)', async () => {
+    const c = smallest('softmax');
+    const row = (c.expect as Array<Array<number | null>>)[0]!;
+    const i = row.findIndex((x) => x !== null && x < 13);
+    row[i] = row[i]! + 2;
+    const run = await verify('softmax-off.json', [c]);
+    expect(run.exitCode, run.stdout + run.stderr).toBe(1);
+    expect(run.reports![0]!.rtl_vs_model).toBe(0);
+    expect(run.reports![0]!.violations).toContainEqual(expect.stringMatching(/^max_abs_diff 2 \(at most 1\)$/));
+    expect(run.stdout).toMatch(/case 0 softmax FAILS: max_abs_diff 2/);
+  });
+
+  it('1 when an accumulator differs from expect_acc (gemm), even with every code equal', async () => {
+    const c = smallest('gemm');
+    (c.expect_acc as number[][])[0]![0]! += 1;
+    const run = await verify('gemm-acc.json', [c]);
+    expect(run.exitCode, run.stdout + run.stderr).toBe(1);
+    expect(run.reports![0]!).toMatchObject({ rtl_vs_model: 0, model_vs_expect: 0, acc_vs_expect: 1, violations: ['acc_vs_expect 1 (must be 0)'] });
+  });
+
+  it('1 when the PTF calibration on the case\'s rows does not reproduce its alpha (layernorm)', async () => {
+    const c = smallest('layernorm');
+    const rows = c.calibration as number[][];
+    const alpha = c.alpha as number[];
+    // Shrink one widest channel's calibration data 64-fold: the observer must now pick a smaller scale for it.
+    const channel = alpha.indexOf(Math.max(...alpha));
+    for (const row of rows) row[channel] = row[channel]! / 64;
+    const cal = calibratePtf(rows, c.in_bits as number);
+    expect(cal.zeroPoint !== c.zero_point || cal.alpha.some((a, i) => a !== alpha[i])).toBe(true);
+    const run = await verify('layernorm-cal.json', [c]);
+    expect(run.exitCode, run.stdout + run.stderr).toBe(1);
+    expect(run.reports![0]!).toMatchObject({ rtl_vs_model: 0, model_vs_expect: 0, calibration: 'differs', violations: ['calibration differs (must match)'] });
+  });
+
+  it('2 for a case whose block the project does not know, naming it, before anything runs', async () => {
+    const unknown = 'no-such-block';
+    expect(BLOCK_NAMES as readonly string[]).not.toContain(unknown);
+    const run = await verify('unknown.json', [smallest('softmax'), { block: unknown }], ['--blocks', 'softmax']);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.trim()).toMatch(/^error: --vectors: case 1 of .*unknown\.json has block "no-such-block", which is not a block of this project \(known: .*\bgemm\b/);
+    expect(run.stdout).toBe('');
+  });
+});
