@@ -13,7 +13,7 @@ describe('generated help and parameter reference', () => {
 
   it('documents every CLI flag with a description', () => {
     const gen = sections.find((s) => s.title === 'npm run gen')!;
-    expect(gen.params.map((p) => p.name)).toEqual(['bits', 'blocks', 'out', 'spec']);
+    expect(gen.params.map((p) => p.name)).toEqual(['bits', 'blocks', 'out', 'spec', 'prefix']);
     expect(gen.params.every((p) => p.description.length > 10)).toBe(true);
   });
 });
