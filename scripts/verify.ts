@@ -6,7 +6,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BLOCK_NAMES, toleranceViolations, type BlockName, type CaseReport, type DefaultReport } from '../generators/block.ts';
+import { BLOCK_NAMES, toleranceViolations, type Block, type CaseReport, type DefaultReport } from '../generators/block.ts';
 import { UsageError } from '../generators/common/errors.ts';
 import { SIMULATORS } from '../generators/common/sim.ts';
 import { cliInt, oneOf } from '../generators/common/validate.ts';
@@ -50,6 +50,7 @@ async function main(): Promise<number> {
     seed: { type: 'string' },
     vcd: { type: 'boolean' },
     sim: { type: 'string' },
+    'one-instance': { type: 'boolean' },
     help: { type: 'boolean' },
   });
   if (args.help) {
@@ -69,24 +70,36 @@ async function main(): Promise<number> {
     const file = readVectorFile(args.vectors);
     checkCaseBlocks(args.vectors, file.cases);
     const reports: CaseReport[] = [];
-    for (const [index, c] of file.cases.entries()) {
-      // Cases of a known block that --blocks leaves out are skipped.
-      const block = blocks.includes(c.block as BlockName) ? blockByName(c.block as BlockName) : undefined;
-      if (!block) continue;
-      const dir = workDir('vectors', `${c.block}-${index}`);
-      const report = await block.verifyCase(c, index, { ...sim, workDir: dir });
+    const record = (report: CaseReport, block: Block<unknown>) => {
       report.violations = toleranceViolations(report, block.tolerance);
       reports.push(report);
-      if (!args.json) log(`case ${index} ${c.block}: ${report.elements} elements, rtl_vs_model ${report.rtl_vs_model}, model_vs_expect ${report.model_vs_expect}`);
-      for (const v of report.violations) log(`case ${index} ${c.block} FAILS: ${v}`);
+      if (!args.json) log(`case ${report.index} ${report.block}: ${report.elements} elements, rtl_vs_model ${report.rtl_vs_model}, model_vs_expect ${report.model_vs_expect}`);
+      for (const v of report.violations) log(`case ${report.index} ${report.block} FAILS: ${v}`);
+    };
+    // --one-instance: a block with a one-instance mode runs all its cases through one generated instance per set of
+    // generation-time widths; the others (gemm: its constants already stream per tile) run case by case.
+    const instances: Record<string, number> = {};
+    const oneInstance = args['one-instance'] ?? false;
+    for (const block of blocks.map((b) => blockByName(b)!)) {
+      const cases = file.cases.flatMap((vectorCase, index) => (vectorCase.block === block.name ? [{ index, vectorCase }] : []));
+      if (oneInstance && block.verifyOneInstance && cases.length > 0) {
+        const run = await block.verifyOneInstance(cases, { ...sim, workDir: workDir('one-instance', block.name) });
+        instances[block.name] = run.instances;
+        for (const report of run.reports) record(report, block);
+        continue;
+      }
+      for (const { index, vectorCase } of cases) {
+        record(await block.verifyCase(vectorCase, index, { ...sim, workDir: workDir('vectors', `${block.name}-${index}`) }), block);
+      }
     }
+    reports.sort((a, b) => a.index - b.index || a.block.localeCompare(b.block));
     log(formatTable(
       ['case', 'block', 'elements', 'rtl_vs_model', 'model_vs_expect', 'max_abs_diff', 'acc_vs_expect', 'calibration', 'result'],
       reports.map((r) => [r.index, r.block, r.elements, r.rtl_vs_model, r.model_vs_expect, r.max_abs_diff, r.acc_vs_expect ?? '-', r.calibration ?? '-', r.violations!.length ? 'FAIL' : 'pass']),
     ));
     const failed = reports.filter((r) => r.violations!.length > 0).length;
     log(`${reports.length - failed} passed, ${failed} failed (RTL equal to the model, model within its block's tolerance: README, "Verification results")`);
-    if (args.json) log(JSON.stringify({ cases: reports }));
+    if (args.json) log(JSON.stringify(oneInstance ? { cases: reports, instances } : { cases: reports }));
     return failed ? 1 : 0;
   }
 
