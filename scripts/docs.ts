@@ -115,10 +115,10 @@ function helpFor(sections: Section[], command: 'gen' | 'verify' | 'synth' | 'ben
     return out.join('\n');
   }
   if (command === 'gen') {
-    out.push('Usage: npm run gen -- [--bits N] [--blocks LIST] [--out DIR] [--spec FILE]', '', gen.summary, '');
+    out.push('Usage: npm run gen -- [--bits N] [--blocks LIST] [--out DIR] [--spec FILE] [--prefix NAME]', '', gen.summary, '');
     out.push(...gen.params.map(flag));
   } else {
-    out.push('Usage: npm run verify -- [--bits N] [--blocks LIST] [--spec FILE] [--vectors FILE] [--json] [--stall P] [--seed N] [--vcd] [--sim NAME]', '', verify.summary, '');
+    out.push('Usage: npm run verify -- [--bits N] [--blocks LIST] [--spec FILE] [--vectors FILE] [--json] [--stall P] [--seed N] [--vcd] [--sim NAME] [--one-instance]', '', verify.summary, '');
     out.push(...gen.params.filter((p) => p.name !== 'out').map(flag), ...verify.params.map(flag));
   }
   out.push('  --help      Print this help.', '');
