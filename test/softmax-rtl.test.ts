@@ -1,6 +1,8 @@
 // LIS softmax RTL against the golden model in Icarus: a sweep of widths, lengths, output widths and the n option
-// under random stalls; every row of 3-bit codes with L <= 4 in one simulation; latency and back-to-back throughput
-// measured in simulation; the log2 rounding unit alone on ties and extremes; lint of every generated module.
+// under random stalls (the default layer's program loaded first); every row of 3-bit codes with L <= 4 in one
+// simulation; layers reprogrammed between rows of one stream; each status_error bit and the recovery after it; the
+// public vectors' cases one instance each and all on one instance; latency and back-to-back throughput measured in
+// simulation; the log2 rounding unit alone on ties and extremes; lint of every generated module.
 import { execa } from 'execa';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,9 +10,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lintVerilator, lintYosys } from '../generators/common/lint.ts';
 import { log2RoundCode } from '../generators/softmax/model.ts';
-import { defaultStimulus, rowsToBeats, runSoftmax, seededRandom } from '../generators/softmax/index.ts';
-import { SOFTMAX_TOP, emitSoftmaxRtl, softmaxLatency } from '../generators/softmax/rtl.ts';
-import { resolveSoftmax } from '../generators/softmax/spec.ts';
+import { defaultStimulus, expectedBeats, programPhase, rowsToBeats, runSoftmax, seededRandom, softmaxBlock, type SoftmaxPhase } from '../generators/softmax/index.ts';
+import { softmaxProgram } from '../generators/softmax/program.ts';
+import { SOFTMAX_TOP, emitSoftmaxRtl, softmaxLatency, softmaxTop } from '../generators/softmax/rtl.ts';
+import { resolveSoftmax, softmaxLayer } from '../generators/softmax/spec.ts';
 import { LOG2_ROUND_LATENCY, emitLog2RoundUnit } from '../generators/softmax/units.ts';
 
 const work = () => mkdtempSync(join(tmpdir(), 'softmax-'));
@@ -74,6 +77,98 @@ describe('softmax RTL equals the golden model (Icarus, random stalls)', () => {
   });
 });
 
+describe('softmax programs: one instance, several layers (Icarus, random stalls)', () => {
+  it('two layers back to back in one stream, reprogrammed between rows, the program kept across phases', async () => {
+    const spec = resolveSoftmax(8, { min_scale: 0.02099609375, scale: 0.1099853515625, max_length: 64 });
+    const a = softmaxLayer(spec, 0.02313232421875);
+    const b = softmaxLayer(spec, 0.29998779296875);
+    expect(a.constants).not.toEqual(b.constants);
+    const rows = randomRows(8, 64, 14, 21);
+    const same = rowsToBeats(rows);
+    // The same rows give different codes on the two layers, so a table that was not reloaded would show.
+    expect(expectedBeats(spec, same, a)).not.toEqual(expectedBeats(spec, same, b));
+    const phases: SoftmaxPhase[] = [
+      programPhase(spec, a, same),
+      programPhase(spec, b, same),
+      { layer: b, beats: rowsToBeats(randomRows(8, 64, 6, 22)) },
+      programPhase(spec, a, rowsToBeats(randomRows(8, 64, 6, 23))),
+      programPhase(spec, spec.layer, defaultStimulus(spec, 24)),
+    ];
+    for (const [stall, seed] of [[30, 1], [60, 2]] as const) {
+      const r = await runSoftmax(spec, phases, work(), { stallPercent: stall, seed });
+      expect(r.comparison.first).toBeUndefined();
+      expect(r.comparison.mismatches).toBe(0);
+      expect(r.result.statusError).toBe(0n);
+    }
+  });
+
+  describe('status_error: each bit rises on its bad input, and the block recovers', () => {
+    // 4-bit codes, layers from s = 0.25 (c = 44: z has 6 bits, 45..63 are out of range; m has 5 bits, 31 is above n).
+    const spec = resolveSoftmax(4, { min_scale: 0.25, scale: 0.5, max_length: 8 });
+    const layer = softmaxLayer(spec, 0.3);
+    const words = softmaxProgram(spec, layer).words;
+    const asBeats = (ws: readonly bigint[]) => ws.map((data, i) => ({ data, last: i === ws.length - 1 }));
+    const rows = (seed: number) => rowsToBeats(randomRows(4, 8, 10, seed));
+    const zBits = BigInt(spec.derived.zWidth);
+    const cases: Array<[string, SoftmaxPhase[], bigint]> = [
+      ['data before any program (bit 2)', [{ layer: null, beats: rows(1) }, programPhase(spec, layer, rows(2))], 0b100n],
+      ['a word with z above the largest c (bit 0), then rows it refuses (bit 2)', [
+        { cfg: asBeats(words.map((w, d) => (d === 5 ? (w >> zBits << zBits) | (spec.range.zMax + 1n) : w))), layer: null, beats: rows(3) },
+        programPhase(spec, layer, rows(4)),
+      ], 0b101n],
+      ['a word with m above n (bit 0)', [
+        { cfg: asBeats(words.map((w, d) => (d === 0 ? (31n << zBits) | (w & ((1n << zBits) - 1n)) : w))), layer: null, beats: [] },
+        programPhase(spec, layer, rows(5)),
+      ], 0b001n],
+      ['a program one word short and one word long (bit 1), each refused (bit 2)', [
+        programPhase(spec, layer, rows(6)),
+        { cfg: asBeats(words.slice(0, -1)), layer: null, beats: rows(7) },
+        { cfg: asBeats([...words, words[0]!, words[1]!]), layer: null, beats: rows(8) },
+        programPhase(spec, spec.layer, rows(9)),
+      ], 0b110n],
+    ];
+    it.each(cases)('%s', async (_name, phases, status) => {
+      const r = await runSoftmax(spec, phases, work(), { stallPercent: 30, seed: 7 });
+      expect(r.result.statusError).toBe(status);
+      // Recovery: the good programs' rows are exact, the refused ones' rows gave no output.
+      expect(r.comparison.first).toBeUndefined();
+      expect(r.comparison.mismatches).toBe(0);
+      expect(r.expected.length).toBeGreaterThan(0);
+    });
+
+    it('and none rises on good programs', async () => {
+      const r = await runSoftmax(spec, [programPhase(spec, layer, rows(10)), programPhase(spec, spec.layer, rows(11))], work(), { stallPercent: 30, seed: 8 });
+      expect(r.result.statusError).toBe(0n);
+      expect(r.comparison.mismatches).toBe(0);
+    });
+  });
+});
+
+describe('softmax on the public vectors (Icarus, random stalls)', () => {
+  const file = JSON.parse(readFileSync(new URL('../../shared/vectors/fqvit-public.json', import.meta.url), 'utf8')) as { cases: Array<Record<string, unknown>> };
+  const cases = file.cases.map((vectorCase, index) => ({ index, vectorCase })).filter((c) => c.vectorCase.block === 'softmax');
+
+  it('one instance per case, its program loaded first: RTL == model == FQ-ViT', async () => {
+    expect(cases.length).toBeGreaterThan(0);
+    for (const { index, vectorCase } of cases) {
+      const r = await softmaxBlock.verifyCase(vectorCase, index, { workDir: work(), stallPercent: 20, seed: index + 1 });
+      expect(r, `case ${index}`).toMatchObject({ rtl_vs_model: 0, model_vs_expect: 0 });
+      expect(r.elements).toBeGreaterThan(0);
+    }
+  });
+
+  it('one instance per (in_bits, out_bits) for all cases, back to back with a program per case', async () => {
+    const r = await softmaxBlock.verifyOneInstance!(cases, { workDir: work(), stallPercent: 25, seed: 3 });
+    expect(r.instances).toBe(new Set(cases.map((c) => `${c.vectorCase.in_bits}/${c.vectorCase.out_bits}`)).size);
+    expect(r.reports.map((x) => x.index).sort((p, q) => p - q)).toEqual(cases.map((c) => c.index));
+    for (const rep of r.reports) {
+      expect(rep, `case ${rep.index}`).toMatchObject({ rtl_vs_model: 0, model_vs_expect: 0 });
+      const c = cases.find((x) => x.index === rep.index)!.vectorCase;
+      expect(rep.elements).toBe((c.inputs as number[][]).length * (c.length as number));
+    }
+  });
+});
+
 describe('softmax timing, measured without stalls', () => {
   it('latency 2L + 23 and one element per cycle with rows back to back', async () => {
     for (const [bits, len] of [[4, 197], [8, 197], [4, 16]] as const) {
@@ -84,8 +179,11 @@ describe('softmax timing, measured without stalls', () => {
       const first = r.result.firstInput.s_axis!;
       expect(r.result.beats[0]!.cycle - first).toBe(softmaxLatency(len));
       expect(softmaxLatency(len)).toBe(2 * len + 23);
-      // No bubble anywhere in the output: 6 rows of L elements in 6 L consecutive cycles.
+      // No bubble anywhere in the output: 6 rows of L elements in 6 L consecutive cycles, as the manifest states.
       expect(r.result.beats.at(-1)!.cycle - r.result.beats[0]!.cycle).toBe(6 * len - 1);
+      const manifest = JSON.parse(emitSoftmaxRtl(spec).get('manifest.json')!);
+      expect(r.result.beats.length / (r.result.beats.at(-1)!.cycle - r.result.beats[0]!.cycle + 1)).toBe(manifest.throughput.elements_per_cycle);
+      expect(manifest.latency.cycles).toBe(softmaxLatency(len));
     }
   });
 
@@ -172,9 +270,13 @@ describe('softmax lint', () => {
     ['L = 1, 1-bit codes', 2, { max_length: 1, out_bits: 1 }],
     ['n = 8', 6, { n: 8, max_length: 7 }],
     ['87-bit row sum', 12, { scale: 2 ** -25, max_length: 40, out_bits: 8 }],
+    ['a layer range: a 4021-entry table, z and m both compared', 12, { min_scale: 0.0052, scale: 0.1, max_length: 40 }],
+    ['n = 7: m needs no range check', 5, { n: 7, max_length: 9 }],
   ])('%s: clean under Verilator -Wall and Yosys hierarchy -check', async (_name, bits, overrides) => {
-    const rtl = emitSoftmaxRtl(resolveSoftmax(bits as number, overrides));
-    expect(await lintVerilator(rtl, SOFTMAX_TOP)).toEqual([]);
-    expect(await lintYosys(rtl, SOFTMAX_TOP)).toEqual([]);
+    const spec = resolveSoftmax(bits as number, overrides, 'lint');
+    const rtl = emitSoftmaxRtl(spec);
+    expect(softmaxTop(spec)).toBe(`lint_${SOFTMAX_TOP}`);
+    expect(await lintVerilator(rtl, softmaxTop(spec))).toEqual([]);
+    expect(await lintYosys(rtl, softmaxTop(spec))).toEqual([]);
   });
 });
