@@ -13,14 +13,16 @@ import { expTable, expTableSize, lisCFloat, lisConstants, type ExpEntry, type Li
 
 /**
  * LIS softmax (FQ-ViT's Log-Int-Softmax): rows of unsigned codes in, one log2 code per element out (value 2^-code),
- * with a flag for an exact zero; integer only, no divider, one element per cycle.
+ * with a flag for an exact zero; integer only, no divider, one element per cycle. One instance serves every layer whose
+ * input scale is at least min_scale: a layer's exp table (all that follows from its scale) is a program loaded at run
+ * time through s_cfg_axis.
  */
 export interface SoftmaxParams {
   /** Width of the unsigned input codes. @range 2..16 @default --bits */
   in_bits: number;
   /** Width of the log2 output code t (value 2^-t). FQ-ViT uses 4 whatever the input width; a code that would not fit is an exact zero. @range 1..8 @default 4 */
   out_bits: number;
-  /** Input scale s (x = q * s) of the default layer: gen writes its program as program/default.{hex,json} and the testbench runs it. Any layer with min_scale <= s (and c = floor((1 / 0.35815147) / s^2) >= 1, s up to about 1.67) runs on the same hardware by loading its own program. The manifest says whether FQ-ViT's float64 sum and division provably agree with the exact hardware on this layer (derived.float_exact_bound; each program's JSON says it for its layer; see generators/softmax/README.md). @default min(8 / 2^in_bits, 1), doubled until the largest row sum is below 2^52 (the code range spans 8 units of logit) */
+  /** Input scale s (x = q * s) of the default layer: gen writes its program as program/default.{hex,json} and the testbench runs it. Any layer with min_scale <= s (and c = floor((1 / 0.35815147) / s^2) >= 1, s up to about 1.67) runs on the same hardware by loading its own program. Whether FQ-ViT's float64 sum and division provably agree with the exact hardware depends on the layer: the manifest's derived.default_layer.float_exact_bound says it for this one, each program's JSON for its own (generators/softmax/README.md). @default min(8 / 2^in_bits, 1), doubled until the largest row sum is below 2^52 (the code range spans 8 units of logit) */
   scale: number;
   /** Smallest input scale of any layer the instance serves: every width (exp table depth, z, e, the row sum) is derived for it, the worst case. Must keep c = floor((1 / 0.35815147) / s^2) below 2^53 (s at least about 1.8e-8) and the exp table (min(2^in_bits, n * |x0| + 1) entries) at most 4096 entries; a layer below it is refused (SpecError on scale). @default scale */
   min_scale: number;

@@ -46,7 +46,21 @@ export function emitExpUnit(view: ExpUnitView): string {
   const clamped = depth < 2 ** dWidth;
   const addrWidth = clamped ? unsignedWidth(depth - 1) : dWidth;
   const last = depth - 1;
+  // The fine part of the shift (m mod 4, or all of m when m has at most 2 bits) is done when a word is written.
+  const fineBits = Math.min(2, view.mWidth);
+  const coarseBits = view.mWidth - fineBits;
+  const zsWidth = Math.min(view.zWidth + 2 ** fineBits - 1, view.eWidth);
+  if (zsWidth <= view.zWidth) throw new RangeError(`emitExpUnit: e (${view.eWidth} bits) must be wider than z (${view.zWidth} bits)`);
+  const wrZs = `{${zsWidth - view.zWidth}'b0, wr_z} << wr_m[${fineBits - 1}:0]`;
+  const zsWide = zeroExtend('zs', zsWidth, view.eWidth);
   return render('softmax/softmax_exp.v', {
+    storedForm: coarseBits > 0 ? '{m[M_WIDTH-1:2], z << m[1:0]}' : '{z << m}',
+    storedWidth: coarseBits + zsWidth,
+    zsWidth,
+    wrZsExpr: wrZs,
+    wrWord: coarseBits > 0 ? `{wr_m[${view.mWidth - 1}:2], wr_zs}` : 'wr_zs',
+    coarse: coarseBits > 0,
+    eExpr: coarseBits > 0 ? `${zsWide} << {mh, 2'b00}` : zsWide,
     header: headerComment('softmax_exp: FQ-ViT integer exp as a table RAM and a shift', view.spec),
     name: view.name ?? 'softmax_exp',
     dMsb: dWidth - 1,
@@ -60,7 +74,6 @@ export function emitExpUnit(view: ExpUnitView): string {
     mWidth: view.mWidth,
     eWidth: view.eWidth,
     latency: EXP_LATENCY,
-    zExtend: zeroExtend('z', view.zWidth, view.eWidth),
   });
 }
 
