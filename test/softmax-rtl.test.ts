@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lintVerilator, lintYosys } from '../generators/common/lint.ts';
 import { log2RoundCode } from '../generators/softmax/model.ts';
-import { defaultStimulus, expectedBeats, programPhase, rowsToBeats, runSoftmax, seededRandom, softmaxBlock, type SoftmaxPhase } from '../generators/softmax/index.ts';
+import { simulate, simulateAndCompare } from '../generators/common/sim.ts';
+import { defaultStimulus, expectedBeats, programPhase, rowsToBeats, runSoftmax, seededRandom, softmaxBlock, softmaxHarness, type SoftmaxPhase } from '../generators/softmax/index.ts';
 import { softmaxProgram } from '../generators/softmax/program.ts';
 import { SOFTMAX_TOP, emitSoftmaxRtl, softmaxLatency, softmaxTop } from '../generators/softmax/rtl.ts';
 import { resolveSoftmax, softmaxLayer } from '../generators/softmax/spec.ts';
@@ -134,6 +135,22 @@ describe('softmax programs: one instance, several layers (Icarus, random stalls)
       expect(r.comparison.first).toBeUndefined();
       expect(r.comparison.mismatches).toBe(0);
       expect(r.expected.length).toBeGreaterThan(0);
+    });
+
+    it('rst forgets the program: rows replayed after a reset, before any new program, are dropped (bit 2)', async () => {
+      const rows1 = rows(12);
+      const phases = [programPhase(spec, layer, rows1), programPhase(spec, spec.layer, rows(13))];
+      const harness = softmaxHarness(spec, phases);
+      const once = await simulate(harness, work(), { stallPercent: 20, seed: 9 });
+      expect(once.beats.length).toBe(harness.output.expectedBeats);
+      // Reset while rows1 comes out; replay rows1 (epoch 1) but only the second program (epoch 2): rows1 now has no
+      // program and gives nothing, the second layer's rows are exact.
+      const expected = expectedBeats(spec, phases[1]!.beats, spec.layer);
+      const midReset = { cycle: once.beats[2]!.cycle, restartAt: { s_cfg_axis: words.length, s_axis: 0 } };
+      const r = await simulateAndCompare({ ...harness, output: { ...harness.output, expectedBeats: expected.length } }, work(), { stallPercent: 20, seed: 9, midReset }, expected);
+      expect(r.result.beatsBeforeReset.length).toBeGreaterThan(0);
+      expect(r.comparison).toEqual({ mismatches: 0, first: undefined });
+      expect(r.result.statusError).toBe(0b100n);
     });
 
     it('and none rises on good programs', async () => {
