@@ -161,6 +161,135 @@ describe('softmax programs: one instance, several layers (Icarus, random stalls)
   });
 });
 
+describe('softmax program port, directed (Icarus)', () => {
+  // Orders the epoch testbench never produces: an input row offered while a program is half loaded (the program must
+  // finish, then the row runs on it: no deadlock), and a row and a program's first word offered in the same idle cycle
+  // (the row goes first, on the old program; the new program follows once the row is out).
+  it('a row offered mid-program waits for the program; in a tie the row goes first', async () => {
+    const spec = resolveSoftmax(4, { min_scale: 0.25, scale: 0.5, max_length: 4 });
+    const a = softmaxProgram(spec, softmaxLayer(spec, 0.3)).words;
+    const b = softmaxProgram(spec, softmaxLayer(spec, 0.5)).words;
+    const W = spec.derived.wordWidth;
+    const O = spec.derived.outWidth;
+    const dir = work();
+    for (const [p, t] of emitSoftmaxRtl(spec)) if (p.endsWith('.v')) writeFileSync(join(dir, p), t);
+    const rom = (name: string, ws: readonly bigint[]) => ws.map((w, i) => `    ${name}[${i}] = ${W}'d${w};`).join('\n');
+    writeFileSync(join(dir, 'tb.v'), `\`timescale 1ns / 1ps
+module tb;
+reg clk = 1'b0;
+reg rst = 1'b1;
+reg [${W - 1}:0] cfg_data = 0;
+reg cfg_valid = 1'b0;
+reg cfg_last = 1'b0;
+wire cfg_ready;
+reg [3:0] q = 0;
+reg q_valid = 1'b0;
+reg q_last = 1'b0;
+wire q_ready;
+wire [${O - 1}:0] out_data;
+wire out_valid;
+wire out_last;
+wire [2:0] status;
+reg [${W - 1}:0] prog_a [0:${a.length - 1}];
+reg [${W - 1}:0] prog_b [0:${b.length - 1}];
+integer cycle = 0;
+integer i;
+${softmaxTop(spec)} dut (
+    .clk(clk), .rst(rst),
+    .s_cfg_axis_tdata(cfg_data), .s_cfg_axis_tvalid(cfg_valid), .s_cfg_axis_tready(cfg_ready), .s_cfg_axis_tlast(cfg_last),
+    .s_axis_tdata(q), .s_axis_tvalid(q_valid), .s_axis_tready(q_ready), .s_axis_tlast(q_last),
+    .m_axis_tdata(out_data), .m_axis_tvalid(out_valid), .m_axis_tready(1'b1), .m_axis_tlast(out_last),
+    .status_error(status)
+);
+always #5 clk = ~clk;
+always @(posedge clk) begin
+    cycle <= cycle + 1;
+    if (cfg_valid && cfg_ready) $display("CFG %0d %0d", cycle, cfg_last);
+    if (q_valid && q_ready) $display("IN %0d %0d", cycle, q);
+    if (out_valid) $display("OUT %0d %0d %0d", cycle, out_data, out_last);
+end
+// Offers a word and holds it until taken.
+task send_cfg(input [${W - 1}:0] w, input l);
+begin
+    cfg_data <= w; cfg_last <= l; cfg_valid <= 1'b1;
+    @(posedge clk); while (!cfg_ready) @(posedge clk);
+    cfg_valid <= 1'b0;
+end
+endtask
+initial begin
+${rom('prog_a', a)}
+${rom('prog_b', b)}
+    repeat (4) @(posedge clk);
+    rst <= 1'b0;
+    @(posedge clk);
+    // Program A; from its third word on, a row [9, 2] is offered (and held).
+    fork
+        begin
+            for (i = 0; i < ${a.length}; i = i + 1) send_cfg(prog_a[i], i == ${a.length - 1});
+        end
+        begin
+            repeat (3) @(posedge clk);
+            q <= 9; q_last <= 1'b0; q_valid <= 1'b1;
+            @(posedge clk); while (!q_ready) @(posedge clk);
+            q <= 2; q_last <= 1'b1;
+            @(posedge clk); while (!q_ready) @(posedge clk);
+            q_valid <= 1'b0;
+        end
+    join
+    repeat (80) @(posedge clk);
+    // A tie in an idle cycle: the row [5] and program B's first word.
+    fork
+        begin
+            for (i = 0; i < ${b.length}; i = i + 1) send_cfg(prog_b[i], i == ${b.length - 1});
+        end
+        begin
+            q <= 5; q_last <= 1'b1; q_valid <= 1'b1;
+            @(posedge clk); while (!q_ready) @(posedge clk);
+            q_valid <= 1'b0;
+        end
+    join
+    // A row on program B.
+    q <= 9; q_last <= 1'b0; q_valid <= 1'b1;
+    @(posedge clk); while (!q_ready) @(posedge clk);
+    q <= 2; q_last <= 1'b1;
+    @(posedge clk); while (!q_ready) @(posedge clk);
+    q_valid <= 1'b0;
+    repeat (80) @(posedge clk);
+    $display("STATUS %0d", status);
+    $finish;
+end
+endmodule
+`);
+    await execa('iverilog', ['-g2005', '-Wall', '-Wno-timescale', '-o', 'sim.vvp', '-s', 'tb', ...[...emitSoftmaxRtl(spec).keys()].filter((p) => p.endsWith('.v')), 'tb.v'], { cwd: dir });
+    const log = (await execa('vvp', ['-n', 'sim.vvp'], { cwd: dir })).stdout.split('\n').map((l) => l.trim().split(' '));
+    const at = (kind: string) => log.filter((l) => l[0] === kind).map((l) => l.slice(1).map(Number));
+    const cfg = at('CFG');
+    const input = at('IN');
+    const out = at('OUT');
+    const cfgLast = cfg.filter((c) => c[1] === 1).map((c) => c[0]!);
+    expect(cfg.length).toBe(a.length + b.length);
+    expect(cfgLast.length).toBe(2);
+    // The row offered mid-program waited for the program's end (and its check); every word was taken.
+    expect(input[0]![0]).toBeGreaterThan(cfgLast[0]! + 1);
+    // The tie: the row [5] was taken before program B's first word, which waited until that row was out.
+    const bFirst = cfg[a.length]![0]!;
+    expect(input[2]![1]).toBe(5);
+    expect(input[2]![0]).toBeLessThan(bFirst);
+    expect(out[2]![0]).toBeLessThan(bFirst);
+    expect(input[3]![0]).toBeGreaterThan(cfgLast[1]!);
+    // Outputs: [9, 2] and [5] on layer A, [9, 2] on layer B.
+    const la = softmaxLayer(spec, 0.3);
+    const lb = softmaxLayer(spec, 0.5);
+    const want = [
+      ...expectedBeats(spec, rowsToBeats([[9, 2], [5]]), la),
+      ...expectedBeats(spec, rowsToBeats([[9, 2]]), lb),
+    ].map((x) => [Number(x.data), Number(x.last)]);
+    expect(expectedBeats(spec, rowsToBeats([[9, 2]]), la)).not.toEqual(expectedBeats(spec, rowsToBeats([[9, 2]]), lb));
+    expect(out.map((o) => [o[1], o[2]])).toEqual(want);
+    expect(at('STATUS')[0]).toEqual([0]);
+  });
+});
+
 describe('softmax on the public vectors (Icarus, random stalls)', () => {
   const file = JSON.parse(readFileSync(new URL('../../shared/vectors/fqvit-public.json', import.meta.url), 'utf8')) as { cases: Array<Record<string, unknown>> };
   const cases = file.cases.map((vectorCase, index) => ({ index, vectorCase })).filter((c) => c.vectorCase.block === 'softmax');
