@@ -10,7 +10,8 @@ import { proveEquivalent, type ProofOptions } from '../generators/common/formal.
 import { emitPe, emitRequant, emitRneShift } from '../generators/gemm/rtl.ts';
 import { PE_PRODUCT_STAGES, requantStages } from '../generators/gemm/spec.ts';
 import { emitDivider, emitIsqrt, emitMn, emitRoundShiftPipelined } from '../generators/layernorm/leaves.ts';
-import { expTable, lisConstants } from '../generators/softmax/model.ts';
+import { softmaxProgram } from '../generators/softmax/program.ts';
+import { resolveSoftmax } from '../generators/softmax/spec.ts';
 import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundUnit } from '../generators/softmax/units.ts';
 
 async function expectProof(impl: FileSet, top: string, ref: string, options: ProofOptions = {}, refTop = top): Promise<void> {
@@ -149,11 +150,34 @@ endmodule
 });
 
 describe('softmax leaf units', () => {
-  it.each([[3, 30, 1], [4, 6, 0.5]])('softmax_exp (in_bits %i, n %i, scale %f) equals FQ-ViT\'s i-exp formula for every distance', async (inBits, n, scale) => {
-    const constants = lisConstants(scale, n);
-    const table = expTable(inBits, constants);
-    const eWidth = unsignedWidth(table.reduce((m, t) => (t.e > m ? t.e : m), 0n));
-    const impl = emitExpUnit({ table, constants, dWidth: inBits, eWidth, spec: { inBits, n, scale } });
+  // The exp unit is a table RAM written by the program: the implementation is the generated unit loaded with the
+  // program the generator builds for the layer (one word per cycle from reset), then free distances every cycle.
+  it.each([[3, 30, 1, 1], [4, 6, 0.5, 0.5], [4, 6, 0.5, 1]])('softmax_exp (in_bits %i, n %i, range from s = %f) loaded with the program of s = %f equals FQ-ViT\'s i-exp formula for every distance', async (inBits, n, minScale, scale) => {
+    const spec = resolveSoftmax(inBits, { n, min_scale: minScale, scale, max_length: 2 });
+    const constants = spec.constants;
+    const depth = spec.range.tableDepth;
+    const { elemWidth: eWidth, zWidth, shiftWidth, wordWidth, tableAddrWidth } = spec.derived;
+    const words = softmaxProgram(spec).words;
+    const unit = emitExpUnit({ dWidth: inBits, depth, zWidth, mWidth: shiftWidth, eWidth, spec: { inBits, n, minScale } });
+    const countWidth = unsignedWidth(depth);
+    const loaded = `module exp_loaded (
+    input  wire clk,
+    input  wire [${inBits - 1}:0] d,
+    output wire [${eWidth - 1}:0] e
+);
+reg [${countWidth - 1}:0] count = 0;
+reg [${wordWidth - 1}:0] word;
+wire loading = count < ${depth};
+always @* begin
+    case (count)
+${words.map((w, i) => `        ${i}: word = ${wordWidth}'d${w};`).join('\n')}
+        default: word = 0;
+    endcase
+end
+always @(posedge clk) if (loading) count <= count + 1;
+softmax_exp unit (.clk(clk), .wr_en(loading), .wr_addr(count[${tableAddrWidth - 1}:0]), .wr_data(word), .d(d), .e(e));
+endmodule
+`;
     const W = eWidth + 8;
     const ref = `module softmax_exp (
     input  wire clk,
@@ -181,7 +205,9 @@ ${delayLine('e', eWidth, `e_wide[${eWidth - 1}:0]`, EXP_LATENCY)}
 assign e = e_pipe[${EXP_LATENCY - 1}];
 endmodule
 `;
-    await expectProof(new Map([['softmax_exp.v', impl]]), 'softmax_exp', ref, { depth: EXP_LATENCY + 2, skip: EXP_LATENCY });
+    // The table is complete after `depth` cycles; from then on every output comes from free distances.
+    const skip = depth + EXP_LATENCY;
+    await expectProof(new Map([['softmax_exp.v', unit], ['exp_loaded.v', loaded]]), 'exp_loaded', ref, { depth: skip + 2, skip }, 'softmax_exp');
   });
 
   it.each([[7, 4, 3], [6, 3, 4]])('softmax_log2_round (sum %i bits, elem %i bits, code %i bits) equals log_round(round_half_even(E / e)) for every E and e', async (sumWidth, elemWidth, outBits) => {

@@ -26,6 +26,8 @@ const EXTREMES: Record<BlockName, Array<[number, Record<string, unknown>]>> = {
     [2, { in_bits: 2, out_bits: 1, max_length: 1, n: 1 }],
     [12, { in_bits: 12, out_bits: 8, max_length: 4096, n: 30, scale: 1 }],
     [12, { in_bits: 12, out_bits: 8, max_length: 4096, n: 1 }],
+    // The widest layer range at 12 bits: a 4,021-word program (x0 = -134 at min_scale), rows of 4096.
+    [12, { in_bits: 12, out_bits: 8, max_length: 4096, n: 30, min_scale: 0.0052, scale: 1 }],
   ],
 };
 

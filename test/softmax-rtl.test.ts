@@ -1,6 +1,8 @@
 // LIS softmax RTL against the golden model in Icarus: a sweep of widths, lengths, output widths and the n option
-// under random stalls; every row of 3-bit codes with L <= 4 in one simulation; latency and back-to-back throughput
-// measured in simulation; the log2 rounding unit alone on ties and extremes; lint of every generated module.
+// under random stalls (the default layer's program loaded first); every row of 3-bit codes with L <= 4 in one
+// simulation; layers reprogrammed between rows of one stream; each status_error bit and the recovery after it; the
+// public vectors' cases one instance each and all on one instance; latency and back-to-back throughput measured in
+// simulation; the log2 rounding unit alone on ties and extremes; lint of every generated module.
 import { execa } from 'execa';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { lintVerilator, lintYosys } from '../generators/common/lint.ts';
 import { log2RoundCode } from '../generators/softmax/model.ts';
 import { mulberry32 } from '../generators/common/random.ts';
-import { defaultStimulus, rowsToBeats, runSoftmax } from '../generators/softmax/index.ts';
-import { SOFTMAX_TOP, emitSoftmaxRtl, softmaxLatency } from '../generators/softmax/rtl.ts';
-import { resolveSoftmax } from '../generators/softmax/spec.ts';
+import { simulate, simulateAndCompare } from '../generators/common/sim.ts';
+import { defaultStimulus, expectedBeats, programPhase, rowsToBeats, runSoftmax, softmaxBlock, softmaxHarness, type SoftmaxPhase } from '../generators/softmax/index.ts';
+import { softmaxProgram } from '../generators/softmax/program.ts';
+import { SOFTMAX_TOP, emitSoftmaxRtl, softmaxLatency, softmaxTop } from '../generators/softmax/rtl.ts';
+import { resolveSoftmax, softmaxLayer } from '../generators/softmax/spec.ts';
 import { LOG2_ROUND_LATENCY, emitLog2RoundUnit } from '../generators/softmax/units.ts';
 
 const work = () => mkdtempSync(join(tmpdir(), 'softmax-'));
@@ -75,6 +79,243 @@ describe('softmax RTL equals the golden model (Icarus, random stalls)', () => {
   });
 });
 
+describe('softmax programs: one instance, several layers (Icarus, random stalls)', () => {
+  it('two layers back to back in one stream, reprogrammed between rows, the program kept across phases', async () => {
+    const spec = resolveSoftmax(8, { min_scale: 0.02099609375, scale: 0.1099853515625, max_length: 64 });
+    const a = softmaxLayer(spec, 0.02313232421875);
+    const b = softmaxLayer(spec, 0.29998779296875);
+    expect(a.constants).not.toEqual(b.constants);
+    const rows = randomRows(8, 64, 14, 21);
+    const same = rowsToBeats(rows);
+    // The same rows give different codes on the two layers, so a table that was not reloaded would show.
+    expect(expectedBeats(spec, same, a)).not.toEqual(expectedBeats(spec, same, b));
+    const phases: SoftmaxPhase[] = [
+      programPhase(spec, a, same),
+      programPhase(spec, b, same),
+      { layer: b, beats: rowsToBeats(randomRows(8, 64, 6, 22)) },
+      programPhase(spec, a, rowsToBeats(randomRows(8, 64, 6, 23))),
+      programPhase(spec, spec.layer, defaultStimulus(spec, 24)),
+    ];
+    for (const [stall, seed] of [[30, 1], [60, 2]] as const) {
+      const r = await runSoftmax(spec, phases, work(), { stallPercent: stall, seed });
+      expect(r.comparison.first).toBeUndefined();
+      expect(r.comparison.mismatches).toBe(0);
+      expect(r.result.statusError).toBe(0n);
+    }
+  });
+
+  describe('status_error: each bit rises on its bad input, and the block recovers', () => {
+    // 4-bit codes, layers from s = 0.25 (c = 44: z has 6 bits, 45..63 are out of range; m has 5 bits, 31 is above n).
+    const spec = resolveSoftmax(4, { min_scale: 0.25, scale: 0.5, max_length: 8 });
+    const layer = softmaxLayer(spec, 0.3);
+    const words = softmaxProgram(spec, layer).words;
+    const asBeats = (ws: readonly bigint[]) => ws.map((data, i) => ({ data, last: i === ws.length - 1 }));
+    const rows = (seed: number) => rowsToBeats(randomRows(4, 8, 10, seed));
+    const zBits = BigInt(spec.derived.zWidth);
+    const cases: Array<[string, SoftmaxPhase[], bigint]> = [
+      ['data before any program (bit 2)', [{ layer: null, beats: rows(1) }, programPhase(spec, layer, rows(2))], 0b100n],
+      ['a word with z above the largest c (bit 0), then rows it refuses (bit 2)', [
+        { cfg: asBeats(words.map((w, d) => (d === 5 ? (w >> zBits << zBits) | (spec.range.zMax + 1n) : w))), layer: null, beats: rows(3) },
+        programPhase(spec, layer, rows(4)),
+      ], 0b101n],
+      ['a word with m above n (bit 0)', [
+        { cfg: asBeats(words.map((w, d) => (d === 0 ? (31n << zBits) | (w & ((1n << zBits) - 1n)) : w))), layer: null, beats: [] },
+        programPhase(spec, layer, rows(5)),
+      ], 0b001n],
+      ['a program one word short and one word long (bit 1), each refused (bit 2)', [
+        programPhase(spec, layer, rows(6)),
+        { cfg: asBeats(words.slice(0, -1)), layer: null, beats: rows(7) },
+        { cfg: asBeats([...words, words[0]!, words[1]!]), layer: null, beats: rows(8) },
+        programPhase(spec, spec.layer, rows(9)),
+      ], 0b110n],
+    ];
+    it.each(cases)('%s', async (_name, phases, status) => {
+      const r = await runSoftmax(spec, phases, work(), { stallPercent: 30, seed: 7 });
+      expect(r.result.statusError).toBe(status);
+      // Recovery: the good programs' rows are exact, the refused ones' rows gave no output.
+      expect(r.comparison.first).toBeUndefined();
+      expect(r.comparison.mismatches).toBe(0);
+      expect(r.expected.length).toBeGreaterThan(0);
+    });
+
+    it('rst forgets the program: rows replayed after a reset, before any new program, are dropped (bit 2)', async () => {
+      const rows1 = rows(12);
+      const phases = [programPhase(spec, layer, rows1), programPhase(spec, spec.layer, rows(13))];
+      const harness = softmaxHarness(spec, phases);
+      const once = await simulate(harness, work(), { stallPercent: 20, seed: 9 });
+      expect(once.beats.length).toBe(harness.output.expectedBeats);
+      // Reset while rows1 comes out; replay rows1 (epoch 1) but only the second program (epoch 2): rows1 now has no
+      // program and gives nothing, the second layer's rows are exact.
+      const expected = expectedBeats(spec, phases[1]!.beats, spec.layer);
+      const midReset = { cycle: once.beats[2]!.cycle, restartAt: { s_cfg_axis: words.length, s_axis: 0 } };
+      const r = await simulateAndCompare({ ...harness, output: { ...harness.output, expectedBeats: expected.length } }, work(), { stallPercent: 20, seed: 9, midReset }, expected);
+      expect(r.result.beatsBeforeReset.length).toBeGreaterThan(0);
+      expect(r.comparison).toEqual({ mismatches: 0, first: undefined });
+      expect(r.result.statusError).toBe(0b100n);
+    });
+
+    it('and none rises on good programs', async () => {
+      const r = await runSoftmax(spec, [programPhase(spec, layer, rows(10)), programPhase(spec, spec.layer, rows(11))], work(), { stallPercent: 30, seed: 8 });
+      expect(r.result.statusError).toBe(0n);
+      expect(r.comparison.mismatches).toBe(0);
+    });
+  });
+});
+
+describe('softmax program port, directed (Icarus)', () => {
+  // Orders the epoch testbench never produces: an input row offered while a program is half loaded (the program must
+  // finish, then the row runs on it: no deadlock), and a row and a program's first word offered in the same idle cycle
+  // (the row goes first, on the old program; the new program follows once the row is out).
+  it('a row offered mid-program waits for the program; in a tie the row goes first', async () => {
+    const spec = resolveSoftmax(4, { min_scale: 0.25, scale: 0.5, max_length: 4 });
+    const a = softmaxProgram(spec, softmaxLayer(spec, 0.3)).words;
+    const b = softmaxProgram(spec, softmaxLayer(spec, 0.5)).words;
+    const W = spec.derived.wordWidth;
+    const O = spec.derived.outWidth;
+    const dir = work();
+    for (const [p, t] of emitSoftmaxRtl(spec)) if (p.endsWith('.v')) writeFileSync(join(dir, p), t);
+    const rom = (name: string, ws: readonly bigint[]) => ws.map((w, i) => `    ${name}[${i}] = ${W}'d${w};`).join('\n');
+    writeFileSync(join(dir, 'tb.v'), `\`timescale 1ns / 1ps
+module tb;
+reg clk = 1'b0;
+reg rst = 1'b1;
+reg [${W - 1}:0] cfg_data = 0;
+reg cfg_valid = 1'b0;
+reg cfg_last = 1'b0;
+wire cfg_ready;
+reg [3:0] q = 0;
+reg q_valid = 1'b0;
+reg q_last = 1'b0;
+wire q_ready;
+wire [${O - 1}:0] out_data;
+wire out_valid;
+wire out_last;
+wire [2:0] status;
+reg [${W - 1}:0] prog_a [0:${a.length - 1}];
+reg [${W - 1}:0] prog_b [0:${b.length - 1}];
+integer cycle = 0;
+integer i;
+${softmaxTop(spec)} dut (
+    .clk(clk), .rst(rst),
+    .s_cfg_axis_tdata(cfg_data), .s_cfg_axis_tvalid(cfg_valid), .s_cfg_axis_tready(cfg_ready), .s_cfg_axis_tlast(cfg_last),
+    .s_axis_tdata(q), .s_axis_tvalid(q_valid), .s_axis_tready(q_ready), .s_axis_tlast(q_last),
+    .m_axis_tdata(out_data), .m_axis_tvalid(out_valid), .m_axis_tready(1'b1), .m_axis_tlast(out_last),
+    .status_error(status)
+);
+always #5 clk = ~clk;
+always @(posedge clk) begin
+    cycle <= cycle + 1;
+    if (cfg_valid && cfg_ready) $display("CFG %0d %0d", cycle, cfg_last);
+    if (q_valid && q_ready) $display("IN %0d %0d", cycle, q);
+    if (out_valid) $display("OUT %0d %0d %0d", cycle, out_data, out_last);
+end
+// Offers a word and holds it until taken.
+task send_cfg(input [${W - 1}:0] w, input l);
+begin
+    cfg_data <= w; cfg_last <= l; cfg_valid <= 1'b1;
+    @(posedge clk); while (!cfg_ready) @(posedge clk);
+    cfg_valid <= 1'b0;
+end
+endtask
+initial begin
+${rom('prog_a', a)}
+${rom('prog_b', b)}
+    repeat (4) @(posedge clk);
+    rst <= 1'b0;
+    @(posedge clk);
+    // Program A; from its third word on, a row [9, 2] is offered (and held).
+    fork
+        begin
+            for (i = 0; i < ${a.length}; i = i + 1) send_cfg(prog_a[i], i == ${a.length - 1});
+        end
+        begin
+            repeat (3) @(posedge clk);
+            q <= 9; q_last <= 1'b0; q_valid <= 1'b1;
+            @(posedge clk); while (!q_ready) @(posedge clk);
+            q <= 2; q_last <= 1'b1;
+            @(posedge clk); while (!q_ready) @(posedge clk);
+            q_valid <= 1'b0;
+        end
+    join
+    repeat (80) @(posedge clk);
+    // A tie in an idle cycle: the row [5] and program B's first word.
+    fork
+        begin
+            for (i = 0; i < ${b.length}; i = i + 1) send_cfg(prog_b[i], i == ${b.length - 1});
+        end
+        begin
+            q <= 5; q_last <= 1'b1; q_valid <= 1'b1;
+            @(posedge clk); while (!q_ready) @(posedge clk);
+            q_valid <= 1'b0;
+        end
+    join
+    // A row on program B.
+    q <= 9; q_last <= 1'b0; q_valid <= 1'b1;
+    @(posedge clk); while (!q_ready) @(posedge clk);
+    q <= 2; q_last <= 1'b1;
+    @(posedge clk); while (!q_ready) @(posedge clk);
+    q_valid <= 1'b0;
+    repeat (80) @(posedge clk);
+    $display("STATUS %0d", status);
+    $finish;
+end
+endmodule
+`);
+    await execa('iverilog', ['-g2005', '-Wall', '-Wno-timescale', '-o', 'sim.vvp', '-s', 'tb', ...[...emitSoftmaxRtl(spec).keys()].filter((p) => p.endsWith('.v')), 'tb.v'], { cwd: dir });
+    const log = (await execa('vvp', ['-n', 'sim.vvp'], { cwd: dir })).stdout.split('\n').map((l) => l.trim().split(' '));
+    const at = (kind: string) => log.filter((l) => l[0] === kind).map((l) => l.slice(1).map(Number));
+    const cfg = at('CFG');
+    const input = at('IN');
+    const out = at('OUT');
+    const cfgLast = cfg.filter((c) => c[1] === 1).map((c) => c[0]!);
+    expect(cfg.length).toBe(a.length + b.length);
+    expect(cfgLast.length).toBe(2);
+    // The row offered mid-program waited for the program's end (and its check); every word was taken.
+    expect(input[0]![0]).toBeGreaterThan(cfgLast[0]! + 1);
+    // The tie: the row [5] was taken before program B's first word, which waited until that row was out.
+    const bFirst = cfg[a.length]![0]!;
+    expect(input[2]![1]).toBe(5);
+    expect(input[2]![0]).toBeLessThan(bFirst);
+    expect(out[2]![0]).toBeLessThan(bFirst);
+    expect(input[3]![0]).toBeGreaterThan(cfgLast[1]!);
+    // Outputs: [9, 2] and [5] on layer A, [9, 2] on layer B.
+    const la = softmaxLayer(spec, 0.3);
+    const lb = softmaxLayer(spec, 0.5);
+    const want = [
+      ...expectedBeats(spec, rowsToBeats([[9, 2], [5]]), la),
+      ...expectedBeats(spec, rowsToBeats([[9, 2]]), lb),
+    ].map((x) => [Number(x.data), Number(x.last)]);
+    expect(expectedBeats(spec, rowsToBeats([[9, 2]]), la)).not.toEqual(expectedBeats(spec, rowsToBeats([[9, 2]]), lb));
+    expect(out.map((o) => [o[1], o[2]])).toEqual(want);
+    expect(at('STATUS')[0]).toEqual([0]);
+  });
+});
+
+describe('softmax on the public vectors (Icarus, random stalls)', () => {
+  const file = JSON.parse(readFileSync(new URL('../../shared/vectors/fqvit-public.json', import.meta.url), 'utf8')) as { cases: Array<Record<string, unknown>> };
+  const cases = file.cases.map((vectorCase, index) => ({ index, vectorCase })).filter((c) => c.vectorCase.block === 'softmax');
+
+  it('one instance per case, its program loaded first: RTL == model == FQ-ViT', async () => {
+    expect(cases.length).toBeGreaterThan(0);
+    for (const { index, vectorCase } of cases) {
+      const r = await softmaxBlock.verifyCase(vectorCase, index, { workDir: work(), stallPercent: 20, seed: index + 1 });
+      expect(r, `case ${index}`).toMatchObject({ rtl_vs_model: 0, model_vs_expect: 0 });
+      expect(r.elements).toBeGreaterThan(0);
+    }
+  });
+
+  it('one instance per (in_bits, out_bits) for all cases, back to back with a program per case', async () => {
+    const r = await softmaxBlock.verifyOneInstance!(cases, { workDir: work(), stallPercent: 25, seed: 3 });
+    expect(r.instances).toBe(new Set(cases.map((c) => `${c.vectorCase.in_bits}/${c.vectorCase.out_bits}`)).size);
+    expect(r.reports.map((x) => x.index).sort((p, q) => p - q)).toEqual(cases.map((c) => c.index));
+    for (const rep of r.reports) {
+      expect(rep, `case ${rep.index}`).toMatchObject({ rtl_vs_model: 0, model_vs_expect: 0 });
+      const c = cases.find((x) => x.index === rep.index)!.vectorCase;
+      expect(rep.elements).toBe((c.inputs as number[][]).length * (c.length as number));
+    }
+  });
+});
+
 describe('softmax timing, measured without stalls', () => {
   it('latency 2L + 23 and one element per cycle with rows back to back', async () => {
     for (const [bits, len] of [[4, 197], [8, 197], [4, 16]] as const) {
@@ -85,8 +326,11 @@ describe('softmax timing, measured without stalls', () => {
       const first = r.result.firstInput.s_axis!;
       expect(r.result.beats[0]!.cycle - first).toBe(softmaxLatency(len));
       expect(softmaxLatency(len)).toBe(2 * len + 23);
-      // No bubble anywhere in the output: 6 rows of L elements in 6 L consecutive cycles.
+      // No bubble anywhere in the output: 6 rows of L elements in 6 L consecutive cycles, as the manifest states.
       expect(r.result.beats.at(-1)!.cycle - r.result.beats[0]!.cycle).toBe(6 * len - 1);
+      const manifest = JSON.parse(emitSoftmaxRtl(spec).get('manifest.json')!);
+      expect(r.result.beats.length / (r.result.beats.at(-1)!.cycle - r.result.beats[0]!.cycle + 1)).toBe(manifest.throughput.elements_per_cycle);
+      expect(manifest.latency.cycles).toBe(softmaxLatency(len));
     }
   });
 
@@ -173,9 +417,13 @@ describe('softmax lint', () => {
     ['L = 1, 1-bit codes', 2, { max_length: 1, out_bits: 1 }],
     ['n = 8', 6, { n: 8, max_length: 7 }],
     ['87-bit row sum', 12, { scale: 2 ** -25, max_length: 40, out_bits: 8 }],
+    ['a layer range: a 4021-entry table, z and m both compared', 12, { min_scale: 0.0052, scale: 0.1, max_length: 40 }],
+    ['n = 7: m needs no range check', 5, { n: 7, max_length: 9 }],
   ])('%s: clean under Verilator -Wall and Yosys hierarchy -check', async (_name, bits, overrides) => {
-    const rtl = emitSoftmaxRtl(resolveSoftmax(bits as number, overrides));
-    expect(await lintVerilator(rtl, SOFTMAX_TOP)).toEqual([]);
-    expect(await lintYosys(rtl, SOFTMAX_TOP)).toEqual([]);
+    const spec = resolveSoftmax(bits as number, overrides, 'lint');
+    const rtl = emitSoftmaxRtl(spec);
+    expect(softmaxTop(spec)).toBe(`lint_${SOFTMAX_TOP}`);
+    expect(await lintVerilator(rtl, softmaxTop(spec))).toEqual([]);
+    expect(await lintYosys(rtl, softmaxTop(spec))).toEqual([]);
   });
 });

@@ -7,8 +7,9 @@ import { SpecError } from '../generators/common/errors.ts';
 import { expEntry, expOf, expTable, lisConstants, log2RoundCode, logRound, softmaxRow, splitRows } from '../generators/softmax/model.ts';
 import { mulberry32 } from '../generators/common/random.ts';
 import { defaultStimulus, softmaxBlock } from '../generators/softmax/index.ts';
+import { softmaxProgram } from '../generators/softmax/program.ts';
 import { emitSoftmaxRtl } from '../generators/softmax/rtl.ts';
-import { resolveSoftmax } from '../generators/softmax/spec.ts';
+import { resolveSoftmax, softmaxLayer } from '../generators/softmax/spec.ts';
 
 const VECTORS = new URL('../../shared/vectors/fqvit-public.json', import.meta.url);
 
@@ -25,7 +26,7 @@ function specError(f: () => unknown): SpecError {
 describe('softmax spec', () => {
   it('defaults: in_bits from --bits, 4-bit codes, L = 197, n = 30, scale 8 / 2^bits', () => {
     const s = resolveSoftmax(4, undefined);
-    expect(s.params).toEqual({ in_bits: 4, out_bits: 4, scale: 0.5, max_length: 197, n: 30 });
+    expect(s.params).toEqual({ in_bits: 4, out_bits: 4, scale: 0.5, min_scale: 0.5, max_length: 197, n: 30 });
     expect(resolveSoftmax(8, undefined).params.scale).toBe(1 / 32);
     expect(resolveSoftmax(2, undefined).params.scale).toBe(1);
     // Wide inputs: 8 / 2^bits would break the 2^52 bound at L = 197; the default doubles until it holds.
@@ -60,6 +61,12 @@ describe('softmax spec', () => {
     [{ scale: 1e-9 }, 'softmax.scale', 'below 2^53'],
     [{ scale: 1e-200 }, 'softmax.scale', 'below 2^53'], // s^2 underflows: c would be Infinity
     [{ sclae: 0.1 }, 'softmax.sclae', 'is not a parameter'],
+    // The layer range: the default layer must lie in it, and its worst case (min_scale) must fit the hardware limits.
+    [{ scale: 0.25, min_scale: 0.5 }, 'softmax.scale', 'from min_scale 0.5'],
+    [{ in_bits: 16, scale: 0.01, min_scale: 0.001, max_length: 1 }, 'softmax.min_scale', 'at most 4096'],
+    [{ min_scale: 1e-9, scale: 0.1 }, 'softmax.min_scale', 'below 2^53'],
+    [{ min_scale: 2 }, 'softmax.min_scale', 'at least 1'],
+    [{ min_scale: 0 }, 'softmax.min_scale', 'greater than 0'],
   ])('rejects %j naming %s', (overrides, parameter, allowed) => {
     const err = specError(() => resolveSoftmax(8, overrides));
     expect(err.parameter).toBe(parameter);
@@ -82,8 +89,14 @@ describe('softmax spec', () => {
     expect(small.derived.floatExactLimit).toBe(2n ** 81n);
     expect(small.derived.floatExactBound).toBe(true);
     const manifest = JSON.parse(emitSoftmaxRtl(past).get('manifest.json')!);
-    expect(manifest.derived.float_exact_bound).toBe(false);
-    expect(manifest.derived.float_exact_limit).toBe(String(2n ** 52n));
+    expect(manifest.derived.default_layer.float_exact_bound).toBe(false);
+    expect(manifest.derived.default_layer.float_exact_limit).toBe(String(2n ** 52n));
+    // It depends on the layer, not on the hardware: the same instance holds a layer with and one without the bound,
+    // and each program's JSON says which.
+    const wide = resolveSoftmax(12, { scale: 0.05, min_scale: 0.0234375, max_length: 826 });
+    expect(wide.layer.floatExactBound).toBe(true);
+    expect(softmaxLayer(wide, 0.0234375).floatExactBound).toBe(false);
+    expect(softmaxProgram(wide, softmaxLayer(wide, 0.0234375)).values.float_exact_bound).toBe(false);
     // The default scale always keeps the largest row sum below 2^52.
     for (const bits of [2, 4, 8, 12, 16]) for (const L of [1, 197, 4096]) {
       expect(resolveSoftmax(bits, { max_length: L }).derived.sumMax < 2n ** 52n).toBe(true);
@@ -98,8 +111,88 @@ describe('softmax spec', () => {
     const manifest = JSON.parse(a.get('rtl/manifest.json')!);
     expect(manifest.top).toBe('softmax_lis');
     expect(manifest.files.sort()).toEqual([...emitSoftmaxRtl(resolveSoftmax(4, undefined)).keys()].filter((f) => f.endsWith('.v')).sort());
-    expect(manifest.cycles_per_element).toBe(1);
-    expect(a.has('vectors/expected.hex') && a.has('tb/tb_top.v') && a.has('vectors/s_axis.hex')).toBe(true);
+    expect(manifest.throughput.elements_per_cycle).toBe(1);
+    expect(manifest.parameters).toEqual([]);
+    expect(manifest.errors.map((e: { bit: number; name: string }) => `${e.bit} ${e.name}`)).toEqual(['0 config_range', '1 config_length', '2 no_program']);
+    expect(manifest.program.file).toBe('program/default.hex');
+    for (const f of ['vectors/expected.hex', 'tb/tb_top.v', 'vectors/s_axis.hex', 'vectors/s_cfg_axis.hex', 'program/default.hex', 'program/default.json']) expect(a.has(f), f).toBe(true);
+  });
+
+  it('prefixes every module and file name, and lists the prefixed top', () => {
+    const spec = resolveSoftmax(4, { max_length: 8 }, 'acc1');
+    const rtl = emitSoftmaxRtl(spec);
+    const verilog = [...rtl].filter(([p]) => p.endsWith('.v'));
+    expect(verilog.map(([p]) => p).sort()).toEqual(['acc1_softmax_exp.v', 'acc1_softmax_fifo.v', 'acc1_softmax_lis.v', 'acc1_softmax_log2_round.v', 'acc1_softmax_ram.v']);
+    for (const [p, text] of verilog) {
+      const modules = [...text.matchAll(/^module (\w+)/gm)].map((m) => m[1]);
+      expect(modules).toEqual([p.replace(/\.v$/, '')]);
+      // Every instance names a prefixed module.
+      for (const m of text.matchAll(/^(\w+)( #\(| \w+_inst \()/gm)) expect(m[1]!.startsWith('acc1_'), `${p}: ${m[0]}`).toBe(true);
+      // No parameter a user could override at the top.
+      if (p === 'acc1_softmax_lis.v') expect(text).not.toMatch(/^\s*parameter\b/m);
+    }
+    expect(JSON.parse(rtl.get('manifest.json')!).top).toBe('acc1_softmax_lis');
+    expect(specError(() => resolveSoftmax(4, undefined, '1bad')).parameter).toBe('prefix');
+  });
+});
+
+describe('softmax layers and programs', () => {
+  it('a program is the layer\'s exp table, tableDepth words {m, z}, from the golden model\'s own entries', () => {
+    const spec = resolveSoftmax(8, { min_scale: 0.02099609375, scale: 0.1099853515625 });
+    // Worst case at min_scale: x0 = -34, n |x0| + 1 > 256 entries, so the table covers every 8-bit distance.
+    expect(spec.range.tableDepth).toBe(256);
+    expect(spec.range.zMax).toBe(6333n);
+    expect(spec.derived.zWidth).toBe(13);
+    expect(spec.derived.shiftWidth).toBe(5);
+    for (const scale of [0.02099609375, 0.0231, 0.1099853515625, 0.5, 1.6]) {
+      const layer = softmaxLayer(spec, scale);
+      const program = softmaxProgram(spec, layer);
+      expect(program.words.length).toBe(256);
+      program.words.forEach((w, d) => {
+        const t = expOf(layer.table, d);
+        expect(w & ((1n << 13n) - 1n)).toBe(t.z);
+        expect(Number(w >> 13n)).toBe(t.m);
+        expect(t.z << BigInt(t.m)).toBe(t.e);
+        // Every word of every layer in range is within what the hardware accepts, so widths hold every e.
+        expect(t.z <= spec.range.zMax && t.m <= spec.params.n && t.e <= spec.derived.elemMax).toBe(true);
+      });
+      expect(program.values).toMatchObject({ scale, b: layer.constants.b, c: layer.constants.c, x0: layer.constants.x0 });
+    }
+    // Larger scales clamp earlier: the words past the clamp repeat the last entry.
+    const coarse = softmaxLayer(spec, 0.5);
+    expect(coarse.table.length).toBe(61);
+    expect(softmaxProgram(spec, coarse).words.slice(60).every((w, _i, all) => w === all[0])).toBe(true);
+  });
+
+  it('a layer outside the range is a SpecError naming scale and the range', () => {
+    const spec = resolveSoftmax(8, { min_scale: 0.02, scale: 0.05 });
+    for (const bad of [0.0199, 1.7, Number.NaN]) {
+      const err = specError(() => softmaxLayer(spec, bad));
+      expect(err.parameter).toBe('softmax.scale');
+      expect(err.message).toContain('from min_scale 0.02 to 1.67');
+    }
+    expect(softmaxLayer(spec, 0.02).constants.c).toBe(spec.range.zMax);
+  });
+
+  it('the default range is the default scale alone, so the default hardware is unchanged', () => {
+    for (const bits of [2, 4, 8, 16]) {
+      const s = resolveSoftmax(bits, undefined);
+      expect(s.range.minScale).toBe(s.params.scale);
+      expect(s.derived.elemMax).toBe(s.layer.elemMax);
+      expect(s.range.tableDepth).toBe(s.table.length);
+    }
+  });
+
+  it('gen writes the default program as hex and JSON, the same words', () => {
+    const spec = resolveSoftmax(4, undefined);
+    const files = softmaxBlock.generate(spec);
+    const hex = files.get('program/default.hex')!.trim().split('\n');
+    const json = JSON.parse(files.get('program/default.json')!);
+    expect(hex.length).toBe(spec.range.tableDepth);
+    expect(hex.map((h) => BigInt(`0x${h}`))).toEqual(softmaxProgram(spec).words);
+    expect(json.words).toEqual(hex);
+    expect(json.format.wordWidth).toBe(spec.derived.wordWidth);
+    expect(json.values.c).toBe('11');
   });
 });
 

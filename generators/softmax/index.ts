@@ -1,16 +1,21 @@
 /**
- * The LIS softmax block: spec -> RTL, testbench and vectors; verification of the RTL against the golden model on a
- * seeded default stimulus and on the softmax cases of a vector file.
+ * The LIS softmax block: spec -> RTL, default program, testbench and vectors; verification of the RTL against the
+ * golden model on a seeded default stimulus, on the softmax cases of a vector file (one instance per case, or one
+ * instance for all of them with a program per case).
  */
+import { join } from 'node:path';
 import type { Block, CaseReport, DefaultReport, VerifyOptions } from '../block.ts';
 import { UsageError } from '../common/errors.ts';
 import { mergeFileSets, type FileSet } from '../common/files.ts';
-import { beatsHex, emitTestbench, runTiming, simulateAndCompare, type Beat, type SimHarness, type SimOptions } from '../common/sim.ts';
+import { programBeats } from '../common/program.ts';
 import { mulberry32 } from '../common/random.ts';
+import { compareBeats, emitTestbench, runTiming, simulateAndCompare, type Beat, type SimHarness, type SimOptions } from '../common/sim.ts';
+import { positiveFinite } from '../common/validate.ts';
 import { intMatrix } from '../common/vectors.ts';
 import { softmaxRow, splitRows, type SoftmaxOut } from './model.ts';
-import { SOFTMAX_TOP, emitSoftmaxRtl, softmaxLatency } from './rtl.ts';
-import { resolveSoftmax, type SoftmaxSpec } from './spec.ts';
+import { defaultProgramFiles, softmaxProgram } from './program.ts';
+import { SOFTMAX_STATUS_WIDTH, emitSoftmaxRtl, softmaxLatency, softmaxTop } from './rtl.ts';
+import { resolveSoftmax, softmaxLayer, type SoftmaxLayer, type SoftmaxSpec } from './spec.ts';
 
 /** One input element of the stream: a code and whether it ends its row. */
 export interface SoftmaxBeat {
@@ -23,28 +28,69 @@ export function outputWord(o: SoftmaxOut, outBits: number): bigint {
   return (o.zero ? 1n << BigInt(outBits) : 0n) | BigInt(o.code);
 }
 
-/** The golden model's output beats for an input stream (rows end at tlast or at max_length, as in the RTL). */
-export function expectedBeats(spec: SoftmaxSpec, beats: readonly SoftmaxBeat[]): Beat[] {
+/** The golden model's output beats for an input stream on one layer (rows end at tlast or at max_length, as in the RTL). */
+export function expectedBeats(spec: SoftmaxSpec, beats: readonly SoftmaxBeat[], layer: SoftmaxLayer = spec.layer): Beat[] {
   const out: Beat[] = [];
   for (const row of splitRows(beats, spec.params.max_length)) {
-    softmaxRow(row, spec.table, spec.params.out_bits).forEach((o, i) => {
+    softmaxRow(row, layer.table, spec.params.out_bits).forEach((o, i) => {
       out.push({ data: outputWord(o, spec.params.out_bits), last: i === row.length - 1 });
     });
   }
   return out;
 }
 
-/** The simulation harness of a stream of input beats (the stream must end with tlast). */
-export function softmaxHarness(spec: SoftmaxSpec, beats: readonly SoftmaxBeat[], rtl: FileSet = emitSoftmaxRtl(spec)): SimHarness {
-  if (beats.length === 0 || !beats.at(-1)!.last) throw new Error('softmax stimulus must end with tlast');
+/**
+ * One phase of a stream: configuration beats (a program, or deliberately bad words), then rows. The testbench
+ * presents phase k's configuration at epoch 2k and its rows at epoch 2k + 1, so the program is in before the rows
+ * and the next program waits until these rows are taken (the block then takes it once they are out).
+ */
+export interface SoftmaxPhase {
+  /** Words for s_cfg_axis before the rows; none: the rows run on the program already loaded. */
+  cfg?: ReadonlyArray<{ data: bigint; last: boolean }>;
+  /** The layer the rows run on; null when the block has no valid program then (the rows are dropped, no output). */
+  layer: SoftmaxLayer | null;
+  /** The rows (must end with tlast when not empty). */
+  beats: readonly SoftmaxBeat[];
+}
+
+/** A phase that loads the program of `layer` and runs `beats` on it. */
+export function programPhase(spec: SoftmaxSpec, layer: SoftmaxLayer, beats: readonly SoftmaxBeat[]): SoftmaxPhase {
+  return { cfg: programBeats(softmaxProgram(spec, layer)), layer, beats };
+}
+
+/** The golden model's output beats of a sequence of phases (dropped rows give none). */
+export function expectedPhaseBeats(spec: SoftmaxSpec, phases: readonly SoftmaxPhase[]): Beat[] {
+  return phases.flatMap((ph) => (ph.layer === null ? [] : expectedBeats(spec, ph.beats, ph.layer)));
+}
+
+/** The simulation harness of a sequence of phases, or of a stream of rows on the default layer (program loaded first). */
+export function softmaxHarness(spec: SoftmaxSpec, input: readonly SoftmaxBeat[] | readonly SoftmaxPhase[], rtl: FileSet = emitSoftmaxRtl(spec)): SimHarness {
+  const phases = asPhases(spec, input);
+  const cfg: Beat[] = phases.flatMap((ph, k) => (ph.cfg ?? []).map((b) => ({ data: b.data, last: b.last, epoch: 2 * k })));
+  const data: Beat[] = phases.flatMap((ph, k) => {
+    if (ph.beats.length > 0 && !ph.beats.at(-1)!.last) throw new Error(`softmax phase ${k}: its rows must end with tlast`);
+    return ph.beats.map((b) => ({ data: BigInt(b.q), last: b.last, epoch: 2 * k + 1 }));
+  });
+  if (data.length === 0 || cfg.length === 0) throw new Error('softmax stimulus needs at least one configuration word and one row');
+  const expected = expectedPhaseBeats(spec, phases);
   return {
-    dut: SOFTMAX_TOP,
+    dut: softmaxTop(spec),
     params: [],
     rtl: new Map([...rtl].filter(([p]) => p.endsWith('.v'))),
-    inputs: [{ prefix: 's_axis', width: spec.params.in_bits, beats: beats.map((b) => ({ data: BigInt(b.q), last: b.last })) }],
-    output: { prefix: 'm_axis', width: spec.derived.outWidth, expectedBeats: beats.length },
-    maxCycles: 3 * beats.length + softmaxLatency(spec.params.max_length) + 100,
+    inputs: [
+      { prefix: 's_cfg_axis', width: spec.derived.wordWidth, beats: cfg },
+      { prefix: 's_axis', width: spec.params.in_bits, beats: data },
+    ],
+    output: { prefix: 'm_axis', width: spec.derived.outWidth, expectedBeats: expected.length, expected },
+    // Each phase drains the block before the next program goes in.
+    maxCycles: 3 * data.length + 2 * cfg.length + phases.length * (softmaxLatency(spec.params.max_length) + 16) + 100,
+    statusWidth: SOFTMAX_STATUS_WIDTH,
   };
+}
+
+function asPhases(spec: SoftmaxSpec, input: readonly SoftmaxBeat[] | readonly SoftmaxPhase[]): readonly SoftmaxPhase[] {
+  if (input.length > 0 && 'layer' in input[0]!) return input as readonly SoftmaxPhase[];
+  return [programPhase(spec, spec.layer, input as readonly SoftmaxBeat[])];
 }
 
 /** Rows as beats: tlast on the last element of each row. */
@@ -80,42 +126,115 @@ export function defaultStimulus(spec: SoftmaxSpec, seed = 1): SoftmaxBeat[] {
   return [...beats, ...long.map((q, i) => ({ q, last: i === long.length - 1 }))];
 }
 
-/** Names an element of a stream by its row, its position and its input code, for the first-difference message. */
-function describeElement(beats: readonly SoftmaxBeat[]): (index: number) => string {
+/** Names an output element by its phase, row, position and input code, for the first-difference message. */
+function describeElement(phases: readonly SoftmaxPhase[], maxLength: number): (index: number) => string {
   const where: string[] = [];
-  let row = 0;
-  let pos = 0;
-  for (const b of beats) {
-    where.push(`element ${where.length} (row ${row}, position ${pos}, input code ${b.q})`);
-    [row, pos] = b.last ? [row + 1, 0] : [row, pos + 1];
-  }
+  phases.forEach((ph, k) => {
+    if (ph.layer === null) return;
+    splitRows(ph.beats, maxLength).forEach((row, r) => row.forEach((q, i) => {
+      where.push(`element ${where.length} (phase ${k}, scale ${ph.layer!.scale}, row ${r}, position ${i}, input code ${q})`);
+    }));
+  });
   return (i) => where[i] ?? `element ${i}`;
 }
 
 /**
- * Simulates a stream and compares it with the golden model; a difference is printed with its inputs and a waveform
- * (simulateAndCompare).
+ * Simulates a stream (rows on the default layer, or phases with their programs) and compares it with the golden
+ * model; a difference is printed with its inputs and a waveform (simulateAndCompare).
  */
-export async function runSoftmax(spec: SoftmaxSpec, beats: readonly SoftmaxBeat[], workDir: string, options: SimOptions = {}) {
-  const expected = expectedBeats(spec, beats);
-  const { result, comparison } = await simulateAndCompare(softmaxHarness(spec, beats), workDir, options, expected, describeElement(beats));
+export async function runSoftmax(spec: SoftmaxSpec, input: readonly SoftmaxBeat[] | readonly SoftmaxPhase[], workDir: string, options: SimOptions = {}) {
+  const phases = asPhases(spec, input);
+  const expected = expectedPhaseBeats(spec, phases);
+  const { result, comparison } = await simulateAndCompare(softmaxHarness(spec, phases), workDir, options, expected, describeElement(phases, spec.params.max_length));
   return { expected, result, comparison };
 }
 
-function specOfCase(c: Record<string, unknown>): { spec: SoftmaxSpec; rows: number[][]; expect: Array<Array<number | null>> } {
+/** A softmax case of a vector file, checked (../shared/vectors/FORMAT.md). */
+interface SoftmaxCase {
+  inBits: number;
+  outBits: unknown;
+  scale: unknown;
+  length: number;
+  rows: number[][];
+  expect: Array<Array<number | null>>;
+}
+
+function readCase(c: Record<string, unknown>): SoftmaxCase {
   const length = c.length;
   if (typeof length !== 'number' || !Number.isInteger(length) || length < 1) throw new UsageError('softmax case: length must be a positive integer');
   const rows = intMatrix(c, 'inputs', undefined, length);
   const expect = intMatrix(c, 'expect', rows.length, length) as Array<Array<number | null>>;
   const inBits = c.in_bits;
   if (typeof inBits !== 'number') throw new UsageError('softmax case: in_bits must be a number');
-  const spec = resolveSoftmax(inBits, { in_bits: inBits, out_bits: c.out_bits, scale: c.scale, max_length: length });
-  return { spec, rows, expect };
+  return { inBits, outBits: c.out_bits, scale: c.scale, length, rows, expect };
+}
+
+/** Elements where the golden model differs from the case's expect, and the largest code difference. */
+function modelVsExpect(spec: SoftmaxSpec, layer: SoftmaxLayer, c: SoftmaxCase): { mismatches: number; maxAbsDiff: number } {
+  let mismatches = 0;
+  let maxAbsDiff = 0;
+  c.rows.forEach((row, r) => {
+    softmaxRow(row, layer.table, spec.params.out_bits).forEach((o, i) => {
+      const want = c.expect[r]![i];
+      if (want === null || want === undefined) {
+        if (!o.zero) mismatches++;
+      } else if (o.zero || o.code !== want) {
+        mismatches++;
+        if (!o.zero) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(o.code - want));
+      }
+    });
+  });
+  return { mismatches, maxAbsDiff };
+}
+
+/**
+ * verify --one-instance: the cases grouped by the generation-time widths (in_bits, out_bits; n is FQ-ViT's 30), one
+ * instance per group with max_length the longest row and min_scale the smallest scale, every case of the group back
+ * to back in one simulation with its program loaded before its rows, under random stalls.
+ */
+export async function verifySoftmaxOneInstance(
+  cases: ReadonlyArray<{ index: number; vectorCase: Record<string, unknown> }>,
+  options: VerifyOptions,
+): Promise<{ instances: number; reports: CaseReport[] }> {
+  const groups = new Map<string, Array<{ index: number; c: SoftmaxCase }>>();
+  for (const { index, vectorCase } of cases) {
+    const c = readCase(vectorCase);
+    const key = `${c.inBits}_${String(c.outBits)}`;
+    groups.set(key, [...(groups.get(key) ?? []), { index, c }]);
+  }
+  const reports: CaseReport[] = [];
+  for (const [key, group] of groups) {
+    const scales = group.map(({ c }) => positiveFinite('softmax.scale', c.scale));
+    const minScale = Math.min(...scales);
+    const spec = resolveSoftmax(group[0]!.c.inBits, {
+      in_bits: group[0]!.c.inBits, out_bits: group[0]!.c.outBits, max_length: Math.max(...group.map(({ c }) => c.length)), min_scale: minScale, scale: minScale,
+    });
+    const layers = group.map(({ c }) => softmaxLayer(spec, c.scale as number));
+    const phases = group.map(({ c }, i) => programPhase(spec, layers[i]!, rowsToBeats(c.rows)));
+    const workDir = join(options.workDir, `softmax-one-instance-${key}`);
+    const { expected, result } = await runSoftmax(spec, phases, workDir, options);
+    let at = 0;
+    group.forEach(({ index, c }, i) => {
+      const count = expectedBeats(spec, phases[i]!.beats, layers[i]!).length;
+      const want = expected.slice(at, at + count);
+      const got = result.beats.slice(at, at + count);
+      // The last case also owns any extra beats the RTL produced.
+      const extra = i === group.length - 1 ? Math.max(0, result.beats.length - expected.length) : 0;
+      const cmp = compareBeats(want, got);
+      const model = modelVsExpect(spec, layers[i]!, c);
+      reports.push({
+        block: 'softmax', index, elements: count, rtl_vs_model: cmp.mismatches + extra,
+        model_vs_expect: model.mismatches, max_abs_diff: model.maxAbsDiff, ...(cmp.first ? { first: cmp.first } : {}),
+      });
+      at += count;
+    });
+  }
+  return { instances: groups.size, reports };
 }
 
 export const softmaxBlock: Block<SoftmaxSpec> = {
   name: 'softmax',
-  summary: 'LIS softmax (FQ-ViT log-int-softmax): rows of codes to log2 codes, integer only, no divider, one element per cycle',
+  summary: 'LIS softmax (FQ-ViT log-int-softmax): rows of codes to log2 codes, integer only, no divider, one element per cycle; a layer\'s exp table is a run-time program',
   tolerance: {
     maxAbsDiff: 1,
     maxMismatchFraction: 1e-4,
@@ -126,41 +245,27 @@ export const softmaxBlock: Block<SoftmaxSpec> = {
     const rtl = emitSoftmaxRtl(spec);
     const beats = defaultStimulus(spec);
     const harness = softmaxHarness(spec, beats, rtl);
+    // The testbench checks itself against the golden model's beats (vectors/expected.hex).
     const tb = emitTestbench(harness, { stallPercent: 20, seed: 1 });
-    const expected = expectedBeats(spec, beats);
     const files: FileSet = new Map([...rtl].map(([p, t]) => [`rtl/${p}`, t]));
-    const expectedFile: FileSet = new Map([[
-      'vectors/expected.hex',
-      beatsHex(spec.derived.outWidth, expected),
-    ]]);
-    return mergeFileSets(files, tb, expectedFile);
+    return mergeFileSets(files, defaultProgramFiles(spec), tb);
   },
   async verifyDefault(spec, options: VerifyOptions): Promise<DefaultReport> {
     const beats = defaultStimulus(spec, options.seed ?? 1);
     const { expected, result, comparison } = await runSoftmax(spec, beats, options.workDir, options);
-    return { block: 'softmax', module: SOFTMAX_TOP, elements: expected.length, rtl_vs_model: comparison.mismatches, ...runTiming(result), first: comparison.first };
+    return { block: 'softmax', module: softmaxTop(spec), elements: expected.length, rtl_vs_model: comparison.mismatches, ...runTiming(result), first: comparison.first };
   },
   async verifyCase(vectorCase, index, options: VerifyOptions): Promise<CaseReport> {
-    const { spec, rows, expect } = specOfCase(vectorCase);
-    let modelVsExpect = 0;
-    let maxAbsDiff = 0;
-    rows.forEach((row, r) => {
-      softmaxRow(row, spec.table, spec.params.out_bits).forEach((o, i) => {
-        const want = expect[r]![i];
-        if (want === null || want === undefined) {
-          if (!o.zero) modelVsExpect++;
-        } else if (o.zero || o.code !== want) {
-          modelVsExpect++;
-          if (!o.zero) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(o.code - want));
-        }
-      });
-    });
-    const { expected, comparison } = await runSoftmax(spec, rowsToBeats(rows), options.workDir, options);
+    const c = readCase(vectorCase);
+    const spec = resolveSoftmax(c.inBits, { in_bits: c.inBits, out_bits: c.outBits, scale: c.scale, max_length: c.length });
+    const model = modelVsExpect(spec, spec.layer, c);
+    const { expected, comparison } = await runSoftmax(spec, rowsToBeats(c.rows), options.workDir, options);
     return {
       block: 'softmax', index, elements: expected.length, rtl_vs_model: comparison.mismatches,
-      model_vs_expect: modelVsExpect, max_abs_diff: maxAbsDiff, first: comparison.first,
+      model_vs_expect: model.mismatches, max_abs_diff: model.maxAbsDiff, first: comparison.first,
     };
   },
+  verifyOneInstance: verifySoftmaxOneInstance,
 };
 
 export default softmaxBlock;

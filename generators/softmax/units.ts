@@ -1,13 +1,12 @@
 /**
  * The softmax's two leaf arithmetic units, each a small module with one job and a fixed latency, emitted on their
  * own so a test (or a formal proof) can generate them for small widths:
- *  - softmax_exp: FQ-ViT's i-exp of a distance d = max - q, as a table of {m, z} and a shift;
+ *  - softmax_exp: FQ-ViT's i-exp of a distance d = max - q, as a table RAM of {m, z} (the program) and a shift;
  *  - softmax_log2_round: the log2 code of round(E / e) from leading-one positions and one compare of shifted values.
  */
 import { unsignedWidth } from '../common/arith.ts';
 import { render } from '../common/render.ts';
 import { headerComment, hexLiteral } from '../common/verilog.ts';
-import type { ExpEntry, LisConstants } from './model.ts';
 
 /** Cycles from d to e in softmax_exp: the table read, then the shift. */
 export const EXP_LATENCY = 2;
@@ -21,54 +20,60 @@ export function zeroExtend(expr: string, width: number, to: number): string {
 }
 
 export interface ExpUnitView {
-  table: readonly ExpEntry[];
-  constants: LisConstants;
-  /** Width of d (the input code width): the table has 2^dWidth entries. */
+  /** Module name (prefixed). @default softmax_exp */
+  name?: string;
+  /** Width of d (the input code width). */
   dWidth: number;
-  /** Width of e; must hold every table entry's e. */
+  /** Entries of the table (2 .. 2^dWidth); distances past the last entry read the last entry. */
+  depth: number;
+  /** Widths of the table word's fields {m, z}. */
+  zWidth: number;
+  mWidth: number;
+  /** Width of e; must hold (2^zWidth - 1) << (2^mWidth - 1) for the words the caller lets through. */
   eWidth: number;
   /** The spec written into the header. */
   spec: unknown;
 }
 
 /**
- * softmax_exp: e = z << m for the distance d, from a table of {m, z} over every d (computed by the golden model).
- * Latency EXP_LATENCY cycles, free-running (no enable).
+ * softmax_exp: e = z << m for the distance d, from a RAM of {m, z} words written through its write port (the
+ * program). Latency EXP_LATENCY cycles from d, free-running (no enable).
  */
 export function emitExpUnit(view: ExpUnitView): string {
-  const { table, dWidth, eWidth } = view;
-  if (table.length < 1 || table.length > 2 ** dWidth) throw new RangeError(`emitExpUnit: the table has ${table.length} entries for ${dWidth}-bit distances`);
+  const { dWidth, depth } = view;
+  if (depth < 2 || depth > 2 ** dWidth) throw new RangeError(`emitExpUnit: a table of ${depth} entries for ${dWidth}-bit distances`);
   // Distances past the table's end are clamped to its last entry (FQ-ViT's x >= n x0).
-  const clamped = table.length < 2 ** dWidth;
-  const addrWidth = clamped ? Math.max(1, unsignedWidth(table.length - 1)) : dWidth;
-  const zWidth = unsignedWidth(table.reduce((m, t) => (t.z > m ? t.z : m), 0n));
-  const mWidth = unsignedWidth(table.reduce((m, t) => Math.max(m, t.m), 0));
-  const eMax = table.reduce((m, t) => (t.e > m ? t.e : m), 0n);
-  if (unsignedWidth(eMax) > eWidth) throw new RangeError(`emitExpUnit: e needs ${unsignedWidth(eMax)} bits, eWidth is ${eWidth}`);
-  const wordWidth = mWidth + zWidth;
-  const rows = table.map((t) => `${addrWidth}'d${t.d}: word_reg <= ${hexLiteral(wordWidth, (BigInt(t.m) << BigInt(zWidth)) | t.z)}; // k ${t.k}, r ${t.r}, e ${t.e}`);
-  // A clamped table whose length is not a power of two leaves addresses that never occur: they read the last entry.
-  if (table.length < 2 ** addrWidth) rows.push(`default: word_reg <= ${hexLiteral(wordWidth, (BigInt(table.at(-1)!.m) << BigInt(zWidth)) | table.at(-1)!.z)};`);
-  const last = table.length - 1;
+  const clamped = depth < 2 ** dWidth;
+  const addrWidth = clamped ? unsignedWidth(depth - 1) : dWidth;
+  const last = depth - 1;
+  // The fine part of the shift (m mod 4, or all of m when m has at most 2 bits) is done when a word is written.
+  const fineBits = Math.min(2, view.mWidth);
+  const coarseBits = view.mWidth - fineBits;
+  const zsWidth = Math.min(view.zWidth + 2 ** fineBits - 1, view.eWidth);
+  if (zsWidth <= view.zWidth) throw new RangeError(`emitExpUnit: e (${view.eWidth} bits) must be wider than z (${view.zWidth} bits)`);
+  const wrZs = `{${zsWidth - view.zWidth}'b0, wr_z} << wr_m[${fineBits - 1}:0]`;
+  const zsWide = zeroExtend('zs', zsWidth, view.eWidth);
   return render('softmax/softmax_exp.v', {
-    header: headerComment('softmax_exp: FQ-ViT integer exp as a table and a shift', view.spec),
-    b: view.constants.b.toString(),
-    c: view.constants.c.toString(),
-    x0: view.constants.x0.toString(),
-    n: view.constants.n,
-    dWidth,
+    storedForm: coarseBits > 0 ? '{m[M_WIDTH-1:2], z << m[1:0]}' : '{z << m}',
+    storedWidth: coarseBits + zsWidth,
+    zsWidth,
+    wrZsExpr: wrZs,
+    wrWord: coarseBits > 0 ? `{wr_m[${view.mWidth - 1}:2], wr_zs}` : 'wr_zs',
+    coarse: coarseBits > 0,
+    eExpr: coarseBits > 0 ? `${zsWide} << {mh, 2'b00}` : zsWide,
+    header: headerComment('softmax_exp: FQ-ViT integer exp as a table RAM and a shift', view.spec),
+    name: view.name ?? 'softmax_exp',
     dMsb: dWidth - 1,
-    tableSize: table.length,
+    depth,
+    addrWidth,
     addrMsb: addrWidth - 1,
     addrExpr: clamped ? `d > ${hexLiteral(dWidth, last)} ? ${hexLiteral(addrWidth, last)} : d[${addrWidth - 1}:0]` : 'd',
-    eMsb: eWidth - 1,
-    zWidth,
-    mWidth,
-    eWidth,
-    eMax: eMax.toString(),
+    eMsb: view.eWidth - 1,
+    wordMsb: view.mWidth + view.zWidth - 1,
+    zWidth: view.zWidth,
+    mWidth: view.mWidth,
+    eWidth: view.eWidth,
     latency: EXP_LATENCY,
-    rows,
-    zExtend: zeroExtend('z', zWidth, eWidth),
   });
 }
 
@@ -79,6 +84,8 @@ export interface Log2RoundView {
   elemWidth: number;
   /** Width of the output code. */
   outBits: number;
+  /** Module name (prefixed). @default softmax_log2_round */
+  name?: string;
   spec: unknown;
 }
 
@@ -117,6 +124,7 @@ export function emitLog2RoundUnit(view: Log2RoundView): string {
   const carry = (reg: string, lo: string, width: number) => zeroExtend(`${reg}[${lo}]`, 1, width);
   return render('softmax/softmax_log2_round.v', {
     header: headerComment('softmax_log2_round: LIS log2 rounding of E / e without a divider', view.spec),
+    name: view.name ?? 'softmax_log2_round',
     latency: LOG2_ROUND_LATENCY,
     codeMax,
     sumMsb: sumWidth - 1,
