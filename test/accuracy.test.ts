@@ -3,7 +3,7 @@ import { errorStats, layerNormFloat, softmaxFloat } from '../generators/accuracy
 import { gemmErrors, gemmInputs } from '../generators/accuracy/gemm.ts';
 import { measureAccuracy } from '../generators/accuracy/index.ts';
 import { layernormErrors } from '../generators/accuracy/layernorm.ts';
-import { softmaxErrors } from '../generators/accuracy/softmax.ts';
+import { softmaxErrors, softmaxInputs } from '../generators/accuracy/softmax.ts';
 import { SpecError } from '../generators/common/errors.ts';
 import { resolveGemm } from '../generators/gemm/spec.ts';
 import { resolveLayernorm } from '../generators/layernorm/spec.ts';
@@ -41,6 +41,13 @@ describe('softmax against float64', () => {
 
   it('one score (value 2^0 = 1) and two equal scores (2^-1 each) are exact', () => {
     expect(softmaxErrors(layer, [[7], [2, 2]]).maxAbs).toBe(0);
+  });
+
+  it('draws the same scores at every width: each within half a step of its code (a whole one where 4 bits saturate)', () => {
+    const at4 = softmaxInputs(4, 0.5, 64, { seed: 2, samples: 1 })[0]!;
+    const at8 = softmaxInputs(8, 1 / 32, 64, { seed: 2, samples: 1 })[0]!;
+    at4.forEach((q, i) => expect(Math.abs(q * 0.5 - at8[i]! / 32)).toBeLessThanOrEqual(0.5 + 1 / 64));
+    expect(Math.max(...at4)).toBeLessThanOrEqual(15);
   });
 });
 

@@ -207,7 +207,7 @@ describe('npm run sweep', () => {
       expect(r.throughput.per_cycle).toBeGreaterThan(0);
       expect(r.throughput.read).toMatch(/^rtl\/manifest\.json /);
       expect(r.accuracy.metrics.map((m) => m.name)).toEqual(['mean_abs_error', 'max_abs_error']);
-      expect(r.accuracy.inputs).toMatch(/max_length = 4/);
+      expect(r.accuracy.inputs).toMatch(/max_length = 4 scores/);
     }
     // The whole sweep in one run: every tool job from the cache, the same rows as the merged shards.
     const again = await sweep([...common, '--out', join(dir, 'whole')]);

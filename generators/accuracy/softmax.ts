@@ -31,20 +31,26 @@ export function softmaxErrors(p: SoftmaxLayerParams, rows: readonly (readonly nu
   return errorStats(got, want);
 }
 
-/** `samples` rows of max_length codes, each drawn uniformly from 0 .. 2^in_bits - 1. */
-export function softmaxInputs(inBits: number, maxLength: number, options: SampleOptions): number[][] {
+/** Logits the scores are drawn over: the span the default scale gives the codes (generators/softmax/spec.ts). */
+export const SCORE_SPAN = 8;
+
+/**
+ * `samples` rows of max_length scores, the same floats at every width: x uniform in [0, SCORE_SPAN) logits, quantized
+ * to q = min(round(x / scale), 2^in_bits - 1) (a score beyond the code range saturates, as a quantizer does).
+ */
+export function softmaxInputs(inBits: number, scale: number, maxLength: number, options: SampleOptions): number[][] {
   const rnd = seededRandom(options.seed);
-  const codes = 2 ** inBits;
-  return Array.from({ length: options.samples }, () => Array.from({ length: maxLength }, () => Math.floor(rnd() * codes)));
+  const top = 2 ** inBits - 1;
+  return Array.from({ length: options.samples }, () => Array.from({ length: maxLength }, () => Math.min(top, Math.round((rnd() * SCORE_SPAN) / scale))));
 }
 
 export function softmaxAccuracy(bits: number, overrides: unknown, options: SampleOptions = DEFAULT_SAMPLES): AccuracyReport {
   const { params } = resolveSoftmax(bits, overrides);
-  const stats = softmaxErrors(params, softmaxInputs(params.in_bits, params.max_length, options));
+  const stats = softmaxErrors(params, softmaxInputs(params.in_bits, params.scale, params.max_length, options));
   const what = `the value 2^-t (0 for an exact zero) against float64 softmax of the scores q * ${params.scale}`;
   return {
     block: 'softmax',
-    inputs: `${options.samples} rows of max_length = ${params.max_length} codes, uniform over 0..${2 ** params.in_bits - 1} (mulberry32, seed ${options.seed}); ${stats.count} elements`,
+    inputs: `${options.samples} rows of max_length = ${params.max_length} scores uniform in [0, ${SCORE_SPAN}) logits, quantized with scale ${params.scale} to codes 0..${2 ** params.in_bits - 1} (mulberry32, seed ${options.seed}); ${stats.count} elements`,
     metrics: [
       { name: 'mean_abs_error', value: stats.meanAbs, meaning: `mean |difference| per element: ${what}` },
       { name: 'max_abs_error', value: stats.maxAbs, meaning: `largest |difference| of any element: ${what}` },

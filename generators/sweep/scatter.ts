@@ -37,7 +37,7 @@ function escapeXml(s: string): string {
 }
 
 function tickText(v: number): string {
-  return v === 0 ? '0' : Math.abs(v) >= 0.01 && Math.abs(v) < 1e4 ? String(Number(v.toPrecision(3))) : v.toExponential(0);
+  return v === 0 ? '0' : Math.abs(v) >= 1e-4 && Math.abs(v) < 1e6 ? String(Number(v.toPrecision(3))) : v.toExponential(0);
 }
 
 /** Pareto front of points to minimize in both x and y: those no other point matches or beats in both. */
