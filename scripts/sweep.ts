@@ -11,6 +11,7 @@ import { measureAccuracy } from '../generators/accuracy/index.ts';
 import { UsageError } from '../generators/common/errors.ts';
 import { checkWritableFolder, writeFolderAtomic, type FileSet } from '../generators/common/files.ts';
 import { GENERATOR_NAME, GENERATOR_VERSION } from '../generators/common/verilog.ts';
+import { blockByName } from '../generators/registry.ts';
 import { DEFAULT_SAMPLES } from '../generators/accuracy/types.ts';
 import { synthesizeDesign, type DesignReport } from '../generators/synth/flow.ts';
 import { ToolError, ToolRunner, TOOL_VERSIONS } from '../generators/synth/tools.ts';
@@ -79,6 +80,8 @@ export function planSweep(args: SweepArgs): { configs: SweepConfig[]; identity: 
   const specs = (args.spec ?? []).map((path) => ({ path, blocks: readSpecFile(path)!.blocks }));
   const flow = parseFlow({ device: args.device, seed: args.seed, jobs: args.jobs, families: 'ice40' });
   const configs = expandConfigurations(blocks, bits, specs);
+  // Every configuration's spec section is checked in every shard, so that a bad one fails all shards alike, at once.
+  for (const c of configs) blockByName(c.block)!.resolve(c.bits, c.section);
   // What changes a figure: the configurations, the part, the placer seed, the accuracy inputs and the tools.
   const options = { device: flow.device, seed: flow.seed, target_mhz: flow.targetMhz, accuracy: DEFAULT_SAMPLES, generator: `${GENERATOR_NAME} ${GENERATOR_VERSION}`, tools: TOOL_VERSIONS };
   return { configs, identity: { id: sweepIdentity(configs, options), configurations: configs.map((c) => c.id), options }, flow };

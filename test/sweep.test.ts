@@ -175,14 +175,19 @@ describe('npm run sweep', () => {
     for (const run of runs) expectUsageError(run, /--shard: must be i\/n with integers 1 <= i <= n/);
   });
 
-  it('refuses a missing --bits or --out, and prints its generated help', async () => {
-    const [noBits, noOut, help] = await Promise.all([
+  it('refuses a missing --bits or --out and a bad spec section in any shard, and prints its generated help', async () => {
+    const bad = join(mkdtempSync(join(tmpdir(), 'sweep-spec-')), 'bad.json');
+    writeFileSync(bad, JSON.stringify({ softmax: { max_length: 0 } }));
+    const [noBits, noOut, badSpec, help] = await Promise.all([
       sweep(['--blocks', 'softmax', '--out', join(tmpdir(), 'unused')]),
       sweep(['--blocks', 'softmax', '--bits', '2..3']),
+      // The bad configurations are in shard 2 of 2 (softmax); shard 1 (gemm) refuses them too, before any synthesis.
+      sweep(['--blocks', 'gemm,softmax', '--bits', '4', '--spec', bad, '--shard', '1/2', '--out', join(tmpdir(), 'unused')]),
       sweep(['--help']),
     ]);
     expectUsageError(noBits, /--bits: required/);
     expectUsageError(noOut, /--out: required/);
+    expectUsageError(badSpec, /softmax\.max_length: must be an integer from 1 to 4096 \(got 0\)/);
     expect(help.stdout).toBe(SWEEP_HELP);
   });
 
