@@ -127,7 +127,7 @@ function fakeReport(ids: string[], id = 'sweep-a'): SweepReport {
     id: rowId, block: rowId.split('-')[0]!, bits: 2 + i, spec: null, device: 'hx8k',
     lc: 100 * (i + 1), lut: 50, ff: 40, carry: 10, bram: 1, dsp: 0, fmax_mhz: 90 + i, fits: true,
     throughput: { per_cycle: 1, unit: 'elements per cycle', read: 'rtl/manifest.json throughput.elements_per_cycle' },
-    accuracy: { block: 'softmax', inputs: 'made up', primary: 'mean_abs_error', metrics: [{ name: 'mean_abs_error', value: 1 / (i + 1), meaning: 'made up' }] },
+    accuracy: { block: rowId.split('-')[0]!, inputs: 'made up', primary: 'mean_abs_error', metrics: [{ name: 'mean_abs_error', value: 1 / (i + 1), meaning: 'made up' }] },
   }));
   return { sweep: { id, configurations: ids, options: { device: 'hx8k', seed: 1 } }, shard: null, merged_from: 0, generator: 'g', tools: { yosys: 'y', 'nextpnr-ice40': 'n' }, rows };
 }
