@@ -60,6 +60,7 @@ export function collectSections(): Section[] {
     { title: 'npm run verify', source: 'scripts/options.ts', summary: summaryOf(options.getInterfaceOrThrow('VerifyCliOptions')), params: readInterface(options.getInterfaceOrThrow('VerifyCliOptions')) },
     { title: 'npm run synth', source: 'scripts/options.ts', summary: summaryOf(options.getInterfaceOrThrow('SynthCliOptions')), params: readInterface(options.getInterfaceOrThrow('SynthCliOptions')) },
     { title: 'npm run bench', source: 'scripts/options.ts', summary: summaryOf(options.getInterfaceOrThrow('BenchCliOptions')), params: readInterface(options.getInterfaceOrThrow('BenchCliOptions')) },
+    { title: 'npm run sweep', source: 'scripts/options.ts', summary: summaryOf(options.getInterfaceOrThrow('SweepCliOptions')), params: readInterface(options.getInterfaceOrThrow('SweepCliOptions')) },
   ];
   for (const block of BLOCK_NAMES) {
     const path = `generators/${block}/spec.ts`;
@@ -97,7 +98,13 @@ export function renderMarkdown(sections: Section[]): string {
   return lines.join('\n');
 }
 
-function helpFor(sections: Section[], command: 'gen' | 'verify' | 'synth' | 'bench'): string {
+const USAGE = {
+  synth: 'Usage: npm run synth -- [--bits LIST] [--blocks LIST] [--spec FILE] [--out DIR] [--device hx8k|up5k] [--families LIST] [--seed N] [--jobs N] [--json]',
+  bench: 'Usage: npm run bench -- [--bits LIST] [--blocks LIST] [--device hx8k|up5k] [--seed N] [--jobs N] [--doc FILE] [--cached] [--json]',
+  sweep: 'Usage: npm run sweep -- --bits LIST [--blocks LIST] [--spec FILE ...] [--device hx8k|up5k] --out DIR [--shard i/n] [--seed N] [--jobs N]\n       npm run sweep -- --merge DIR1 DIR2 ... --out DIR',
+} as const;
+
+function helpFor(sections: Section[], command: 'gen' | 'verify' | 'synth' | 'bench' | 'sweep'): string {
   const out: string[] = [];
   const gen = sections.find((s) => s.title === 'npm run gen')!;
   const verify = sections.find((s) => s.title === 'npm run verify')!;
@@ -105,11 +112,9 @@ function helpFor(sections: Section[], command: 'gen' | 'verify' | 'synth' | 'ben
     const extra = [constraint(p) && `allowed: ${constraint(p)}`, p.default && `default: ${p.default}`].filter(Boolean).join('; ');
     return `  --${p.name.padEnd(9)} ${p.description}${extra ? ` (${extra})` : ''}`;
   };
-  if (command === 'synth' || command === 'bench') {
+  if (command === 'synth' || command === 'bench' || command === 'sweep') {
     const own = sections.find((s) => s.title === `npm run ${command}`)!;
-    const usage = command === 'synth'
-      ? 'Usage: npm run synth -- [--bits LIST] [--blocks LIST] [--spec FILE] [--out DIR] [--device hx8k|up5k] [--families LIST] [--seed N] [--jobs N] [--json]'
-      : 'Usage: npm run bench -- [--bits LIST] [--blocks LIST] [--device hx8k|up5k] [--seed N] [--jobs N] [--doc FILE] [--cached] [--json]';
+    const usage = USAGE[command];
     const shared = command === 'synth' ? gen.params.filter((p) => p.name !== 'bits').map(flag) : [];
     out.push(usage, '', own.summary, '', ...own.params.map(flag), ...shared, '  --help      Print this help.', '', 'Full reference: docs/parameters.md');
     return out.join('\n');
@@ -141,6 +146,7 @@ export function renderHelpModule(sections: Section[]): string {
     `export const VERIFY_HELP = ${JSON.stringify(helpFor(sections, 'verify'))};`,
     `export const SYNTH_HELP = ${JSON.stringify(helpFor(sections, 'synth'))};`,
     `export const BENCH_HELP = ${JSON.stringify(helpFor(sections, 'bench'))};`,
+    `export const SWEEP_HELP = ${JSON.stringify(helpFor(sections, 'sweep'))};`,
     '',
   ].join('\n');
 }

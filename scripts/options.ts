@@ -70,3 +70,25 @@ export interface BenchCliOptions {
   /** Print the results as one JSON object on the last line of standard output. @default false */
   json: boolean;
 }
+
+/** Options of `npm run sweep`: every block at every width (and spec file), synthesized, placed and routed (cached like `synth`), with throughput and accuracy against float64; shard it over machines with --shard and combine the reports with --merge. */
+export interface SweepCliOptions {
+  /** Blocks to sweep, comma-separated. @allowed gemm, layernorm, softmax @default all */
+  blocks: string;
+  /** Widths: values and ranges, comma-separated, e.g. 4,6,8 or 2..8 (each 2 to 16). @default none (required) */
+  bits: string;
+  /** JSON file of per-block overrides, as for `gen`; give it several times to sweep several variants (a file with no section for a block sweeps that block's defaults). @default none */
+  spec: string;
+  /** iCE40 part placed and routed. @allowed hx8k, up5k @default hx8k */
+  device: string;
+  /** Folder report.json, report.md, pareto-BLOCK.svg and fmax.svg are written into (replaced whole). @default none (required) */
+  out: string;
+  /** Run only the i-th of n disjoint parts of the configuration list (configurations i, i+n, i+2n, ... counting from 1), for a CI matrix; every configuration is in exactly one shard. @allowed i/n with 1 <= i <= n @default the whole sweep */
+  shard: string;
+  /** --merge DIR1 DIR2 ... --out DIR: combine the shards' reports into one (refuses shards of different sweeps and a configuration reported twice) and draw the plots. No synthesis runs. @default none */
+  merge: string;
+  /** Placer seed of nextpnr. @range 1..2147483647 @default 1 */
+  seed: number;
+  /** Tool runs at once. @range 1..256 @default the available cores */
+  jobs: number;
+}
