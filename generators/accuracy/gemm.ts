@@ -6,7 +6,7 @@
 import { deriveChannel, gemmModel, type GemmScales } from '../gemm/model.ts';
 import { resolveGemm, type GemmSpec } from '../gemm/spec.ts';
 // The project's seeded generator (mulberry32); moving to generators/common/random.ts.
-import { seededRandom } from '../softmax/index.ts';
+import { mulberry32 } from '../common/random.ts';
 import { errorStats, type ErrorStats } from './float.ts';
 import { DEFAULT_SAMPLES, type AccuracyReport, type SampleOptions } from './types.ts';
 
@@ -41,7 +41,7 @@ export const GEMM_K = 64;
  * product, sqrt(k / 9), around the zero point 2^(out_bits-1).
  */
 export function gemmInputs(spec: GemmSpec, options: SampleOptions): QuantizedGemm {
-  const rnd = seededRandom(options.seed);
+  const rnd = mulberry32(options.seed);
   const k = Math.min(GEMM_K, spec.maxK);
   const uniform = () => 2 * rnd() - 1;
   const aMax = 2 ** spec.aBits - 1;

@@ -7,7 +7,7 @@
 import { modelOutputs } from '../layernorm/index.ts';
 import { resolveLayernorm, type LayernormSpec } from '../layernorm/spec.ts';
 // The project's seeded generator (mulberry32); moving to generators/common/random.ts.
-import { seededRandom } from '../softmax/index.ts';
+import { mulberry32 } from '../common/random.ts';
 import { errorStats, layerNormFloat, type ErrorStats } from './float.ts';
 import { DEFAULT_SAMPLES, type AccuracyReport, type SampleOptions } from './types.ts';
 
@@ -29,7 +29,7 @@ export function layernormErrors(spec: LayernormSpec, tokens: readonly (readonly 
  * clamped to the code range, with spread a third of the codes above or below the zero point, whichever is larger.
  */
 export function layernormInputs(bits: number, channels: number, zeroPoint: number, options: SampleOptions): number[][] {
-  const rnd = seededRandom(options.seed);
+  const rnd = mulberry32(options.seed);
   const qmax = 2 ** bits - 1;
   const spread = Math.max(zeroPoint, qmax - zeroPoint) / 3;
   const code = (v: number) => Math.max(0, Math.min(qmax, Math.round(v)));

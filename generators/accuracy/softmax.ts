@@ -7,7 +7,7 @@
 import { expTable, lisConstants, softmaxRow } from '../softmax/model.ts';
 import { resolveSoftmax } from '../softmax/spec.ts';
 // The project's seeded generator (mulberry32); moving to generators/common/random.ts.
-import { seededRandom } from '../softmax/index.ts';
+import { mulberry32 } from '../common/random.ts';
 import { errorStats, softmaxFloat, type ErrorStats } from './float.ts';
 import { DEFAULT_SAMPLES, type AccuracyReport, type SampleOptions } from './types.ts';
 
@@ -39,7 +39,7 @@ export const SCORE_SPAN = 8;
  * to q = min(round(x / scale), 2^in_bits - 1) (a score beyond the code range saturates, as a quantizer does).
  */
 export function softmaxInputs(inBits: number, scale: number, maxLength: number, options: SampleOptions): number[][] {
-  const rnd = seededRandom(options.seed);
+  const rnd = mulberry32(options.seed);
   const top = 2 ** inBits - 1;
   return Array.from({ length: options.samples }, () => Array.from({ length: maxLength }, () => Math.min(top, Math.round((rnd() * SCORE_SPAN) / scale))));
 }
