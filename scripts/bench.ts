@@ -16,6 +16,7 @@ import type { RowDetails } from '../generators/synth/report.ts';
 import { fmaxCell } from '../generators/synth/summary.ts';
 import { NotCachedError, ToolError, ToolRunner, TOOL_VERSIONS } from '../generators/synth/tools.ts';
 import { parseBlocks, parseCli, runMain } from './cli.ts';
+import type { BlockManifest } from '../generators/common/manifest.ts';
 import { generateConfiguration } from './gen.ts';
 import { BENCH_HELP } from './help.generated.ts';
 import { designFromGenerated, parseBitsList, parseFlow, progressPrinter, SYNTH_CACHE } from './synth.ts';
@@ -116,13 +117,13 @@ async function prepare(blockName: string, bits: number): Promise<Prepared> {
   const generated = generateConfiguration({ bits: String(bits), blocks: blockName });
   writeFolderAtomic(join(WORK, 'rtl-out'), `bits${bits}-${blockName}`, generated.files);
   const genSeconds = seconds(t);
-  const spec = block.resolve(bits, undefined);
+  const spec = block.resolve(bits, undefined, generated.prefix);
 
   t = performance.now();
   const verify = await block.verifyDefault(spec, { workDir: join(work, 'verify'), stallPercent: 20, seed: 1 });
   const verifySeconds = seconds(t);
   const clean = await block.verifyDefault(spec, { workDir: join(work, 'cycles'), stallPercent: 0, seed: 1 });
-  const manifest = JSON.parse(generated.files.get(`${blockName}/rtl/manifest.json`)!) as { cycles_per_element: number };
+  const manifest = JSON.parse(generated.files.get(`${blockName}/rtl/manifest.json`)!) as BlockManifest;
 
   const baseline = baselineFor(blockName as never);
   const baselineRun = baseline ? await baseline.run(spec, join(work, 'baseline')) : undefined;
@@ -135,7 +136,8 @@ async function prepare(blockName: string, bits: number): Promise<Prepared> {
       cycles_per_output: Math.round((clean.cycles / clean.elements) * 100) / 100,
       elements: verify.elements,
       mismatches: verify.rtl_vs_model + clean.rtl_vs_model,
-      cycles_per_element: manifest.cycles_per_element,
+      // The manifest's steady-state figure (elements, or GEMM k-steps, per cycle), as cycles per element.
+      cycles_per_element: Math.round((1 / manifest.throughput.elements_per_cycle) * 100) / 100,
       gen_seconds: genSeconds,
       verify_seconds: verifySeconds,
     },
