@@ -8,10 +8,13 @@
  */
 import { clog2, signedWidth, toUnsigned, unsignedWidth } from '../common/arith.ts';
 import type { FileSet } from '../common/files.ts';
-import { headerComment, hexLiteral, jsonBigint } from '../common/verilog.ts';
+import { moduleName } from '../common/names.ts';
+import { packWord, type Program, type ProgramField, type ProgramFormat } from '../common/program.ts';
+import { headerComment } from '../common/verilog.ts';
 import { boothCorrection, emitDivider, emitIsqrt, emitMn, emitPipelinedMultiplier, emitRoundShiftPipelined, pipelinedMultiplierPlan, type PipelinedMultiplierPlan } from './leaves.ts';
 import type { ChannelConstants } from './model.ts';
-import type { LayernormSpec } from './spec.ts';
+import { manifestJson, type BlockManifest } from '../common/manifest.ts';
+import { CHANNELS_MIN, scaleRatioLog2, type LayernormSpec } from './spec.ts';
 
 export const TOP = 'ptf_layernorm';
 
@@ -39,12 +42,12 @@ export interface LayernormRtlWidths {
   kShiftWidth: number;
   accWidth: number;
   bufferAddrWidth: number;
-  /** Token units working on alternate tokens: 2 when one unit's time exceeds C, so short tokens stream at full rate. */
+  /** Token units working on alternate tokens: 2 when one unit's time exceeds max_channels. */
   tokenUnits: number;
 }
 
 function absWidthOf(spec: LayernormSpec): number {
-  return unsignedWidth(BigInt(spec.channels) * (((1n << BigInt(spec.bits)) - 1n) << 3n));
+  return unsignedWidth(BigInt(spec.maxChannels) * (((1n << BigInt(spec.bits)) - 1n) << 3n));
 }
 
 export function rtlWidths(spec: LayernormSpec): LayernormRtlWidths {
@@ -55,7 +58,7 @@ export function rtlWidths(spec: LayernormSpec): LayernormRtlWidths {
   // A token's codes stay in the buffer from its first beat in until its last beat out (2C + the stats pipeline + the
   // token unit, tokens arriving every C cycles), so the buffer holds that many entries (at least 2C).
   let bufferDepth = d.bufferDepth;
-  while (bufferDepth < 2 * spec.channels + statsStages(spec) + t + 2) bufferDepth *= 2;
+  while (bufferDepth < 2 * spec.maxChannels + statsStages(spec) + t + 2) bufferDepth *= 2;
   return {
     absWidth,
     prodWidth: Math.max(p.varWidth, 2 * absWidth),
@@ -64,7 +67,7 @@ export function rtlWidths(spec: LayernormSpec): LayernormRtlWidths {
     kShiftWidth: unsignedWidth(p.fracK),
     accWidth: Math.max(d.accWidth, 33),
     bufferAddrWidth: clog2(bufferDepth),
-    tokenUnits: t > spec.channels ? 2 : 1,
+    tokenUnits: t > spec.maxChannels ? 2 : 1,
   };
 }
 
@@ -72,41 +75,42 @@ function file(what: string, spec: LayernormSpec, body: string): string {
   return `${PRELUDE}\n${headerComment(what, specSummary(spec))}\n${body}${POSTLUDE}`;
 }
 
-/** The spec as written into headers and the manifest (the layer's float arrays are long: summarized by count). */
+/** The hardware spec as written into headers and the manifest (the layer is a program: not in the RTL). */
 export function specSummary(spec: LayernormSpec): Record<string, unknown> {
-  return { block: 'layernorm', bits: spec.bits, channels: spec.channels, rsqrt_bits: spec.rsqrtBits, zero_point: spec.layer.zeroPoint, out_zero_point: spec.layer.outZeroPoint, out_scale: spec.layer.outScale, in_scale_min: spec.layer.inScaleMin, calibrated: spec.calibrated };
+  return { block: 'layernorm', bits: spec.bits, max_channels: spec.maxChannels, rsqrt_bits: spec.rsqrtBits, prefix: spec.prefix };
 }
 
-/** A synchronous-read ROM with its contents in an initial block (inferred as block RAM where the target has it). */
-function emitRom(spec: LayernormSpec, name: string, what: string, width: number, words: bigint[]): string {
-  const addrWidth = Math.max(1, clog2(words.length));
-  const init = words.map((w, i) => `    mem[${i}] = ${hexLiteral(width, w)};`).join('\n');
+/**
+ * A RAM with one write port (the program) and one synchronous read port (inferred as block RAM where the target has
+ * it). Its words are written by a program before any token reads them: a read never meets a write.
+ */
+function emitRam(spec: LayernormSpec, name: string, what: string): string {
   return file(`${name}: ${what}`, spec, `module ${name} #(
     // Width of one word
-    parameter WIDTH = ${width},
-    // Width of the address
-    parameter ADDR_WIDTH = ${addrWidth},
+    parameter WIDTH = 2,
+    // Width of the address (2^ADDR_WIDTH ≥ DEPTH)
+    parameter ADDR_WIDTH = 1,
     // Number of words
-    parameter DEPTH = ${words.length}
+    parameter DEPTH = 2
 ) (
     input  wire                  clk,
-    input  wire                  en,
-    input  wire [ADDR_WIDTH-1:0] addr,
-    output wire [WIDTH-1:0]      data
+    input  wire                  wr_en,
+    input  wire [ADDR_WIDTH-1:0] wr_addr,
+    input  wire [WIDTH-1:0]      wr_data,
+    input  wire                  rd_en,
+    input  wire [ADDR_WIDTH-1:0] rd_addr,
+    output wire [WIDTH-1:0]      rd_data
 );
 
 reg [WIDTH-1:0] mem [0:DEPTH-1];
-reg [WIDTH-1:0] data_reg = {WIDTH{1'b0}};
-
-initial begin
-${init}
-end
+reg [WIDTH-1:0] rd_data_reg = {WIDTH{1'b0}};
 
 always @(posedge clk) begin
-    if (en) data_reg <= mem[addr];
+    if (wr_en) mem[wr_addr] <= wr_data;
+    if (rd_en) rd_data_reg <= mem[rd_addr];
 end
 
-assign data = data_reg;
+assign rd_data = rd_data_reg;
 
 endmodule
 `);
@@ -117,10 +121,12 @@ function kfAddend(ch: ChannelConstants, gtWidth: number): bigint {
   return ch.bk + boothCorrection(-ch.gt, gtWidth);
 }
 
-/** Signed width of the Kf multiplier's addend over all channels. */
+/** Signed width of the Kf multiplier's addend bk + boothCorrection(−gt) over every allowed layer (|bk| ≤ 2^(bkWidth−1) − 1). */
 export function kfAddendWidth(spec: LayernormSpec): number {
-  const values = spec.constants.map((ch) => kfAddend(ch, spec.derived.gtWidth));
-  return signedWidth(values.reduce((m, v) => (v < m ? v : m), 0n), values.reduce((m, v) => (v > m ? v : m), 0n));
+  const d = spec.derived;
+  const bkMax = (1n << BigInt(d.bkWidth - 1)) - 1n;
+  const boothMax = ((1n << BigInt(2 * Math.ceil(d.gtWidth / 2))) - 1n) / 3n; // Σ 4^i over the digits
+  return signedWidth(-bkMax, bkMax + boothMax);
 }
 
 /** Width of one constant-ROM word. */
@@ -148,7 +154,7 @@ function emitBuffer(spec: LayernormSpec): string {
   return file('ptf_layernorm_buffer: the token buffer, a FIFO in inferred RAM', spec, `module ptf_layernorm_buffer #(
     // Width of one code
     parameter DATA_WIDTH = ${spec.bits},
-    // Address width (2^ADDR_WIDTH ≥ 2·CHANNELS entries: one token streams in while another streams out)
+    // Address width (2^ADDR_WIDTH ≥ 2·MAX_CHANNELS entries: one token streams in while another streams out)
     parameter ADDR_WIDTH = ${w.bufferAddrWidth}
 ) (
     input  wire                  clk,
@@ -209,8 +215,6 @@ function emitStats(spec: LayernormSpec): string {
     parameter DATA_WIDTH = ${spec.bits},
     // Width of the channel counter
     parameter CHANNEL_WIDTH = ${d.channelWidth},
-    // Index of the last channel of a token (channels − 1)
-    parameter [CHANNEL_WIDTH-1:0] LAST_CHANNEL = ${spec.channels - 1},
     // Signed width of x
     parameter X_WIDTH = ${d.xWidth},
     // Width of x^2
@@ -219,8 +223,6 @@ function emitStats(spec: LayernormSpec): string {
     parameter SUM_WIDTH = ${d.sumWidth},
     // Width of Q
     parameter SQ_WIDTH = ${d.sqWidth},
-    // Input zero point
-    parameter ZERO_POINT = ${spec.layer.zeroPoint},
     // Cycles of the d^2 multiplier, and its product width
     parameter SQUARE_LATENCY = ${squareLatency(spec)},
     parameter SQUARE_WIDTH = ${pipelinedMultiplierPlan(spec.bits + 1, spec.bits + 1, 0, CHUNK, MAX_CARRY).productWidth}
@@ -230,6 +232,19 @@ function emitStats(spec: LayernormSpec): string {
     input  wire [DATA_WIDTH-1:0]       s_axis_tdata,
     input  wire                        s_axis_tvalid,
     output wire                        s_axis_tready,
+    input  wire                        s_axis_tlast,
+    // The program (ptf_layernorm_config): loaded, being loaded or offered (data waits), C - 2, the zero point
+    input  wire                        programmed,
+    input  wire                        cfg_busy,
+    input  wire [CHANNEL_WIDTH-1:0]    last_channel_m1,
+    input  wire [DATA_WIDTH-1:0]       zero_point,
+    input  wire                        alpha_wr_en,
+    input  wire [CHANNEL_WIDTH-1:0]    alpha_wr_addr,
+    input  wire [1:0]                  alpha_wr_data,
+    // Pulses: a token's first beat entered; a token's tlast came early or late; data came with no program loaded
+    output wire                        token_start,
+    output wire                        err_length,
+    output wire                        err_unprogrammed,
     input  wire                        buf_full,
     output wire                        buf_wr_en,
     output wire [DATA_WIDTH-1:0]       buf_wr_data,
@@ -244,22 +259,43 @@ reg                     stats_valid_reg = 1'b0;
 reg signed [SUM_WIDTH-1:0] stats_sum_reg = {SUM_WIDTH{1'b0}};
 reg [SQ_WIDTH-1:0]      stats_sq_reg = {SQ_WIDTH{1'b0}};
 
-// channel_reg == LAST_CHANNEL, kept in a register (it gates the input handshake)
+// channel_reg == C - 1 and channel_reg == 0, kept in registers (they gate the input handshake)
 reg last_channel_reg = 1'b0;
-wire last_channel = last_channel_reg;
+reg first_channel_reg = 1'b1;
+// Framing guards. pad_reg: a token's tlast came early, its missing channels enter as the zero point (x = 0), no input
+// taken meanwhile. drop_reg: beats are discarded up to and including the next tlast (a token's tlast came late, or
+// data came with no program).
+reg pad_reg = 1'b0;
+reg drop_reg = 1'b0;
 // The last beat of a token waits until the previous token's sums have been taken, so they are never overwritten.
-assign s_axis_tready = !buf_full && !(last_channel && stats_valid_reg);
-wire accept = s_axis_tvalid && s_axis_tready;
+wire can_take = !buf_full && !(last_channel_reg && stats_valid_reg);
+wire discard = drop_reg || !programmed;
+assign s_axis_tready = !cfg_busy && !pad_reg && (discard || can_take);
+wire in_accept = s_axis_tvalid && s_axis_tready;
+wire take_input = in_accept && !discard;
+wire pad_beat = pad_reg && can_take;
+wire accept = take_input || pad_beat;
+wire [DATA_WIDTH-1:0] beat_data = pad_reg ? zero_point : s_axis_tdata;
 assign buf_wr_en = accept;
-assign buf_wr_data = s_axis_tdata;
+assign buf_wr_data = beat_data;
+assign token_start = accept && first_channel_reg;
+assign err_length = take_input && s_axis_tlast != last_channel_reg;
+assign err_unprogrammed = in_accept && !programmed;
 
 wire [1:0] alpha;
 
-ptf_layernorm_alpha_rom alpha_rom_inst (
+ptf_layernorm_alpha_ram #(
+    .WIDTH(2),
+    .ADDR_WIDTH(CHANNEL_WIDTH),
+    .DEPTH(${spec.maxChannels})
+) alpha_ram_inst (
     .clk(clk),
-    .en(accept),
-    .addr(channel_reg),
-    .data(alpha)
+    .wr_en(alpha_wr_en),
+    .wr_addr(alpha_wr_addr),
+    .wr_data(alpha_wr_data),
+    .rd_en(accept),
+    .rd_addr(channel_reg),
+    .rd_data(alpha)
 );
 
 // Stage a: the accepted code (alpha arrives from the ROM in the same cycle).
@@ -296,18 +332,25 @@ ptf_layernorm_square_multiplier square_multiplier_inst (
 reg signed [SUM_WIDTH-1:0] sum_reg = {SUM_WIDTH{1'b0}};
 reg [SQ_WIDTH-1:0] sq_reg = {SQ_WIDTH{1'b0}};
 
-wire signed [X_WIDTH-1:0] diff = $signed({{X_WIDTH-DATA_WIDTH{1'b0}}, q_a_reg}) - ZERO_POINT;
+wire signed [X_WIDTH-1:0] diff = $signed({{X_WIDTH-DATA_WIDTH{1'b0}}, q_a_reg}) - $signed({{X_WIDTH-DATA_WIDTH{1'b0}}, zero_point});
 wire signed [SUM_WIDTH-1:0] sum_next = sum_reg + {{SUM_WIDTH-X_WIDTH{x_c[X_WIDTH-1]}}, x_c};
 wire [SQ_WIDTH-1:0] sq_next = sq_reg + {{SQ_WIDTH-XSQ_WIDTH{1'b0}}, xsq_c};
 
 always @(posedge clk) begin
     if (accept) begin
-        channel_reg <= last_channel ? {CHANNEL_WIDTH{1'b0}} : channel_reg + 1'b1;
-        last_channel_reg <= !last_channel && channel_reg == LAST_CHANNEL - 1'b1;
-        q_a_reg <= s_axis_tdata;
+        channel_reg <= last_channel_reg ? {CHANNEL_WIDTH{1'b0}} : channel_reg + 1'b1;
+        last_channel_reg <= !last_channel_reg && channel_reg == last_channel_m1;
+        first_channel_reg <= last_channel_reg;
+        q_a_reg <= beat_data;
     end
+    // An early tlast pads the token up to its last channel; a late one (no tlast on the last channel) drops beats up
+    // to the next tlast, as does data with no program.
+    if (take_input && s_axis_tlast && !last_channel_reg) pad_reg <= 1'b1;
+    if (pad_beat && last_channel_reg) pad_reg <= 1'b0;
+    if (take_input && !s_axis_tlast && last_channel_reg) drop_reg <= 1'b1;
+    if (in_accept && discard) drop_reg <= !s_axis_tlast;
     valid_a_reg <= accept;
-    last_a_reg <= last_channel;
+    last_a_reg <= last_channel_reg;
     x_b_reg <= diff <<< alpha;
     d_b_reg <= diff[DATA_WIDTH:0];
     alpha_b_reg <= alpha;
@@ -331,6 +374,9 @@ always @(posedge clk) begin
     if (rst) begin
         channel_reg <= {CHANNEL_WIDTH{1'b0}};
         last_channel_reg <= 1'b0;
+        first_channel_reg <= 1'b1;
+        pad_reg <= 1'b0;
+        drop_reg <= 1'b0;
         valid_a_reg <= 1'b0;
         valid_pipe_reg <= {SQUARE_LATENCY+1{1'b0}};
         stats_valid_reg <= 1'b0;
@@ -358,8 +404,8 @@ function emitToken(spec: LayernormSpec): string {
   const countWidth = unsignedWidth(w.absWidth);
   const lowVarBits = g < 0 ? `\n// The radicand drops the ${-2 * g} lowest bits of the normalized variance (floor; the model does the same).` : '';
   return file('ptf_layernorm_token: once per token, var = C·Q - S^2, k, s = isqrt(var·4^(k+G)), R = 2^(2F)/s, W = S·2^(FW+k+G)/s', spec, `module ptf_layernorm_token #(
-    // Channels per token (C in var = C·Q - S^2)
-    parameter CHANNELS = ${spec.channels},
+    // Width of C (up to the largest C the hardware takes)
+    parameter COUNT_WIDTH = ${d.countWidth},
     // Signed width of S
     parameter SUM_WIDTH = ${d.sumWidth},
     // Width of Q
@@ -391,6 +437,8 @@ function emitToken(spec: LayernormSpec): string {
     output wire                      s_ready,
     input  wire signed [SUM_WIDTH-1:0] s_sum,
     input  wire [SQ_WIDTH-1:0]       s_sq,
+    // C of the loaded program (constant while tokens are in flight)
+    input  wire [COUNT_WIDTH-1:0]    channels,
     output wire                      m_valid,
     input  wire                      m_ready,
     output wire [RA_WIDTH-1:0]       m_ra,
@@ -400,9 +448,9 @@ function emitToken(spec: LayernormSpec): string {
 );
 
 // Width of the squaring counter
-localparam COUNT_WIDTH = ${countWidth};
-// Count of the last squaring step
-localparam [COUNT_WIDTH-1:0] LAST_STEP = ${countWidth}'d${w.absWidth - 1};
+localparam STEP_WIDTH = ${countWidth};
+// Count of the last squaring step (ABS_WIDTH ≥ COUNT_WIDTH steps: C·Q is done by then too)
+localparam [STEP_WIDTH-1:0] LAST_STEP = ${countWidth}'d${w.absWidth - 1};
 
 localparam [2:0]
     STATE_IDLE = 3'd0,
@@ -429,7 +477,10 @@ reg [PROD_WIDTH-1:0] cq_reg = {PROD_WIDTH{1'b0}};
 reg [PROD_WIDTH-1:0] mcand_reg = {PROD_WIDTH{1'b0}};
 reg [ABS_WIDTH-1:0] mplier_reg = {ABS_WIDTH{1'b0}};
 reg [PROD_WIDTH-1:0] square_reg = {PROD_WIDTH{1'b0}};
-reg [COUNT_WIDTH-1:0] count_reg = {COUNT_WIDTH{1'b0}};
+reg [STEP_WIDTH-1:0] count_reg = {STEP_WIDTH{1'b0}};
+// C·Q by shift and add in the same cycles, one bit of C per cycle (C is a run-time value).
+reg [PROD_WIDTH-1:0] cq_mcand_reg = {PROD_WIDTH{1'b0}};
+reg [COUNT_WIDTH-1:0] cq_mplier_reg = {COUNT_WIDTH{1'b0}};
 reg [VAR_WIDTH-1:0] var_reg = {VAR_WIDTH{1'b0}};
 reg [K_WIDTH-1:0] k_reg = {K_WIDTH{1'b0}};
 reg [K_WIDTH-1:0] norm_count_reg = {K_WIDTH{1'b0}};
@@ -512,16 +563,21 @@ always @(posedge clk) begin
             if (s_valid) begin
                 neg_reg <= s_sum[SUM_WIDTH-1];
                 abs_reg <= s_abs;
-                cq_reg <= CHANNELS * {{PROD_WIDTH-SQ_WIDTH{1'b0}}, s_sq};
+                cq_reg <= {PROD_WIDTH{1'b0}};
+                cq_mcand_reg <= {{PROD_WIDTH-SQ_WIDTH{1'b0}}, s_sq};
+                cq_mplier_reg <= channels;
                 mcand_reg <= {{PROD_WIDTH-ABS_WIDTH{1'b0}}, s_abs};
                 mplier_reg <= s_abs;
                 square_reg <= {PROD_WIDTH{1'b0}};
-                count_reg <= {COUNT_WIDTH{1'b0}};
+                count_reg <= {STEP_WIDTH{1'b0}};
                 state_reg <= STATE_SQUARE;
             end
         end
         STATE_SQUARE: begin
             if (mplier_reg[0]) square_reg <= square_reg + mcand_reg;
+            if (cq_mplier_reg[0]) cq_reg <= cq_reg + cq_mcand_reg;
+            cq_mcand_reg <= {cq_mcand_reg[PROD_WIDTH-2:0], 1'b0};
+            cq_mplier_reg <= {1'b0, cq_mplier_reg[COUNT_WIDTH-1:1]};
             mcand_reg <= {mcand_reg[PROD_WIDTH-2:0], 1'b0};
             mplier_reg <= {1'b0, mplier_reg[ABS_WIDTH-1:1]};
             count_reg <= count_reg + 1'b1;
@@ -759,7 +815,7 @@ function emitElement(spec: LayernormSpec): string {
   const yneg = pipe.reg('y_neg_reg', 1, false, yStage + 1, `y_floor[${ACC - 1}]`);
   const yru = pipe.reg('y_round_up_reg', 1, false, yStage + 1, 'y_round_up');
   if (yStage + 2 !== plan.stages) throw new Error('layernorm element: stage plan mismatch');
-  pipe.decls.push(`wire signed [${L}:0] code = {${ylow.name}[${L - 1}], ${ylow.name}} + OUT_ZP + $signed({{${L}{1'b0}}, ${yru.name}});`);
+  pipe.decls.push(`wire signed [${L}:0] code = {${ylow.name}[${L - 1}], ${ylow.name}} + out_zp + $signed({{${L}{1'b0}}, ${yru.name}});`);
   const outExpr = `!${fits.name} ? (${yneg.name} ? {DATA_WIDTH{1'b0}} : {DATA_WIDTH{1'b1}}) : code < 0 ? {DATA_WIDTH{1'b0}} : code > CODE_MAX ? {DATA_WIDTH{1'b1}} : code[DATA_WIDTH-1:0]`;
 
   return file('ptf_layernorm_element: per element M, N, B and y = round((±M·x + B) / 2^N), clamped with the output zero point', spec, `module ptf_layernorm_element #(
@@ -767,12 +823,6 @@ function emitElement(spec: LayernormSpec): string {
     parameter DATA_WIDTH = ${spec.bits},
     // Width of the channel counter
     parameter CHANNEL_WIDTH = ${d.channelWidth},
-    // Index of the last channel of a token (channels − 1)
-    parameter [CHANNEL_WIDTH-1:0] LAST_CHANNEL = ${spec.channels - 1},
-    // Input zero point
-    parameter ZERO_POINT = ${spec.layer.zeroPoint},
-    // Output zero point
-    parameter OUT_ZERO_POINT = ${spec.layer.outZeroPoint},
     // Signed width of x
     parameter X_WIDTH = ${d.xWidth},
     // Width of RA
@@ -787,7 +837,7 @@ function emitElement(spec: LayernormSpec): string {
     parameter GT_WIDTH = ${d.gtWidth},
     parameter BK_WIDTH = ${kfAddendWidth(spec)},
     parameter NA_WIDTH = ${d.nAWidth},
-    // Width of one constant-ROM word
+    // Width of one constant-RAM word
     parameter CONST_WIDTH = ${constWidth(spec)},
     // Signed width of Kf = bk - W·gt (the multiplier's product)
     parameter KF_WIDTH = ${plan.kfWidth},
@@ -812,6 +862,13 @@ function emitElement(spec: LayernormSpec): string {
     input  wire signed [W_WIDTH-1:0] scal_w,
     input  wire [K_WIDTH-1:0]        scal_k,
     input  wire                      scal_const,
+    // The program (ptf_layernorm_config): C - 2, the zero points, the constant-RAM write port
+    input  wire [CHANNEL_WIDTH-1:0]  last_channel_m1,
+    input  wire [DATA_WIDTH-1:0]     zero_point,
+    input  wire [DATA_WIDTH-1:0]     out_zero_point,
+    input  wire                      const_wr_en,
+    input  wire [CHANNEL_WIDTH-1:0]  const_wr_addr,
+    input  wire [CONST_WIDTH-1:0]    const_wr_data,
     input  wire                      buf_empty,
     output wire                      buf_rd_en,
     input  wire [DATA_WIDTH-1:0]     buf_rd_data,
@@ -823,7 +880,7 @@ function emitElement(spec: LayernormSpec): string {
 
 // Largest output code, and the output zero point, as signed L + 1 bit values (L = DATA_WIDTH + 2)
 localparam signed [${L}:0] CODE_MAX = ${L + 1}'sd${(1 << spec.bits) - 1};
-localparam signed [${L}:0] OUT_ZP = OUT_ZERO_POINT;
+wire signed [${L}:0] out_zp = $signed({3'b000, out_zero_point});
 
 // valid and last of each stage 1 .. STAGES (the output register is stage STAGES).
 reg [STAGES:1] valid_reg = {STAGES{1'b0}};
@@ -839,7 +896,7 @@ reg signed [W_WIDTH-1:0] cur_w_reg = {W_WIDTH{1'b0}};
 reg [K_WIDTH-1:0] cur_k_reg = {K_WIDTH{1'b0}};
 reg cur_const_reg = 1'b0;
 reg [CHANNEL_WIDTH-1:0] channel_reg = {CHANNEL_WIDTH{1'b0}};
-// channel_reg == LAST_CHANNEL, kept in a register (it decides the token handshake)
+// channel_reg == C - 1, kept in a register (it decides the token handshake)
 reg channel_last_reg = 1'b0;
 
 wire issue = ce && cur_valid_reg && !buf_empty;
@@ -849,11 +906,18 @@ assign buf_rd_en = issue;
 
 wire [CONST_WIDTH-1:0] const_word;
 
-ptf_layernorm_const_rom const_rom_inst (
+ptf_layernorm_const_ram #(
+    .WIDTH(CONST_WIDTH),
+    .ADDR_WIDTH(CHANNEL_WIDTH),
+    .DEPTH(${spec.maxChannels})
+) const_ram_inst (
     .clk(clk),
-    .en(issue),
-    .addr(channel_reg),
-    .data(const_word)
+    .wr_en(const_wr_en),
+    .wr_addr(const_wr_addr),
+    .wr_data(const_wr_data),
+    .rd_en(issue),
+    .rd_addr(channel_reg),
+    .rd_data(const_word)
 );
 
 // Stage 1: the token's scalars travel along with the block RAM reads.
@@ -862,10 +926,10 @@ reg signed [W_WIDTH-1:0] w1_reg = {W_WIDTH{1'b0}};
 reg [K_WIDTH-1:0] k1_reg = {K_WIDTH{1'b0}};
 reg const1_reg = 1'b0;
 
-// Constant-ROM word: {bk, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}.
+// Constant-RAM word: {bk, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}.
 wire c_neg = const_word[GA_WIDTH+3];
 wire [1:0] c_alpha = const_word[1:0];
-wire signed [X_WIDTH-1:0] diff1 = $signed({{X_WIDTH-DATA_WIDTH{1'b0}}, buf_rd_data}) - ZERO_POINT;
+wire signed [X_WIDTH-1:0] diff1 = $signed({{X_WIDTH-DATA_WIDTH{1'b0}}, buf_rd_data}) - $signed({{X_WIDTH-DATA_WIDTH{1'b0}}, zero_point});
 
 ${pipe.decls.filter((x) => !x.startsWith('wire')).join('\n')}
 
@@ -965,7 +1029,7 @@ always @(posedge clk) begin
     end
     if (issue) begin
         channel_reg <= issue_last ? {CHANNEL_WIDTH{1'b0}} : channel_reg + 1'b1;
-        channel_last_reg <= !channel_last_reg && channel_reg == LAST_CHANNEL - 1'b1;
+        channel_last_reg <= !channel_last_reg && channel_reg == last_channel_m1;
     end
     if (ce) begin
         valid_reg <= {valid_reg[STAGES-1:1], issue};
@@ -993,34 +1057,214 @@ endmodule
 `);
 }
 
+/** Bits of status_error, in order (the manifest lists them with their meaning). */
+export const STATUS_ERRORS = [
+  { name: 'config', meaning: 'a program word out of range (header C outside 8..max_channels, a channel word whose nA is outside the derived range or with both sign and gamma-zero set) or a program whose tlast is not on word C (header + C channel words); the program is not loaded (tokens after it are discarded and set bit 2) until a good program arrives' },
+  { name: 'token_length', meaning: 'a token whose s_axis_tlast is not on its C-th beat. Early tlast: the token is completed with the input zero point in its missing channels (x = 0 there) and output as C codes. Late (no tlast on beat C): the first C beats are output as a token, the beats after them are discarded up to and including the next tlast. The next token starts after that tlast' },
+  { name: 'no_program', meaning: 'an s_axis beat accepted with no program loaded (after reset, or after a bad program): it is discarded, and so is every beat up to and including the next tlast; nothing is output for them' },
+] as const;
+
+/** The run-time program's word layout: a header word, then one word per channel. */
+export function programLayout(spec: LayernormSpec): { header: ProgramFormat; channel: ProgramFormat; wordWidth: number; naLsb: number } {
+  const d = spec.derived;
+  const cw = d.channelWidth;
+  const WG = d.precision.mantissaA;
+  const bkW = kfAddendWidth(spec);
+  const header: ProgramField[] = [
+    { name: 'last_channel', lsb: 0, width: cw, meaning: `C − 1 of the layer (C from 8 to ${spec.maxChannels})` },
+    { name: 'zero_point', lsb: cw, width: spec.bits, meaning: 'input zero point' },
+    { name: 'out_zero_point', lsb: cw + spec.bits, width: spec.bits, meaning: 'output zero point' },
+  ];
+  const naLsb = WG + 4;
+  const channel: ProgramField[] = [
+    { name: 'alpha', lsb: 0, width: 2, meaning: 'PTF power-of-two factor of the channel' },
+    { name: 'ga', lsb: 2, width: WG, meaning: '|ga|: mantissa of |C·gamma/out_scale| (0 when gamma = 0)' },
+    { name: 'gamma_zero', lsb: WG + 2, width: 1, meaning: 'gamma = 0' },
+    { name: 'sign_neg', lsb: WG + 3, width: 1, meaning: 'gamma < 0' },
+    { name: 'na', lsb: naLsb, width: d.nAWidth, meaning: `nA, two's complement, from ${d.nAMin} to ${d.nAMax}` },
+    { name: 'neg_gt', lsb: naLsb + d.nAWidth, width: d.gtWidth, meaning: "−gt = −round(gamma/out_scale·2^FG), two's complement" },
+    { name: 'bk', lsb: naLsb + d.nAWidth + d.gtWidth, width: bkW, meaning: "round(beta/out_scale·2^FK) + the Booth correction of −gt, two's complement" },
+  ];
+  const wordWidth = Math.max(constWidth(spec), cw + 2 * spec.bits);
+  const order = 'word 0 is the header (fields header.*); words 1 .. C are the channels 0 .. C − 1 in order (fields channel.*); tlast on word C and on no other';
+  return {
+    header: { wordWidth, fields: header, order },
+    channel: { wordWidth, fields: channel, order },
+    wordWidth,
+    naLsb,
+  };
+}
+
+/** The program of the spec's layer: computed from the same constants the golden model uses (spec.constants). */
+export function layernormProgram(spec: LayernormSpec): Program {
+  const layout = programLayout(spec);
+  const d = spec.derived;
+  // The hardware refuses a channel word whose nA is outside the derived range: a program of ours never has one.
+  spec.constants.forEach((ch, c) => {
+    if (ch.nA < d.nAMin || ch.nA > d.nAMax) throw new Error(`layernorm: channel ${c} has nA = ${ch.nA}, outside the derived ${d.nAMin}..${d.nAMax} (a bug of the width derivation)`);
+  });
+  const header = packWord(layout.header, { last_channel: spec.channels - 1, zero_point: spec.layer.zeroPoint, out_zero_point: spec.layer.outZeroPoint });
+  const format: ProgramFormat = {
+    wordWidth: layout.wordWidth,
+    fields: [...layout.header.fields.map((f) => ({ ...f, name: `header.${f.name}` })), ...layout.channel.fields.map((f) => ({ ...f, name: `channel.${f.name}` }))],
+    order: layout.header.order,
+  };
+  return {
+    format,
+    words: [header, ...constWords(spec)],
+    values: { channels: spec.channels, zero_point: spec.layer.zeroPoint, out_zero_point: spec.layer.outZeroPoint, constants: spec.constants },
+  };
+}
+
+function emitConfig(spec: LayernormSpec): string {
+  const d = spec.derived;
+  const layout = programLayout(spec);
+  // Range checks, leaving out a bound the field's width already keeps (a constant comparison).
+  const cw = d.channelWidth;
+  const naLit = (v: number) => `${v < 0 ? '-' : ''}${d.nAWidth}'sd${Math.abs(v)}`;
+  const hdrChecks = [`hdr_last < ${cw}'d${CHANNELS_MIN - 1}`, ...(spec.maxChannels - 1 < 2 ** cw - 1 ? [`hdr_last > ${cw}'d${spec.maxChannels - 1}`] : [])];
+  const naChecks = [
+    ...(d.nAMin > -(2 ** (d.nAWidth - 1)) ? [`word_na < ${naLit(d.nAMin)}`] : []),
+    ...(d.nAMax < 2 ** (d.nAWidth - 1) - 1 ? [`word_na > ${naLit(d.nAMax)}`] : []),
+  ];
+  return file('ptf_layernorm_config: loads a program from s_cfg_axis (header: C, zero points; then one constant word per channel)', spec, `module ptf_layernorm_config #(
+    // Width of one code
+    parameter DATA_WIDTH = ${spec.bits},
+    // Width of the channel index, and of C
+    parameter CHANNEL_WIDTH = ${d.channelWidth},
+    parameter COUNT_WIDTH = ${d.countWidth},
+    // Width of a program word, and of a channel's constant word
+    parameter CFG_WIDTH = ${layout.wordWidth},
+    parameter CONST_WIDTH = ${constWidth(spec)},
+    // nA in the channel word: its lowest bit and its width
+    parameter NA_LSB = ${layout.naLsb},
+    parameter NA_WIDTH = ${d.nAWidth}
+) (
+    input  wire                     clk,
+    input  wire                     rst,
+    input  wire [CFG_WIDTH-1:0]     s_cfg_axis_tdata,
+    input  wire                     s_cfg_axis_tvalid,
+    output wire                     s_cfg_axis_tready,
+    input  wire                     s_cfg_axis_tlast,
+    // The block holds no data: a program may be taken
+    input  wire                     idle,
+    // A program is being loaded, or offered while idle: s_axis waits
+    output wire                     busy,
+    output wire                     programmed,
+    output wire [CHANNEL_WIDTH-1:0] last_channel_m1,
+    output wire [COUNT_WIDTH-1:0]   channels,
+    output wire [DATA_WIDTH-1:0]    zero_point,
+    output wire [DATA_WIDTH-1:0]    out_zero_point,
+    // One channel's words into the RAMs
+    output wire                     wr_en,
+    output wire [CHANNEL_WIDTH-1:0] wr_addr,
+    output wire [CONST_WIDTH-1:0]   wr_data,
+    // Pulse: a bad word or a program of the wrong length
+    output wire                     err_config
+);
+
+reg loading_reg = 1'b0;
+reg programmed_reg = 1'b0;
+// The program has failed a check: its remaining words are not written, and it does not become the loaded program.
+reg bad_reg = 1'b0;
+reg [CHANNEL_WIDTH-1:0] word_reg = {CHANNEL_WIDTH{1'b0}};
+reg [CHANNEL_WIDTH-1:0] last_channel_reg = {CHANNEL_WIDTH{1'b0}};
+reg [CHANNEL_WIDTH-1:0] last_channel_m1_reg = {CHANNEL_WIDTH{1'b0}};
+reg [COUNT_WIDTH-1:0] channels_reg = {COUNT_WIDTH{1'b0}};
+reg [DATA_WIDTH-1:0] zero_point_reg = {DATA_WIDTH{1'b0}};
+reg [DATA_WIDTH-1:0] out_zero_point_reg = {DATA_WIDTH{1'b0}};
+
+assign s_cfg_axis_tready = idle;
+assign busy = loading_reg || (s_cfg_axis_tvalid && idle);
+wire accept = s_cfg_axis_tvalid && idle;
+wire header = accept && !loading_reg;
+wire channel_word = accept && loading_reg;
+
+// Header checks: C from ${CHANNELS_MIN} to ${spec.maxChannels}.
+wire [CHANNEL_WIDTH-1:0] hdr_last = s_cfg_axis_tdata[CHANNEL_WIDTH-1:0];
+wire hdr_bad = ${hdrChecks.join(' || ')};
+// Channel word checks: nA from ${d.nAMin} to ${d.nAMax}, gamma = 0 with no sign.
+wire signed [NA_WIDTH-1:0] word_na = s_cfg_axis_tdata[NA_LSB +: NA_WIDTH];
+wire word_bad = ${[...naChecks, '(s_cfg_axis_tdata[NA_LSB-1] && s_cfg_axis_tdata[NA_LSB-2])'].join(' || ')};
+wire end_by_count = word_reg == last_channel_reg;
+
+assign wr_en = channel_word && !bad_reg && !word_bad;
+assign wr_addr = word_reg;
+assign wr_data = s_cfg_axis_tdata[CONST_WIDTH-1:0];
+assign err_config = (header && (hdr_bad || s_cfg_axis_tlast))
+    || (channel_word && !bad_reg && (word_bad || s_cfg_axis_tlast != end_by_count));
+
+always @(posedge clk) begin
+    if (header) begin
+        // A new program replaces the loaded one; none is loaded until it is complete and good.
+        programmed_reg <= 1'b0;
+        loading_reg <= !s_cfg_axis_tlast;
+        bad_reg <= hdr_bad;
+        word_reg <= {CHANNEL_WIDTH{1'b0}};
+        last_channel_reg <= hdr_last;
+        last_channel_m1_reg <= hdr_last - 1'b1;
+        channels_reg <= {{COUNT_WIDTH-CHANNEL_WIDTH{1'b0}}, hdr_last} + 1'b1;
+        zero_point_reg <= s_cfg_axis_tdata[CHANNEL_WIDTH +: DATA_WIDTH];
+        out_zero_point_reg <= s_cfg_axis_tdata[CHANNEL_WIDTH+DATA_WIDTH +: DATA_WIDTH];
+    end
+    if (channel_word) begin
+        word_reg <= word_reg + 1'b1;
+        if (word_bad || (end_by_count && !s_cfg_axis_tlast)) bad_reg <= 1'b1;
+        if (s_cfg_axis_tlast) begin
+            loading_reg <= 1'b0;
+            programmed_reg <= !bad_reg && !word_bad && end_by_count;
+        end
+    end
+    if (rst) begin
+        loading_reg <= 1'b0;
+        programmed_reg <= 1'b0;
+        bad_reg <= 1'b0;
+    end
+end
+
+assign programmed = programmed_reg;
+assign last_channel_m1 = last_channel_m1_reg;
+assign channels = channels_reg;
+assign zero_point = zero_point_reg;
+assign out_zero_point = out_zero_point_reg;
+
+endmodule
+`);
+}
+
 function emitTop(spec: LayernormSpec): string {
   const d = spec.derived;
   const w = rtlWidths(spec);
-  return file('ptf_layernorm: PTF LayerNorm (FQ-ViT, integer-only), one element per cycle', spec, `module ${TOP} #(
-    // Width of input and output codes (fixed by the generated ROMs: generate again to change it)
-    parameter DATA_WIDTH = ${spec.bits}
-) (
+  const layout = programLayout(spec);
+  const inflightWidth = w.bufferAddrWidth + 2;
+  return file('ptf_layernorm: PTF LayerNorm (FQ-ViT, integer-only); the layer is a program loaded through s_cfg_axis', spec, `module ${TOP} (
     input  wire                  clk,
     input  wire                  rst,
-    input  wire [DATA_WIDTH-1:0] s_axis_tdata,
+    // The layer's program: a header word (C - 1, zero points), then one word per channel; tlast on the last.
+    input  wire [${layout.wordWidth - 1}:0]         s_cfg_axis_tdata,
+    input  wire                  s_cfg_axis_tvalid,
+    output wire                  s_cfg_axis_tready,
+    input  wire                  s_cfg_axis_tlast,
+    // Tokens of C codes; tokens are framed by counting C beats, and a tlast elsewhere is an error (status_error[1]).
+    input  wire [${spec.bits - 1}:0]         s_axis_tdata,
     input  wire                  s_axis_tvalid,
     output wire                  s_axis_tready,
-    // Tokens are framed by counting ${spec.channels} beats; tlast is not needed to find them.
-    /* verilator lint_off UNUSEDSIGNAL */
     input  wire                  s_axis_tlast,
-    /* verilator lint_on UNUSEDSIGNAL */
-    output wire [DATA_WIDTH-1:0] m_axis_tdata,
+    output wire [${spec.bits - 1}:0]         m_axis_tdata,
     output wire                  m_axis_tvalid,
     input  wire                  m_axis_tready,
-    output wire                  m_axis_tlast
+    output wire                  m_axis_tlast,
+    // Sticky until rst: [0] bad program, [1] token length, [2] data with no program (see the manifest)
+    output wire [${STATUS_ERRORS.length - 1}:0]            status_error
 );
 
-generate
-    if (DATA_WIDTH != ${spec.bits}) begin : g_fixed_width
-        // DATA_WIDTH is baked into the ROMs and widths: this instance fails elaboration on purpose.
-        ptf_layernorm_data_width_is_fixed_by_the_generator fixed_width_inst ();
-    end
-endgenerate
+// Fixed by the generator (the widths follow from them): not parameters a user could override.
+localparam DATA_WIDTH = ${spec.bits};
+localparam CHANNEL_WIDTH = ${d.channelWidth};
+localparam COUNT_WIDTH = ${d.countWidth};
+localparam CONST_WIDTH = ${constWidth(spec)};
+// Tokens accepted (first beat in) and not yet output (last beat out): at most one per buffered code or pipeline stage.
+localparam INFLIGHT_WIDTH = ${inflightWidth};
 
 wire buf_full;
 wire buf_empty;
@@ -1038,6 +1282,61 @@ wire [${d.raWidth - 1}:0] scal_ra;
 wire signed [${d.wWidth - 1}:0] scal_w;
 wire [${d.kWidth - 1}:0] scal_k;
 wire scal_const;
+wire cfg_busy;
+wire programmed;
+wire [CHANNEL_WIDTH-1:0] last_channel_m1;
+wire [COUNT_WIDTH-1:0] channels;
+wire [DATA_WIDTH-1:0] zero_point;
+wire [DATA_WIDTH-1:0] out_zero_point;
+wire cfg_wr_en;
+wire [CHANNEL_WIDTH-1:0] cfg_wr_addr;
+wire [CONST_WIDTH-1:0] cfg_wr_data;
+wire token_start;
+wire err_config;
+wire err_length;
+wire err_unprogrammed;
+
+// The block is idle (a program may be loaded) when every token it took has been output.
+reg [INFLIGHT_WIDTH-1:0] inflight_reg = {INFLIGHT_WIDTH{1'b0}};
+reg idle_reg = 1'b1;
+wire token_done = m_axis_tvalid && m_axis_tready && m_axis_tlast;
+wire [INFLIGHT_WIDTH-1:0] inflight_next = inflight_reg + {{INFLIGHT_WIDTH-1{1'b0}}, token_start} - {{INFLIGHT_WIDTH-1{1'b0}}, token_done};
+reg [${STATUS_ERRORS.length - 1}:0] status_error_reg = ${STATUS_ERRORS.length}'d0;
+
+always @(posedge clk) begin
+    inflight_reg <= inflight_next;
+    idle_reg <= inflight_next == {INFLIGHT_WIDTH{1'b0}};
+    status_error_reg <= status_error_reg | {err_unprogrammed, err_length, err_config};
+    if (rst) begin
+        inflight_reg <= {INFLIGHT_WIDTH{1'b0}};
+        idle_reg <= 1'b1;
+        status_error_reg <= ${STATUS_ERRORS.length}'d0;
+    end
+end
+
+assign status_error = status_error_reg;
+
+// idle_reg is low from the cycle after a token's first beat; in that first cycle busy (s_cfg_axis_tvalid) holds the
+// beat back, so a program word and a data beat are never taken together.
+ptf_layernorm_config config_inst (
+    .clk(clk),
+    .rst(rst),
+    .s_cfg_axis_tdata(s_cfg_axis_tdata),
+    .s_cfg_axis_tvalid(s_cfg_axis_tvalid),
+    .s_cfg_axis_tready(s_cfg_axis_tready),
+    .s_cfg_axis_tlast(s_cfg_axis_tlast),
+    .idle(idle_reg),
+    .busy(cfg_busy),
+    .programmed(programmed),
+    .last_channel_m1(last_channel_m1),
+    .channels(channels),
+    .zero_point(zero_point),
+    .out_zero_point(out_zero_point),
+    .wr_en(cfg_wr_en),
+    .wr_addr(cfg_wr_addr),
+    .wr_data(cfg_wr_data),
+    .err_config(err_config)
+);
 
 ptf_layernorm_stats stats_inst (
     .clk(clk),
@@ -1045,6 +1344,17 @@ ptf_layernorm_stats stats_inst (
     .s_axis_tdata(s_axis_tdata),
     .s_axis_tvalid(s_axis_tvalid),
     .s_axis_tready(s_axis_tready),
+    .s_axis_tlast(s_axis_tlast),
+    .programmed(programmed),
+    .cfg_busy(cfg_busy),
+    .last_channel_m1(last_channel_m1),
+    .zero_point(zero_point),
+    .alpha_wr_en(cfg_wr_en),
+    .alpha_wr_addr(cfg_wr_addr),
+    .alpha_wr_data(cfg_wr_data[1:0]),
+    .token_start(token_start),
+    .err_length(err_length),
+    .err_unprogrammed(err_unprogrammed),
     .buf_full(buf_full),
     .buf_wr_en(buf_wr_en),
     .buf_wr_data(buf_wr_data),
@@ -1075,6 +1385,7 @@ ${w.tokenUnits === 1 ? `ptf_layernorm_token token_inst (
     .s_ready(stats_ready),
     .s_sum(stats_sum),
     .s_sq(stats_sq),
+    .channels(channels),
     .m_valid(scal_valid),
     .m_ready(scal_ready),
     .m_ra(scal_ra),
@@ -1092,6 +1403,12 @@ ptf_layernorm_element element_inst (
     .scal_w(scal_w),
     .scal_k(scal_k),
     .scal_const(scal_const),
+    .last_channel_m1(last_channel_m1),
+    .zero_point(zero_point),
+    .out_zero_point(out_zero_point),
+    .const_wr_en(cfg_wr_en),
+    .const_wr_addr(cfg_wr_addr),
+    .const_wr_data(cfg_wr_data),
     .buf_empty(buf_empty),
     .buf_rd_en(buf_rd_en),
     .buf_rd_data(buf_rd_data),
@@ -1125,6 +1442,7 @@ ptf_layernorm_token token${u}_inst (
     .s_ready(token${u}_s_ready),
     .s_sum(stats_sum),
     .s_sq(stats_sq),
+    .channels(channels),
     .m_valid(token${u}_m_valid),
     .m_ready(scal_ready && ${u ? '' : '!'}out_sel_reg),
     .m_ra(token${u}_ra),
@@ -1165,18 +1483,55 @@ export function tokenUnitCycles(spec: LayernormSpec): number {
   return 1 + w.absWidth + 2 + (d.kMax + 1) + (d.rootWidth + 2) + (Math.max(d.rootWidth, d.wQuotWidth) + 2) + 2 + 1;
 }
 
-/** Steady-state cycles per token, back to back: C, or the token units' time when that is longer. */
-export function cyclesPerToken(spec: LayernormSpec): number {
-  return Math.max(spec.channels, Math.ceil(tokenUnitCycles(spec) / rtlWidths(spec).tokenUnits));
+/**
+ * Steady-state cycles per U tokens of C channels (U = token units, taking alternate tokens), back to back with no
+ * stalls: max(U·C, T) with T = tokenUnitCycles: U·C at one element per cycle, or a token unit's time when that is
+ * longer (short tokens: the token unit, not the stream, sets the pace). Measured exactly by test/layernorm-rtl.test.ts.
+ */
+export function cyclesPerTokenGroup(spec: LayernormSpec, channels = spec.channels): number {
+  return Math.max(rtlWidths(spec).tokenUnits * channels, tokenUnitCycles(spec));
 }
 
-/** All modules of the block, by file name. */
+/** Steady-state cycles per token (the average over a group of token units: may be a half). */
+export function cyclesPerToken(spec: LayernormSpec, channels = spec.channels): number {
+  return cyclesPerTokenGroup(spec, channels) / rtlWidths(spec).tokenUnits;
+}
+
+/** Steady-state elements per cycle for tokens of C channels: U·C / max(U·C, T) (1 when U·C ≥ T). */
+export function elementsPerCycle(spec: LayernormSpec, channels = spec.channels): number {
+  return channels / cyclesPerToken(spec, channels);
+}
+
+/** Base names of the block's modules (each file is named after its module); every one gets the spec's prefix. */
+export const MODULE_BASES = [
+  TOP, 'ptf_layernorm_config', 'ptf_layernorm_stats', 'ptf_layernorm_buffer', 'ptf_layernorm_token', 'ptf_layernorm_element',
+  'ptf_layernorm_isqrt', 'ptf_layernorm_r_divider', 'ptf_layernorm_w_divider', 'ptf_layernorm_mn', 'ptf_layernorm_kf_multiplier',
+  'ptf_layernorm_square_multiplier', 'ptf_layernorm_pa_multiplier', 'ptf_layernorm_mx_multiplier', 'ptf_layernorm_offset_round',
+  'ptf_layernorm_output_round', 'ptf_layernorm_alpha_ram', 'ptf_layernorm_const_ram',
+] as const;
+
+/** The top module's name with the spec's prefix. */
+export function topName(spec: LayernormSpec): string {
+  return moduleName(spec.prefix, TOP);
+}
+
+/** Gives every module base name in a text the spec's prefix (module declarations, instances, headers). */
+function prefixModules(spec: LayernormSpec, text: string): string {
+  if (spec.prefix === '') return text;
+  return text.replace(/\bptf_layernorm(_[a-z_]+)?\b/g, (name) => ((MODULE_BASES as readonly string[]).includes(name) ? moduleName(spec.prefix, name) : name));
+}
+
+/**
+ * All modules of the block, by file name. They depend only on the hardware parameters (bits, max_channels,
+ * rsqrt_bits, prefix): every layer those allow runs on the same bytes, its program loaded at run time.
+ */
 export function emitLayernormRtl(spec: LayernormSpec): FileSet {
   const d = spec.derived;
   const w = rtlWidths(spec);
   const files: FileSet = new Map();
-  const put = (name: string, text: string) => files.set(`${name}.v`, text);
+  const put = (name: string, text: string) => files.set(`${moduleName(spec.prefix, name)}.v`, prefixModules(spec, text));
   put(TOP, emitTop(spec));
+  put('ptf_layernorm_config', emitConfig(spec));
   put('ptf_layernorm_stats', emitStats(spec));
   put('ptf_layernorm_buffer', emitBuffer(spec));
   put('ptf_layernorm_token', emitToken(spec));
@@ -1192,27 +1547,48 @@ export function emitLayernormRtl(spec: LayernormSpec): FileSet {
   put('ptf_layernorm_mx_multiplier', emitPipelinedMultiplier(d.xWidth, 9, 0, 5, MAX_CARRY, 'ptf_layernorm_mx_multiplier'));
   put('ptf_layernorm_offset_round', emitRoundShiftPipelined(plan.kfWidth, w.kShiftWidth, d.offsetWidth, 'ptf_layernorm_offset_round'));
   put('ptf_layernorm_output_round', emitRoundShiftPipelined(w.accWidth, 5, w.accWidth, 'ptf_layernorm_output_round'));
-  put('ptf_layernorm_alpha_rom', emitRom(spec, 'ptf_layernorm_alpha_rom', 'alpha per channel', 2, spec.constants.map((c) => BigInt(c.alpha))));
-  put('ptf_layernorm_const_rom', emitRom(spec, 'ptf_layernorm_const_rom', 'the constants of each channel {bk + Booth correction of -gt, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}', constWidth(spec), constWords(spec)));
+  put('ptf_layernorm_alpha_ram', emitRam(spec, 'ptf_layernorm_alpha_ram', 'alpha per channel, written by the program'));
+  put('ptf_layernorm_const_ram', emitRam(spec, 'ptf_layernorm_const_ram', 'the constants of each channel {bk + Booth correction of -gt, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}, written by the program'));
   return files;
 }
 
-/** The manifest other tools read instead of re-deriving anything. */
+/** The manifest (common/manifest.ts): the same schema as every block. */
 export function layernormManifest(spec: LayernormSpec, files: FileSet, latencyCycles: number): string {
   const d = spec.derived;
-  return JSON.stringify({
+  const w = rtlWidths(spec);
+  const layout = programLayout(spec);
+  const program = layernormProgram(spec);
+  const T = tokenUnitCycles(spec);
+  const manifest: BlockManifest = {
     block: 'layernorm',
-    top: TOP,
+    top: topName(spec),
+    prefix: spec.prefix,
     files: [...files.keys()].sort(),
-    spec: { ...specSummary(spec), alpha: spec.layer.alpha, gamma: spec.layer.gamma, beta: spec.layer.beta },
-    derived: { ...d, rtl: { ...rtlWidths(spec), kfAddendWidth: kfAddendWidth(spec), constWidth: constWidth(spec), element: elementPlan(spec) }, token_unit_cycles: tokenUnitCycles(spec) },
-    latency_cycles: latencyCycles,
-    cycles_per_element: 1,
-    cycles_per_token: cyclesPerToken(spec),
-    token_units: rtlWidths(spec).tokenUnits,
-    ports: {
-      s_axis: { tdata: spec.bits, tlast: 'ignored: tokens are framed by counting channels' },
-      m_axis: { tdata: spec.bits, tlast: 'last channel of each token' },
+    parameters: [],
+    spec: { ...specSummary(spec), default_layer: { channels: spec.channels, zero_point: spec.layer.zeroPoint, out_zero_point: spec.layer.outZeroPoint, out_scale: spec.layer.outScale, in_scale_min: spec.layer.inScaleMin, calibrated: spec.calibrated, alpha: spec.layer.alpha, gamma: spec.layer.gamma, beta: spec.layer.beta } },
+    derived: {
+      ...d,
+      layer_range: `C from 8 to ${spec.maxChannels}; zero points 0..${2 ** spec.bits - 1}; alpha 0..3; |gamma/out_scale| and |beta/out_scale| below 2^${scaleRatioLog2(spec.bits)}; every width above is the worst case over these (no overflow anywhere); nA above ${d.nAMax} saturates to it (M = 0 either way)`,
+      rounding: 'round half to even (B, y); floor (M, W, R, s); the output clamps to 0 .. 2^bits − 1',
+      rtl: { ...w, kfAddendWidth: kfAddendWidth(spec), constWidth: constWidth(spec), element: elementPlan(spec) },
+      token_unit_cycles: T,
     },
-  }, jsonBigint, 2) + '\n';
+    latency: {
+      cycles: latencyCycles,
+      formula: `C − 1 + ${statsStages(spec)} (stats) + ${T} (token unit) + ${elementPlan(spec).stages} (element pipeline), first input beat to first output beat, no stalls; value for the default layer's C = ${spec.channels}`,
+    },
+    throughput: {
+      elements_per_cycle: elementsPerCycle(spec),
+      unit: 'output elements per cycle, back-to-back tokens, no stalls',
+      condition: `U·C / max(U·C, T) for back-to-back tokens of C channels, with T = ${T} cycles (the token unit's time per token) and U = ${w.tokenUnits} token unit${w.tokenUnits > 1 ? 's' : ''}: one element per cycle when C ≥ ${Math.ceil(T / w.tokenUnits)}, below that ${w.tokenUnits}·C/${T}; value for the default layer's C = ${spec.channels}`,
+    },
+    ports: {
+      s_cfg_axis: { direction: 'in', tdata: layout.wordWidth, meaning: 'the layer program (program.order); tready only while the block holds no token; tlast on the last word' },
+      s_axis: { direction: 'in', tdata: spec.bits, meaning: 'input codes, C per token in channel order; tlast on channel C − 1 (checked: status_error[1])' },
+      m_axis: { direction: 'out', tdata: spec.bits, meaning: 'output codes clamp(y + out_zero_point, 0, 2^bits − 1), C per token; tlast on channel C − 1' },
+    },
+    errors: STATUS_ERRORS.map((e, bit) => ({ bit, name: e.name, meaning: e.meaning })),
+    program: { ...program.format, file: 'program/default.hex' },
+  };
+  return manifestJson(manifest);
 }
