@@ -4,7 +4,7 @@
  *
  *   s_axis → stats (x, S, Q per token; writes the codes into the token buffer)
  *          → token unit (var, k, s = isqrt, R and W by two dividers; once per token, overlapped with the next token)
- *          → element pipeline (reads the buffered codes and the channel ROM: M, N, B, y, clamp) → m_axis
+ *          → element pipeline (reads the buffered codes and the channel RAM: M, N, B, y, clamp) → m_axis
  */
 import { clog2, signedWidth, toUnsigned, unsignedWidth } from '../common/arith.ts';
 import type { FileSet } from '../common/files.ts';
@@ -129,13 +129,13 @@ export function kfAddendWidth(spec: LayernormSpec): number {
   return signedWidth(-bkMax, bkMax + boothMax);
 }
 
-/** Width of one constant-ROM word. */
+/** Width of one constant-RAM word (a channel word of the program). */
 function constWidth(spec: LayernormSpec): number {
   const d = spec.derived;
   return kfAddendWidth(spec) + d.gtWidth + d.nAWidth + 2 + d.precision.mantissaA + 2;
 }
 
-/** The constant-ROM word of each channel: {bk, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}, bk in the top bits. */
+/** The constant-RAM word of each channel (its program word): {bk, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}, bk in the top bits. */
 export function constWords(spec: LayernormSpec): bigint[] {
   const d = spec.derived;
   return spec.constants.map((ch) => {
@@ -833,7 +833,7 @@ function emitElement(spec: LayernormSpec): string {
     parameter W_WIDTH = ${d.wWidth},
     // Width of k
     parameter K_WIDTH = ${d.kWidth},
-    // Signed widths of -gt, bk and nA in the constant ROM
+    // Signed widths of -gt, bk and nA in the constant RAM
     parameter GT_WIDTH = ${d.gtWidth},
     parameter BK_WIDTH = ${kfAddendWidth(spec)},
     parameter NA_WIDTH = ${d.nAWidth},

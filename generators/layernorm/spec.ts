@@ -120,7 +120,7 @@ export interface LayernormDerived {
   offsetWidth: number;
   /** Signed width of sign·M·x + B and of y. */
   accWidth: number;
-  /** Width of one constant-ROM word {bk, gt, nA, sign, |ga|, alpha}. */
+  /** Width of one constant-RAM word {bk, gt, nA, sign, |ga|, alpha}. */
   constWidth: number;
 }
 
