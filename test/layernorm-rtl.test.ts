@@ -56,7 +56,7 @@ describe('layernorm RTL equals the golden model', () => {
       return [[0, qmax], [qmax, 0]].map(([zp, ozp]) => async () => {
         const spec = resolveLayernorm(bits, {
           channels: C, alpha: Array.from({ length: C }, (_, c) => c % 4), in_scale_min: 0.1, zero_point: zp, gamma, beta,
-          out_scale: 0.01, out_zero_point: ozp, rsqrt_bits: bits === 2 ? 40 : 16,
+          out_scale: 0.01, out_zero_point: ozp, rsqrt_bits: bits === 2 ? 40 : 16, scale_ratio_bits: scaleRatioLog2(bits),
         });
         const r = await runTokens(spec, defaultTokens(spec, 6, bits + zp!), { workDir: work(), stallPercent: 30, seed: bits + zp! });
         return { bits, zp, elements: r.expected.length, mismatches: r.comparison.mismatches, first: r.comparison.first, timedOut: r.result.timedOut };
@@ -211,8 +211,8 @@ describe('layernorm RTL lint', () => {
     const specs = [
       resolveLayernorm(4, {}), resolveLayernorm(8, { channels: 768 }), resolveLayernorm(8, { channels: 768, rsqrt_bits: 16 }),
       resolveLayernorm(2, { channels: 8, rsqrt_bits: 40 }), resolveLayernorm(16, { channels: 1024, rsqrt_bits: 16 }), resolveLayernorm(16, { channels: 1024, rsqrt_bits: 40 }),
-      // A prefix, and a max_channels that is no power of two (the header's C check has both bounds)
-      resolveLayernorm(6, { channels: 20, max_channels: 100 }, 'lay7'),
+      // A prefix, and a max_channels that is no power of two (the header's C check has both bounds); the widest ratios
+      resolveLayernorm(6, { channels: 20, max_channels: 100 }, 'lay7'), resolveLayernorm(8, { channels: 384, scale_ratio_bits: 15 }),
     ];
     expect(specs[2]!.derived.precision.sqrtGuard).toBeLessThan(0);
     const jobs = specs.map((spec) => async () => {

@@ -37,7 +37,12 @@ describe('layernorm spec', () => {
     expect(() => smallSpec({ alpha: [0, 1, 2, 4, 0, 0, 0, 0] })).toThrow(/layernorm\.alpha\[3\]: must be an integer from 0 to 3/);
     expect(() => smallSpec({ gamma: [1, 2] })).toThrow(/layernorm\.gamma: must have exactly 8 elements/);
     expect(() => smallSpec({ zero_point: 16 })).toThrow(/layernorm\.zero_point: must be an integer from 0 to 15/);
-    expect(() => smallSpec({ gamma: new Array(8).fill(1e6) })).toThrow(/layernorm\.gamma\[0\]: must satisfy \|gamma\/out_scale\| < 2\^15/);
+    // The hardware's bound (scale_ratio_bits, default bits + 2) is named, and may be raised up to 2^15.
+    expect(() => smallSpec({ gamma: new Array(8).fill(1e6) })).toThrow(/layernorm\.gamma\[0\]: must satisfy \|gamma\/out_scale\| < 2\^6 \(the hardware's layernorm\.scale_ratio_bits = 6; it may be raised up to 15\)/);
+    expect(() => smallSpec({ gamma: new Array(8).fill(256) })).toThrow(/layernorm\.gamma\[0\]: must satisfy \|gamma\/out_scale\| < 2\^6/);
+    expect(() => smallSpec({ gamma: new Array(8).fill(256), scale_ratio_bits: 11 })).not.toThrow();
+    expect(() => smallSpec({ gamma: new Array(8).fill(1e6), scale_ratio_bits: 15 })).toThrow(/< 2\^15 \(got 1000000\)$/);
+    expect(() => smallSpec({ scale_ratio_bits: 16 })).toThrow(/layernorm\.scale_ratio_bits: must be an integer from 1 to 15/);
     // Wider codes allow ratios up to their own range: 2^17 at 16 bits.
     const wide = { channels: 8, in_scale_min: 0.1, zero_point: 0, alpha: new Array(8).fill(0), gamma: new Array(8).fill(1), out_scale: 2 ** -16.5 };
     expect(() => resolveLayernorm(16, { ...wide, beta: new Array(8).fill(0) })).not.toThrow();
@@ -89,7 +94,7 @@ describe('layernorm spec', () => {
     expect(() => resolveLayernorm(4, { max_channels: 32, channels: 64 })).toThrow(/layernorm\.channels: must be an integer from 8 to 32/);
     expect(() => resolveLayernorm(4, { max_channels: 2000 })).toThrow(/layernorm\.max_channels: must be an integer from 8 to 1024/);
     expect(() => resolveLayernorm(4, { max_channels: 32, channels: 8, in_scale_min: 0.1, zero_point: 0, alpha: new Array(8).fill(0), gamma: new Array(8).fill(1e6), beta: new Array(8).fill(0), out_scale: 1 }))
-      .toThrow(/layernorm\.gamma\[0\]: must satisfy \|gamma\/out_scale\| < 2\^15/);
+      .toThrow(/layernorm\.gamma\[0\]: must satisfy \|gamma\/out_scale\| < 2\^6/);
     expect(resolveLayernorm(4, { max_channels: 32 }).channels).toBe(32);
   });
 

@@ -86,7 +86,7 @@ export interface LayerSegment {
 
 /** Whether two specs describe the same hardware (one instance runs both layers). */
 export function sameHardware(a: LayernormSpec, b: LayernormSpec): boolean {
-  return a.bits === b.bits && a.maxChannels === b.maxChannels && a.rsqrtBits === b.rsqrtBits && a.prefix === b.prefix;
+  return a.bits === b.bits && a.maxChannels === b.maxChannels && a.rsqrtBits === b.rsqrtBits && a.scaleRatioBits === b.scaleRatioBits && a.prefix === b.prefix;
 }
 
 /**
@@ -120,7 +120,7 @@ function segmentCycles(hw: LayernormSpec, channels: number, tokens: number): num
 export function layersHarness(segments: readonly LayerSegment[]): SimHarness {
   const hw = segments[0]!.spec;
   for (const s of segments) {
-    if (!sameHardware(hw, s.spec)) throw new Error('layernorm: every layer of one stream must run on the same hardware (bits, max_channels, rsqrt_bits, prefix)');
+    if (!sameHardware(hw, s.spec)) throw new Error('layernorm: every layer of one stream must run on the same hardware (bits, max_channels, scale_ratio_bits, rsqrt_bits, prefix)');
     if (s.tokens.length === 0) throw new Error('layernorm: a layer segment needs at least one token');
   }
   const cfg = segments.flatMap((s, k) => programBeats(layernormProgram(s.spec), 2 * k));

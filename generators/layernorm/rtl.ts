@@ -16,7 +16,7 @@ import { headerComment } from '../common/verilog.ts';
 import { boothCorrection, emitDivider, emitIsqrt, emitMn, emitPipelinedMultiplier, emitRoundShiftPipelined, pipelinedMultiplierPlan, type PipelinedMultiplierPlan } from './leaves.ts';
 import type { ChannelConstants } from './model.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
-import { CHANNELS_MIN, scaleRatioLog2, type LayernormSpec } from './spec.ts';
+import { CHANNELS_MIN, type LayernormSpec } from './spec.ts';
 
 export const TOP = 'ptf_layernorm';
 
@@ -72,7 +72,7 @@ export function rtlWidths(spec: LayernormSpec): LayernormRtlWidths {
 
 /** The hardware spec as written into headers and the manifest (the layer is a program: not in the RTL). */
 export function specSummary(spec: LayernormSpec): Record<string, unknown> {
-  return { block: 'layernorm', bits: spec.bits, max_channels: spec.maxChannels, rsqrt_bits: spec.rsqrtBits, prefix: spec.prefix };
+  return { block: 'layernorm', bits: spec.bits, max_channels: spec.maxChannels, scale_ratio_bits: spec.scaleRatioBits, rsqrt_bits: spec.rsqrtBits, prefix: spec.prefix };
 }
 
 /**
@@ -560,7 +560,7 @@ function prefixModules(spec: LayernormSpec, text: string): string {
 
 /**
  * All modules of the block, by file name. They depend only on the hardware parameters (bits, max_channels,
- * rsqrt_bits, prefix): every layer those allow runs on the same bytes, its program loaded at run time.
+ * scale_ratio_bits, rsqrt_bits, prefix): every layer those allow runs on the same bytes, its program loaded at run time.
  */
 export function emitLayernormRtl(spec: LayernormSpec): FileSet {
   const d = spec.derived;
@@ -605,7 +605,7 @@ export function layernormManifest(spec: LayernormSpec, files: FileSet, latencyCy
     spec: { ...specSummary(spec), default_layer: { channels: spec.channels, zero_point: spec.layer.zeroPoint, out_zero_point: spec.layer.outZeroPoint, out_scale: spec.layer.outScale, in_scale_min: spec.layer.inScaleMin, calibrated: spec.calibrated, alpha: spec.layer.alpha, gamma: spec.layer.gamma, beta: spec.layer.beta } },
     derived: {
       ...d,
-      layer_range: `C from 8 to ${spec.maxChannels}; zero points 0..${2 ** spec.bits - 1}; alpha 0..3; |gamma/out_scale| and |beta/out_scale| below 2^${scaleRatioLog2(spec.bits)}; every width above is the worst case over these (no overflow anywhere); nA above ${d.nAMax} saturates to it (M = 0 either way)`,
+      layer_range: `C from 8 to ${spec.maxChannels}; zero points 0..${2 ** spec.bits - 1}; alpha 0..3; |gamma/out_scale| and |beta/out_scale| below 2^${spec.scaleRatioBits} (scale_ratio_bits); every width above is the worst case over these (no overflow anywhere); nA above ${d.nAMax} saturates to it (M = 0 either way)`,
       rounding: 'round half to even (B, y); floor (M, W, R, s); the output clamps to 0 .. 2^bits − 1',
       rtl: { ...w, kfAddendWidth: kfAddendWidth(spec), constWidth: constWidth(spec), element: elementPlan(spec) },
       token_unit_cycles: T,

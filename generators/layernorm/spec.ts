@@ -27,9 +27,9 @@ export interface LayernormParams {
   zero_point: number;
   /** Power-of-two factor per channel (C integers): channel scale = in_scale_min * 2^alpha. @range 0..3 @default from calibration */
   alpha: number[];
-  /** LayerNorm weight per channel (C floats; |gamma/out_scale| below 2^15, or 2^(bits+1) above 14 bits). @default deterministic synthetic layer */
+  /** LayerNorm weight per channel (C floats; |gamma/out_scale| below 2^scale_ratio_bits). @default deterministic synthetic layer */
   gamma: number[];
-  /** LayerNorm bias per channel (C floats; |beta/out_scale| below 2^15, or 2^(bits+1) above 14 bits). @default deterministic synthetic layer */
+  /** LayerNorm bias per channel (C floats; |beta/out_scale| below 2^scale_ratio_bits). @default deterministic synthetic layer */
   beta: number[];
   /** Scale of the output quantizer (float > 0). @default deterministic synthetic layer */
   out_scale: number;
@@ -37,12 +37,14 @@ export interface LayernormParams {
   out_zero_point: number;
   /** Calibration rows (samples × C floats): when given, alpha, in_scale_min and zero_point come from FQ-ViT's PTF observer on them and must not be given too. @default none */
   calibration: number[][];
+  /** Hardware: |gamma/out_scale| and |beta/out_scale| of every layer stay below 2^scale_ratio_bits; sizes the per-channel constants and the offset datapath (a layer outside is refused). FQ-ViT layers sit near 2^(bits-3); the public vectors reach 2^(bits-1.4). @range 1..max(15, bits+1) @default min(bits + 2, max(15, bits + 1)) */
+  scale_ratio_bits: number;
   /** Significant bits of the per-token reciprocal square root R = floor(2^(2F) / floor(sqrt(var·4^(k+G)))). @range 16..40 @default 28 */
   rsqrt_bits: number;
 }
 
 export const LAYERNORM_PARAM_KEYS = [
-  'channels', 'max_channels', 'in_scale_min', 'zero_point', 'alpha', 'gamma', 'beta', 'out_scale', 'out_zero_point', 'calibration', 'rsqrt_bits',
+  'channels', 'max_channels', 'in_scale_min', 'zero_point', 'alpha', 'gamma', 'beta', 'out_scale', 'out_zero_point', 'calibration', 'scale_ratio_bits', 'rsqrt_bits',
 ] as const;
 
 export const CHANNELS_MIN = 8;
@@ -51,11 +53,16 @@ export const BITS_MIN = 2;
 export const BITS_MAX = 16;
 export const ALPHA_MAX = 3;
 /**
- * |gamma/out_scale| and |beta/out_scale| stay below 2^scaleRatioLog2(bits), which bounds every constant's width: 2^15,
- * or 2^(bits+1) for wider codes (a ratio beyond the output code range only saturates).
+ * The largest scale_ratio_bits: |gamma/out_scale| and |beta/out_scale| below 2^15, or 2^(bits+1) for wider codes (a
+ * ratio beyond the output code range only saturates).
  */
 export function scaleRatioLog2(bits: number): number {
   return Math.max(15, bits + 1);
+}
+
+/** The default scale_ratio_bits: 2^(bits+2), four times the code range, far above FQ-ViT's layers (near 2^(bits-3)). */
+export function defaultScaleRatioBits(bits: number): number {
+  return Math.min(bits + 2, scaleRatioLog2(bits));
 }
 export const DEFAULT_CHANNELS = 384;
 export const DEFAULT_RSQRT_BITS = 28;
@@ -72,9 +79,9 @@ export interface CalibratedLayer {
 }
 
 /**
- * Widths of the datapath, derived once from the hardware parameters (bits, max_channels, rsqrt_bits) for the worst case
+ * Widths of the datapath, derived once from the hardware parameters (bits, max_channels, scale_ratio_bits, rsqrt_bits) for the worst case
  * over every layer they allow: any C from CHANNELS_MIN to max_channels, any zero points, alpha in 0..3, and
- * |gamma/out_scale|, |beta/out_scale| below 2^scaleRatioLog2(bits). Names as in the RTL parameters.
+ * |gamma/out_scale|, |beta/out_scale| below 2^scale_ratio_bits. Names as in the RTL parameters.
  */
 export interface LayernormDerived {
   precision: LayernormPrecision;
@@ -136,6 +143,8 @@ export interface LayernormSpec {
   /** Whether alpha, in_scale_min and zero_point came from calibration rows (PTF observer). */
   readonly calibrated: boolean;
   readonly rsqrtBits: number;
+  /** Hardware: |gamma/out_scale|, |beta/out_scale| < 2^scaleRatioBits for every layer. */
+  readonly scaleRatioBits: number;
   readonly constants: readonly ChannelConstants[];
   /** Hardware widths: a function of bits, maxChannels and rsqrtBits only (every layer of one instance shares them). */
   readonly derived: Readonly<LayernormDerived>;
@@ -193,6 +202,7 @@ export function resolveLayernorm(bits: number, overrides: unknown, prefix = ''):
     : intInRange('layernorm.channels', o.channels, CHANNELS_MIN, maxChannelsGiven ?? CHANNELS_MAX);
   const maxChannels = maxChannelsGiven ?? channels;
   const rsqrtBits = o.rsqrt_bits === undefined ? DEFAULT_RSQRT_BITS : intInRange('layernorm.rsqrt_bits', o.rsqrt_bits, 16, 40);
+  const scaleRatioBits = o.scale_ratio_bits === undefined ? defaultScaleRatioBits(bits) : intInRange('layernorm.scale_ratio_bits', o.scale_ratio_bits, 1, scaleRatioLog2(bits));
   const qmax = Number(maxUnsigned(bits));
   const userLayer = o.gamma !== undefined || o.beta !== undefined || o.out_scale !== undefined;
   const synthetic = userLayer ? undefined : defaultLayer(bits, channels);
@@ -230,16 +240,16 @@ export function resolveLayernorm(bits: number, overrides: unknown, prefix = ''):
   const beta = synthetic ? synthetic.beta : floatArray('layernorm.beta', o.beta, channels);
   const outScale = synthetic ? synthetic.outScale : positiveFinite('layernorm.out_scale', o.out_scale);
   const outZeroPoint = o.out_zero_point === undefined ? (synthetic?.outZeroPoint ?? 2 ** (bits - 1)) : intInRange('layernorm.out_zero_point', o.out_zero_point, 0, qmax);
-  const ratioLog2 = scaleRatioLog2(bits);
-  const limit = 2 ** ratioLog2;
-  gamma.forEach((g, c) => require(Math.abs(g / outScale) < limit, `layernorm.gamma[${c}]`, `must satisfy |gamma/out_scale| < 2^${ratioLog2}`, g));
-  beta.forEach((b, c) => require(Math.abs(b / outScale) < limit, `layernorm.beta[${c}]`, `must satisfy |beta/out_scale| < 2^${ratioLog2}`, b));
+  const limit = 2 ** scaleRatioBits;
+  const raise = scaleRatioBits < scaleRatioLog2(bits) ? ` (the hardware's layernorm.scale_ratio_bits = ${scaleRatioBits}; it may be raised up to ${scaleRatioLog2(bits)})` : '';
+  gamma.forEach((g, c) => require(Math.abs(g / outScale) < limit, `layernorm.gamma[${c}]`, `must satisfy |gamma/out_scale| < 2^${scaleRatioBits}${raise}`, g));
+  beta.forEach((b, c) => require(Math.abs(b / outScale) < limit, `layernorm.beta[${c}]`, `must satisfy |beta/out_scale| < 2^${scaleRatioBits}${raise}`, b));
   const layer: CalibratedLayer = { inScaleMin, zeroPoint, alpha, gamma, beta, outScale, outZeroPoint };
   const precision = derivePrecision(bits, maxChannels, rsqrtBits);
-  const derived = deriveWidths(bits, maxChannels, precision);
+  const derived = deriveWidths(bits, maxChannels, scaleRatioBits, precision);
   const constants = channelConstants(layer, channels, precision, derived.nAMax);
   return Object.freeze({
-    bits, prefix, maxChannels, channels, layer: Object.freeze(layer), calibrated: rows !== undefined, rsqrtBits,
+    bits, prefix, maxChannels, channels, layer: Object.freeze(layer), calibrated: rows !== undefined, rsqrtBits, scaleRatioBits,
     constants: Object.freeze(constants), derived: Object.freeze(derived),
   });
 }
@@ -326,9 +336,9 @@ function nAOf(p: LayernormPrecision, fa: number): number {
 
 /**
  * Every width of the datapath from the extremes of its operands over every layer the hardware allows (C up to
- * maxChannels, |gamma/out_scale| and |beta/out_scale| below 2^scaleRatioLog2(bits)): no layer's program can overflow it.
+ * maxChannels, |gamma/out_scale| and |beta/out_scale| below 2^scale_ratio_bits): no layer's program can overflow it.
  */
-function deriveWidths(bits: number, maxChannels: number, p: LayernormPrecision): LayernormDerived {
+function deriveWidths(bits: number, maxChannels: number, ratio: number, p: LayernormPrecision): LayernormDerived {
   const C = BigInt(maxChannels);
   const xMax = xAbsMax(bits);
   const sMax = C * xMax;
@@ -343,7 +353,6 @@ function deriveWidths(bits: number, maxChannels: number, p: LayernormPrecision):
   const wQuotWidth = Math.max(1, wNumWidth - p.rsqrtBits); // s ≥ 2^F, so the top F numerator bits never give a quotient bit
   const wWidth = wQuotWidth + 1;
   // |gamma/out_scale|, |beta/out_scale| < 2^ratio, so |gt| ≤ 2^(ratio + FG) and |bk| ≤ 2^(ratio + FK) (after rounding).
-  const ratio = scaleRatioLog2(bits);
   const gtMax = 1n << BigInt(ratio + p.fracG);
   const bkMax = 1n << BigInt(ratio + p.fracK);
   const gtWidth = signedWidth(-gtMax, gtMax);
