@@ -122,6 +122,8 @@ const VALID_BASE: Record<string, Record<string, unknown>> = {
   layernorm: {
     channels: 8, alpha: [0, 1, 2, 3, 0, 1, 2, 3], in_scale_min: 0.05, zero_point: 7,
     gamma: [1, 0.5, -0.75, 1.25, 2, -1, 0.25, 1.5], beta: [0, 0.1, -0.2, 0.3, -0.4, 0.5, -0.6, 0.7], out_scale: 0.03,
+    // gamma/out_scale reaches 67: above the default hardware bound at 4 bits (2^6), so the hardware is sized for it
+    scale_ratio_bits: 8,
   },
 };
 

@@ -7,9 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inParallel, lintVerilator, lintYosys } from '../generators/common/lint.ts';
-import { defaultTokens, latencyCycles, layernormBlock, runTokens } from '../generators/layernorm/index.ts';
-import { cyclesPerToken, emitLayernormRtl, TOP, tokenUnitCycles } from '../generators/layernorm/rtl.ts';
+import { packWord, programBeats } from '../generators/common/program.ts';
+import { simulateAndCompare, type Beat } from '../generators/common/sim.ts';
+import { defaultTokens, latencyCycles, layernormBlock, modelOutputs, outputBeats, rawHarness, runLayers, runTokens, tokenBeats } from '../generators/layernorm/index.ts';
+import { cyclesPerTokenGroup, elementsPerCycle, emitLayernormRtl, layernormProgram, programLayout, rtlWidths, tokenUnitCycles, topName } from '../generators/layernorm/rtl.ts';
 import { resolveLayernorm, scaleRatioLog2 } from '../generators/layernorm/spec.ts';
+import { mulberry32 } from '../generators/common/random.ts';
 import { readFileSync } from 'node:fs';
 
 const work = () => mkdtempSync(join(tmpdir(), 'layernorm-'));
@@ -54,7 +57,7 @@ describe('layernorm RTL equals the golden model', () => {
       return [[0, qmax], [qmax, 0]].map(([zp, ozp]) => async () => {
         const spec = resolveLayernorm(bits, {
           channels: C, alpha: Array.from({ length: C }, (_, c) => c % 4), in_scale_min: 0.1, zero_point: zp, gamma, beta,
-          out_scale: 0.01, out_zero_point: ozp, rsqrt_bits: bits === 2 ? 40 : 16,
+          out_scale: 0.01, out_zero_point: ozp, rsqrt_bits: bits === 2 ? 40 : 16, scale_ratio_bits: scaleRatioLog2(bits),
         });
         const r = await runTokens(spec, defaultTokens(spec, 6, bits + zp!), { workDir: work(), stallPercent: 30, seed: bits + zp! });
         return { bits, zp, elements: r.expected.length, mismatches: r.comparison.mismatches, first: r.comparison.first, timedOut: r.result.timedOut };
@@ -76,24 +79,55 @@ describe('layernorm RTL equals the golden model', () => {
     expect(runs.map((r) => r.beats)).toEqual(runs.map((r) => r.expected));
   });
 
-  it('streams back-to-back tokens at one element per cycle, with the manifest latency (C = 192; C = 64 with two token units)', async () => {
-    const specs = [resolveLayernorm(4, { channels: 192 }), resolveLayernorm(5, { channels: 64 })];
-    expect(tokenUnitCycles(specs[0]!)).toBeLessThan(specs[0]!.channels);
-    expect(tokenUnitCycles(specs[1]!)).toBeGreaterThan(specs[1]!.channels);
-    expect(cyclesPerToken(specs[1]!)).toBe(specs[1]!.channels);
-    const runs = await inParallel(specs.map((spec) => async () => {
-      const tokens = defaultTokens(spec, 6, 9);
+  it('streams back-to-back tokens at the manifest throughput, U·C / max(U·C, T), and with the manifest latency', async () => {
+    // One token unit (T < max C = 192) at C = 192 and C = 32; two token units (T > max C = 64) at C = 64, 50, 16 and 8.
+    const cases: Array<[number, Record<string, unknown>]> = [
+      [4, { max_channels: 192, channels: 192 }], [4, { max_channels: 192, channels: 32 }],
+      [5, { max_channels: 64, channels: 64 }], [5, { max_channels: 64, channels: 50 }], [5, { max_channels: 64, channels: 16 }], [5, { max_channels: 64, channels: 8 }],
+    ];
+    const runs = await inParallel(cases.map(([bits, o]) => async () => {
+      const spec = resolveLayernorm(bits, o);
+      // Tokens with var > 0 (a constant token skips the root and the dividers, so it takes the token unit less time).
+      const tokens = defaultTokens(spec, 12, 9).filter((t) => new Set(t).size > 1).slice(0, 9);
       const r = await runTokens(spec, tokens, { workDir: work(), stallPercent: 0 });
-      const cycles = r.result.beats.map((b) => b.cycle);
-      return { spec, mismatches: r.comparison.mismatches, beats: cycles.length, span: cycles.at(-1)! - cycles[0]!, latency: cycles[0]! - r.result.firstInput.s_axis! };
+      const C = spec.channels;
+      const U = rtlWidths(spec).tokenUnits;
+      const starts = tokens.map((_, t) => r.result.beats[t * C]!.cycle);
+      // Steady state: every group of U tokens (from the second token on) takes cyclesPerTokenGroup cycles.
+      const groups = starts.slice(1 + U).map((s, i) => s - starts[1 + i]!);
+      return { spec, U, mismatches: r.comparison.mismatches, groups, latency: starts[0]! - r.result.firstInput.s_axis! };
     }));
+    expect(runs.map((r) => r.U)).toEqual([1, 1, 2, 2, 2, 2]);
     for (const r of runs) {
       expect(r.mismatches).toBe(0);
-      // No bubble anywhere in the output: every token follows the previous one in the next cycle.
-      expect(r.span).toBe(r.beats - 1);
+      expect(r.groups.length).toBeGreaterThan(4);
+      expect(new Set(r.groups)).toEqual(new Set([cyclesPerTokenGroup(r.spec)]));
       // Every non-constant token takes the token unit the same time, so the latency is the manifest's, exactly.
       expect(r.latency).toBe(latencyCycles(r.spec));
     }
+    // The figures the manifest states: one element per cycle at C = 192 and 64, below it for short tokens.
+    expect(runs.map((r) => Math.round(elementsPerCycle(r.spec) * 1000) / 1000)).toEqual([1, Math.round(32 / tokenUnitCycles(runs[1]!.spec) * 1000) / 1000, 1, Math.round(100 / tokenUnitCycles(runs[3]!.spec) * 1000) / 1000, Math.round(32 / tokenUnitCycles(runs[4]!.spec) * 1000) / 1000, Math.round(16 / tokenUnitCycles(runs[5]!.spec) * 1000) / 1000]);
+  });
+
+  it('runs different layers back to back on one instance, reprogrammed between tokens of one stream, with 30% random stalls', async () => {
+    const hw = { max_channels: 48 };
+    const C2 = 20;
+    const rnd = mulberry32(77);
+    const layers = [
+      resolveLayernorm(6, { ...hw, channels: 48 }),
+      resolveLayernorm(6, {
+        ...hw, channels: C2, in_scale_min: 0.02, zero_point: 50, alpha: Array.from({ length: C2 }, (_, c) => (c * 3) % 4),
+        gamma: Array.from({ length: C2 }, () => (rnd() - 0.3) * 2), beta: Array.from({ length: C2 }, () => (rnd() - 0.5)), out_scale: 0.04, out_zero_point: 9,
+      }),
+      resolveLayernorm(6, { ...hw, channels: 9, in_scale_min: 0.1, zero_point: 3, alpha: new Array(9).fill(3), gamma: new Array(9).fill(-0.7), beta: new Array(9).fill(0.2), out_scale: 0.1, out_zero_point: 60 }),
+    ];
+    const segments = [0, 1, 2, 0, 2, 1].map((l, k) => ({ spec: layers[l]!, tokens: defaultTokens(layers[l]!, 3, k + 1) }));
+    const r = await runLayers(segments, { workDir: work(), stallPercent: 30, seed: 4 });
+    expect(r.result.timedOut).toBe(false);
+    expect(r.comparison).toMatchObject({ mismatches: 0 });
+    expect(r.perSegment).toEqual(segments.map(() => 0));
+    expect(r.result.beats.length).toBe(r.expected.length);
+    expect(r.result.statusError).toBe(0n);
   });
 
   it('on every public vector case (rtl_vs_model 0, calibration match, model within the thresholds)', async () => {
@@ -106,18 +140,85 @@ describe('layernorm RTL equals the golden model', () => {
       expect(r.model_vs_expect).toBeLessThanOrEqual(r.elements * 1e-4);
     }
   });
+
+  it('verifyOneInstance: one instance per --bits for all public cases, back to back with programs between', async () => {
+    const cases = vectors.cases.map((vectorCase, index) => ({ index, vectorCase })).filter(({ vectorCase }) => vectorCase.block === 'layernorm');
+    const bits = new Set(cases.map(({ vectorCase }) => vectorCase.in_bits));
+    const { instances, reports } = await layernormBlock.verifyOneInstance!(cases, { workDir: work(), stallPercent: 20, seed: 3 });
+    expect(instances).toBe(bits.size);
+    expect(reports.map((r) => r.index)).toEqual(cases.map((c) => c.index));
+    for (const r of reports) expect(r).toMatchObject({ rtl_vs_model: 0, calibration: 'match', max_abs_diff: 0 });
+    expect(reports.every((r) => r.elements > 0)).toBe(true);
+  });
+});
+
+describe('layernorm status_error guards', () => {
+  const spec = resolveLayernorm(5, { channels: 16, max_channels: 24 });
+  const C = spec.channels;
+  const zp = spec.layer.zeroPoint;
+  const tokens = defaultTokens(spec, 4, 6).filter((t) => new Set(t).size > 1).slice(0, 3);
+  const program = (epoch: number) => programBeats(layernormProgram(spec), epoch);
+  const data = (ts: readonly (readonly number[])[], epoch: number) => tokenBeats(ts).map((b) => ({ ...b, epoch }));
+  /** Runs raw streams; the output must equal the model on `expectTokens` (each C codes). */
+  async function run(cfg: Beat[], beats: Beat[], expectTokens: number[][], seed: number) {
+    const expected = outputBeats(modelOutputs(spec, expectTokens));
+    const harness = rawHarness(spec, cfg, beats, expected.length, 20 * (cfg.length + beats.length) + 2000);
+    const { result, comparison } = await simulateAndCompare(harness, work(), { stallPercent: 25, seed }, expected);
+    return { mismatches: comparison.mismatches, first: comparison.first, timedOut: result.timedOut, status: result.statusError };
+  }
+
+  it('token_length (bit 1): an early tlast pads the token with the zero point, a late one drops beats up to tlast; the next token is right', async () => {
+    const t = tokens[0]!;
+    const early = data([t.slice(0, 6)], 1); // tlast on channel 5 of 16
+    const late = tokenBeats([[...t, 1, 2, 3]]).map((b) => ({ ...b, epoch: 1 })); // tlast on beat C + 3
+    const runs = await Promise.all([
+      run(program(0), [...early, ...data(tokens.slice(1), 1)], [[...t.slice(0, 6), ...new Array<number>(C - 6).fill(zp)], ...tokens.slice(1)], 1),
+      run(program(0), [...late, ...data(tokens.slice(1), 1)], [t, ...tokens.slice(1)], 2),
+    ]);
+    for (const r of runs) expect(r).toMatchObject({ mismatches: 0, timedOut: false, status: 0b010n });
+  });
+
+  it('no_program (bit 2): data before any program is discarded up to its tlast; after the program, tokens are right', async () => {
+    const r = await run(program(1), [...data(tokens.slice(0, 2), 0), ...data(tokens, 2)], tokens, 3);
+    expect(r).toMatchObject({ mismatches: 0, timedOut: false, status: 0b100n });
+  });
+
+  it('config (bit 0): a program of the wrong length or with a word out of range is not loaded; a good one after it is', async () => {
+    const good = layernormProgram(spec).words;
+    const layout = programLayout(spec);
+    const beatsOf = (words: bigint[]) => words.map((w, i) => ({ data: w, last: i === words.length - 1, epoch: 0 }));
+    const headerWith = (last: number) => packWord(layout.header, { last_channel: last, zero_point: zp, out_zero_point: spec.layer.outZeroPoint });
+    const naField = layout.channel.fields.find((f) => f.name === 'na')!;
+    const badNa = (good[1]! & ~(((1n << BigInt(naField.width)) - 1n) << BigInt(naField.lsb))) | (BigInt(spec.derived.nAMax + 1) << BigInt(naField.lsb));
+    const bad = [
+      [beatsOf(good.slice(0, -1))], // one channel word short
+      [beatsOf([...good, good[1]!])], // one word too many
+      [beatsOf([headerWith(3), ...good.slice(1, 5)])], // C = 4 < 8
+      [beatsOf([headerWith(24), ...good.slice(1), good[1]!, ...good.slice(1, 9)])], // C = 25 > max_channels
+      [beatsOf([good[0]!, badNa, ...good.slice(2)])], // nA above its range
+    ];
+    const runs = await Promise.all(bad.map(([cfg], i) => run(
+      [...cfg!, ...program(2)],
+      [...data(tokens.slice(0, 1), 1), ...data(tokens, 3)],
+      tokens, 10 + i,
+    )));
+    // Bit 0 for the program; bit 2 for the token sent after it (the bad program left the block with none).
+    for (const r of runs) expect(r).toMatchObject({ mismatches: 0, timedOut: false, status: 0b101n });
+  });
 });
 
 describe('layernorm RTL lint', () => {
-  it('is clean under Verilator -Wall and Yosys hierarchy -check at 4 and 8 bits (and with G < 0), and at the corners of 2 and 16 bits', async () => {
+  it('is clean under Verilator -Wall and Yosys hierarchy -check at 4 and 8 bits (and with G < 0), at the corners of 2 and 16 bits, and with a prefix', async () => {
     const specs = [
       resolveLayernorm(4, {}), resolveLayernorm(8, { channels: 768 }), resolveLayernorm(8, { channels: 768, rsqrt_bits: 16 }),
       resolveLayernorm(2, { channels: 8, rsqrt_bits: 40 }), resolveLayernorm(16, { channels: 1024, rsqrt_bits: 16 }), resolveLayernorm(16, { channels: 1024, rsqrt_bits: 40 }),
+      // A prefix, and a max_channels that is no power of two (the header's C check has both bounds); the widest ratios
+      resolveLayernorm(6, { channels: 20, max_channels: 100 }, 'lay7'), resolveLayernorm(8, { channels: 384, scale_ratio_bits: 15 }),
     ];
     expect(specs[2]!.derived.precision.sqrtGuard).toBeLessThan(0);
     const jobs = specs.map((spec) => async () => {
       const rtl = emitLayernormRtl(spec);
-      return { verilator: await lintVerilator(rtl, TOP), yosys: await lintYosys(rtl, TOP) };
+      return { verilator: await lintVerilator(rtl, topName(spec)), yosys: await lintYosys(rtl, topName(spec)) };
     });
     expect(await inParallel(jobs)).toEqual(jobs.map(() => ({ verilator: [], yosys: [] })));
   });

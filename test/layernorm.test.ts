@@ -6,6 +6,7 @@ import { SpecError } from '../generators/common/errors.ts';
 import { calibratePtf, sumLikeTorch } from '../generators/layernorm/calibrate.ts';
 import { fqvitLayernormToken } from '../generators/layernorm/fqvit-float.ts';
 import { defaultTokens as defaultTokensOf, generateLayernorm, modelLayer, modelOutputs, modelUnclamped, specOfCase } from '../generators/layernorm/index.ts';
+import { elementsPerCycle, layernormProgram } from '../generators/layernorm/rtl.ts';
 import { centeredInputs, elementTerms, isqrt, tokenScalars, tokenStats } from '../generators/layernorm/model.ts';
 import { mulberry32 } from '../generators/common/random.ts';
 import { resolveLayernorm } from '../generators/layernorm/spec.ts';
@@ -37,7 +38,12 @@ describe('layernorm spec', () => {
     expect(() => smallSpec({ alpha: [0, 1, 2, 4, 0, 0, 0, 0] })).toThrow(/layernorm\.alpha\[3\]: must be an integer from 0 to 3/);
     expect(() => smallSpec({ gamma: [1, 2] })).toThrow(/layernorm\.gamma: must have exactly 8 elements/);
     expect(() => smallSpec({ zero_point: 16 })).toThrow(/layernorm\.zero_point: must be an integer from 0 to 15/);
-    expect(() => smallSpec({ gamma: new Array(8).fill(1e6) })).toThrow(/layernorm\.gamma\[0\]: must satisfy \|gamma\/out_scale\| < 2\^15/);
+    // The hardware's bound (scale_ratio_bits, default bits + 2) is named, and may be raised up to 2^15.
+    expect(() => smallSpec({ gamma: new Array(8).fill(1e6) })).toThrow(/layernorm\.gamma\[0\]: must satisfy \|gamma\/out_scale\| < 2\^6 \(the hardware's layernorm\.scale_ratio_bits = 6; it may be raised up to 15\)/);
+    expect(() => smallSpec({ gamma: new Array(8).fill(256) })).toThrow(/layernorm\.gamma\[0\]: must satisfy \|gamma\/out_scale\| < 2\^6/);
+    expect(() => smallSpec({ gamma: new Array(8).fill(256), scale_ratio_bits: 11 })).not.toThrow();
+    expect(() => smallSpec({ gamma: new Array(8).fill(1e6), scale_ratio_bits: 15 })).toThrow(/< 2\^15 \(got 1000000\)$/);
+    expect(() => smallSpec({ scale_ratio_bits: 16 })).toThrow(/layernorm\.scale_ratio_bits: must be an integer from 1 to 15/);
     // Wider codes allow ratios up to their own range: 2^17 at 16 bits.
     const wide = { channels: 8, in_scale_min: 0.1, zero_point: 0, alpha: new Array(8).fill(0), gamma: new Array(8).fill(1), out_scale: 2 ** -16.5 };
     expect(() => resolveLayernorm(16, { ...wide, beta: new Array(8).fill(0) })).not.toThrow();
@@ -53,8 +59,44 @@ describe('layernorm spec', () => {
     expect([...a.keys()]).toEqual([...b.keys()]);
     for (const [p, t] of a) expect(b.get(p), p).toBe(t);
     const manifest = JSON.parse(a.get('rtl/manifest.json')!);
-    expect(manifest).toMatchObject({ block: 'layernorm', top: 'ptf_layernorm', cycles_per_element: 1 });
+    const spec = resolveLayernorm(4, { channels: 16 });
+    expect(manifest).toMatchObject({ block: 'layernorm', top: 'ptf_layernorm', prefix: '', parameters: [], throughput: { elements_per_cycle: elementsPerCycle(spec) } });
+    expect(manifest.errors.map((e: { name: string }) => e.name)).toEqual(['config', 'token_length', 'no_program']);
     for (const f of manifest.files) expect(a.has(`rtl/${f}`), f).toBe(true);
+    // The default program beside the RTL: the same words the testbench streams, from the same constants as the model.
+    const words = layernormProgram(spec).words;
+    expect(a.get('program/default.hex')!.trim().split('\n').map((h) => BigInt(`0x${h}`))).toEqual(words);
+    expect(JSON.parse(a.get('program/default.json')!).format.wordWidth).toBe(manifest.program.wordWidth);
+    expect(words.length).toBe(spec.channels + 1);
+  });
+
+  it('one instance serves every layer: the RTL depends only on bits, max_channels, rsqrt_bits and the prefix', () => {
+    const rtl = (o: Record<string, unknown>, prefix = '') => generateLayernorm(resolveLayernorm(6, { max_channels: 64, ...o }, prefix));
+    const a = rtl({ channels: 16 });
+    const b = rtl({ channels: 64, calibration: [Array.from({ length: 64 }, (_, c) => c / 7 - 3)], gamma: new Array(64).fill(-0.3), beta: new Array(64).fill(0.1), out_scale: 0.05 });
+    const verilog = (f: Map<string, string>) => [...f].filter(([p]) => p.startsWith('rtl/') && p.endsWith('.v'));
+    expect(verilog(a)).toEqual(verilog(b));
+    expect(a.get('program/default.hex')).not.toEqual(b.get('program/default.hex'));
+    // A prefix starts every module and file name.
+    const p = rtl({ channels: 16 }, 'enc3');
+    for (const [path, text] of verilog(p)) {
+      expect(path).toMatch(/^rtl\/enc3_ptf_layernorm/);
+      for (const m of text.matchAll(/^module (\w+)/gm)) expect(m[1]).toMatch(/^enc3_/);
+      expect(text).not.toMatch(/^\s*ptf_layernorm\w* /m);
+    }
+    expect(JSON.parse(p.get('rtl/manifest.json')!).top).toBe('enc3_ptf_layernorm');
+    // No top-level Verilog parameter a user could override.
+    const top = p.get('rtl/enc3_ptf_layernorm.v')!;
+    expect(top).toMatch(/module enc3_ptf_layernorm \(/);
+    expect(top).not.toMatch(/^\s*parameter\b/m);
+  });
+
+  it('refuses a layer outside the hardware: C above max_channels, a ratio beyond the derived range', () => {
+    expect(() => resolveLayernorm(4, { max_channels: 32, channels: 64 })).toThrow(/layernorm\.channels: must be an integer from 8 to 32/);
+    expect(() => resolveLayernorm(4, { max_channels: 2000 })).toThrow(/layernorm\.max_channels: must be an integer from 8 to 1024/);
+    expect(() => resolveLayernorm(4, { max_channels: 32, channels: 8, in_scale_min: 0.1, zero_point: 0, alpha: new Array(8).fill(0), gamma: new Array(8).fill(1e6), beta: new Array(8).fill(0), out_scale: 1 }))
+      .toThrow(/layernorm\.gamma\[0\]: must satisfy \|gamma\/out_scale\| < 2\^6/);
+    expect(resolveLayernorm(4, { max_channels: 32 }).channels).toBe(32);
   });
 
   it('calibrates the default layer with the PTF observer, and takes calibration rows from a spec', () => {

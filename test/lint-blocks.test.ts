@@ -19,7 +19,7 @@ const EXTREMES: Record<BlockName, Array<[number, Record<string, unknown>]>> = {
   ],
   layernorm: [
     [4, { channels: 8, rsqrt_bits: 16 }],
-    [8, { channels: 1024, rsqrt_bits: 40 }],
+    [8, { channels: 1024, rsqrt_bits: 40, scale_ratio_bits: 15 }],
     [4, { channels: 1024, rsqrt_bits: 16 }],
   ],
   softmax: [

@@ -3,16 +3,17 @@
  * golden model and the RTL (Icarus), and the vector cases also through the PTF calibration.
  */
 import type { Block, CaseReport, DefaultReport, VerifyOptions } from '../block.ts';
+import { programBeats, programFiles } from '../common/program.ts';
 import { maxUnsigned } from '../common/arith.ts';
 import { UsageError } from '../common/errors.ts';
 import { mergeFileSets, type FileSet } from '../common/files.ts';
-import { beatsHex, emitTestbench, runTiming, simulateAndCompare, type Beat, type SimHarness } from '../common/sim.ts';
+import { compareBeats, emitTestbench, runTiming, simulateAndCompare, type Beat, type SimHarness } from '../common/sim.ts';
 import { intMatrix } from '../common/vectors.ts';
 import { calibratePtf } from './calibrate.ts';
 import { layernormToken, layernormTokenUnclamped, type ModelLayer } from './model.ts';
-import { statsStages, TOP, elementPlan, emitLayernormRtl, layernormManifest, tokenUnitCycles } from './rtl.ts';
-import { mulberry32 } from '../common/random.ts';
+import { cyclesPerToken, elementPlan, emitLayernormRtl, layernormManifest, layernormProgram, programLayout, STATUS_ERRORS, statsStages, tokenUnitCycles, topName } from './rtl.ts';
 import { resolveLayernorm, type LayernormSpec } from './spec.ts';
+import { mulberry32 } from '../common/random.ts';
 
 export function modelLayer(spec: LayernormSpec): ModelLayer {
   return {
@@ -40,8 +41,8 @@ export function modelUnclamped(spec: LayernormSpec, tokens: readonly (readonly n
  * Cycles from the first accepted input beat to the first output beat with no stalls (any token with var > 0: the
  * token unit takes the same time for every one): C beats in, the stats pipeline, the token unit, the element pipeline.
  */
-export function latencyCycles(spec: LayernormSpec): number {
-  return spec.channels - 1 + statsStages(spec) + tokenUnitCycles(spec) + elementPlan(spec).stages;
+export function latencyCycles(spec: LayernormSpec, channels = spec.channels): number {
+  return channels - 1 + statsStages(spec) + tokenUnitCycles(spec) + elementPlan(spec).stages;
 }
 
 /**
@@ -78,46 +79,109 @@ export function outputBeats(outputs: readonly (readonly bigint[])[]): Beat[] {
   return outputs.flatMap((t) => t.map((y, c) => ({ data: y, last: c === t.length - 1 })));
 }
 
-export function layernormHarness(spec: LayernormSpec, tokens: readonly (readonly number[])[]): SimHarness {
-  const rtl = emitLayernormRtl(spec);
-  const perToken = Math.max(spec.channels, tokenUnitCycles(spec));
+/** One layer's stretch of a stream: its program (spec) and the tokens that use it. */
+export interface LayerSegment {
+  spec: LayernormSpec;
+  tokens: readonly (readonly number[])[];
+}
+
+/** Whether two specs describe the same hardware (one instance runs both layers). */
+export function sameHardware(a: LayernormSpec, b: LayernormSpec): boolean {
+  return a.bits === b.bits && a.maxChannels === b.maxChannels && a.rsqrtBits === b.rsqrtBits && a.scaleRatioBits === b.scaleRatioBits && a.prefix === b.prefix;
+}
+
+/**
+ * A harness from raw streams: program beats on s_cfg_axis and data beats on s_axis (with their epochs), the output
+ * beat count expected, and a bound on the run's length. Tests of the error guards build their streams with it.
+ */
+export function rawHarness(hw: LayernormSpec, cfg: Beat[], data: Beat[], expectedBeats: number, maxCycles: number): SimHarness {
   return {
-    dut: TOP,
-    params: [{ name: 'DATA_WIDTH', value: spec.bits }],
-    rtl,
-    inputs: [{ prefix: 's_axis', width: spec.bits, beats: tokenBeats(tokens) }],
-    output: { prefix: 'm_axis', width: spec.bits, expectedBeats: tokens.length * spec.channels },
-    maxCycles: (tokens.length + 1) * perToken + latencyCycles(spec) + 100,
+    dut: topName(hw),
+    params: [],
+    rtl: emitLayernormRtl(hw),
+    inputs: [
+      { prefix: 's_cfg_axis', width: programLayout(hw).wordWidth, beats: cfg },
+      { prefix: 's_axis', width: hw.bits, beats: data },
+    ],
+    output: { prefix: 'm_axis', width: hw.bits, expectedBeats },
+    maxCycles,
+    statusWidth: STATUS_ERRORS.length,
   };
+}
+
+/** Cycles a stretch of tokens may take with no stalls: its program, every token at the steady pace, the latency. */
+function segmentCycles(hw: LayernormSpec, channels: number, tokens: number): number {
+  return channels + 1 + Math.ceil((tokens + 1) * cyclesPerToken(hw, channels)) + latencyCycles(hw, channels) + 100;
+}
+
+/**
+ * Layers back to back on one instance (the first segment's hardware): program k at epoch 2k, then its tokens at epoch
+ * 2k + 1, so each program is loaded between the tokens of the layer before and those of its own.
+ */
+export function layersHarness(segments: readonly LayerSegment[]): SimHarness {
+  const hw = segments[0]!.spec;
+  for (const s of segments) {
+    if (!sameHardware(hw, s.spec)) throw new Error('layernorm: every layer of one stream must run on the same hardware (bits, max_channels, scale_ratio_bits, rsqrt_bits, prefix)');
+    if (s.tokens.length === 0) throw new Error('layernorm: a layer segment needs at least one token');
+  }
+  const cfg = segments.flatMap((s, k) => programBeats(layernormProgram(s.spec), 2 * k));
+  const data = segments.flatMap((s, k) => tokenBeats(s.tokens).map((b) => ({ ...b, epoch: 2 * k + 1 })));
+  const expected = segments.reduce((n, s) => n + s.tokens.length * s.spec.channels, 0);
+  const cycles = segments.reduce((n, s) => n + segmentCycles(hw, s.spec.channels, s.tokens.length), 0);
+  return rawHarness(hw, cfg, data, expected, cycles);
+}
+
+/** One layer: its program, then its tokens. */
+export function layernormHarness(spec: LayernormSpec, tokens: readonly (readonly number[])[]): SimHarness {
+  return layersHarness([{ spec, tokens }]);
 }
 
 export function generateLayernorm(spec: LayernormSpec): FileSet {
   const rtl = emitLayernormRtl(spec);
   const files: FileSet = new Map([...rtl].map(([p, t]) => [`rtl/${p}`, t]));
   files.set('rtl/manifest.json', layernormManifest(spec, rtl, latencyCycles(spec)));
+  for (const [p, t] of programFiles('program/default', layernormProgram(spec))) files.set(p, t);
   const tokens = defaultTokens(spec);
-  const tb = emitTestbench(layernormHarness(spec, tokens), { stallPercent: 20, seed: 1 });
+  const harness = layernormHarness(spec, tokens);
+  // The testbench checks itself against the golden model's beats (vectors/expected.hex).
   const expected = outputBeats(modelOutputs(spec, tokens));
-  tb.set('vectors/expected.hex', beatsHex(spec.bits, expected));
+  const tb = emitTestbench({ ...harness, output: { ...harness.output, expected } }, { stallPercent: 20, seed: 1 });
   return mergeFileSets(files, tb);
 }
 
-/** Simulates tokens through the RTL and compares with the golden model. */
-export async function runTokens(spec: LayernormSpec, tokens: readonly (readonly number[])[], options: VerifyOptions) {
-  const expected = outputBeats(modelOutputs(spec, tokens));
+/** Simulates layers back to back (segments) through one instance and compares with the golden model. */
+export async function runLayers(segments: readonly LayerSegment[], options: VerifyOptions) {
+  const outputs = segments.map((s) => outputBeats(modelOutputs(s.spec, s.tokens)));
+  const expected = outputs.flat();
+  const where: Array<{ segment: number; start: number }> = [];
+  let start = 0;
+  outputs.forEach((o, segment) => { where.push({ segment, start }); start += o.length; });
   const describe = (i: number) => {
-    const [t, c] = [Math.floor(i / spec.channels), i % spec.channels];
-    return `token ${t} channel ${c} (input code ${tokens[t]?.[c] ?? '?'})`;
+    const seg = [...where].reverse().find((w) => w.start <= i) ?? where[0]!;
+    const s = segments[seg.segment]!;
+    const j = i - seg.start;
+    const [t, c] = [Math.floor(j / s.spec.channels), j % s.spec.channels];
+    return `${segments.length > 1 ? `layer ${seg.segment} ` : ''}token ${t} channel ${c} (input code ${s.tokens[t]?.[c] ?? '?'})`;
   };
-  const { result, comparison } = await simulateAndCompare(layernormHarness(spec, tokens), options.workDir, options, expected, describe);
+  const { result, comparison } = await simulateAndCompare(layersHarness(segments), options.workDir, options, expected, describe);
   if (result.timedOut) comparison.mismatches = Math.max(comparison.mismatches, 1);
-  return { expected, result, comparison };
+  // Per segment: its stretch of the output against its model outputs.
+  const perSegment = outputs.map((o, k) => {
+    const from = where[k]!.start;
+    return compareBeats(o, result.beats.slice(from, from + o.length)).mismatches + (result.timedOut ? 1 : 0);
+  });
+  return { expected, result, comparison, perSegment };
+}
+
+/** Simulates tokens of one layer through the RTL (its program first) and compares with the golden model. */
+export async function runTokens(spec: LayernormSpec, tokens: readonly (readonly number[])[], options: VerifyOptions) {
+  return runLayers([{ spec, tokens }], options);
 }
 
 async function verifyDefault(spec: LayernormSpec, options: VerifyOptions): Promise<DefaultReport> {
   const tokens = defaultTokens(spec, 8, options.seed ?? 1);
   const { expected, result, comparison } = await runTokens(spec, tokens, options);
-  return { block: 'layernorm', module: TOP, elements: expected.length, rtl_vs_model: comparison.mismatches, ...runTiming(result), first: comparison.first };
+  return { block: 'layernorm', module: topName(spec), elements: expected.length, rtl_vs_model: comparison.mismatches, ...runTiming(result), first: comparison.first };
 }
 
 function num(c: Record<string, unknown>, field: string): number {
@@ -126,10 +190,11 @@ function num(c: Record<string, unknown>, field: string): number {
   return v;
 }
 
-/** The spec of a vector case: its layer as a --spec "layernorm" section. */
-export function specOfCase(c: Record<string, unknown>): LayernormSpec {
+/** The spec of a vector case: its layer as a --spec "layernorm" section, on hardware for up to maxChannels channels. */
+export function specOfCase(c: Record<string, unknown>, maxChannels?: number): LayernormSpec {
   return resolveLayernorm(num(c, 'in_bits'), {
     channels: num(c, 'channels'),
+    ...(maxChannels === undefined ? {} : { max_channels: maxChannels }),
     in_scale_min: c.in_scale_min,
     zero_point: c.zero_point,
     alpha: c.alpha,
@@ -140,8 +205,8 @@ export function specOfCase(c: Record<string, unknown>): LayernormSpec {
   });
 }
 
-async function verifyCase(c: Record<string, unknown>, index: number, options: VerifyOptions): Promise<CaseReport> {
-  const spec = specOfCase(c);
+/** A vector case's inputs, and its golden model against the file's expect and calibration (no simulation). */
+function caseModelReport(c: Record<string, unknown>, spec: LayernormSpec) {
   const tokens = intMatrix(c, 'inputs', undefined, spec.channels);
   const expect = intMatrix(c, 'expect', tokens.length, spec.channels);
   const model = modelOutputs(spec, tokens);
@@ -161,16 +226,56 @@ async function verifyCase(c: Record<string, unknown>, index: number, options: Ve
     const same = cal.zeroPoint === spec.layer.zeroPoint && cal.alpha.every((a, i) => a === spec.layer.alpha[i]);
     calibration = same ? 'match' : 'differs';
   }
-  const { comparison } = await runTokens(spec, tokens, options);
+  return { tokens, modelVsExpect, maxAbsDiff, calibration };
+}
+
+async function verifyCase(c: Record<string, unknown>, index: number, options: VerifyOptions): Promise<CaseReport> {
+  const spec = specOfCase(c);
+  const m = caseModelReport(c, spec);
+  const { comparison } = await runTokens(spec, m.tokens, options);
   return {
     block: 'layernorm',
     index,
-    elements: tokens.length * spec.channels,
+    elements: m.tokens.length * spec.channels,
     rtl_vs_model: comparison.mismatches,
-    model_vs_expect: modelVsExpect,
-    max_abs_diff: maxAbsDiff,
-    calibration,
+    model_vs_expect: m.modelVsExpect,
+    max_abs_diff: m.maxAbsDiff,
+    calibration: m.calibration,
+    ...(comparison.first === undefined ? {} : { first: comparison.first }),
   };
+}
+
+/**
+ * `verify --one-instance`: one instance per distinct --bits among the cases (rsqrt_bits at its default), sized for their
+ * largest C; every case of that width back to back in one simulation, its program loaded before its tokens, under
+ * random stalls. One report per case, in the order given.
+ */
+async function verifyOneInstance(cases: ReadonlyArray<{ index: number; vectorCase: Record<string, unknown> }>, options: VerifyOptions): Promise<{ instances: number; reports: CaseReport[] }> {
+  const groups = new Map<number, Array<{ index: number; vectorCase: Record<string, unknown> }>>();
+  for (const k of cases) {
+    const bits = num(k.vectorCase, 'in_bits');
+    groups.set(bits, [...(groups.get(bits) ?? []), k]);
+  }
+  const reports = new Map<number, CaseReport>();
+  let g = 0;
+  for (const [, group] of [...groups].sort(([a], [b]) => a - b)) {
+    const maxChannels = Math.max(...group.map((k) => num(k.vectorCase, 'channels')));
+    const specs = group.map((k) => specOfCase(k.vectorCase, maxChannels));
+    const models = group.map((k, i) => caseModelReport(k.vectorCase, specs[i]!));
+    const workDir = options.workDir + (groups.size > 1 ? `/instance${g++}` : '');
+    const run = await runLayers(specs.map((spec, i) => ({ spec, tokens: models[i]!.tokens })), { ...options, workDir });
+    group.forEach((k, i) => reports.set(k.index, {
+      block: 'layernorm',
+      index: k.index,
+      elements: models[i]!.tokens.length * specs[i]!.channels,
+      rtl_vs_model: run.perSegment[i]!,
+      model_vs_expect: models[i]!.modelVsExpect,
+      max_abs_diff: models[i]!.maxAbsDiff,
+      calibration: models[i]!.calibration,
+      ...(run.perSegment[i] && run.comparison.first !== undefined ? { first: run.comparison.first } : {}),
+    }));
+  }
+  return { instances: groups.size, reports: cases.map((k) => reports.get(k.index)!) };
 }
 
 function intOrFloatRows(v: unknown[], channels: number): number[][] {
@@ -182,7 +287,7 @@ function intOrFloatRows(v: unknown[], channels: number): number[][] {
 
 export const layernormBlock: Block<LayernormSpec> = {
   name: 'layernorm',
-  summary: 'PTF LayerNorm (FQ-ViT QIntLayerNorm, integer-only): per-token integer rsqrt, per-channel M/N/B, one element per cycle',
+  summary: 'PTF LayerNorm (FQ-ViT QIntLayerNorm, integer-only): per-token integer rsqrt, per-channel M/N/B; one instance for every layer up to max_channels (a program per layer)',
   tolerance: {
     maxAbsDiff: 1,
     maxMismatchFraction: 1e-4,
@@ -192,6 +297,7 @@ export const layernormBlock: Block<LayernormSpec> = {
   generate: generateLayernorm,
   verifyDefault,
   verifyCase,
+  verifyOneInstance,
 };
 
 export default layernormBlock;

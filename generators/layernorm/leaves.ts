@@ -3,29 +3,8 @@
  * generate them for small widths: the bit-serial integer square root, the bit-serial divider (the reciprocal of the
  * root), the round-half-even variable right shifter, and the per-element M/N unit.
  */
+import { render } from '../common/render.ts';
 import { headerComment } from '../common/verilog.ts';
-
-const PRELUDE = '`resetall\n`timescale 1ns / 1ps\n`default_nettype none\n';
-const POSTLUDE = '\n`resetall\n';
-
-function module(what: string, spec: unknown, body: string): string {
-  return `${PRELUDE}\n${headerComment(what, spec)}\n${body}${POSTLUDE}`;
-}
-
-/**
- * Verilog for d = a − b and fits = (a ≥ b) of two SUB_WIDTH-bit unsigned wires, by carry select: the lower half, and
- * the upper half for both borrows chosen by the lower half's, so no carry chain is longer than half the width.
- * Needs localparams SUB_WIDTH, SUB_LOW (the lower half's width) and SUB_HIGH in the module.
- */
-function carrySelectSubtract(a: string, b: string): string {
-  return `// a - b = a + ~b + 1 in two halves (carry select): the upper half for both carries, chosen by the lower half's.
-wire [SUB_LOW:0]  sub_low = {1'b0, ${a}[SUB_LOW-1:0]} + {1'b0, ~${b}[SUB_LOW-1:0]} + 1'b1;
-wire [SUB_HIGH:0] sub_high_carry = {1'b0, ${a}[SUB_WIDTH-1:SUB_LOW]} + {1'b0, ~${b}[SUB_WIDTH-1:SUB_LOW]} + 1'b1;
-wire [SUB_HIGH:0] sub_high_borrow = {1'b0, ${a}[SUB_WIDTH-1:SUB_LOW]} + {1'b0, ~${b}[SUB_WIDTH-1:SUB_LOW]};
-wire [SUB_HIGH:0] sub_high = sub_low[SUB_LOW] ? sub_high_carry : sub_high_borrow;
-wire              fits = sub_high[SUB_HIGH];
-wire [SUB_WIDTH-1:0] rem_diff = {sub_high[SUB_HIGH-1:0], sub_low[SUB_LOW-1:0]};`;
-}
 
 /** Width of a counter that counts 0 .. n − 1. */
 function counterWidth(n: number): number {
@@ -39,73 +18,13 @@ function counterWidth(n: number): number {
  */
 export function emitIsqrt(rootWidth: number, name = 'ptf_layernorm_isqrt'): string {
   const cw = counterWidth(rootWidth);
-  return module(`${name}: bit-serial integer square root, floor(sqrt(radicand)), exact`, { rootWidth }, `module ${name} #(
-    // Width of the root; the radicand has twice as many bits
-    parameter ROOT_WIDTH = ${rootWidth}
-) (
-    input  wire                    clk,
-    input  wire                    rst,
-    input  wire                    start,
-    input  wire [2*ROOT_WIDTH-1:0] radicand,
-    output wire                    done,
-    output wire [ROOT_WIDTH-1:0]   root
-);
-
-// Cycle counter width (counts ROOT_WIDTH steps)
-localparam COUNT_WIDTH = ${cw};
-// Count of the last step
-localparam [COUNT_WIDTH-1:0] LAST_STEP = ${cw}'d${rootWidth - 1};
-// Width of the trial subtraction, and of its lower and upper halves
-localparam SUB_WIDTH = ROOT_WIDTH + 2;
-localparam SUB_LOW = (SUB_WIDTH + 1) / 2;
-localparam SUB_HIGH = SUB_WIDTH - SUB_LOW;
-
-reg [2*ROOT_WIDTH-1:0] rad_reg = {2*ROOT_WIDTH{1'b0}};
-// Before the last step the remainder is below 2^ROOT_WIDTH (it never exceeds twice the partial root); the
-// remainder after the last step is not needed.
-reg [ROOT_WIDTH-1:0]   rem_reg = {ROOT_WIDTH{1'b0}};
-reg [ROOT_WIDTH-1:0]   root_reg = {ROOT_WIDTH{1'b0}};
-reg [COUNT_WIDTH-1:0]  count_reg = {COUNT_WIDTH{1'b0}};
-reg                    busy_reg = 1'b0;
-reg                    done_reg = 1'b0;
-
-// Bring down the next two radicand bits; try root' = 2·root + 1, i.e. subtract 4·root + 1.
-wire [ROOT_WIDTH+1:0] rem_shift = {rem_reg, rad_reg[2*ROOT_WIDTH-1:2*ROOT_WIDTH-2]};
-wire [ROOT_WIDTH+1:0] trial = {root_reg, 2'b01};
-${carrySelectSubtract('rem_shift', 'trial')}
-/* verilator lint_off UNUSEDSIGNAL */
-wire [ROOT_WIDTH+1:0] rem_next = fits ? rem_diff : rem_shift;
-/* verilator lint_on UNUSEDSIGNAL */
-
-always @(posedge clk) begin
-    done_reg <= 1'b0;
-    if (start) begin
-        rad_reg <= radicand;
-        rem_reg <= {ROOT_WIDTH{1'b0}};
-        root_reg <= {ROOT_WIDTH{1'b0}};
-        count_reg <= {COUNT_WIDTH{1'b0}};
-        busy_reg <= 1'b1;
-    end else if (busy_reg) begin
-        rad_reg <= {rad_reg[2*ROOT_WIDTH-3:0], 2'b00};
-        rem_reg <= rem_next[ROOT_WIDTH-1:0];
-        root_reg <= {root_reg[ROOT_WIDTH-2:0], fits};
-        count_reg <= count_reg + 1'b1;
-        if (count_reg == LAST_STEP) begin
-            busy_reg <= 1'b0;
-            done_reg <= 1'b1;
-        end
-    end
-    if (rst) begin
-        busy_reg <= 1'b0;
-        done_reg <= 1'b0;
-    end
-end
-
-assign done = done_reg;
-assign root = root_reg;
-
-endmodule
-`);
+  return render('layernorm/ptf_layernorm_isqrt.v', {
+    header: headerComment(`${name}: bit-serial integer square root, floor(sqrt(radicand)), exact`, { rootWidth }),
+    name,
+    rootWidth,
+    countWidth: cw,
+    lastStep: rootWidth - 1,
+  });
 }
 
 /**
@@ -120,75 +39,16 @@ export function emitDivider(numWidth: number, denWidth: number, quotWidth: numbe
   const preload = highWidth === denWidth
     ? `{1'b0, numerator[NUM_WIDTH-1:QUOT_WIDTH]}`
     : `{{DEN_WIDTH-NUM_WIDTH+QUOT_WIDTH+1{1'b0}}, numerator[NUM_WIDTH-1:QUOT_WIDTH]}`;
-  return module(`${name}: bit-serial restoring divider, floor(numerator / divisor), exact`, { numWidth, denWidth, quotWidth }, `module ${name} #(
-    // Width of the numerator
-    parameter NUM_WIDTH = ${numWidth},
-    // Width of the divisor
-    parameter DEN_WIDTH = ${denWidth},
-    // Quotient bits (numerator < divisor * 2^QUOT_WIDTH)
-    parameter QUOT_WIDTH = ${quotWidth}
-) (
-    input  wire                  clk,
-    input  wire                  rst,
-    input  wire                  start,
-    input  wire [NUM_WIDTH-1:0]  numerator,
-    input  wire [DEN_WIDTH-1:0]  divisor,
-    output wire                  done,
-    output wire [QUOT_WIDTH-1:0] quotient,
-    output wire                  inexact
-);
-
-// Cycle counter width (counts QUOT_WIDTH steps)
-localparam COUNT_WIDTH = ${cw};
-// Count of the last step
-localparam [COUNT_WIDTH-1:0] LAST_STEP = ${cw}'d${quotWidth - 1};
-// Width of the trial subtraction, and of its lower and upper halves
-localparam SUB_WIDTH = DEN_WIDTH + 1;
-localparam SUB_LOW = (SUB_WIDTH + 1) / 2;
-localparam SUB_HIGH = SUB_WIDTH - SUB_LOW;
-
-// The remainder stays below the divisor; one more bit holds it after the shift.
-reg [DEN_WIDTH:0]      rem_reg = {DEN_WIDTH+1{1'b0}};
-reg [DEN_WIDTH-1:0]    den_reg = {DEN_WIDTH{1'b0}};
-// Low numerator bits leave at the top while quotient bits enter at the bottom.
-reg [QUOT_WIDTH-1:0]   quot_reg = {QUOT_WIDTH{1'b0}};
-reg [COUNT_WIDTH-1:0]  count_reg = {COUNT_WIDTH{1'b0}};
-reg                    busy_reg = 1'b0;
-reg                    done_reg = 1'b0;
-
-wire [DEN_WIDTH:0] rem_shift = {rem_reg[DEN_WIDTH-1:0], quot_reg[QUOT_WIDTH-1]};
-wire [DEN_WIDTH:0] den_ext = {1'b0, den_reg};
-${carrySelectSubtract('rem_shift', 'den_ext')}
-
-always @(posedge clk) begin
-    done_reg <= 1'b0;
-    if (start) begin
-        rem_reg <= ${preload};
-        den_reg <= divisor;
-        quot_reg <= numerator[QUOT_WIDTH-1:0];
-        count_reg <= {COUNT_WIDTH{1'b0}};
-        busy_reg <= 1'b1;
-    end else if (busy_reg) begin
-        rem_reg <= fits ? rem_diff : rem_shift;
-        quot_reg <= {quot_reg[QUOT_WIDTH-2:0], fits};
-        count_reg <= count_reg + 1'b1;
-        if (count_reg == LAST_STEP) begin
-            busy_reg <= 1'b0;
-            done_reg <= 1'b1;
-        end
-    end
-    if (rst) begin
-        busy_reg <= 1'b0;
-        done_reg <= 1'b0;
-    end
-end
-
-assign done = done_reg;
-assign quotient = quot_reg;
-assign inexact = rem_reg != {DEN_WIDTH+1{1'b0}};
-
-endmodule
-`);
+  return render('layernorm/ptf_layernorm_divider.v', {
+    header: headerComment(`${name}: bit-serial restoring divider, floor(numerator / divisor), exact`, { numWidth, denWidth, quotWidth }),
+    name,
+    numWidth,
+    denWidth,
+    quotWidth,
+    countWidth: cw,
+    lastStep: quotWidth - 1,
+    preload,
+  });
 }
 
 /**
@@ -197,48 +57,12 @@ endmodule
  * N_u > 31 → (M_u >> (N_u − 31), 31); gamma = 0 → (0, 31); a constant token → (0, 0).
  */
 export function emitMn(naWidth: number, kWidth: number, name = 'ptf_layernorm_mn'): string {
-  return module(`${name}: FQ-ViT's 8-bit multiplier M and shift N per element`, { naWidth, kWidth }, `module ${name} #(
-    // Width of the signed per-channel exponent nA (holds nA − k − 1 and 32)
-    parameter NA_WIDTH = ${naWidth},
-    // Width of the token's normalizing shift k
-    parameter K_WIDTH = ${kWidth}
-) (
-    // The top 9 bits of PA; its leading one is bit 8 or bit 7
-    input  wire [8:0]                 pa_top,
-    input  wire signed [NA_WIDTH-1:0] na,
-    input  wire [K_WIDTH-1:0]         k,
-    input  wire                       gamma_zero,
-    input  wire                       const_token,
-    output reg  [7:0]                 m,
-    output reg  [4:0]                 n
-);
-
-wire delta = pa_top[8];
-wire signed [NA_WIDTH:0] n_u = {na[NA_WIDTH-1], na} - $signed({{NA_WIDTH+1-K_WIDTH{1'b0}}, k}) - $signed({{NA_WIDTH{1'b0}}, delta});
-wire [7:0] m_u = delta ? pa_top[8:1] : pa_top[7:0];
-wire signed [NA_WIDTH:0] excess = n_u - 31;
-
-always @* begin
-    if (const_token) begin
-        m = 8'd0;
-        n = 5'd0;
-    end else if (gamma_zero) begin
-        m = 8'd0;
-        n = 5'd31;
-    end else if (n_u < 0) begin
-        m = 8'd255;
-        n = 5'd0;
-    end else if (n_u > 31) begin
-        m = excess >= 8 ? 8'd0 : m_u >> excess[2:0];
-        n = 5'd31;
-    end else begin
-        m = m_u;
-        n = n_u[4:0];
-    end
-end
-
-endmodule
-`);
+  return render('layernorm/ptf_layernorm_mn.v', {
+    header: headerComment(`${name}: FQ-ViT's 8-bit multiplier M and shift N per element`, { naWidth, kWidth }),
+    name,
+    naWidth,
+    kWidth,
+  });
 }
 
 /** One node of a pipelined multiplier's adder tree: its value's bounds and its weight 2^shift. */
@@ -412,33 +236,19 @@ export function emitPipelinedMultiplier(aWidth: number, bWidth: number, cWidth =
   const outName = tree.decls.at(-1)!.match(/: (\S+) \(/)![1]!;
   const cPort = cWidth > 0 ? `\n    input  wire signed [${cWidth - 1}:0] c,` : '';
   const what = booth ? 'a·b + c - boothCorrection(b) (radix-4 Booth digits of b)' : `a·b${cWidth > 0 ? ' + c' : ''}`;
-  return module(`${name}: pipelined signed multiplier p = ${what}, exact, ${tree.plan.latency} cycles`, { aWidth, bWidth, cWidth, chunk, maxCarry, booth }, `module ${name} #(
-    // Signed width of a
-    parameter A_WIDTH = ${aWidth},
-    // Signed width of b (${booth ? 'radix-4 Booth digits' : `cut into ${chunk}-bit slices`})
-    parameter B_WIDTH = ${bWidth},
-    // Signed width of the product (every a·b${cWidth > 0 ? ' + c' : ''} fits)
-    parameter P_WIDTH = ${pw}
-) (
-    input  wire                      clk,
-    input  wire                      ce,
-    input  wire signed [A_WIDTH-1:0] a,
-    input  wire signed [B_WIDTH-1:0] b,${cPort}
-    output wire signed [P_WIDTH-1:0] p
-);
-
-${tree.decls.join('\n')}
-
-always @(posedge clk) begin
-    if (ce) begin
-        ${tree.body}
-    end
-end
-
-assign p = ${outName};
-
-endmodule
-`);
+  return render('layernorm/ptf_layernorm_multiplier.v', {
+    header: headerComment(`${name}: pipelined signed multiplier p = ${what}, exact, ${tree.plan.latency} cycles`, { aWidth, bWidth, cWidth, chunk, maxCarry, booth }),
+    name,
+    aWidth,
+    bDescription: booth ? 'radix-4 Booth digits' : `cut into ${chunk}-bit slices`,
+    bWidth,
+    cTerm: cWidth > 0 ? ' + c' : '',
+    productWidth: pw,
+    cPort,
+    declarations: tree.decls.join('\n'),
+    body: tree.body,
+    outName,
+  });
 }
 
 /**
@@ -458,63 +268,18 @@ export function emitRoundShiftPipelined(inWidth: number, shiftWidth: number, out
   const xw = Math.max(inWidth, 7);
   const width = xw === inWidth ? 'IN_WIDTH' : String(xw);
   const valueX = xw === inWidth ? 'value' : `{{${xw - inWidth}{value[IN_WIDTH-1]}}, value}`;
-  return module(`${name}: round(value / 2^shift) half to even as floor and a round-up bit, two cycles`, { inWidth, shiftWidth, outWidth }, `module ${name} #(
-    // Width of the signed input
-    parameter IN_WIDTH = ${inWidth},
-    // Width of the shift amount
-    parameter SHIFT_WIDTH = ${shiftWidth},
-    // Width of the signed floor (the caller's derivation bounds it)
-    parameter OUT_WIDTH = ${outWidth}
-) (
-    input  wire                        clk,
-    input  wire                        ce,
-    input  wire signed [IN_WIDTH-1:0]  value,
-    input  wire [SHIFT_WIDTH-1:0]      shift,
-    output wire signed [OUT_WIDTH-1:0] floor_q,
-    output wire                        round_up
-);
-
-// Width of the shift as used inside (at least 4 bits)
-localparam SW = ${sw};
-// Width of a bit index into value extended by 8 bits
-localparam INDEX_WIDTH = ${Math.max(4, Math.ceil(Math.log2(xw + 8)))};
-
-wire [SW-1:0] shift_full = ${shiftIn};
-// Cycle 1: shift by 8·coarse; bits below the 8 kept ones become the sticky bit.
-wire signed [${width}+7:0] value8 = {${valueX}, 8'd0};
-wire [SW-1:0] coarse = {shift_full[SW-1:3], 3'd0};
-wire signed [${width}+7:0] coarse_q = value8 >>> coarse;
-wire [${width}+7:0] below = value8 & ~({(${width}+8){1'b1}} << coarse);
-reg signed [${width}+7:0] coarse_reg = {(${width}+8){1'b0}};
-reg sticky1_reg = 1'b0;
-reg [2:0] fine_reg = 3'd0;
-
-// Cycle 2: shift by 8 + fine; bit 7 + fine is the guard bit, the bits below it (and the sticky bit) the rest.
-wire signed [${width}+7:0] jammed = {coarse_reg[${width}+7:1], coarse_reg[0] | sticky1_reg};
-// The floor's top 8 bits are sign copies (and the caller's widths bound it further).
-/* verilator lint_off UNUSEDSIGNAL */
-wire signed [${width}+7:0] floor8 = jammed >>> (4'd8 + {1'b0, fine_reg});
-wire signed [IN_WIDTH-1:0] floor2 = floor8[IN_WIDTH-1:0];
-/* verilator lint_on UNUSEDSIGNAL */
-wire [INDEX_WIDTH-1:0] guard_index = {{INDEX_WIDTH-4{1'b0}}, 4'd7 + {1'b0, fine_reg}};
-wire guard = jammed[guard_index];
-wire sticky = |(jammed & ~({(${width}+8){1'b1}} << (4'd7 + {1'b0, fine_reg})));
-reg signed [OUT_WIDTH-1:0] floor_reg = {OUT_WIDTH{1'b0}};
-reg round_up_reg = 1'b0;
-
-always @(posedge clk) begin
-    if (ce) begin
-        coarse_reg <= coarse_q;
-        sticky1_reg <= |below;
-        fine_reg <= shift_full[2:0];
-        floor_reg <= ${slice};
-        round_up_reg <= guard && (sticky || floor2[0]);
-    end
-end
-
-assign floor_q = floor_reg;
-assign round_up = round_up_reg;
-
-endmodule
-`);
+  const value8 = `{${valueX}, 8'd0}`;
+  return render('layernorm/ptf_layernorm_round_shift.v', {
+    header: headerComment(`${name}: round(value / 2^shift) half to even as floor and a round-up bit, two cycles`, { inWidth, shiftWidth, outWidth }),
+    name,
+    inWidth,
+    shiftWidth,
+    outWidth,
+    sw,
+    indexWidth: Math.max(4, Math.ceil(Math.log2(xw + 8))),
+    shiftIn,
+    width,
+    value8,
+    slice,
+  });
 }

@@ -32,7 +32,7 @@ export function measureRsqrtBits(cases: Array<Record<string, unknown>>, widths: 
         beta: c.beta as number[], outScale: c.out_scale as number, outZeroPoint: c.out_zero_point as number,
       };
       const precision = derivePrecision(bits, channels, F);
-      const model = { bits, zeroPoint: layer.zeroPoint, outZeroPoint: layer.outZeroPoint, channels: channelConstants(layer, channels, precision), precision };
+      const model = { bits, zeroPoint: layer.zeroPoint, outZeroPoint: layer.outZeroPoint, channels: channelConstants(layer, channels, precision, 1000), precision };
       const qmax = 2 ** bits - 1;
       const tokens = [...(c.inputs as number[][])];
       for (let t = 0; t < tokensPerCase; t++) {

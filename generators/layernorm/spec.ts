@@ -5,28 +5,32 @@
  */
 import { exactBinary, maxUnsigned, roundHalfEvenDiv, signedWidth, unsignedWidth } from '../common/arith.ts';
 import { mulberry32 } from '../common/random.ts';
+import { checkPrefix } from '../common/names.ts';
 import { arrayOf, finite, intInRange, object, onlyKeys, positiveFinite, require } from '../common/validate.ts';
 import { calibratePtf } from './calibrate.ts';
 import type { ChannelConstants, LayernormPrecision } from './model.ts';
 
 /**
- * PTF LayerNorm (FQ-ViT QIntLayerNorm, integer-only): tokens of `channels` unsigned codes in, one unsigned code per
- * channel out, one element per cycle, for --bits 2..16 (agreement with FQ-ViT measured at 4..8 bits; at every width the
- * RTL equals the integer golden model). The calibrated layer (scales, alpha, gamma, beta, zero points) is baked into
- * ROMs; give it here, or give `calibration` rows and let the PTF observer find alpha, the scale and the zero point.
+ * PTF LayerNorm (FQ-ViT QIntLayerNorm, integer-only): tokens of C unsigned codes in, one unsigned code per channel out,
+ * for --bits 2..16 (agreement with FQ-ViT measured at 4..8 bits; at every width the RTL equals the integer golden
+ * model). One instance serves every layer with C ≤ max_channels: a layer's C, zero points and per-channel constants
+ * are a program loaded at run time through s_cfg_axis. The layer given here (or calibrated from `calibration` rows by
+ * the PTF observer) is the default program written beside the RTL and the testbench's stimulus.
  */
 export interface LayernormParams {
-  /** Channels C per token (the block frames tokens by counting C beats; m_axis_tlast marks each token's last channel). @range 8..1024 @default 384 */
+  /** Channels C per token of the default layer (a program sets C at run time; the block frames tokens by counting C beats and checks s_axis_tlast). @range 8..max_channels @default 384 */
   channels: number;
+  /** Largest C the hardware takes (sizes the channel RAMs, the token buffer and every width, for the worst layer of any C up to it). @range 8..1024 @default channels */
+  max_channels: number;
   /** s1, the smallest channel scale of the input quantizer (documentation only: the integer datapath does not need it). @default from calibration */
   in_scale_min: number;
   /** Input zero point, shared by all channels. @range 0..2^bits-1 @default from calibration */
   zero_point: number;
   /** Power-of-two factor per channel (C integers): channel scale = in_scale_min * 2^alpha. @range 0..3 @default from calibration */
   alpha: number[];
-  /** LayerNorm weight per channel (C floats; |gamma/out_scale| below 2^15, or 2^(bits+1) above 14 bits). @default deterministic synthetic layer */
+  /** LayerNorm weight per channel (C floats; |gamma/out_scale| below 2^scale_ratio_bits). @default deterministic synthetic layer */
   gamma: number[];
-  /** LayerNorm bias per channel (C floats; |beta/out_scale| below 2^15, or 2^(bits+1) above 14 bits). @default deterministic synthetic layer */
+  /** LayerNorm bias per channel (C floats; |beta/out_scale| below 2^scale_ratio_bits). @default deterministic synthetic layer */
   beta: number[];
   /** Scale of the output quantizer (float > 0). @default deterministic synthetic layer */
   out_scale: number;
@@ -34,12 +38,14 @@ export interface LayernormParams {
   out_zero_point: number;
   /** Calibration rows (samples × C floats): when given, alpha, in_scale_min and zero_point come from FQ-ViT's PTF observer on them and must not be given too. @default none */
   calibration: number[][];
+  /** Hardware: |gamma/out_scale| and |beta/out_scale| of every layer stay below 2^scale_ratio_bits; sizes the per-channel constants and the offset datapath (a layer outside is refused). FQ-ViT layers sit near 2^(bits-3); the public vectors reach 2^(bits-1.4). @range 1..max(15, bits+1) @default min(bits + 2, max(15, bits + 1)) */
+  scale_ratio_bits: number;
   /** Significant bits of the per-token reciprocal square root R = floor(2^(2F) / floor(sqrt(var·4^(k+G)))). @range 16..40 @default 28 */
   rsqrt_bits: number;
 }
 
 export const LAYERNORM_PARAM_KEYS = [
-  'channels', 'in_scale_min', 'zero_point', 'alpha', 'gamma', 'beta', 'out_scale', 'out_zero_point', 'calibration', 'rsqrt_bits',
+  'channels', 'max_channels', 'in_scale_min', 'zero_point', 'alpha', 'gamma', 'beta', 'out_scale', 'out_zero_point', 'calibration', 'scale_ratio_bits', 'rsqrt_bits',
 ] as const;
 
 export const CHANNELS_MIN = 8;
@@ -48,11 +54,16 @@ export const BITS_MIN = 2;
 export const BITS_MAX = 16;
 export const ALPHA_MAX = 3;
 /**
- * |gamma/out_scale| and |beta/out_scale| stay below 2^scaleRatioLog2(bits), which bounds every constant's width: 2^15,
- * or 2^(bits+1) for wider codes (a ratio beyond the output code range only saturates).
+ * The largest scale_ratio_bits: |gamma/out_scale| and |beta/out_scale| below 2^15, or 2^(bits+1) for wider codes (a
+ * ratio beyond the output code range only saturates).
  */
 export function scaleRatioLog2(bits: number): number {
   return Math.max(15, bits + 1);
+}
+
+/** The default scale_ratio_bits: 2^(bits+2), four times the code range, far above FQ-ViT's layers (near 2^(bits-3)). */
+export function defaultScaleRatioBits(bits: number): number {
+  return Math.min(bits + 2, scaleRatioLog2(bits));
 }
 export const DEFAULT_CHANNELS = 384;
 export const DEFAULT_RSQRT_BITS = 28;
@@ -68,12 +79,18 @@ export interface CalibratedLayer {
   outZeroPoint: number;
 }
 
-/** Widths of the datapath, derived once from C, bits and the constants (names as in the RTL parameters). */
+/**
+ * Widths of the datapath, derived once from the hardware parameters (bits, max_channels, scale_ratio_bits, rsqrt_bits) for the worst case
+ * over every layer they allow: any C from CHANNELS_MIN to max_channels, any zero points, alpha in 0..3, and
+ * |gamma/out_scale|, |beta/out_scale| below 2^scale_ratio_bits. Names as in the RTL parameters.
+ */
 export interface LayernormDerived {
   precision: LayernormPrecision;
   /** Width of the channel counters. */
   channelWidth: number;
-  /** Entries of the token buffer (a power of two ≥ 2C, so one token streams in while the previous one streams out). */
+  /** Width of C itself (up to max_channels). */
+  countWidth: number;
+  /** Entries of the token buffer (a power of two ≥ 2·max_channels, so one token streams in while the previous one streams out). */
   bufferDepth: number;
   /** Signed width of x = (q − zp) << alpha. */
   xWidth: number;
@@ -104,22 +121,33 @@ export interface LayernormDerived {
   kfWidth: number;
   /** Signed width of the per-channel exponent nA and of N_u = nA − k − δ. */
   nAWidth: number;
+  /** Range of nA over every allowed layer; nA above nAMax (a tiny |gamma|: M = 0 for every k) is saturated to it. */
+  nAMin: number;
+  nAMax: number;
   /** Signed width of B = round(Kf · 2^N / 2^FK). */
   offsetWidth: number;
   /** Signed width of sign·M·x + B and of y. */
   accWidth: number;
-  /** Width of one constant-ROM word {bk, gt, nA, sign, |ga|, alpha}. */
+  /** Width of one constant-RAM word {bk, gt, nA, sign, |ga|, alpha}. */
   constWidth: number;
 }
 
 export interface LayernormSpec {
   readonly bits: number;
+  /** Module-name prefix (common/names.ts). */
+  readonly prefix: string;
+  /** Hardware: the largest C. */
+  readonly maxChannels: number;
+  /** The layer's C. */
   readonly channels: number;
   readonly layer: Readonly<CalibratedLayer>;
   /** Whether alpha, in_scale_min and zero_point came from calibration rows (PTF observer). */
   readonly calibrated: boolean;
   readonly rsqrtBits: number;
+  /** Hardware: |gamma/out_scale|, |beta/out_scale| < 2^scaleRatioBits for every layer. */
+  readonly scaleRatioBits: number;
   readonly constants: readonly ChannelConstants[];
+  /** Hardware widths: a function of bits, maxChannels and rsqrtBits only (every layer of one instance shares them). */
   readonly derived: Readonly<LayernormDerived>;
 }
 
@@ -154,12 +182,17 @@ function floatArray(parameter: string, value: unknown, length: number): number[]
 }
 
 /** Validates the "layernorm" section of a --spec file and derives everything. */
-export function resolveLayernorm(bits: number, overrides: unknown): LayernormSpec {
+export function resolveLayernorm(bits: number, overrides: unknown, prefix = ''): LayernormSpec {
   bits = intInRange('--bits (layernorm)', bits, BITS_MIN, BITS_MAX);
+  if (prefix !== '') checkPrefix('prefix', prefix);
   const o = overrides === undefined ? {} : object('layernorm', overrides);
   onlyKeys('layernorm', o, LAYERNORM_PARAM_KEYS);
-  const channels = o.channels === undefined ? DEFAULT_CHANNELS : intInRange('layernorm.channels', o.channels, CHANNELS_MIN, CHANNELS_MAX);
+  const maxChannelsGiven = o.max_channels === undefined ? undefined : intInRange('layernorm.max_channels', o.max_channels, CHANNELS_MIN, CHANNELS_MAX);
+  const channels = o.channels === undefined ? Math.min(DEFAULT_CHANNELS, maxChannelsGiven ?? DEFAULT_CHANNELS)
+    : intInRange('layernorm.channels', o.channels, CHANNELS_MIN, maxChannelsGiven ?? CHANNELS_MAX);
+  const maxChannels = maxChannelsGiven ?? channels;
   const rsqrtBits = o.rsqrt_bits === undefined ? DEFAULT_RSQRT_BITS : intInRange('layernorm.rsqrt_bits', o.rsqrt_bits, 16, 40);
+  const scaleRatioBits = o.scale_ratio_bits === undefined ? defaultScaleRatioBits(bits) : intInRange('layernorm.scale_ratio_bits', o.scale_ratio_bits, 1, scaleRatioLog2(bits));
   const qmax = Number(maxUnsigned(bits));
   const userLayer = o.gamma !== undefined || o.beta !== undefined || o.out_scale !== undefined;
   const synthetic = userLayer ? undefined : defaultLayer(bits, channels);
@@ -197,16 +230,16 @@ export function resolveLayernorm(bits: number, overrides: unknown): LayernormSpe
   const beta = synthetic ? synthetic.beta : floatArray('layernorm.beta', o.beta, channels);
   const outScale = synthetic ? synthetic.outScale : positiveFinite('layernorm.out_scale', o.out_scale);
   const outZeroPoint = o.out_zero_point === undefined ? (synthetic?.outZeroPoint ?? 2 ** (bits - 1)) : intInRange('layernorm.out_zero_point', o.out_zero_point, 0, qmax);
-  const ratioLog2 = scaleRatioLog2(bits);
-  const limit = 2 ** ratioLog2;
-  gamma.forEach((g, c) => require(Math.abs(g / outScale) < limit, `layernorm.gamma[${c}]`, `must satisfy |gamma/out_scale| < 2^${ratioLog2}`, g));
-  beta.forEach((b, c) => require(Math.abs(b / outScale) < limit, `layernorm.beta[${c}]`, `must satisfy |beta/out_scale| < 2^${ratioLog2}`, b));
+  const limit = 2 ** scaleRatioBits;
+  const raise = scaleRatioBits < scaleRatioLog2(bits) ? ` (the hardware's layernorm.scale_ratio_bits = ${scaleRatioBits}; it may be raised up to ${scaleRatioLog2(bits)})` : '';
+  gamma.forEach((g, c) => require(Math.abs(g / outScale) < limit, `layernorm.gamma[${c}]`, `must satisfy |gamma/out_scale| < 2^${scaleRatioBits}${raise}`, g));
+  beta.forEach((b, c) => require(Math.abs(b / outScale) < limit, `layernorm.beta[${c}]`, `must satisfy |beta/out_scale| < 2^${scaleRatioBits}${raise}`, b));
   const layer: CalibratedLayer = { inScaleMin, zeroPoint, alpha, gamma, beta, outScale, outZeroPoint };
-  const precision = derivePrecision(bits, channels, rsqrtBits);
-  const constants = channelConstants(layer, channels, precision);
-  const derived = deriveWidths(bits, channels, precision, constants);
+  const precision = derivePrecision(bits, maxChannels, rsqrtBits);
+  const derived = deriveWidths(bits, maxChannels, scaleRatioBits, precision);
+  const constants = channelConstants(layer, channels, precision, derived.nAMax);
   return Object.freeze({
-    bits, channels, layer: Object.freeze(layer), calibrated: rows !== undefined, rsqrtBits,
+    bits, prefix, maxChannels, channels, layer: Object.freeze(layer), calibrated: rows !== undefined, rsqrtBits, scaleRatioBits,
     constants: Object.freeze(constants), derived: Object.freeze(derived),
   });
 }
@@ -224,10 +257,14 @@ export function extraFractionBits(bits: number): number {
   return Math.max(0, bits - 8);
 }
 
-/** The internal precision for a configuration (see model.ts for what each field means). */
-export function derivePrecision(bits: number, channels: number, rsqrtBits: number): LayernormPrecision {
+/**
+ * The internal precision of the hardware (see model.ts for what each field means), for every C up to maxChannels.
+ * VW (and so G) follows maxChannels, but the outputs depend only on k + G, which var alone fixes: a layer gives the
+ * same outputs on any instance that takes its C.
+ */
+export function derivePrecision(bits: number, maxChannels: number, rsqrtBits: number): LayernormPrecision {
   const extra = extraFractionBits(bits);
-  const C = BigInt(channels);
+  const C = BigInt(maxChannels);
   const varMax = C * C * xAbsMax(bits) ** 2n; // C·Q ≤ C² · max x², and var ≤ C·Q
   let varWidth = unsignedWidth(varMax);
   if (varWidth % 2) varWidth++;
@@ -258,58 +295,76 @@ function floorLog2Ratio(num: bigint, den: bigint): number {
   return e;
 }
 
-/** The per-channel ROM constants, exact from the float layer. */
-export function channelConstants(layer: CalibratedLayer, channels: number, p: LayernormPrecision): ChannelConstants[] {
+/**
+ * The per-channel constants (the program's channel words), exact from the float layer. nA above nAMax (|gamma/out_scale|
+ * so small that M = 0 for every token) is saturated to nAMax, which gives the same M = 0: outputs are unchanged.
+ */
+export function channelConstants(layer: CalibratedLayer, channels: number, p: LayernormPrecision, nAMax: number): ChannelConstants[] {
   return Array.from({ length: channels }, (_, c) => {
     const g = exactRatio(layer.gamma[c]!, layer.outScale);
     const b = exactRatio(layer.beta[c]!, layer.outScale);
     const gt = roundHalfEvenDiv(g.num << BigInt(p.fracG), g.den);
     const bk = roundHalfEvenDiv(b.num << BigInt(p.fracK), b.den);
     const sign = g.num > 0n ? 1 : g.num < 0n ? -1 : 0;
-    if (sign === 0) return { alpha: layer.alpha[c]!, gaMag: 0n, sign, nA: 0, gt, bk };
+    // gamma = 0: M = 0, N = 31 whatever nA is; nA = nAMax keeps the word in the range the hardware checks.
+    if (sign === 0) return { alpha: layer.alpha[c]!, gaMag: 0n, sign, nA: nAMax, gt, bk };
     // |ga| = round(|C·gamma/s_out| · 2^FA) in [2^(WG−1), 2^WG); a carry out of the rounding renormalizes.
     const num = (g.num < 0n ? -g.num : g.num) * BigInt(channels);
     let fa = p.mantissaA - 1 - floorLog2Ratio(num, g.den);
     let gaMag = roundHalfEvenDiv(fa >= 0 ? num << BigInt(fa) : num, fa >= 0 ? g.den : g.den << BigInt(-fa));
     if (gaMag === 1n << BigInt(p.mantissaA)) { gaMag >>= 1n; fa--; }
     // N_u = 7 − floor(log2 A) with A = PA · 2^−(WR + FA + F − G − k) and floor(log2 PA) = WR + WG − 2 + δ.
-    const nA = 9 - p.mantissaA + fa + p.rsqrtBits - p.sqrtGuard;
+    const nA = Math.min(nAMax, nAOf(p, fa));
     return { alpha: layer.alpha[c]!, gaMag, sign, nA, gt, bk };
   });
 }
 
-/** Every width of the datapath from the extremes of its operands. */
-function deriveWidths(bits: number, channels: number, p: LayernormPrecision, constants: readonly ChannelConstants[]): LayernormDerived {
-  const C = BigInt(channels);
+/** nA for the exponent fa of |ga| (N_u = 7 − floor(log2 A) with A = PA · 2^−(WR + FA + F − G − k), floor(log2 PA) = WR + WG − 2 + δ). */
+function nAOf(p: LayernormPrecision, fa: number): number {
+  return 9 - p.mantissaA + fa + p.rsqrtBits - p.sqrtGuard;
+}
+
+/**
+ * Every width of the datapath from the extremes of its operands over every layer the hardware allows (C up to
+ * maxChannels, |gamma/out_scale| and |beta/out_scale| below 2^scale_ratio_bits): no layer's program can overflow it.
+ */
+function deriveWidths(bits: number, maxChannels: number, ratio: number, p: LayernormPrecision): LayernormDerived {
+  const C = BigInt(maxChannels);
   const xMax = xAbsMax(bits);
   const sMax = C * xMax;
-  // The smallest non-zero var is C − 1 (var = Σ_{i<j} (x_i − x_j)² has at least C − 1 non-zero terms), so k ≤ kMax.
+  // The smallest non-zero var is C − 1 ≥ CHANNELS_MIN − 1 (var = Σ_{i<j} (x_i − x_j)² has at least C − 1 non-zero
+  // terms), so k ≤ kMax for every C the hardware takes.
   let kMax = 0;
-  while ((BigInt(channels - 1) << BigInt(2 * (kMax + 1))) < (1n << BigInt(p.varWidth))) kMax++;
+  while ((BigInt(CHANNELS_MIN - 1) << BigInt(2 * (kMax + 1))) < (1n << BigInt(p.varWidth))) kMax++;
   const sumWidth = signedWidth(-sMax, sMax);
   const wShift = p.fracW + p.sqrtGuard + kMax;
   if (wShift < 0) throw new Error('layernorm: FW + G + kMax must be ≥ 0');
   const wNumWidth = unsignedWidth(sMax) + wShift;
   const wQuotWidth = Math.max(1, wNumWidth - p.rsqrtBits); // s ≥ 2^F, so the top F numerator bits never give a quotient bit
   const wWidth = wQuotWidth + 1;
-  const gtMax = constants.reduce((m, ch) => (abs(ch.gt) > m ? abs(ch.gt) : m), 1n);
-  const bkMax = constants.reduce((m, ch) => (abs(ch.bk) > m ? abs(ch.bk) : m), 1n);
+  // |gamma/out_scale|, |beta/out_scale| < 2^ratio, so |gt| ≤ 2^(ratio + FG) and |bk| ≤ 2^(ratio + FK) (after rounding).
+  const gtMax = 1n << BigInt(ratio + p.fracG);
+  const bkMax = 1n << BigInt(ratio + p.fracK);
   const gtWidth = signedWidth(-gtMax, gtMax);
   const wAbsMax = (1n << BigInt(wQuotWidth)) - 1n + 1n; // the floor of a negative quotient can reach −2^wQuotWidth
   const ptMax = wAbsMax * gtMax;
   const kfMax = bkMax + ptMax;
   const offsetMax = (kfMax >> BigInt(p.fracK - 31)) + 1n; // N ≤ 31
   const accMax = 255n * xMax + offsetMax;
-  const nAs = constants.filter((ch) => ch.sign !== 0).map((ch) => ch.nA);
-  const nMin = Math.min(0, ...nAs.map((n) => n - kMax - 1));
-  const nMax = Math.max(32, ...nAs);
+  // nA: fa = WG − 1 − floor(log2(C·|gamma/out_scale|)) (one less when the rounding carries), smallest at the largest
+  // C·|gamma/out_scale| < maxChannels · 2^ratio; above kMax + 40, N_u − 31 ≥ 8 for every k, so M = 0 (saturated there).
+  const faMin = p.mantissaA - 2 - (unsignedWidth(maxChannels) - 1 + ratio);
+  const nAMin = nAOf(p, faMin);
+  const nAMax = kMax + 40;
+  const nMin = Math.min(0, nAMin - kMax - 1);
   const bkWidth = signedWidth(-bkMax, bkMax);
-  const nAWidth = signedWidth(nMin, nMax);
+  const nAWidth = signedWidth(nMin, Math.max(32, nAMax));
   let bufferDepth = 1;
-  while (bufferDepth < 2 * channels) bufferDepth *= 2;
+  while (bufferDepth < 2 * maxChannels) bufferDepth *= 2;
   return {
     precision: p,
-    channelWidth: unsignedWidth(channels - 1),
+    channelWidth: unsignedWidth(maxChannels - 1),
+    countWidth: unsignedWidth(maxChannels),
     bufferDepth,
     xWidth: signedWidth(-xMax, xMax),
     sumWidth,
@@ -329,12 +384,10 @@ function deriveWidths(bits: number, channels: number, p: LayernormPrecision, con
     ptWidth: signedWidth(-ptMax, ptMax),
     kfWidth: signedWidth(-kfMax, kfMax),
     nAWidth,
+    nAMin,
+    nAMax,
     offsetWidth: signedWidth(-offsetMax, offsetMax),
     accWidth: signedWidth(-accMax, accMax),
     constWidth: bkWidth + gtWidth + nAWidth + 2 + p.mantissaA + 2,
   };
-}
-
-function abs(v: bigint): bigint {
-  return v < 0n ? -v : v;
 }
