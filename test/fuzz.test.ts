@@ -18,6 +18,12 @@ import { defaultTokens, layernormHarness, modelOutputs, outputBeats } from '../g
 import { resolveLayernorm } from '../generators/layernorm/spec.ts';
 import { defaultStimulus, expectedBeats as softmaxExpectedBeats, softmaxHarness } from '../generators/softmax/index.ts';
 import { resolveSoftmax } from '../generators/softmax/spec.ts';
+import { expectedBeats as residualExpectedBeats, randomTokens, residualHarness, syntheticLayer } from '../generators/residual/index.ts';
+import { residualProgram } from '../generators/residual/program.ts';
+import { resolveResidual } from '../generators/residual/spec.ts';
+import { expectedBeats as geluExpectedBeats, geluHarness, randomAccs, syntheticLayer as geluLayer } from '../generators/gelu/index.ts';
+import { geluProgram } from '../generators/gelu/program.ts';
+import { resolveGelu } from '../generators/gelu/spec.ts';
 
 const SEED = process.env.SEED !== undefined ? Number(process.env.SEED) : Math.floor(Math.random() * 2 ** 31) + 1;
 if (!Number.isSafeInteger(SEED) || SEED < 1) throw new Error(`SEED must be a positive integer (got ${process.env.SEED})`);
@@ -82,6 +88,30 @@ const CASES: Record<BlockName, (r: Draw) => FuzzCase> = {
       expected: softmaxExpectedBeats(spec, beats),
       replays: starts.map((i) => ({ restartAt: { s_axis: i }, expected: softmaxExpectedBeats(spec, beats.slice(i)) })),
     };
+  },
+  gelu: (r) => {
+    const bits = r.int(2, 8);
+    const overrides = { w_bits: r.int(2, 12), max_k: r.int(1, 300), max_channels: r.int(1, 12), mult_bits: r.int(40, 64) };
+    const spec = accepted('gelu', () => resolveGelu(bits, overrides));
+    // Two layers back to back, reprogrammed between; a reset forgets the program, so a replay starts every stream over.
+    const runs = [0, 1].map(() => {
+      const layer = geluLayer(spec, r.int(1, overrides.max_channels), r.int(1, 1e9));
+      return { program: geluProgram(spec, layer), beats: randomAccs(spec, layer.wScale.length, r.int(1, 5), r.int(1, 1e9)) };
+    });
+    const expected = geluExpectedBeats(spec, runs);
+    return { label: `gelu --bits ${bits} ${JSON.stringify(overrides)}`, harness: geluHarness(spec, runs), expected, replays: [{ restartAt: {}, expected }] };
+  },
+  residual: (r) => {
+    const bits = r.int(2, 16);
+    const overrides = { const_bits: r.int(56, 128), max_channels: r.int(1, 12) };
+    const spec = accepted('residual', () => resolveResidual(bits, overrides));
+    // Two layers back to back, reprogrammed between; a reset forgets the program, so a replay starts every stream over.
+    const runs = [0, 1].map(() => {
+      const layer = syntheticLayer(bits, r.int(1, overrides.max_channels), r.int(1, 1e9));
+      return { program: residualProgram(spec, layer), beats: randomTokens(bits, layer.xAlpha.length, r.int(1, 5), r.int(1, 1e9)) };
+    });
+    const expected = residualExpectedBeats(spec, runs);
+    return { label: `residual --bits ${bits} ${JSON.stringify(overrides)}`, harness: residualHarness(spec, runs), expected, replays: [{ restartAt: {}, expected }] };
   },
   layernorm: (r) => {
     const bits = r.int(2, 16);
