@@ -49,6 +49,17 @@ describe('GELU RTL equals the golden model (Icarus, random stalls)', () => {
   });
 });
 
+describe('GELU RTL on Verilator', () => {
+  it('gives the same beats at the same cycles as Icarus', async () => {
+    const spec = resolveGelu(8, { max_k: 64, max_channels: 8 });
+    const runs = [0, 1].map((k) => { const layer = syntheticLayer(spec, 8 - 3 * k, 40 + k); return { program: geluProgram(spec, layer), beats: randomAccs(spec, layer.wScale.length, 4, 40 + k) }; });
+    const icarus = await runGelu(spec, runs, work(), { stallPercent: 25, seed: 9 });
+    const verilator = await runGelu(spec, runs, work(), { stallPercent: 25, seed: 9, simulator: 'verilator' });
+    expect(verilator.comparison.mismatches).toBe(0);
+    expect(verilator.result.beats).toEqual(icarus.result.beats);
+  }, 120_000);
+});
+
 const encoder = JSON.parse(readFileSync(new URL('../../shared/vectors/fqvit-encoder-public.json', import.meta.url), 'utf8')) as { cases: Array<Record<string, unknown>> };
 
 describe('GELU RTL on the public encoder cases (fc1 accumulators of the reference norm2_out)', () => {

@@ -11,6 +11,7 @@ import { programBeats } from '../generators/common/program.ts';
 import { runTiming, simulate } from '../generators/common/sim.ts';
 import { readEncoderCase } from '../generators/encoder/case.ts';
 import { encoderResidualSteps, expectedBeats, verifyResidualOneInstance, randomTokens, residualHarness, runResidual, syntheticLayer, type ResidualRun } from '../generators/residual/index.ts';
+import { residualExact } from '../generators/residual/model.ts';
 import { residualProgram } from '../generators/residual/program.ts';
 import { emitResidualRtl, residualTop } from '../generators/residual/rtl.ts';
 import { resolveResidual } from '../generators/residual/spec.ts';
@@ -37,6 +38,27 @@ describe('residual RTL equals the golden model (Icarus, random stalls)', () => {
 });
 
 const encoder = JSON.parse(readFileSync(new URL('../../shared/vectors/fqvit-encoder-public.json', import.meta.url), 'utf8')) as { cases: Array<Record<string, unknown>> };
+
+describe('residual RTL: every input, and Verilator', () => {
+  it('every (x, y, channel) at 3 bits, 16 channels (every alpha pair), equals the exact formula', async () => {
+    const spec = resolveResidual(3, { max_channels: 16 });
+    const layer = { ...syntheticLayer(3, 16, 21), xAlpha: Array.from({ length: 16 }, (_, c) => c % 4), outAlpha: Array.from({ length: 16 }, (_, c) => c >> 2) };
+    const beats = [];
+    for (let x = 0; x < 8; x++) for (let y = 0; y < 8; y++) for (let c = 0; c < 16; c++) beats.push({ x, y, last: c === 15 });
+    const r = await runResidual(spec, [{ program: residualProgram(spec, layer), beats }], work(), { stallPercent: 15, seed: 8 });
+    expect(r.comparison.mismatches).toBe(0);
+    expect(r.result.beats.map((b) => Number(b.data))).toEqual(beats.map((b, i) => residualExact(layer, 3, b.x, b.y, i % 16)));
+  });
+
+  it('Verilator gives the same beats at the same cycles as Icarus', async () => {
+    const spec = resolveResidual(8, { max_channels: 8 });
+    const runs = [0, 1].map((k) => { const layer = syntheticLayer(8, 8 - 3 * k, 30 + k); return { program: residualProgram(spec, layer), beats: randomTokens(8, layer.xAlpha.length, 4, 30 + k) }; });
+    const icarus = await runResidual(spec, runs, work(), { stallPercent: 25, seed: 9 });
+    const verilator = await runResidual(spec, runs, work(), { stallPercent: 25, seed: 9, simulator: 'verilator' });
+    expect(verilator.comparison.mismatches).toBe(0);
+    expect(verilator.result.beats).toEqual(icarus.result.beats);
+  }, 120_000);
+});
 
 describe('residual RTL on the public encoder cases (resid1 then resid2, reprogrammed between)', () => {
   it.each([1, 3])('case %i: RTL == model == the reference codes', async (index) => {
