@@ -5,7 +5,7 @@
 import type { FileSet } from './common/files.ts';
 import type { SimOptions } from './common/sim.ts';
 
-export const BLOCK_NAMES = ['gemm', 'layernorm', 'softmax'] as const;
+export const BLOCK_NAMES = ['gemm', 'layernorm', 'softmax', 'gelu', 'residual'] as const;
 export type BlockName = (typeof BLOCK_NAMES)[number];
 
 /** One row of `npm run verify -- --vectors FILE --json`. */

@@ -1,7 +1,9 @@
 /** Every block the generator knows, in the order they are generated and verified. */
 import type { Block, BlockName } from './block.ts';
+import { geluBlock } from './gelu/index.ts';
 import { gemmBlock } from './gemm/index.ts';
 import { layernormBlock } from './layernorm/index.ts';
+import { residualBlock } from './residual/index.ts';
 import { softmaxBlock } from './softmax/index.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -9,6 +11,8 @@ export const BLOCKS: ReadonlyArray<Block<any>> = [
   gemmBlock,
   layernormBlock,
   softmaxBlock,
+  geluBlock,
+  residualBlock,
 ];
 
 export function blockByName(name: BlockName): Block<unknown> | undefined {

@@ -73,7 +73,7 @@ const blockCases: CliCase[] = BLOCKS.flatMap((b) => [
 
 describe('CLI: bad arguments and files end with exit status 2, one line on stderr, nothing written', () => {
   it('knows every registered block', () => {
-    expect(BLOCKS.map((b) => b.name).sort()).toEqual(['gemm', 'layernorm', 'softmax']);
+    expect(BLOCKS.map((b) => b.name).sort()).toEqual(['gelu', 'gemm', 'layernorm', 'residual', 'softmax']);
   });
 
   it.concurrent.each([...genCases, ...blockCases].map((c) => [c.name, c] as const))('%s', async (_name, c) => {
@@ -119,6 +119,8 @@ function badValues(p: Param): Array<[string, unknown]> {
 const VALID_BASE: Record<string, Record<string, unknown>> = {
   gemm: {},
   softmax: {},
+  gelu: {},
+  residual: {},
   layernorm: {
     channels: 8, alpha: [0, 1, 2, 3, 0, 1, 2, 3], in_scale_min: 0.05, zero_point: 7,
     gamma: [1, 0.5, -0.75, 1.25, 2, -1, 0.25, 1.5], beta: [0, 0.1, -0.2, 0.3, -0.4, 0.5, -0.6, 0.7], out_scale: 0.03,
@@ -139,7 +141,7 @@ const blockOf = (s: Section) => s.title.match(/"(\w+)"/)![1]!;
 
 describe('spec loader: every documented block parameter rejects values of the wrong kind, naming itself', () => {
   it('reads the parameters of every block from the JSDoc', () => {
-    expect(sections.map(blockOf).sort()).toEqual(['gemm', 'layernorm', 'softmax']);
+    expect(sections.map(blockOf).sort()).toEqual(['gelu', 'gemm', 'layernorm', 'residual', 'softmax']);
     for (const s of sections) expect(s.params.length).toBeGreaterThan(2);
   });
 

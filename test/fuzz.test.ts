@@ -24,6 +24,12 @@ import { defaultTokens, layernormHarness, modelOutputs, outputBeats } from '../g
 import { resolveLayernorm } from '../generators/layernorm/spec.ts';
 import { expectedBeats as softmaxExpectedBeats, rowsToBeats, softmaxHarness } from '../generators/softmax/index.ts';
 import { resolveSoftmax } from '../generators/softmax/spec.ts';
+import { expectedBeats as residualExpectedBeats, randomTokens, residualHarness, syntheticLayer } from '../generators/residual/index.ts';
+import { residualProgram } from '../generators/residual/program.ts';
+import { resolveResidual } from '../generators/residual/spec.ts';
+import { expectedBeats as geluExpectedBeats, geluHarness, randomAccs, syntheticLayer as geluLayer } from '../generators/gelu/index.ts';
+import { geluProgram } from '../generators/gelu/program.ts';
+import { resolveGelu } from '../generators/gelu/spec.ts';
 
 /** The seed CI runs; SEED=<n> replays any other. */
 const FIXED_SEED = 20260901;
@@ -146,6 +152,26 @@ const CASES: Record<BlockName, Draw> = {
       replayStarts: starts.map((i) => ({ s_axis: i })),
       replayExpected: (at) => softmaxExpectedBeats(spec, beats.slice(at.s_axis)),
     };
+  },
+  gelu: (r, half) => {
+    const { bits, overrides, spec } = drawSpec(r, 'gelu', half, resolveGelu);
+    // Two layers back to back, reprogrammed between; a reset forgets the program, so a replay starts every stream over.
+    const runs = [0, 1].map(() => {
+      const layer = geluLayer(spec, r.int(1, Math.min(spec.params.max_channels, 48)), r.int(1, 1e9));
+      return { program: geluProgram(spec, layer), beats: randomAccs(spec, layer.wScale.length, r.int(1, 4), r.int(1, 1e9)) };
+    });
+    const expected = geluExpectedBeats(spec, runs);
+    return { label: `gelu --bits ${bits} ${JSON.stringify(overrides)}`, harness: geluHarness(spec, runs), expected, replayStarts: [{}], replayExpected: () => expected };
+  },
+  residual: (r, half) => {
+    const { bits, overrides, spec } = drawSpec(r, 'residual', half, resolveResidual);
+    // Two layers back to back, reprogrammed between; a reset forgets the program, so a replay starts every stream over.
+    const runs = [0, 1].map(() => {
+      const layer = syntheticLayer(bits, r.int(1, Math.min(spec.params.max_channels, 48)), r.int(1, 1e9));
+      return { program: residualProgram(spec, layer), beats: randomTokens(bits, layer.xAlpha.length, r.int(1, 4), r.int(1, 1e9)) };
+    });
+    const expected = residualExpectedBeats(spec, runs);
+    return { label: `residual --bits ${bits} ${JSON.stringify(overrides)}`, harness: residualHarness(spec, runs), expected, replayStarts: [{}], replayExpected: () => expected };
   },
   layernorm: (r, half) => {
     const { bits, overrides, spec } = drawSpec(r, 'layernorm', half, resolveLayernorm);

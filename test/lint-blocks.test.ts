@@ -22,6 +22,14 @@ const EXTREMES: Record<BlockName, Array<[number, Record<string, unknown>]>> = {
     [8, { channels: 1024, rsqrt_bits: 40, scale_ratio_bits: 15 }],
     [4, { channels: 1024, rsqrt_bits: 16 }],
   ],
+  gelu: [
+    [2, { max_k: 1, max_channels: 1, mult_bits: 16 }],
+    [12, { w_bits: 16, max_k: 65536, max_channels: 4096, mult_bits: 64 }],
+  ],
+  residual: [
+    [2, { const_bits: 16, max_channels: 1 }],
+    [16, { const_bits: 128, max_channels: 4096 }],
+  ],
   softmax: [
     [2, { in_bits: 2, out_bits: 1, max_length: 1, n: 1 }],
     [12, { in_bits: 12, out_bits: 8, max_length: 4096, n: 30, scale: 1 }],

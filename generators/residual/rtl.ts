@@ -1,0 +1,91 @@
+/** RTL emitter of the residual block: spec -> FileSet of Verilog modules (one per file) and the manifest. */
+import type { FileSet } from '../common/files.ts';
+import { manifestJson, type BlockManifest } from '../common/manifest.ts';
+import { moduleName, moduleNames } from '../common/names.ts';
+import { render } from '../common/render.ts';
+import { headerComment, hexLiteral } from '../common/verilog.ts';
+import { residualProgramFormat } from './program.ts';
+import { RESIDUAL_HEADER_WORDS, type ResidualSpec } from './spec.ts';
+
+const BASES = ['residual', 'residual_div_step'] as const;
+
+export function residualTop(spec: ResidualSpec): string {
+  return moduleName(spec.prefix, 'residual');
+}
+
+export const RESIDUAL_ERRORS = [
+  { bit: 0, name: 'config_range', meaning: 'a program word out of range for its position (C - 1 >= max_channels, a zero point >= 2^bits, a constant >= 2^const_bits, O\' = 0, an alpha word above 15)' },
+  { bit: 1, name: 'config_length', meaning: 'a program of the wrong length (tlast not on word 8 + C - 1); the program is not used' },
+  { bit: 2, name: 'no_program', meaning: 'data with no valid program (after reset or a bad program): the elements are taken and dropped' },
+  { bit: 3, name: 'token_framing', meaning: 'x tlast not on channel C - 1 (or missing there), or x and y tlast differ; the channel count restarts after tlast either way' },
+];
+
+export function emitResidualRtl(spec: ResidualSpec): FileSet {
+  const p = spec.params;
+  const d = spec.derived;
+  const names = moduleNames(spec.prefix, BASES);
+  const summary = { block: 'residual', prefix: spec.prefix, ...p };
+  const header = (what: string) => headerComment(what, summary);
+  const idx = (v: number) => hexLiteral(d.idxWidth, v);
+  const files: FileSet = new Map();
+  files.set(`${names.residual}.v`, render('residual/residual.v', {
+    header: header(`${names.residual}: residual add with PTF requantization, exact, one element per cycle`),
+    names,
+    bits: p.bits,
+    bitsMsb: p.bits - 1,
+    constBits: p.const_bits,
+    cfgWidth: d.cfgWidth,
+    cfgMsb: d.cfgWidth - 1,
+    chanWidth: d.chanWidth,
+    maxChannels: p.max_channels,
+    idxWidth: d.idxWidth,
+    prodWidth: d.prodWidth,
+    pWidth: d.pWidth,
+    nWidth: d.nWidth,
+    remWidth: d.remWidth,
+    flightWidth: d.flightWidth,
+    headerPlusOne: idx(RESIDUAL_HEADER_WORDS + 1),
+    idxHeader: idx(RESIDUAL_HEADER_WORDS),
+    maxChanLast: hexLiteral(d.cfgWidth, p.max_channels - 1),
+    idx1: idx(1), idx2: idx(2), idx3: idx(3), idx4: idx(4), idx5: idx(5), idx6: idx(6), idx7: idx(7),
+  }));
+  files.set(`${names.residual_div_step}.v`, render('residual/residual_div_step.v', {
+    header: header(`${names.residual_div_step}: one restoring-division step of the residual block`),
+    names,
+  }));
+  files.set('manifest.json', manifestJson(residualManifest(spec, [...files.keys()].sort())));
+  return files;
+}
+
+export function residualManifest(spec: ResidualSpec, files: string[]): BlockManifest {
+  const p = spec.params;
+  const d = spec.derived;
+  return {
+    block: 'residual',
+    top: residualTop(spec),
+    prefix: spec.prefix,
+    files: files.filter((f) => f.endsWith('.v')),
+    parameters: [],
+    spec: p,
+    derived: {
+      cfg_width: d.cfgWidth,
+      product_width: d.prodWidth,
+      p_width: d.pWidth,
+      n_width: d.nWidth,
+      remainder_width: d.remWidth,
+      arithmetic: 'exact: P = (x - zp_x) X\' 2^ax + (y - zp_y) Y\', n = 2P + (2 zp_out + 1) O\' 2^ao, out = clamp(round_half_even(P / (O\' 2^ao)) + zp_out) by saturation and bits restoring-division steps',
+      rounding: 'half to even (a tie is a zero remainder; q - 1 when q - zp_out is odd)',
+      overflow: 'none: every width holds its largest value; the output saturates to 0 and 2^bits - 1 (the clamp)',
+    },
+    latency: { cycles: d.latency, formula: 'bits + 6 cycles from an accepted element to its output beat' },
+    throughput: { elements_per_cycle: 1, unit: 'element (x, y pair)', condition: 'x and y valid and the output ready every cycle, no program loading (measured in test/residual-rtl.test.ts)' },
+    ports: {
+      s_cfg_axis: { direction: 'in', tdata: d.cfgWidth, meaning: 'the layer program (program format); tlast on its last word' },
+      s_x_axis: { direction: 'in', tdata: p.bits, meaning: 'x code of channel c (channels in order); tlast ends a token' },
+      s_y_axis: { direction: 'in', tdata: p.bits, meaning: 'y code, element for element with x; tlast as x' },
+      m_axis: { direction: 'out', tdata: p.bits, meaning: 'output code; tlast as x' },
+    },
+    errors: RESIDUAL_ERRORS,
+    program: { ...residualProgramFormat(spec), file: 'program/default.hex' },
+  };
+}

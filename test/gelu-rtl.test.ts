@@ -1,0 +1,141 @@
+// GELU RTL against the golden model in Icarus under random stalls: layers back to back with a reprogramming, several
+// widths, the public encoder cases' GELU step, every accumulator of a small layer, each status_error bit and the
+// recovery after it, throughput, and lint of the generated modules.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lintVerilator, lintYosys } from '../generators/common/lint.ts';
+import { programBeats } from '../generators/common/program.ts';
+import { simulate } from '../generators/common/sim.ts';
+import { readEncoderCase } from '../generators/encoder/case.ts';
+import { encoderGeluStep, expectedBeats, verifyGeluOneInstance, geluHarness, randomAccs, runGelu, specForCase, syntheticLayer, type GeluRun } from '../generators/gelu/index.ts';
+import { GeluFormula } from '../generators/gelu/model.ts';
+import { geluProgram } from '../generators/gelu/program.ts';
+import { emitGeluRtl, geluTop } from '../generators/gelu/rtl.ts';
+import { resolveGelu } from '../generators/gelu/spec.ts';
+
+const work = () => mkdtempSync(join(tmpdir(), 'gelu-'));
+
+describe('GELU RTL equals the golden model (Icarus, random stalls)', () => {
+  it.each([
+    { bits: 8, wBits: 8, maxK: 64, maxChannels: 16, multBits: 48, stall: 25, seed: 1 },
+    { bits: 4, wBits: 4, maxK: 48, maxChannels: 7, multBits: 32, stall: 40, seed: 2 },
+    { bits: 2, wBits: 3, maxK: 1, maxChannels: 3, multBits: 16, stall: 30, seed: 3 },
+    { bits: 6, wBits: 8, maxK: 200, maxChannels: 5, multBits: 40, stall: 20, seed: 4 },
+  ])('$bits bits, w $wBits, K <= $maxK, C <= $maxChannels, M $multBits bits: three layers back to back, stall $stall%', async (c) => {
+    const spec = resolveGelu(c.bits, { w_bits: c.wBits, max_k: c.maxK, max_channels: c.maxChannels, mult_bits: c.multBits }, 'tg');
+    const runs: GeluRun[] = [0, 1, 2].map((k) => {
+      const layer = syntheticLayer(spec, k === 1 ? Math.max(1, c.maxChannels - 2) : c.maxChannels, c.seed * 10 + k);
+      return { program: geluProgram(spec, layer), beats: randomAccs(spec, layer.wScale.length, 6, c.seed * 10 + k) };
+    });
+    const r = await runGelu(spec, runs, work(), { stallPercent: c.stall, seed: c.seed });
+    expect(r.comparison.first).toBeUndefined();
+    expect(r.comparison.mismatches).toBe(0);
+    expect(r.result.statusError).toBe(0n);
+  });
+
+  it('every accumulator of a 2-channel layer (acc 9 bits) equals the exact formula', async () => {
+    const spec = resolveGelu(4, { w_bits: 4, max_k: 2, max_channels: 2, mult_bits: 24 });
+    expect(spec.derived.accWidth).toBe(9);
+    const layer = syntheticLayer(spec, 2, 5);
+    const beats = [];
+    for (let acc = -256n; acc < 256n; acc++) for (let n = 0; n < 2; n++) beats.push({ acc, last: n === 1 });
+    const runs = [{ program: geluProgram(spec, layer), beats }];
+    const r = await runGelu(spec, runs, work(), { stallPercent: 15, seed: 6 });
+    expect(r.comparison.mismatches).toBe(0);
+    const f = new GeluFormula(layer, 4);
+    expect(r.result.beats.map((b) => Number(b.data))).toEqual(beats.map((b, i) => f.code(b.acc, i % 2)));
+  });
+});
+
+describe('GELU RTL on Verilator', () => {
+  it('gives the same beats at the same cycles as Icarus', async () => {
+    const spec = resolveGelu(8, { max_k: 64, max_channels: 8 });
+    const runs = [0, 1].map((k) => { const layer = syntheticLayer(spec, 8 - 3 * k, 40 + k); return { program: geluProgram(spec, layer), beats: randomAccs(spec, layer.wScale.length, 4, 40 + k) }; });
+    const icarus = await runGelu(spec, runs, work(), { stallPercent: 25, seed: 9 });
+    const verilator = await runGelu(spec, runs, work(), { stallPercent: 25, seed: 9, simulator: 'verilator' });
+    expect(verilator.comparison.mismatches).toBe(0);
+    expect(verilator.result.beats).toEqual(icarus.result.beats);
+  }, 120_000);
+});
+
+const encoder = JSON.parse(readFileSync(new URL('../../shared/vectors/fqvit-encoder-public.json', import.meta.url), 'utf8')) as { cases: Array<Record<string, unknown>> };
+
+describe('GELU RTL on the public encoder cases (fc1 accumulators of the reference norm2_out)', () => {
+  it.each([1, 3])('case %i: RTL == model == the reference fc1_act', async (index) => {
+    const c = readEncoderCase(encoder.cases[index]!);
+    const spec = specForCase(c);
+    const step = encoderGeluStep(c);
+    const runs = [{ program: geluProgram(spec, step.layer), beats: step.beats }];
+    const r = await runGelu(spec, runs, work(), { stallPercent: 20, seed: index });
+    expect(r.comparison.mismatches).toBe(0);
+    expect(r.result.beats.map((b) => Number(b.data))).toEqual(step.expect.flat());
+  });
+});
+
+describe('GELU RTL: throughput, errors and recovery', () => {
+  const spec = resolveGelu(5, { w_bits: 5, max_k: 16, max_channels: 8, mult_bits: 32 });
+  const layer = syntheticLayer(spec, 4, 9);
+  const good = geluProgram(spec, layer);
+  const tokens = randomAccs(spec, 4, 3, 9);
+
+  it('takes one element per cycle with no stalls (measured), latency as the manifest says', async () => {
+    const runs = [{ program: geluProgram(spec, syntheticLayer(spec, 8, 7)), beats: randomAccs(spec, 8, 20, 7) }];
+    const r = await runGelu(spec, runs, work(), { stallPercent: 0 });
+    expect(r.comparison.mismatches).toBe(0);
+    const start = r.result.firstInput.s_axis!;
+    expect(r.result.beats[0]!.cycle - start).toBe(spec.derived.latency);
+    expect(r.result.beats.at(-1)!.cycle - start + 1).toBe(spec.derived.latency + 160);
+  });
+
+  it('bit 0: a word out of range (M = 0) and bit 1: a short program; the next good program recovers', async () => {
+    const mWord = 2 + 2 * (2 ** 5 - 1);
+    const bad = programBeats(good, 0).map((b, i) => (i === mWord ? { ...b, data: 0n } : b));
+    const short = programBeats(good, 2).slice(0, 5).map((b, i) => ({ ...b, last: i === 4 }));
+    const runs = [{ program: good, beats: tokens }];
+    const h = geluHarness(spec, runs);
+    h.inputs[0]!.beats = [...bad, ...short, ...programBeats(good, 4)];
+    h.inputs[1]!.beats.forEach((b) => { b.epoch = 5; });
+    const r = await simulate(h, work(), { stallPercent: 20, seed: 4 });
+    expect(r.statusError).toBe(0b11n);
+    expect(r.beats.map((b) => b.data)).toEqual(expectedBeats(spec, runs).map((b) => b.data));
+  });
+
+  it('bit 2: data before any program is dropped; bit 3: a token without tlast at C - 1; output after recovery is right', async () => {
+    const early = randomAccs(spec, 4, 1, 11);
+    const wrong = tokens.map((b, i) => ({ ...b, last: i === 5 }));
+    const runs = [{ program: good, beats: early }, { program: good, beats: wrong }, { program: good, beats: tokens }];
+    const h = geluHarness(spec, runs);
+    h.inputs[0]!.beats = [...programBeats(good, 1), ...programBeats(good, 3)];
+    const n0 = early.length;
+    h.inputs[1]!.beats.forEach((b, i) => { b.epoch = i < n0 ? 0 : i < n0 + wrong.length ? 2 : 4; });
+    h.output.expectedBeats = wrong.length + tokens.length;
+    const r = await simulate(h, work(), { stallPercent: 20, seed: 5 });
+    expect(r.statusError).toBe(0b1100n);
+    expect(r.beats.map((b) => b.data)).toEqual(expectedBeats(spec, runs.slice(1)).map((b) => b.data));
+  });
+
+  it('lints clean (Verilator -Wall, Yosys hierarchy) at 2, 8 and 12 bits', async () => {
+    for (const [bits, o] of [[2, { max_k: 1, max_channels: 1, mult_bits: 16 }], [8, {}], [12, { w_bits: 16, max_k: 65536, max_channels: 4096, mult_bits: 64 }]] as const) {
+      const s = resolveGelu(bits, o, 'lt');
+      const rtl = emitGeluRtl(s);
+      expect(await lintVerilator(rtl, geluTop(s))).toEqual([]);
+      expect(await lintYosys(rtl, geluTop(s))).toEqual([]);
+    }
+  });
+});
+
+describe('GELU verify --one-instance', () => {
+  it('cases 0, 1 (8/8 bits) share one instance, case 3 (4/4 bits) gets its own; every case RTL == model == reference', async () => {
+    const cases = [0, 1, 3].map((index) => ({ index, vectorCase: encoder.cases[index]! }));
+    const { instances, reports } = await verifyGeluOneInstance(cases, { workDir: work(), stallPercent: 20, seed: 2 });
+    expect(instances).toBe(2);
+    expect(reports.map((r) => r.index)).toEqual([0, 1, 3]);
+    for (const r of reports) {
+      expect(r.elements).toBeGreaterThan(0);
+      expect(r.rtl_vs_model).toBe(0);
+      expect(r.model_vs_expect).toBe(0);
+    }
+  }, 120_000);
+});

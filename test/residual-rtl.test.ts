@@ -1,0 +1,148 @@
+// Residual RTL against the golden model in Icarus under random stalls: two layers back to back with a reprogramming,
+// several widths, the public encoder cases' residual steps, each status_error bit and the recovery after it,
+// throughput, and lint of the generated modules.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { lintVerilator, lintYosys } from '../generators/common/lint.ts';
+import { programBeats } from '../generators/common/program.ts';
+import { runTiming, simulate } from '../generators/common/sim.ts';
+import { readEncoderCase } from '../generators/encoder/case.ts';
+import { encoderResidualSteps, expectedBeats, verifyResidualOneInstance, randomTokens, residualHarness, runResidual, syntheticLayer, type ResidualRun } from '../generators/residual/index.ts';
+import { residualExact } from '../generators/residual/model.ts';
+import { residualProgram } from '../generators/residual/program.ts';
+import { emitResidualRtl, residualTop } from '../generators/residual/rtl.ts';
+import { resolveResidual } from '../generators/residual/spec.ts';
+
+const work = () => mkdtempSync(join(tmpdir(), 'residual-'));
+
+describe('residual RTL equals the golden model (Icarus, random stalls)', () => {
+  it.each([
+    { bits: 8, constBits: 64, maxChannels: 16, stall: 25, seed: 1 },
+    { bits: 4, constBits: 32, maxChannels: 7, stall: 40, seed: 2, mantissa: 12 },
+    { bits: 2, constBits: 16, maxChannels: 3, stall: 30, seed: 3, mantissa: 5 },
+    { bits: 12, constBits: 64, maxChannels: 5, stall: 20, seed: 4 },
+  ])('$bits bits, const $constBits, C <= $maxChannels: two layers back to back, stall $stall%', async (c) => {
+    const spec = resolveResidual(c.bits, { const_bits: c.constBits, max_channels: c.maxChannels }, 'tr');
+    const runs: ResidualRun[] = [0, 1, 2].map((k) => {
+      const layer = syntheticLayer(c.bits, k === 1 ? Math.max(1, c.maxChannels - 2) : c.maxChannels, c.seed * 10 + k, c.mantissa);
+      return { program: residualProgram(spec, layer), beats: randomTokens(c.bits, layer.xAlpha.length, 6, c.seed * 10 + k) };
+    });
+    const r = await runResidual(spec, runs, work(), { stallPercent: c.stall, seed: c.seed });
+    expect(r.comparison.first).toBeUndefined();
+    expect(r.comparison.mismatches).toBe(0);
+    expect(r.result.statusError).toBe(0n);
+  });
+});
+
+const encoder = JSON.parse(readFileSync(new URL('../../shared/vectors/fqvit-encoder-public.json', import.meta.url), 'utf8')) as { cases: Array<Record<string, unknown>> };
+
+describe('residual RTL: every input, and Verilator', () => {
+  it('every (x, y, channel) at 3 bits, 16 channels (every alpha pair), equals the exact formula', async () => {
+    const spec = resolveResidual(3, { max_channels: 16 });
+    const layer = { ...syntheticLayer(3, 16, 21), xAlpha: Array.from({ length: 16 }, (_, c) => c % 4), outAlpha: Array.from({ length: 16 }, (_, c) => c >> 2) };
+    const beats = [];
+    for (let x = 0; x < 8; x++) for (let y = 0; y < 8; y++) for (let c = 0; c < 16; c++) beats.push({ x, y, last: c === 15 });
+    const r = await runResidual(spec, [{ program: residualProgram(spec, layer), beats }], work(), { stallPercent: 15, seed: 8 });
+    expect(r.comparison.mismatches).toBe(0);
+    expect(r.result.beats.map((b) => Number(b.data))).toEqual(beats.map((b, i) => residualExact(layer, 3, b.x, b.y, i % 16)));
+  });
+
+  it('Verilator gives the same beats at the same cycles as Icarus', async () => {
+    const spec = resolveResidual(8, { max_channels: 8 });
+    const runs = [0, 1].map((k) => { const layer = syntheticLayer(8, 8 - 3 * k, 30 + k); return { program: residualProgram(spec, layer), beats: randomTokens(8, layer.xAlpha.length, 4, 30 + k) }; });
+    const icarus = await runResidual(spec, runs, work(), { stallPercent: 25, seed: 9 });
+    const verilator = await runResidual(spec, runs, work(), { stallPercent: 25, seed: 9, simulator: 'verilator' });
+    expect(verilator.comparison.mismatches).toBe(0);
+    expect(verilator.result.beats).toEqual(icarus.result.beats);
+  }, 120_000);
+});
+
+describe('residual RTL on the public encoder cases (resid1 then resid2, reprogrammed between)', () => {
+  it.each([1, 3])('case %i: RTL == model == the reference codes', async (index) => {
+    const c = readEncoderCase(encoder.cases[index]!);
+    const spec = resolveResidual(c.aBits, { max_channels: c.dim });
+    const steps = encoderResidualSteps(c);
+    const runs = steps.map((s) => ({ program: residualProgram(spec, s.layer), beats: s.beats }));
+    const r = await runResidual(spec, runs, work(), { stallPercent: 20, seed: index });
+    expect(r.comparison.mismatches).toBe(0);
+    const reference = steps.flatMap((s) => s.expect.flat());
+    expect(r.expected.map((b) => Number(b.data))).toEqual(reference);
+  });
+});
+
+describe('residual RTL: throughput, errors and recovery', () => {
+  const spec = resolveResidual(6, { const_bits: 64, max_channels: 8 });
+
+  it('takes one element per cycle with no stalls (measured), latency as the manifest says', async () => {
+    const layer = syntheticLayer(6, 8, 7);
+    const runs = [{ program: residualProgram(spec, layer), beats: randomTokens(6, 8, 20, 7) }];
+    const r = await runResidual(spec, runs, work(), { stallPercent: 0 });
+    expect(r.comparison.mismatches).toBe(0);
+    const t = runTiming(r.result);
+    // first data beat to last output: latency + elements; the program's words come first
+    const dataStart = r.result.firstInput.s_x_axis!;
+    expect(r.result.beats.at(-1)!.cycle - dataStart + 1).toBe(spec.derived.latency + 160);
+    expect(r.result.beats[0]!.cycle - dataStart).toBe(spec.derived.latency);
+    expect(t.cycles).toBeGreaterThan(160);
+  });
+
+  const layer = syntheticLayer(6, 4, 9);
+  const good = residualProgram(spec, layer);
+  const tokens = randomTokens(6, 4, 3, 9);
+
+  it('bit 0: a word out of range (C - 1 >= max_channels) and bit 1: a short program; the next good program recovers', async () => {
+    const bad = programBeats(good, 0).map((b, i) => (i === 0 ? { ...b, data: 8n } : b));
+    const short = programBeats(good, 2).slice(0, 5).map((b, i) => ({ ...b, last: i === 4 }));
+    const fine = programBeats(good, 4);
+    const runs = [{ program: good, beats: tokens }];
+    const h = residualHarness(spec, runs);
+    h.inputs[0]!.beats = [...bad, ...short, ...fine];
+    h.inputs[1]!.beats.forEach((b) => { b.epoch = 5; });
+    h.inputs[2]!.beats.forEach((b) => { b.epoch = 5; });
+    const r = await simulate(h, work(), { stallPercent: 20, seed: 4 });
+    expect(r.statusError).toBe(0b11n);
+    expect(r.beats.map((b) => b.data)).toEqual(expectedBeats(spec, runs).map((b) => b.data));
+  });
+
+  it('bit 2: data before any program is dropped; bit 3: a token without tlast at C - 1; output after recovery is right', async () => {
+    const early = randomTokens(6, 4, 1, 11);
+    const wrong = tokens.map((b, i) => ({ ...b, last: i === 5 })); // tlast on channel 1 of token 1, none at channel 3 of token 0
+    const runs = [{ program: good, beats: early }, { program: good, beats: wrong }, { program: good, beats: tokens }];
+    const h = residualHarness(spec, runs);
+    // The first run's elements come before any program (epoch 0), its program is never sent.
+    h.inputs[0]!.beats = [...programBeats(good, 1), ...programBeats(good, 3)];
+    const n0 = early.length;
+    for (const s of [h.inputs[1]!, h.inputs[2]!]) s.beats.forEach((b, i) => { b.epoch = i < n0 ? 0 : i < n0 + wrong.length ? 2 : 4; });
+    h.output.expectedBeats = wrong.length + tokens.length;
+    const r = await simulate(h, work(), { stallPercent: 20, seed: 5 });
+    expect(r.statusError).toBe(0b1100n);
+    const expected = expectedBeats(spec, runs.slice(1));
+    expect(r.beats.map((b) => b.data)).toEqual(expected.map((b) => b.data));
+  });
+
+  it('lints clean (Verilator -Wall, Yosys hierarchy) at 2, 8 and 16 bits', async () => {
+    for (const [bits, o] of [[2, { const_bits: 16, max_channels: 1 }], [8, {}], [16, { const_bits: 128, max_channels: 4096 }]] as const) {
+      const s = resolveResidual(bits, o, 'lt');
+      const rtl = emitResidualRtl(s);
+      expect(await lintVerilator(rtl, residualTop(s))).toEqual([]);
+      expect(await lintYosys(rtl, residualTop(s))).toEqual([]);
+    }
+  });
+});
+
+describe('residual verify --one-instance', () => {
+  it('cases 0, 1 (8 bits) share one instance, case 3 (4 bits) gets its own; every case RTL == model == reference', async () => {
+    const cases = [0, 1, 3].map((index) => ({ index, vectorCase: encoder.cases[index]! }));
+    const { instances, reports } = await verifyResidualOneInstance(cases, { workDir: work(), stallPercent: 20, seed: 2 });
+    expect(instances).toBe(2);
+    expect(reports.map((r) => r.index)).toEqual([0, 1, 3]);
+    for (const r of reports) {
+      expect(r.elements).toBeGreaterThan(0);
+      expect(r.rtl_vs_model).toBe(0);
+      expect(r.model_vs_expect).toBe(0);
+    }
+  }, 120_000);
+});
