@@ -82,6 +82,12 @@ export interface Block<Spec> {
   /** How far the golden model may stand from a vector file's reference outputs (see Tolerance). */
   readonly tolerance: Tolerance;
   /**
+   * The widest --bits the block's default spec takes, when narrower than the CLI's 2..16 (gelu: its bound tables grow
+   * as 2^bits). `gen`/`verify` with no --blocks leave the block out above it, saying so; named with --blocks, or with
+   * its own width in a spec section, the block's spec decides.
+   */
+  readonly maxBits?: number;
+  /**
    * Validates the block's section of a --spec file (or undefined), applies the defaults for --bits, and derives
    * every width and constant once. Throws SpecError naming the parameter on bad input. `prefix` starts every module
    * name (generators/common/names.ts; default '': the base names).

@@ -6,7 +6,7 @@ import { UsageError } from '../generators/common/errors.ts';
 import { cliInt, object, onlyKeys } from '../generators/common/validate.ts';
 import { readJsonFile } from '../generators/common/vectors.ts';
 import { checkPrefix } from '../generators/common/names.ts';
-import { BLOCKS } from '../generators/registry.ts';
+import { BLOCKS, blockByName } from '../generators/registry.ts';
 
 /** Runs a script's main, turning UsageError into `error: ...` on stderr with exit status 2. */
 export function runMain(main: () => Promise<number | void>): void {
@@ -68,6 +68,21 @@ export function parseBlocks(value: string | undefined): BlockName[] {
     if (!BLOCKS.some((b) => b.name === n)) throw new UsageError(`--blocks: block ${n} is not implemented yet`);
   }
   return BLOCKS.map((b) => b.name).filter((n) => names.includes(n));
+}
+
+/**
+ * The blocks a call works on: those named by --blocks, or, with none named, every block whose default spec takes
+ * `bits` (a block with a narrower width range, Block.maxBits, is left out above it unless the spec file has its
+ * section); `skipped` says which were left out.
+ */
+export function selectBlocks(value: string | undefined, bits: number, spec: SpecFile | undefined): { blocks: BlockName[]; skipped: string[] } {
+  const named = parseBlocks(value);
+  if (value !== undefined) return { blocks: named, skipped: [] };
+  const fits = (name: BlockName) => bits <= (blockByName(name)?.maxBits ?? BITS_MAX) || spec?.blocks[name] !== undefined;
+  return {
+    blocks: named.filter(fits),
+    skipped: named.filter((n) => !fits(n)).map((n) => `${n}: left out, it takes --bits up to ${blockByName(n)!.maxBits} (name it with --blocks to see why)`),
+  };
 }
 
 export interface SpecFile {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { BLOCK_NAMES, type BlockName } from '../generators/block.ts';
 import { checkWritableFolder, writeEntriesAtomic, type FileSet, type FolderEntry } from '../generators/common/files.ts';
 import { GENERATOR_NAME, GENERATOR_VERSION } from '../generators/common/verilog.ts';
-import { configNaming, parseBits, parseBlocks, parseCli, readSpecFile, resolveBlocks, runMain, type SpecFile } from './cli.ts';
+import { configNaming, parseBits, parseCli, readSpecFile, resolveBlocks, runMain, selectBlocks, type SpecFile } from './cli.ts';
 import { GEN_HELP } from './help.generated.ts';
 
 export interface Generated {
@@ -19,6 +19,8 @@ export interface Generated {
   /** `<block>/...` for every generated block, and configuration.json (listing these blocks). */
   files: FileSet;
   blocks: BlockName[];
+  /** Blocks left out because they do not take --bits (selectBlocks), one line each. */
+  skipped: string[];
 }
 
 /** configuration.json of a configuration folder holding `blocks` (in registry order: the same blocks, the same bytes). */
@@ -30,15 +32,15 @@ export function configurationJson(bits: number, prefix: string, blocks: readonly
 /** Everything `gen` would write, computed in memory from the arguments (every spec section validated). */
 export function generateConfiguration(args: { bits?: string; blocks?: string; spec?: string; prefix?: string }): Generated {
   const bits = parseBits(args.bits);
-  const blocks = parseBlocks(args.blocks);
   const spec = readSpecFile(args.spec);
+  const { blocks, skipped } = selectBlocks(args.blocks, bits, spec);
   const { folder: name, prefix } = configNaming(bits, spec, args.prefix);
   const files: FileSet = new Map();
   for (const { block, spec: s } of resolveBlocks(bits, blocks, spec, prefix)) {
     for (const [path, text] of block.generate(s)) files.set(`${block.name}/${path}`, text);
   }
   files.set('configuration.json', configurationJson(bits, prefix, blocks, spec));
-  return { name, prefix, bits, spec, files, blocks };
+  return { name, prefix, bits, spec, files, blocks, skipped };
 }
 
 /** Block folders already in `folder` (written by an earlier call), by name. */
@@ -89,6 +91,7 @@ async function main(): Promise<number> {
   checkWritableFolder('--out', out);
   const generated = generateConfiguration(args);
   const target = writeConfiguration(out, generated);
+  for (const line of generated.skipped) process.stderr.write(`${line}\n`);
   for (const block of generated.blocks) {
     const count = [...generated.files.keys()].filter((p) => p.startsWith(`${block}/`)).length;
     process.stdout.write(`${block.padEnd(10)} ${count} files\n`);

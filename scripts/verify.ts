@@ -12,7 +12,7 @@ import { SIMULATORS } from '../generators/common/sim.ts';
 import { cliInt, oneOf } from '../generators/common/validate.ts';
 import { readVectorFile } from '../generators/common/vectors.ts';
 import { blockByName } from '../generators/registry.ts';
-import { configNaming, parseBits, parseBlocks, parseCli, readSpecFile, resolveBlocks, runMain } from './cli.ts';
+import { configNaming, parseBits, parseBlocks, parseCli, readSpecFile, resolveBlocks, runMain, selectBlocks } from './cli.ts';
 import { VERIFY_HELP } from './help.generated.ts';
 
 const WORK_ROOT = resolve('build', 'verify');
@@ -105,8 +105,10 @@ async function main(): Promise<number> {
 
   const bits = parseBits(args.bits);
   const spec = readSpecFile(args.spec);
+  const selected = selectBlocks(args.blocks, bits, spec);
+  for (const line of selected.skipped) process.stderr.write(`${line}\n`);
   const { folder: name, prefix } = configNaming(bits, spec, undefined);
-  const resolved = resolveBlocks(bits, blocks, spec, prefix);
+  const resolved = resolveBlocks(bits, selected.blocks, spec, prefix);
   const reports: DefaultReport[] = [];
   for (const { block, spec: s } of resolved) {
     const dir = workDir(name, block.name);

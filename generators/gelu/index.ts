@@ -13,7 +13,7 @@ import { mulberry32 } from '../common/random.ts';
 import { geluStream, streamChannels, type GeluBeat, type GeluLayer } from './model.ts';
 import { geluProgram, type GeluProgram } from './program.ts';
 import { emitGeluRtl, geluTop } from './rtl.ts';
-import { resolveGelu, type GeluSpec } from './spec.ts';
+import { GELU_MAX_BITS, resolveGelu, type GeluSpec } from './spec.ts';
 
 /** One layer of a run: its program and the accumulators that use it. */
 export interface GeluRun {
@@ -177,6 +177,7 @@ export const geluBlock: Block<GeluSpec> = {
   name: 'gelu',
   summary: 'GELU requantizer (fc1 accumulator -> fc1_act code): exact against the erf-based formula, comparisons only (proven per layer), one element per cycle, layer as a run-time program',
   tolerance: { maxAbsDiff: 0, maxMismatchFraction: 0, reason: "exact: every fc1_act code equals the exact formula clamp(round_half_even(GELU(acc·s_a·s_w + bias) / s_act) + zp) on the reference's own fc1 accumulators (the generator proves the program per channel)" },
+  maxBits: GELU_MAX_BITS,
   resolve: resolveGelu,
   generate(spec) {
     const rtl = emitGeluRtl(spec);

@@ -42,6 +42,9 @@ export interface GeluSpec {
   readonly derived: Readonly<GeluDerived>;
 }
 
+/** Widest output code: the two bound tables have 2^bits - 1 entries each. */
+export const GELU_MAX_BITS = 12;
+
 export const GELU_KEYS = ['bits', 'w_bits', 'max_k', 'mult_bits', 'max_channels'] as const;
 export const GELU_DEFAULTS = { max_k: 192, mult_bits: 48, max_channels: 768 } as const;
 
@@ -49,7 +52,7 @@ export function resolveGelu(bits: number, overrides: unknown, prefix = ''): Gelu
   const o = overrides === undefined ? {} : object('gelu', overrides);
   onlyKeys('gelu', o, GELU_KEYS);
   const params: GeluParams = {
-    bits: intInRange('gelu.bits', o.bits ?? bits, 2, 12),
+    bits: intInRange('gelu.bits', o.bits ?? bits, 2, GELU_MAX_BITS),
     w_bits: intInRange('gelu.w_bits', o.w_bits ?? bits, 2, 16),
     max_k: intInRange('gelu.max_k', o.max_k ?? GELU_DEFAULTS.max_k, 1, 65536),
     mult_bits: intInRange('gelu.mult_bits', o.mult_bits ?? GELU_DEFAULTS.mult_bits, 16, 64),
