@@ -109,3 +109,16 @@ describe('the chain takes each step\'s input from the previous step, not from th
     expect(changed.attn_out.slice(1)).not.toEqual(base.attn_out.slice(1));
   });
 });
+
+describe('the stage checks catch a wrong layer', () => {
+  it('a shifted fc2 bias makes fc2_out differ, and encoderReportFailures names it', () => {
+    const k = cases.find((x) => (x.raw.tokens as number) <= 17)!;
+    const c = readEncoderCase(k.raw);
+    const fc2 = c.layers.fc2;
+    const spoiled = { ...c, layers: { ...c.layers, fc2: { ...fc2, bias: fc2.bias.map((b, n) => (n === 0 ? b + 3 * c.quantizers.fc2_out.scale : b)) } } };
+    const report = encoderCaseReport(spoiled);
+    expect(report.stages.fc2_out.mismatches).toBeGreaterThan(0);
+    expect(report.stages.fc2_out.first).toMatch(/channel 0:/);
+    expect(encoderReportFailures(report).some((f) => f.startsWith('fc2_out'))).toBe(true);
+  });
+});
