@@ -113,20 +113,26 @@ export function geluLayer(c: EncoderCase): GeluProgramValues {
   return buildGeluProgram(geluWidths(spec), layer).values;
 }
 
+export interface EncoderModelOptions {
+  /** Fraction bits of the qkv, proj and fc2 requantizers (default ENCODER_GEMM_FRAC_BITS): the RTL's GEMMs must use the same. */
+  gemmFracBits?: number;
+}
+
 /** Every step's constants of a case (SpecError naming the value when a layer does not fit a block). */
-export function encoderLayers(c: EncoderCase): EncoderLayers {
+export function encoderLayers(c: EncoderCase, options: EncoderModelOptions = {}): EncoderLayers {
   const spec = caseSpec(c);
+  const fracBits = options.gemmFracBits ?? ENCODER_GEMM_FRAC_BITS;
   return {
     bits: c.aBits,
     norm1: normLayer(c, c.layers.norm1, 'in', 'norm1_out'),
-    qkv: linearStep(c, c.layers.qkv, 'norm1_out', 'qkv_out'),
+    qkv: linearStep(c, c.layers.qkv, 'norm1_out', 'qkv_out', fracBits),
     attention: { spec, layer: attentionLayer(spec, caseScales(c)) },
-    proj: linearStep(c, c.layers.proj, 'attn_out', 'proj_out'),
+    proj: linearStep(c, c.layers.proj, 'attn_out', 'proj_out', fracBits),
     resid1: residualLayer(c, 'in', 'proj_out', 'resid1'),
     norm2: normLayer(c, c.layers.norm2, 'resid1', 'norm2_out'),
     fc1: { w: c.layers.fc1.w, inZeroPoint: c.quantizers.norm2_out.zeroPoint },
     gelu: geluLayer(c),
-    fc2: linearStep(c, c.layers.fc2, 'fc1_act', 'fc2_out'),
+    fc2: linearStep(c, c.layers.fc2, 'fc1_act', 'fc2_out', fracBits),
     resid2: residualLayer(c, 'resid1', 'fc2_out', 'resid2'),
   };
 }
