@@ -122,3 +122,10 @@ describe('the stage checks catch a wrong layer', () => {
     expect(encoderReportFailures(report).some((f) => f.startsWith('fc2_out'))).toBe(true);
   });
 });
+
+describe('the GEMM steps are proven exact, or refused', () => {
+  it('frac_bits 12 cannot give an exact requantizer: a SpecError names the layer and channel', () => {
+    const c = readEncoderCase(cases[0]!.raw);
+    expect(() => encoderLayers(c, { gemmFracBits: 12 })).toThrow(/^layers\.qkv\.w_scale\[\d+\]: .*raise frac_bits/);
+  });
+});

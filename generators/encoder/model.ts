@@ -27,14 +27,19 @@ import { resolveLayernorm, scaleRatioLog2 } from '../layernorm/spec.ts';
 import { buildResidualProgram, residualStream, type ResidualLayer, type ResidualProgramValues } from '../residual/model.ts';
 import { residualWidths } from '../residual/program.ts';
 import { resolveResidual } from '../residual/spec.ts';
-import type { EncoderCase, LinearLayer, NormLayer, PtfName, UniformName } from './case.ts';
+import { SpecError } from '../common/errors.ts';
+import type { EncoderCase, NormLayer, PtfName, UniformName } from './case.ts';
+import { exactChannel, exactCode, firstInexact } from './exact-linear.ts';
+
+/** The GEMM steps that end in a requantizer (fc1 ends in GELU). */
+export type LinearName = 'qkv' | 'proj' | 'fc2';
 
 /**
  * Fraction bits of the GEMM requantizers (qkv, proj, fc2): deriveChannel stores each rescale a_scale · w_scale /
- * out_scale as M · 2^-S with M of this many bits, so an accumulator whose exact value lies within about 2^-frac_bits
- * (relative) of a rounding tie could round the other way. The GEMM's default, 24, already equals FQ-ViT on every
- * element of the public cases; 40 (the requantizer's largest) makes such a tie 2^16 times less likely on other files.
- * attention/requant.ts exactChannel, which proves exactness, takes no bias, so it does not apply to these steps.
+ * out_scale as M · 2^-S with M of this many bits. linearStep proves, per channel, that the requantizer then equals the
+ * exact formula on every accumulator (exact-linear.ts). At the GEMM's default, 24, that proof fails for most public
+ * layers (a few accumulators near a rounding tie, none of them in the public data); at 32 and 40 it holds for all of
+ * them. 40, the requantizer's largest, leaves the most room for other layers.
  */
 export const ENCODER_GEMM_FRAC_BITS = 40;
 
@@ -81,15 +86,31 @@ export function normLayer(c: EncoderCase, norm: NormLayer, input: PtfName, outpu
   return { bits: spec.bits, zeroPoint: spec.layer.zeroPoint, outZeroPoint: spec.layer.outZeroPoint, channels: spec.constants, precision: spec.derived.precision };
 }
 
-/** A GEMM step from input quantizer `input` through `layer` to output quantizer `output`. */
-export function linearStep(c: EncoderCase, layer: LinearLayer, input: UniformName, output: UniformName, fracBits = ENCODER_GEMM_FRAC_BITS): LinearStep {
+/**
+ * A GEMM step from input quantizer `input` through layer `name` to output quantizer `output`, its constants proven
+ * equal to the exact formula on every accumulator of the step's range (exact-linear.ts); SpecError naming the channel
+ * when frac_bits is too few for that.
+ */
+export function linearStep(c: EncoderCase, name: LinearName, input: UniformName, output: UniformName, fracBits = ENCODER_GEMM_FRAC_BITS): LinearStep {
+  const layer = c.layers[name];
   const k = layer.w[0]?.length ?? 0;
   const spec = resolveGemm(c.aBits, { a_bits: c.aBits, w_bits: c.wBits, out_bits: c.aBits, max_k: Math.max(1, k), frac_bits: fracBits });
   const scales = {
     aScale: c.quantizers[input].scale, wScale: layer.wScale, bias: layer.bias,
     outScale: c.quantizers[output].scale, outZeroPoint: c.quantizers[output].zeroPoint,
   };
-  return { spec, w: layer.w, inZeroPoint: c.quantizers[input].zeroPoint, channels: layer.w.map((_, n) => deriveChannel(spec, scales, n)) };
+  const channels = layer.w.map((_, n) => {
+    const constants = deriveChannel(spec, scales, n);
+    const exact = exactChannel(scales, n, c.aBits);
+    const acc = firstInexact(spec, constants, exact);
+    if (acc !== undefined) {
+      throw new SpecError(`layers.${name}.w_scale[${n}]`,
+        `needs a requantizer equal to the exact rescale on every accumulator; with frac_bits ${fracBits} accumulator ${acc} gives ` +
+        `${requantize(spec, acc, constants)}, the exact formula ${exactCode(exact, acc)}: raise frac_bits (at most 40)`, layer.wScale[n]);
+    }
+    return constants;
+  });
+  return { spec, w: layer.w, inZeroPoint: c.quantizers[input].zeroPoint, channels };
 }
 
 /** The residual add x (PTF quantizer `x`) + y (uniform `y`) into PTF quantizer `out`, as the residual block's program. */
@@ -125,14 +146,14 @@ export function encoderLayers(c: EncoderCase, options: EncoderModelOptions = {})
   return {
     bits: c.aBits,
     norm1: normLayer(c, c.layers.norm1, 'in', 'norm1_out'),
-    qkv: linearStep(c, c.layers.qkv, 'norm1_out', 'qkv_out', fracBits),
+    qkv: linearStep(c, 'qkv', 'norm1_out', 'qkv_out', fracBits),
     attention: { spec, layer: attentionLayer(spec, caseScales(c)) },
-    proj: linearStep(c, c.layers.proj, 'attn_out', 'proj_out', fracBits),
+    proj: linearStep(c, 'proj', 'attn_out', 'proj_out', fracBits),
     resid1: residualLayer(c, 'in', 'proj_out', 'resid1'),
     norm2: normLayer(c, c.layers.norm2, 'resid1', 'norm2_out'),
     fc1: { w: c.layers.fc1.w, inZeroPoint: c.quantizers.norm2_out.zeroPoint },
     gelu: geluLayer(c),
-    fc2: linearStep(c, c.layers.fc2, 'fc1_act', 'fc2_out', fracBits),
+    fc2: linearStep(c, 'fc2', 'fc1_act', 'fc2_out', fracBits),
     resid2: residualLayer(c, 'resid1', 'fc2_out', 'resid2'),
   };
 }
