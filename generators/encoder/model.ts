@@ -70,8 +70,9 @@ export interface EncoderLayers {
 
 /**
  * The LayerNorm step whose input is PTF quantizer `input` and whose output is `output`, as the LayerNorm block builds
- * it (resolveLayernorm: the same constants as its program). scale_ratio_bits is the block's largest, so every layer
- * FQ-ViT calibrates is accepted; the outputs do not depend on it.
+ * it (resolveLayernorm: the same constants as its program). scale_ratio_bits is the block's largest, so the widest
+ * range of |gamma / out_scale| and |beta / out_scale| the block allows is accepted (a layer beyond it is a SpecError);
+ * it sizes the hardware and changes no output.
  */
 export function normLayer(c: EncoderCase, norm: NormLayer, input: PtfName, output: UniformName): ModelLayer {
   const q = c.quantizers[input];
