@@ -86,7 +86,7 @@ export function deriveAttention(p: AttentionParams): AttentionDerived {
   const probFracBits = 2 ** p.s_bits - 1;
   const gemm = (wBits: number, maxK: number): GemmSpec => {
     const g = { rows: 1, cols: 1, aBits: p.bits, wBits, outBits: p.bits, maxK, fracBits: p.frac_bits };
-    return Object.freeze({ ...g, derived: Object.freeze(deriveGemm(g)) });
+    return Object.freeze({ ...g, prefix: '', derived: Object.freeze(deriveGemm(g)) });
   };
   // (k - zp) lies in [-(2^bits - 1), 2^bits - 1]: a (bits + 1)-bit signed operand. 2^(F - t) lies in [1, 2^F]:
   // an (F + 2)-bit signed operand. Both bounds are the GEMM's (conservative by at most one bit).
