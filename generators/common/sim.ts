@@ -159,7 +159,7 @@ export function emitTestbench(harness: SimHarness, options: SimOptions = {}): Fi
     drainCycles: DRAIN_CYCLES,
     resetCycles: RESET_CYCLES,
     midReset,
-    timeoutNs: (harness.maxCycles * stallFactor + 1000 + (midReset?.end ?? 0)) * 10,
+    timeoutCycles: harness.maxCycles * stallFactor + 1000 + (midReset?.end ?? 0),
     vcdFile: 'wave.vcd',
   };
   files.set(`tb/${TB_NAME}.v`, render('tb_top.v', view));
