@@ -155,3 +155,15 @@ endmodule
     expect(free.beats.map((x) => Number(x.data))).not.toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });
+
+describe('time limit', () => {
+  it('stops a run that never delivers its expected beats, on both simulators, at the cycle limit', async () => {
+    // Two beats in, four expected: the sink never finishes, so the testbench must stop at its limit.
+    const h = harness(beats.slice(0, 2), 4);
+    for (const simulator of ['icarus', 'verilator'] as const) {
+      const r = await simulate(h, work(), { simulator });
+      expect(r.timedOut, simulator).toBe(true);
+      expect(r.doneCycle, simulator).toBe(h.maxCycles + 1000);
+    }
+  });
+});
