@@ -1,0 +1,93 @@
+/**
+ * The attention-head block's spec: user parameters (JSDoc'd, the source of --help and docs/parameters.md), their
+ * validation, and every width derived once for the worst case over every layer the parameters allow.
+ *
+ * What a layer may be (the layer range): any qkv_out, attn_score and attn_out quantizers and attn_scale for which
+ * (1) the two rescales s_qkv² · attn_scale / s_score and s_qkv / s_attn_out / 2^prob_frac_bits fit the requantizer
+ * (generators/gemm/model.ts deriveChannel: below 2^(frac_bits - 1)) and the exact requantizer constants exist
+ * (requant.ts exactChannel), and (2) the softmax accepts s_score (generators/softmax/spec.ts). Building a layer
+ * outside that range is a SpecError naming the parameter and the range (model.ts attentionLayer).
+ */
+import { maxUnsigned } from '../common/arith.ts';
+import { checkPrefix } from '../common/names.ts';
+import { intInRange, object, onlyKeys } from '../common/validate.ts';
+import { deriveGemm, type GemmSpec } from '../gemm/spec.ts';
+
+/**
+ * FQ-ViT attention head: per head, S = (Q - zp)(K - zp)ᵀ exact, requantized to attn_score codes, LIS softmax of each
+ * row to 4-bit log2 codes, then O = Σ_j 2^-t_ij (v_j - zp) by shifts and adds (no multiplier), requantized to attn_out.
+ */
+export interface AttentionParams {
+  /** Width of the unsigned qkv_out, attn_score and attn_out codes (FQ-ViT's activation width). @range 2..16 @default --bits */
+  bits: number;
+  /** Width of the softmax's log2 code t (value 2^-t). FQ-ViT uses 4. The PV accumulator keeps 2^s_bits - 1 fraction bits, so 2^-t is exact for every code. @range 1..5 @default 4 */
+  s_bits: number;
+  /** Elements of one head's query, key and value (C / H). @range 1..256 @default 16 */
+  head_dim: number;
+  /** Heads of the layer (C = heads * head_dim); the heads are computed one after another. @range 1..16 @default 3 */
+  heads: number;
+  /** Largest number of tokens N; any N from 1 to this is chosen at run time. @range 1..1024 @default 64 */
+  max_tokens: number;
+  /** Fraction bits of both requantizers (the GEMM's requantizer: M * 2^-S with M a frac_bits-bit integer). 40 leaves room for the exact constants: a rescale r must map every |S| up to the accumulator's bound to the same code as the exact r, which needs M's grid (r * 2^(1 - frac_bits)) finer than the gap between r and the nearest rescale that moves a rounding threshold across an integer S (about r / (|S|max * 2^bits)); requant.ts exactChannel checks it exactly per layer and moves M inside the exact interval. @range 24..40 @default 40 */
+  frac_bits: number;
+}
+
+export const ATTENTION_KEYS = ['bits', 's_bits', 'head_dim', 'heads', 'max_tokens', 'frac_bits'] as const;
+export const ATTENTION_DEFAULTS = { s_bits: 4, head_dim: 16, heads: 3, max_tokens: 64, frac_bits: 40 } as const;
+
+export interface AttentionDerived {
+  /** Fraction bits of the PV accumulator: 2^s_bits - 1, so (v - zp) · 2^-t is an exact integer for every code t. */
+  probFracBits: number;
+  /** The score requantizer as a GEMM requantizer: S is a K = head_dim run of (q - zp) (a_bits) times (k - zp) (a_bits + 1 signed). */
+  score: GemmSpec;
+  /** The output requantizer: O is a K = max_tokens run of (v - zp) times 2^(probFracBits - t) (probFracBits + 2 bits signed). */
+  out: GemmSpec;
+  /** Largest |S| and largest |O| (the exactness of the requantizer constants is checked over these). */
+  scoreAbsMax: bigint;
+  outAbsMax: bigint;
+}
+
+export interface AttentionSpec {
+  readonly params: Readonly<AttentionParams>;
+  readonly prefix: string;
+  readonly derived: Readonly<AttentionDerived>;
+}
+
+/** Validates an attention section of a --spec file (or undefined), applies the defaults for --bits, derives widths. */
+export function resolveAttention(bits: number, overrides: unknown, prefix = ''): AttentionSpec {
+  const o = overrides === undefined ? {} : object('attention', overrides);
+  onlyKeys('attention', o, ATTENTION_KEYS);
+  const params: AttentionParams = {
+    bits: intInRange('attention.bits', o.bits ?? bits, 2, 16),
+    s_bits: intInRange('attention.s_bits', o.s_bits ?? ATTENTION_DEFAULTS.s_bits, 1, 5),
+    head_dim: intInRange('attention.head_dim', o.head_dim ?? ATTENTION_DEFAULTS.head_dim, 1, 256),
+    heads: intInRange('attention.heads', o.heads ?? ATTENTION_DEFAULTS.heads, 1, 16),
+    max_tokens: intInRange('attention.max_tokens', o.max_tokens ?? ATTENTION_DEFAULTS.max_tokens, 1, 1024),
+    frac_bits: intInRange('attention.frac_bits', o.frac_bits ?? ATTENTION_DEFAULTS.frac_bits, 24, 40),
+  };
+  return Object.freeze({
+    params: Object.freeze(params),
+    prefix: prefix === '' ? '' : checkPrefix('attention.prefix', prefix),
+    derived: Object.freeze(deriveAttention(params)),
+  });
+}
+
+export function deriveAttention(p: AttentionParams): AttentionDerived {
+  const probFracBits = 2 ** p.s_bits - 1;
+  const gemm = (wBits: number, maxK: number): GemmSpec => {
+    const g = { rows: 1, cols: 1, aBits: p.bits, wBits, outBits: p.bits, maxK, fracBits: p.frac_bits };
+    return Object.freeze({ ...g, derived: Object.freeze(deriveGemm(g)) });
+  };
+  // (k - zp) lies in [-(2^bits - 1), 2^bits - 1]: a (bits + 1)-bit signed operand. 2^(F - t) lies in [1, 2^F]:
+  // an (F + 2)-bit signed operand. Both bounds are the GEMM's (conservative by at most one bit).
+  const score = gemm(p.bits + 1, p.head_dim);
+  const out = gemm(probFracBits + 2, p.max_tokens);
+  const aMax = maxUnsigned(p.bits);
+  return {
+    probFracBits,
+    score,
+    out,
+    scoreAbsMax: BigInt(p.head_dim) * aMax * aMax,
+    outAbsMax: BigInt(p.max_tokens) * aMax << BigInt(probFracBits),
+  };
+}
