@@ -5,7 +5,7 @@
 import type { FileSet } from './common/files.ts';
 import type { SimOptions } from './common/sim.ts';
 
-export const BLOCK_NAMES = ['gemm', 'layernorm', 'softmax'] as const;
+export const BLOCK_NAMES = ['gemm', 'layernorm', 'softmax', 'attention'] as const;
 export type BlockName = (typeof BLOCK_NAMES)[number];
 
 /** One row of `npm run verify -- --vectors FILE --json`. */
@@ -25,6 +25,11 @@ export interface CaseReport {
   acc_vs_expect?: number;
   /** layernorm only: whether the TypeScript PTF calibration reproduced the file's `alpha` and zero point. */
   calibration?: 'match' | 'differs';
+  /**
+   * Blocks that check several stages of a case (attention): the model's mismatches against the file per stage, each
+   * stage fed the file's own input to it.
+   */
+  stages?: Record<string, number>;
   /** When rtl_vs_model > 0: the first differing element, its inputs, expected and actual values (compareBeats). */
   first?: string;
 }
@@ -49,6 +54,11 @@ export interface VerifyOptions extends SimOptions {
 
 export interface Block<Spec> {
   readonly name: BlockName;
+  /**
+   * The `block` of the vector-file cases this block runs (verifyCase), when it is not the block's own name: e.g. the
+   * attention block runs the `encoder` cases. Several blocks may run the same cases.
+   */
+  readonly caseBlock?: string;
   /** One line for --help and the README. */
   readonly summary: string;
   /**

@@ -28,7 +28,7 @@ function specError(f: () => unknown): SpecError {
 describe('attention spec', () => {
   it('defaults and ranges', () => {
     const s = resolveAttention(8, undefined);
-    expect(s.params).toEqual({ bits: 8, s_bits: 4, head_dim: 16, heads: 3, max_tokens: 64, frac_bits: 40 });
+    expect(s.params).toEqual({ bits: 8, s_bits: 4, head_dim: 16, heads: 3, max_tokens: 64, score_scale: 1 / 32, frac_bits: 40 });
     expect(s.derived.probFracBits).toBe(15);
     expect(s.derived.scoreAbsMax).toBe(16n * 255n * 255n);
     expect(s.derived.outAbsMax).toBe(64n * 255n << 15n);

@@ -73,7 +73,7 @@ const blockCases: CliCase[] = BLOCKS.flatMap((b) => [
 
 describe('CLI: bad arguments and files end with exit status 2, one line on stderr, nothing written', () => {
   it('knows every registered block', () => {
-    expect(BLOCKS.map((b) => b.name).sort()).toEqual(['gemm', 'layernorm', 'softmax']);
+    expect(BLOCKS.map((b) => b.name).sort()).toEqual(['attention', 'gemm', 'layernorm', 'softmax']);
   });
 
   it.concurrent.each([...genCases, ...blockCases].map((c) => [c.name, c] as const))('%s', async (_name, c) => {
@@ -137,7 +137,7 @@ const blockOf = (s: Section) => s.title.match(/"(\w+)"/)![1]!;
 
 describe('spec loader: every documented block parameter rejects values of the wrong kind, naming itself', () => {
   it('reads the parameters of every block from the JSDoc', () => {
-    expect(sections.map(blockOf).sort()).toEqual(['gemm', 'layernorm', 'softmax']);
+    expect(sections.map(blockOf).sort()).toEqual(['attention', 'gemm', 'layernorm', 'softmax']);
     for (const s of sections) expect(s.params.length).toBeGreaterThan(2);
   });
 

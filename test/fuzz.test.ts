@@ -59,7 +59,9 @@ function accepted<T>(what: string, draw: () => T): T {
   throw new Error(`no valid ${what} configuration in 50 draws`);
 }
 
-const CASES: Record<BlockName, (r: Draw) => FuzzCase> = {
+// attention is not here: its three output taps arrive merged in a timing-dependent order, so its random shapes under
+// stalls are in test/attention-rtl.test.ts, compared tap by tap.
+const CASES: Partial<Record<BlockName, (r: Draw) => FuzzCase>> = {
   gemm: (r) => {
     const bits = r.int(2, 16);
     const overrides = { rows: r.int(1, 4), cols: r.int(1, 4), max_k: r.int(1, 40), frac_bits: r.int(8, 40), a_bits: r.int(2, 16), w_bits: r.int(2, 16), out_bits: r.int(2, 16) };
@@ -108,7 +110,7 @@ describe(`random sweep, SEED=${SEED}`, () => {
 
   it.each(Object.keys(CASES) as BlockName[])('%s: a random configuration under random stalls, then a mid-stream reset with replay', async (block) => {
     const r = rng(SEED * 31 + block.length * 7919 + block.charCodeAt(0));
-    const c = CASES[block](r);
+    const c = CASES[block]!(r);
     const options: SimOptions = { stallPercent: r.int(0, 60), seed: r.int(1, 2 ** 30) };
     const where = `${c.label}, stall ${options.stallPercent}% seed ${options.seed} (SEED=${SEED})`;
 

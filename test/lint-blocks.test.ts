@@ -27,6 +27,10 @@ const EXTREMES: Record<BlockName, Array<[number, Record<string, unknown>]>> = {
     [12, { in_bits: 12, out_bits: 8, max_length: 4096, n: 30, scale: 1 }],
     [12, { in_bits: 12, out_bits: 8, max_length: 4096, n: 1 }],
   ],
+  attention: [
+    [2, { heads: 1, head_dim: 1, max_tokens: 1, s_bits: 1, frac_bits: 24 }],
+    [16, { heads: 2, head_dim: 8, max_tokens: 16, s_bits: 5, frac_bits: 40 }],
+  ],
 };
 
 interface Config {

@@ -6,7 +6,7 @@ import { render } from '../common/render.ts';
 import { moduleNames } from '../common/names.ts';
 import { headerComment } from '../common/verilog.ts';
 
-export const ATTENTION_MODULES = ['attention', 'attention_pv_term', 'attention_pv_acc', 'attention_fifo'] as const;
+export const ATTENTION_MODULES = ['attention', 'attention_pv_term', 'attention_pv_acc', 'attention_fifo', 'attention_ram'] as const;
 export type AttentionModule = (typeof ATTENTION_MODULES)[number];
 
 export function attentionNames(prefix: string): Record<AttentionModule, string> {

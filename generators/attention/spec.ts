@@ -10,7 +10,8 @@
  */
 import { maxUnsigned } from '../common/arith.ts';
 import { checkPrefix } from '../common/names.ts';
-import { intInRange, object, onlyKeys } from '../common/validate.ts';
+import { intInRange, object, onlyKeys, positiveFinite } from '../common/validate.ts';
+import { defaultScale } from '../softmax/spec.ts';
 import { deriveGemm, type GemmSpec } from '../gemm/spec.ts';
 
 /**
@@ -28,11 +29,13 @@ export interface AttentionParams {
   heads: number;
   /** Largest number of tokens N; any N from 1 to this is chosen at run time. @range 1..1024 @default 64 */
   max_tokens: number;
+  /** The attn_score scale s_score that the built-in softmax is generated for: today's softmax block builds its scale-derived constants into the netlist, so every layer run on this instance must have this s_score (a program for another is a SpecError). @default the softmax's default scale for bits and max_tokens */
+  score_scale: number;
   /** Fraction bits of both requantizers (the GEMM's requantizer: M * 2^-S with M a frac_bits-bit integer). 40 leaves room for the exact constants: a rescale r must map every |S| up to the accumulator's bound to the same code as the exact r, which needs M's grid (r * 2^(1 - frac_bits)) finer than the gap between r and the nearest rescale that moves a rounding threshold across an integer S (about r / (|S|max * 2^bits)); requant.ts exactChannel checks it exactly per layer and moves M inside the exact interval. @range 24..40 @default 40 */
   frac_bits: number;
 }
 
-export const ATTENTION_KEYS = ['bits', 's_bits', 'head_dim', 'heads', 'max_tokens', 'frac_bits'] as const;
+export const ATTENTION_KEYS = ['bits', 's_bits', 'head_dim', 'heads', 'max_tokens', 'score_scale', 'frac_bits'] as const;
 export const ATTENTION_DEFAULTS = { s_bits: 4, head_dim: 16, heads: 3, max_tokens: 64, frac_bits: 40 } as const;
 
 export interface AttentionDerived {
@@ -57,12 +60,15 @@ export interface AttentionSpec {
 export function resolveAttention(bits: number, overrides: unknown, prefix = ''): AttentionSpec {
   const o = overrides === undefined ? {} : object('attention', overrides);
   onlyKeys('attention', o, ATTENTION_KEYS);
+  const width = intInRange('attention.bits', o.bits ?? bits, 2, 16);
+  const maxTokens = intInRange('attention.max_tokens', o.max_tokens ?? ATTENTION_DEFAULTS.max_tokens, 1, 1024);
   const params: AttentionParams = {
-    bits: intInRange('attention.bits', o.bits ?? bits, 2, 16),
+    bits: width,
     s_bits: intInRange('attention.s_bits', o.s_bits ?? ATTENTION_DEFAULTS.s_bits, 1, 5),
     head_dim: intInRange('attention.head_dim', o.head_dim ?? ATTENTION_DEFAULTS.head_dim, 1, 256),
     heads: intInRange('attention.heads', o.heads ?? ATTENTION_DEFAULTS.heads, 1, 16),
-    max_tokens: intInRange('attention.max_tokens', o.max_tokens ?? ATTENTION_DEFAULTS.max_tokens, 1, 1024),
+    max_tokens: maxTokens,
+    score_scale: o.score_scale === undefined ? defaultScale(width, maxTokens) : positiveFinite('attention.score_scale', o.score_scale),
     frac_bits: intInRange('attention.frac_bits', o.frac_bits ?? ATTENTION_DEFAULTS.frac_bits, 24, 40),
   };
   return Object.freeze({

@@ -26,7 +26,9 @@ export function caseScales(c: EncoderCase): AttentionScales {
 
 /** The spec sized for one case: its widths, heads and head_dim, max_tokens = its N (other parameters: defaults). */
 export function caseSpec(c: EncoderCase, prefix = '', maxTokens = c.tokens): AttentionSpec {
-  return resolveAttention(c.aBits, { bits: c.aBits, s_bits: c.sBits, head_dim: c.headDim, heads: c.heads, max_tokens: maxTokens }, prefix);
+  return resolveAttention(c.aBits, {
+    bits: c.aBits, s_bits: c.sBits, head_dim: c.headDim, heads: c.heads, max_tokens: maxTokens, score_scale: c.quantizers.attn_score.scale,
+  }, prefix);
 }
 
 /** Mismatch count and the largest |difference| of one stage (a null against a code counts, with no difference). */
