@@ -3,6 +3,7 @@
 // small width and at the 8-bit, s_bits 4 width), the accumulator by bounded model checking from reset.
 import { describe, expect, it } from 'vitest';
 import { proveEquivalent } from '../generators/common/formal.ts';
+import { runYosysScript } from '../generators/common/lint.ts';
 import { emitPvAcc, emitPvTerm, pvWidths, type PvWidths } from '../generators/attention/leaves.ts';
 
 const termRef = (w: PvWidths) => `module attention_pv_term (
@@ -83,5 +84,35 @@ describe('attention PV shift-accumulate unit (formal)', () => {
     expect(mutant).not.toBe(accText);
     const r = await proveEquivalent(new Map([emitPvTerm('', w), [accPath, mutant]]), 'attention_pv_acc', accRef(w), 'attention_pv_acc', { depth: 8 });
     expect(r.proven).toBe(false);
+  });
+});
+
+describe('attention PV unit: synthesis has no multiplier', () => {
+  // Yosys: the generic netlist has no $mul/$macc cell, and iCE40 synthesis with the UltraPlus DSPs allowed (synth_ice40 -dsp) maps no SB_MAC16.
+  // The multiplying reference (the behavioural baseline) is the control: it has both, so the check can fail.
+  const cells = (log: string, pattern: RegExp) => log.split('\n').filter((l) => pattern.test(l)).map((l) => l.trim());
+  async function synth(files: Map<string, string>, top: string) {
+    const generic = await runYosysScript(files, `read_verilog ${[...files.keys()].join(' ')}; hierarchy -top ${top}; proc; flatten; opt; wreduce; alumacc; stat`);
+    const ice40 = await runYosysScript(files, `read_verilog ${[...files.keys()].join(' ')}; synth_ice40 -dsp -top ${top}; stat`);
+    expect(generic.code).toBe(0);
+    expect(ice40.code).toBe(0);
+    return { mul: cells(generic.log, /^\s*\$(mul|macc\w*)\s+\d+$/), mac: cells(ice40.log, /^\s*SB_MAC16\s+\d+$/) };
+  }
+  const w = pvWidths(8, 4, 32);
+
+  it('attention_pv_acc (8-bit values, 4-bit codes): no $mul, no $macc, no SB_MAC16', async () => {
+    const r = await synth(new Map([emitPvTerm('', w), emitPvAcc('', w)]), 'attention_pv_acc');
+    expect(r).toEqual({ mul: [], mac: [] });
+  });
+
+  it('a behavioural unit that multiplies by 2^(F - t) with * (from a table, so Yosys cannot turn it into a shift) has them (control)', async () => {
+    const table = Array.from({ length: 16 }, (_, t) => `4'd${t}: p = 17'd${2 ** (15 - t)};`).join(' ');
+    const control = accRef(w)
+      .replace('reg v1 = 0', `reg signed [17:0] p;\nalways @* begin case (c1) ${table} default: p = 0; endcase end\nreg v1 = 0`)
+      .replace(/x1 \* \(64'sd1 <<< \(\d+ - c1\)\)/, 'x1 * p');
+    expect(control).toContain('x1 * p');
+    const r = await synth(new Map([['control.v', control]]), 'attention_pv_acc');
+    expect(r.mul.length).toBeGreaterThan(0);
+    expect(r.mac.length).toBeGreaterThan(0);
   });
 });
