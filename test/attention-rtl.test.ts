@@ -12,7 +12,7 @@ import type { Beat } from '../generators/common/sim.ts';
 import { seededRandom } from '../generators/softmax/index.ts';
 import { attentionBlock, defaultScales, randomQkv, runAttention, runAttentionBeats, stimulus, type AttentionRun } from '../generators/attention/index.ts';
 import { attentionLayer } from '../generators/attention/model.ts';
-import { attentionProgram, emitAttentionRtl } from '../generators/attention/rtl.ts';
+import { attentionProgram, emitAttentionRtl, packetCycles } from '../generators/attention/rtl.ts';
 import { resolveAttention, type AttentionSpec } from '../generators/attention/spec.ts';
 
 const work = (name: string) => mkdtempSync(join(tmpdir(), `attention-${name}-`));
@@ -104,6 +104,21 @@ describe('attention RTL', () => {
     for (const [bits, o, prefix] of [[2, { heads: 1, head_dim: 1, max_tokens: 1, s_bits: 1 }, ''], [8, {}, 'cfg_a']] as const) {
       const spec = resolveAttention(bits, o, prefix);
       expect(await lintVerilator(emitAttentionRtl(spec), prefix ? `${prefix}_attention` : 'attention')).toEqual([]);
+    }
+  });
+
+  it('throughput, measured: one MAC and one shift-add a cycle, the PV pass no slower than the QK pass (no stalls)', async () => {
+    const rnd = seededRandom(2);
+    for (const [n, hd, heads] of [[4, 4, 1], [8, 4, 2], [16, 8, 2], [12, 6, 3]] as const) {
+      const spec = resolveAttention(8, { heads, head_dim: hd, max_tokens: n });
+      const { comparison, result } = await runAttention(spec, [packet(spec, n, rnd)], work('throughput'), { stallPercent: 0 });
+      expect(comparison.first).toBeUndefined();
+      const lastInput = result.firstInput.s_axis! + 3 * heads * hd * n - 1;
+      const cycles = result.beats.at(-1)!.cycle - lastInput;
+      const ideal = heads * n * n * hd;
+      console.log(`attention N ${n} head_dim ${hd} heads ${heads}: ${cycles} cycles after the last input (${(cycles / heads).toFixed(0)} a head), ideal ${ideal} (${n * n * hd} a head), bound ${packetCycles(spec, n)}`);
+      expect(cycles).toBeGreaterThanOrEqual(ideal);
+      expect(cycles).toBeLessThanOrEqual(packetCycles(spec, n));
     }
   });
 

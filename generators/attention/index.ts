@@ -18,7 +18,7 @@ import { readEncoderCase } from '../encoder/case.ts';
 import { seededRandom } from '../softmax/index.ts';
 import { attentionNames } from './leaves.ts';
 import { attentionLayer, attentionModel, type AttentionLayer, type AttentionScales } from './model.ts';
-import { ERROR_BITS, FIFO_ADDR_WIDTH, attentionProgram, cfgWidth, emitAttentionRtl, memoryBits, programFormat, publicSpec } from './rtl.ts';
+import { ERROR_BITS, FIFO_ADDR_WIDTH, PIPELINE_OVERHEAD, attentionProgram, cfgWidth, emitAttentionRtl, memoryBits, packetCycles, programFormat, publicSpec } from './rtl.ts';
 import { resolveAttention, type AttentionSpec } from './spec.ts';
 import { caseScales, caseSpec, stageChecks } from './stages.ts';
 
@@ -258,8 +258,16 @@ export function attentionManifest(spec: AttentionSpec, rtl: FileSet): BlockManif
       rounding: 'half-even in both requantizers (the GEMM requantizer), constants exact for every accumulator up to score_abs_max / out_abs_max (requant.ts)',
       overflow: 'none: S, O and every sum are held at full width; codes saturate to 0 .. 2^bits - 1',
     },
-    latency: { cycles: 0, formula: 'not measured yet' },
-    throughput: { elements_per_cycle: 1, unit: 'MAC (QK pass) and shift-add (PV pass) per cycle', condition: 'design intent, not yet measured by a test: N * N * head_dim cycles per head for each pass, the passes overlapping' },
+    latency: {
+      cycles: packetCycles(spec, p.max_tokens),
+      formula: 'after the last input beat of a packet of N tokens, at most heads * N^2 * head_dim + N * head_dim + softmax_latency(N) + ' +
+        `${PIPELINE_OVERHEAD} cycles to its last output (cycles given for N = max_tokens); the packet's ${3 * p.heads * p.head_dim} * N input beats come first, one a cycle`,
+    },
+    throughput: {
+      elements_per_cycle: 1,
+      unit: 'MAC a cycle in the QK pass and shift-add a cycle in the PV pass, the passes overlapped: heads * N^2 * head_dim cycles a packet (the ideal for one MAC)',
+      condition: 'every output stream always ready and head_dim >= 4 (the three taps carry 2 N^2 + N head_dim codes a head); measured in test/attention-rtl.test.ts',
+    },
     ports: {
       s_cfg_axis: { direction: 'in', tdata: cfgWidth(spec), meaning: 'the layer program (7 words, tlast on the last)' },
       s_axis: { direction: 'in', tdata: p.bits, meaning: 'qkv_out codes, token by token (q | k | v, 3 * heads * head_dim a token); tlast on the last code of the last token' },

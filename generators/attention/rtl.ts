@@ -14,7 +14,7 @@ import { render } from '../common/render.ts';
 import { headerComment, hexLiteral } from '../common/verilog.ts';
 import { emitPe, emitRequant, emitRneShift } from '../gemm/rtl.ts';
 import type { GemmSpec } from '../gemm/spec.ts';
-import { SOFTMAX_TOP, emitSoftmaxRtl } from '../softmax/rtl.ts';
+import { SOFTMAX_TOP, emitSoftmaxRtl, softmaxLatency } from '../softmax/rtl.ts';
 import { resolveSoftmax, type SoftmaxSpec } from '../softmax/spec.ts';
 import { zeroExtend } from '../softmax/units.ts';
 import { attentionNames, emitPvAcc, emitPvTerm, pvWidths } from './leaves.ts';
@@ -149,6 +149,19 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
   files.set('gemm_rne_shift.v', emitRneShift({ width: s.sumWidth, shiftWidth: s.shiftWidth }, pub));
   for (const [path, text] of emitSoftmaxRtl(softmaxSpecOf(spec))) if (path.endsWith('.v')) files.set(path, text);
   return files;
+}
+
+/** Pipeline cycles beyond the passes themselves: memory reads, PE, requantizer, FIFOs (bounded by the throughput test). */
+export const PIPELINE_OVERHEAD = 48;
+
+/**
+ * Upper bound on the cycles from a packet's last input beat to its last output beat, outputs always ready: the QK
+ * pass (heads * N^2 * head_dim MACs, one a cycle) with the PV pass overlapped, then the last row's softmax and PV
+ * pass, and the pipelines. Measured by test/attention-rtl.test.ts.
+ */
+export function packetCycles(spec: AttentionSpec, n: number): number {
+  const { heads, head_dim: hd } = spec.params;
+  return heads * n * n * hd + n * hd + softmaxLatency(n) + PIPELINE_OVERHEAD;
 }
 
 /** Registered-read memories hold max_tokens * heads * head_dim codes each (q, k, v): the entries, for the manifest. */
