@@ -28,7 +28,7 @@ function specError(f: () => unknown): SpecError {
 describe('attention spec', () => {
   it('defaults and ranges', () => {
     const s = resolveAttention(8, undefined);
-    expect(s.params).toEqual({ bits: 8, s_bits: 4, head_dim: 16, heads: 3, max_tokens: 64, score_scale: 1 / 32, frac_bits: 40 });
+    expect(s.params).toEqual({ bits: 8, s_bits: 4, head_dim: 16, heads: 3, lanes: 1, max_tokens: 64, score_scale: 1 / 32, frac_bits: 40 });
     expect(s.derived.probFracBits).toBe(15);
     expect(s.derived.scoreAbsMax).toBe(16n * 255n * 255n);
     expect(s.derived.outAbsMax).toBe(64n * 255n << 15n);
@@ -38,7 +38,8 @@ describe('attention spec', () => {
     expect(specError(() => resolveAttention(4, { head_dim: 0 })).parameter).toBe('attention.head_dim');
     expect(specError(() => resolveAttention(4, { s_bits: 6 })).parameter).toBe('attention.s_bits');
     expect(specError(() => resolveAttention(4, { frac_bits: 20 })).parameter).toBe('attention.frac_bits');
-    expect(specError(() => resolveAttention(4, { lanes: 2 })).parameter).toBe('attention.lanes');
+    expect(specError(() => resolveAttention(4, { lanes: 3 })).parameter).toBe('attention.lanes'); // does not divide 16
+    expect(specError(() => resolveAttention(4, { nonsense: 2 })).parameter).toBe('attention.nonsense');
     expect(specError(() => resolveAttention(4, undefined, '9x')).parameter).toBe('attention.prefix');
   });
 });

@@ -29,7 +29,8 @@ const EXTREMES: Record<BlockName, Array<[number, Record<string, unknown>]>> = {
   ],
   attention: [
     [2, { heads: 1, head_dim: 1, max_tokens: 1, s_bits: 1, frac_bits: 24 }],
-    [16, { heads: 2, head_dim: 8, max_tokens: 16, s_bits: 5, frac_bits: 40 }],
+    [16, { heads: 2, head_dim: 8, max_tokens: 16, s_bits: 5, frac_bits: 40, lanes: 8 }],
+    [8, { heads: 1, head_dim: 64, max_tokens: 4, lanes: 64 }],
   ],
 };
 

@@ -18,7 +18,7 @@ import { readEncoderCase } from '../encoder/case.ts';
 import { seededRandom } from '../softmax/index.ts';
 import { attentionNames } from './leaves.ts';
 import { attentionLayer, attentionModel, type AttentionLayer, type AttentionScales } from './model.ts';
-import { ERROR_BITS, FIFO_ADDR_WIDTH, PIPELINE_OVERHEAD, attentionProgram, cfgWidth, emitAttentionRtl, memoryBits, packetCycles, programFormat, publicSpec } from './rtl.ts';
+import { ERROR_BITS, PIPELINE_OVERHEAD, fifoAddrWidthOf, attentionProgram, cfgWidth, emitAttentionRtl, memoryBits, packetCycles, programFormat, publicSpec } from './rtl.ts';
 import { resolveAttention, type AttentionSpec } from './spec.ts';
 import { caseScales, caseSpec, stageChecks } from './stages.ts';
 
@@ -79,10 +79,14 @@ export function stimulus(spec: AttentionSpec, runs: readonly AttentionRun[], pro
   return { cfg, data };
 }
 
-/** The testbench-only wrapper that merges the three output streams into one tagged stream. */
-export function tapMergeModule(spec: AttentionSpec): { name: string; text: string } {
+/**
+ * The testbench-only wrapper that merges the three output streams into one tagged stream. With `taps` false, the
+ * score and probability taps are always ready and not forwarded (for throughput figures: the merged stream carries
+ * one beat a cycle, fewer than the three taps can produce).
+ */
+export function tapMergeModule(spec: AttentionSpec, taps = true): { name: string; text: string } {
   const top = attentionNames(spec.prefix).attention;
-  const name = `${top}_taps`;
+  const name = `${top}_${taps ? 'taps' : 'out'}`;
   const w = payloadWidth(spec);
   const { bits, s_bits: sBits } = spec.params;
   const cfg = cfgWidth(spec);
@@ -122,11 +126,19 @@ ${top} dut (
     .m_prob_axis_tdata(prob_tdata), .m_prob_axis_tvalid(prob_tvalid), .m_prob_axis_tready(prob_tready), .m_prob_axis_tlast(prob_tlast),
     .status_error(status_error)
 );
-wire pick_score = score_tvalid;
+${taps ? `wire pick_score = score_tvalid;
 wire pick_prob = !score_tvalid && prob_tvalid;
 wire pick_out = !score_tvalid && !prob_tvalid && out_tvalid;
 assign score_tready = pick_score && m_axis_tready;
-assign prob_tready = pick_prob && m_axis_tready;
+assign prob_tready = pick_prob && m_axis_tready;` : `// The taps are dropped: always ready, never forwarded
+wire pick_score = 1'b0;
+wire pick_prob = 1'b0;
+wire pick_out = out_tvalid;
+assign score_tready = 1'b1;
+assign prob_tready = 1'b1;
+/* verilator lint_off UNUSEDSIGNAL */
+wire unused_taps = score_tvalid ^ score_tlast ^ prob_tvalid ^ prob_tlast ^ (^score_tdata) ^ (^prob_tdata);
+/* verilator lint_on UNUSEDSIGNAL */`}
 assign out_tready = pick_out && m_axis_tready;
 assign m_axis_tvalid = pick_score || pick_prob || pick_out;
 assign m_axis_tdata = pick_score ? {2'd0, ${pad(bits, 'score_tdata')}} : pick_prob ? {2'd1, ${pad(sBits + 1, 'prob_tdata')}} : {2'd2, ${pad(bits, 'out_tdata')}};
@@ -138,8 +150,8 @@ endmodule
   return { name, text };
 }
 
-export function attentionHarness(spec: AttentionSpec, cfg: Beat[], data: Beat[], expectedBeats: number, rtl: FileSet = emitAttentionRtl(spec)): SimHarness {
-  const merge = tapMergeModule(spec);
+export function attentionHarness(spec: AttentionSpec, cfg: Beat[], data: Beat[], expectedBeats: number, rtl: FileSet = emitAttentionRtl(spec), taps = true): SimHarness {
+  const merge = tapMergeModule(spec, taps);
   const files = new Map([...rtl].filter(([p]) => p.endsWith('.v')));
   files.set(`${merge.name}.v`, merge.text);
   const { heads, head_dim: hd } = spec.params;
@@ -184,7 +196,7 @@ export function compareTaps(spec: AttentionSpec, expected: ReturnType<typeof exp
 }
 
 /** Simulates a sequence of packets (each after its program) and compares every tap with the chained model. */
-export async function runAttention(spec: AttentionSpec, runs: readonly AttentionRun[], workDir: string, options: SimOptions = {}) {
+export async function runAttention(spec: AttentionSpec, runs: readonly AttentionRun[], workDir: string, options: SimOptions & { taps?: boolean } = {}) {
   const { cfg, data } = stimulus(spec, runs);
   return runAttentionBeats(spec, cfg, data, runs, workDir, options);
 }
@@ -193,10 +205,12 @@ export async function runAttention(spec: AttentionSpec, runs: readonly Attention
  * Simulates given configuration and data beats (which may hold bad programs or packets the block must drop) and
  * compares every tap with the chained model of `accepted`, the packets that must come out.
  */
-export async function runAttentionBeats(spec: AttentionSpec, cfg: Beat[], data: Beat[], accepted: readonly AttentionRun[], workDir: string, options: SimOptions = {}) {
+export async function runAttentionBeats(spec: AttentionSpec, cfg: Beat[], data: Beat[], accepted: readonly AttentionRun[], workDir: string, options: SimOptions & { taps?: boolean } = {}) {
+  const taps = options.taps ?? true;
   const expected = expectedTaps(spec, accepted);
+  if (!taps) { expected.taps.score = []; expected.taps.prob = []; }
   const total = expected.taps.score.length + expected.taps.prob.length + expected.taps.out.length;
-  const result = await simulate(attentionHarness(spec, cfg, data, total), workDir, options);
+  const result = await simulate(attentionHarness(spec, cfg, data, total, emitAttentionRtl(spec), taps), workDir, options);
   const comparison = compareTaps(spec, expected, result);
   if (comparison.mismatches) process.stderr.write(`${attentionNames(spec.prefix).attention}: ${comparison.mismatches} mismatching beats; first: ${comparison.first}; work folder: ${workDir}\n`);
   return { expected, result, comparison };
@@ -254,19 +268,20 @@ export function attentionManifest(spec: AttentionSpec, rtl: FileSet): BlockManif
       score_requantizer: req(d.score),
       out_requantizer: req(d.out),
       memory_bits: memoryBits(spec),
-      fifo_entries: 2 ** FIFO_ADDR_WIDTH + 1,
+      fifo_entries: 2 ** fifoAddrWidthOf(spec) + 1,
       rounding: 'half-even in both requantizers (the GEMM requantizer), constants exact for every accumulator up to score_abs_max / out_abs_max (requant.ts)',
       overflow: 'none: S, O and every sum are held at full width; codes saturate to 0 .. 2^bits - 1',
     },
     latency: {
       cycles: packetCycles(spec, p.max_tokens),
-      formula: 'after the last input beat of a packet of N tokens, at most heads * N^2 * head_dim + N * head_dim + softmax_latency(N) + ' +
-        `${PIPELINE_OVERHEAD} cycles to its last output (cycles given for N = max_tokens); the packet's ${3 * p.heads * p.head_dim} * N input beats come first, one a cycle`,
+      formula: 'after the last input beat of a packet of N tokens, at most heads * N * max(N * head_dim / lanes, R) + R + softmax_latency(N) + ' +
+        `${PIPELINE_OVERHEAD} cycles to its last output, R = (head_dim / lanes) * max(N, lanes) the PV pass of a row (cycles given for N = max_tokens); ` +
+        `the packet's ${3 * p.heads * p.head_dim} * N input beats come first, one a cycle`,
     },
     throughput: {
-      elements_per_cycle: 1,
-      unit: 'MAC a cycle in the QK pass and shift-add a cycle in the PV pass, the passes overlapped: heads * N^2 * head_dim cycles a packet (the ideal for one MAC)',
-      condition: 'every output stream always ready and head_dim >= 4 (the three taps carry 2 N^2 + N head_dim codes a head); measured in test/attention-rtl.test.ts',
+      elements_per_cycle: p.lanes,
+      unit: 'MACs a cycle in the QK pass and shift-adds a cycle in the PV pass, the passes overlapped: heads * N^2 * head_dim / lanes cycles a packet (the ideal for lanes MACs) when lanes <= N',
+      condition: 'attn_out always ready and the score and probability taps always ready (they carry 2 N^2 codes a head); lanes <= N (else the PV pass is bound by one output code a cycle); measured in test/attention-rtl.test.ts',
     },
     ports: {
       s_cfg_axis: { direction: 'in', tdata: cfgWidth(spec), meaning: 'the layer program (7 words, tlast on the last)' },
@@ -308,7 +323,8 @@ export const attentionBlock: Block<AttentionSpec> = {
   },
   async verifyCase(vectorCase, index, options: VerifyOptions): Promise<CaseReport> {
     const c = readEncoderCase(vectorCase);
-    const spec = caseSpec(c);
+    // head_dim lanes: a head in N * N cycles a pass, the fewest simulated cycles (the model does not depend on lanes)
+    const spec = caseSpec(c, { lanes: c.headDim });
     const layer = attentionLayer(spec, caseScales(c));
     const stages = stageChecks(c, spec, layer);
     const { comparison } = await runAttention(spec, [{ layer, qkv: c.intermediate.qkv_out }], options.workDir, options);

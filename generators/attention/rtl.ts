@@ -24,8 +24,10 @@ import type { AttentionSpec } from './spec.ts';
 /** The GEMM leaves the block instantiates (module names as the GEMM emits them). */
 export const PE_MODULE = 'gemm_pe';
 export const REQUANT_MODULE = 'gemm_requant';
-/** log2 of the entries of the score and output FIFOs (plus a head register each). */
-export const FIFO_ADDR_WIDTH = 5;
+/** log2 of the entries of the score and output FIFOs (plus a head register each): 32, or room for two runs of lanes outputs. */
+export function fifoAddrWidthOf(spec: AttentionSpec): number {
+  return Math.max(5, clog2(spec.params.lanes) + 1);
+}
 /** Words of a program: qkv zero point, score M, S, B, output M, S, B. */
 export const PROGRAM_WORDS = 7;
 /** status_error bits. */
@@ -101,11 +103,17 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
   const pub = publicSpec(spec);
   const cfg = cfgWidth(spec);
   const dim = p.heads * p.head_dim;
+  const lanes = p.lanes;
+  // Memory words of LANES codes: a token's q (or k, v) is dim / lanes words, a head head_dim / lanes
+  const dimWords = dim / lanes;
+  const headWords = p.head_dim / lanes;
   const jWidth = Math.max(1, clog2(p.max_tokens));
-  const dWidth = Math.max(1, clog2(p.head_dim));
+  const dWidth = Math.max(1, clog2(headWords));
   const hWidth = Math.max(1, clog2(p.heads));
-  const cWidth = Math.max(1, clog2(dim));
-  const ramAddrWidth = Math.max(1, clog2(p.max_tokens * dim));
+  const cWidth = Math.max(1, clog2(dimWords));
+  const laneWidth = Math.max(1, clog2(lanes));
+  const ramAddrWidth = Math.max(1, clog2(p.max_tokens * dimWords));
+  const fifoAddrWidth = fifoAddrWidthOf(spec);
   const pv = pvWidths(p.bits, p.s_bits, d.out.derived.accWidth);
   const files: FileSet = new Map();
   files.set(`${names.attention}.v`, render('attention/attention.v', {
@@ -122,19 +130,25 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
     probMsb: p.s_bits,
     cfgWidth: cfg,
     cfgMsb: cfg - 1,
+    lanes,
+    laneWidth,
+    lastLane: hexLiteral(laneWidth, lanes - 1),
+    serialOne: hexLiteral(laneWidth + 1, 1),
+    serialLanes: hexLiteral(laneWidth + 1, lanes),
     jWidth, dWidth, hWidth, cWidth, ramAddrWidth,
-    lastD: hexLiteral(dWidth, p.head_dim - 1),
+    lastD: hexLiteral(dWidth, headWords - 1),
     lastH: hexLiteral(hWidth, p.heads - 1),
-    lastCol: hexLiteral(cWidth, dim - 1),
+    lastCol: hexLiteral(cWidth, dimWords - 1),
     lastToken: hexLiteral(jWidth, p.max_tokens - 1),
-    dimLiteral: hexLiteral(ramAddrWidth, dim),
-    headDimLiteral: hexLiteral(ramAddrWidth, p.head_dim),
+    dimLiteral: hexLiteral(ramAddrWidth, dimWords),
+    headDimLiteral: hexLiteral(ramAddrWidth, headWords),
     fracBits: p.frac_bits,
     score: requantView(d.score, cfg),
     out: requantView(d.out, cfg),
     pvTermWidth: pv.termWidth,
-    fifoAddrWidth: FIFO_ADDR_WIDTH,
-    creditsLiteral: hexLiteral(FIFO_ADDR_WIDTH + 1, 2 ** FIFO_ADDR_WIDTH),
+    fifoAddrWidth,
+    creditsLiteral: hexLiteral(fifoAddrWidth + 1, 2 ** fifoAddrWidth),
+    laneCreditsLiteral: hexLiteral(fifoAddrWidth + 1, lanes),
     inColExt: zeroExtend('in_col_reg', cWidth, ramAddrWidth),
     qkDExt: zeroExtend('qk_d_reg', dWidth, ramAddrWidth),
   }));
@@ -160,8 +174,10 @@ export const PIPELINE_OVERHEAD = 48;
  * pass, and the pipelines. Measured by test/attention-rtl.test.ts.
  */
 export function packetCycles(spec: AttentionSpec, n: number): number {
-  const { heads, head_dim: hd } = spec.params;
-  return heads * n * n * hd + n * hd + softmaxLatency(n) + PIPELINE_OVERHEAD;
+  const { heads, head_dim: hd, lanes } = spec.params;
+  // The PV pass: head_dim / lanes runs a row, each max(N, lanes) cycles
+  const pvRow = (hd / lanes) * Math.max(n, lanes);
+  return heads * n * Math.max(n * (hd / lanes), pvRow) + pvRow + softmaxLatency(n) + PIPELINE_OVERHEAD;
 }
 
 /** Registered-read memories hold max_tokens * heads * head_dim codes each (q, k, v): the entries, for the manifest. */

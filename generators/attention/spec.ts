@@ -10,7 +10,7 @@
  */
 import { maxUnsigned } from '../common/arith.ts';
 import { checkPrefix } from '../common/names.ts';
-import { intInRange, object, onlyKeys, positiveFinite } from '../common/validate.ts';
+import { intInRange, object, onlyKeys, positiveFinite, require } from '../common/validate.ts';
 import { defaultScale } from '../softmax/spec.ts';
 import { deriveGemm, type GemmSpec } from '../gemm/spec.ts';
 
@@ -27,6 +27,8 @@ export interface AttentionParams {
   head_dim: number;
   /** Heads of the layer (C = heads * head_dim); the heads are computed one after another. @range 1..16 @default 3 */
   heads: number;
+  /** Elements of a head computed at once: the QK pass has this many MACs and the PV pass this many shift-add units, so both take N * N * head_dim / lanes cycles a head (the PV pass at least N * head_dim: one output code a cycle). Must divide head_dim. 1 keeps the block small (an iCE40 HX8K has no multipliers). @range 1..256 @default 1 */
+  lanes: number;
   /** Largest number of tokens N; any N from 1 to this is chosen at run time. @range 1..1024 @default 64 */
   max_tokens: number;
   /** The attn_score scale s_score that the built-in softmax is generated for: today's softmax block builds its scale-derived constants into the netlist, so every layer run on this instance must have this s_score (a program for another is a SpecError). @default the softmax's default scale for bits and max_tokens */
@@ -35,8 +37,8 @@ export interface AttentionParams {
   frac_bits: number;
 }
 
-export const ATTENTION_KEYS = ['bits', 's_bits', 'head_dim', 'heads', 'max_tokens', 'score_scale', 'frac_bits'] as const;
-export const ATTENTION_DEFAULTS = { s_bits: 4, head_dim: 16, heads: 3, max_tokens: 64, frac_bits: 40 } as const;
+export const ATTENTION_KEYS = ['bits', 's_bits', 'head_dim', 'heads', 'lanes', 'max_tokens', 'score_scale', 'frac_bits'] as const;
+export const ATTENTION_DEFAULTS = { s_bits: 4, head_dim: 16, heads: 3, lanes: 1, max_tokens: 64, frac_bits: 40 } as const;
 
 export interface AttentionDerived {
   /** Fraction bits of the PV accumulator: 2^s_bits - 1, so (v - zp) · 2^-t is an exact integer for every code t. */
@@ -67,10 +69,12 @@ export function resolveAttention(bits: number, overrides: unknown, prefix = ''):
     s_bits: intInRange('attention.s_bits', o.s_bits ?? ATTENTION_DEFAULTS.s_bits, 1, 5),
     head_dim: intInRange('attention.head_dim', o.head_dim ?? ATTENTION_DEFAULTS.head_dim, 1, 256),
     heads: intInRange('attention.heads', o.heads ?? ATTENTION_DEFAULTS.heads, 1, 16),
+    lanes: intInRange('attention.lanes', o.lanes ?? ATTENTION_DEFAULTS.lanes, 1, 256),
     max_tokens: maxTokens,
     score_scale: o.score_scale === undefined ? defaultScale(width, maxTokens) : positiveFinite('attention.score_scale', o.score_scale),
     frac_bits: intInRange('attention.frac_bits', o.frac_bits ?? ATTENTION_DEFAULTS.frac_bits, 24, 40),
   };
+  require(params.head_dim % params.lanes === 0, 'attention.lanes', `must divide head_dim (${params.head_dim})`, params.lanes);
   return Object.freeze({
     params: Object.freeze(params),
     prefix: prefix === '' ? '' : checkPrefix('attention.prefix', prefix),

@@ -24,11 +24,15 @@ export function caseScales(c: EncoderCase): AttentionScales {
   };
 }
 
-/** The spec sized for one case: its widths, heads and head_dim, max_tokens = its N (other parameters: defaults). */
-export function caseSpec(c: EncoderCase, prefix = '', maxTokens = c.tokens): AttentionSpec {
+/**
+ * The spec sized for one case: its widths, heads and head_dim, max_tokens = its N, the softmax built for its s_score,
+ * and `lanes` (default 1) elements of a head at once (other parameters: defaults).
+ */
+export function caseSpec(c: EncoderCase, options: { prefix?: string; maxTokens?: number; lanes?: number } = {}): AttentionSpec {
   return resolveAttention(c.aBits, {
-    bits: c.aBits, s_bits: c.sBits, head_dim: c.headDim, heads: c.heads, max_tokens: maxTokens, score_scale: c.quantizers.attn_score.scale,
-  }, prefix);
+    bits: c.aBits, s_bits: c.sBits, head_dim: c.headDim, heads: c.heads, lanes: options.lanes ?? 1,
+    max_tokens: options.maxTokens ?? c.tokens, score_scale: c.quantizers.attn_score.scale,
+  }, options.prefix ?? '');
 }
 
 /** Mismatch count and the largest |difference| of one stage (a null against a code counts, with no difference). */
