@@ -103,6 +103,14 @@ describe('attention RTL', () => {
     expect(r.stages).toEqual({ attn_score: 0, attn_prob: 0, attn_prob_fqvit: 0, attn_out: 0 });
   });
 
+  it('verifyOneInstance: one instance per set of generation-time parameters, the cases back to back in one simulation', async () => {
+    const cases = [3, 1, 3].map((i, index) => ({ index, vectorCase: vectors.cases[i]! }));
+    const { instances, reports } = await attentionBlock.verifyOneInstance!(cases, { workDir: work('one'), stallPercent: 20, seed: 3 });
+    expect(instances).toBe(2);
+    expect(reports.map((r) => [r.index, r.rtl_vs_model, r.first])).toEqual([[0, 0, undefined], [1, 0, undefined], [2, 0, undefined]]);
+    expect(reports.map((r) => r.elements)).toEqual([9 * 48, 10 * 32, 9 * 48]);
+  });
+
   it('is lint clean under Verilator -Wall at small and default sizes, with a prefix', async () => {
     for (const [bits, o, prefix] of [[2, { heads: 1, head_dim: 1, max_tokens: 1, s_bits: 1 }, ''], [8, {}, 'cfg_a']] as const) {
       const spec = resolveAttention(bits, o, prefix);

@@ -14,7 +14,8 @@ import { mergeFileSets, type FileSet } from '../common/files.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
 import { programBeats, programFiles, type Program } from '../common/program.ts';
 import { compareBeats, emitTestbench, runTiming, simulate, type Beat, type SimHarness, type SimOptions, type SimResult } from '../common/sim.ts';
-import { readEncoderCase } from '../encoder/case.ts';
+import { readEncoderCase, type EncoderCase } from '../encoder/case.ts';
+import { join } from 'node:path';
 import { seededRandom } from '../softmax/index.ts';
 import { attentionNames } from './leaves.ts';
 import { attentionLayer, attentionModel, type AttentionLayer, type AttentionScales } from './model.ts';
@@ -173,17 +174,22 @@ export interface TapComparison {
   first?: string;
 }
 
-/** Splits the merged output by tag and compares each tap with the model, in order. */
-export function compareTaps(spec: AttentionSpec, expected: ReturnType<typeof expectedTaps>, result: SimResult): TapComparison {
+/** The merged output split by tag into the three taps; beats with an unknown tag are counted. */
+export function splitTaps(spec: AttentionSpec, result: SimResult): { actual: Record<Tap, Beat[]>; badTag: number } {
   const w = payloadWidth(spec);
   const actual: Record<Tap, Beat[]> = { score: [], prob: [], out: [] };
   let badTag = 0;
   for (const b of result.beats) {
-    const tag = Number(b.data >> BigInt(w));
-    const tap = TAPS[tag];
+    const tap = TAPS[Number(b.data >> BigInt(w))];
     if (!tap) { badTag++; continue; }
     actual[tap].push({ data: b.data & maxUnsigned(w), last: b.last });
   }
+  return { actual, badTag };
+}
+
+/** Splits the merged output by tag and compares each tap with the model, in order. */
+export function compareTaps(spec: AttentionSpec, expected: ReturnType<typeof expectedTaps>, result: SimResult): TapComparison {
+  const { actual, badTag } = splitTaps(spec, result);
   const byTap = { score: 0, prob: 0, out: 0 };
   let first: string | undefined = badTag ? `${badTag} output beats with an unknown tag` : undefined;
   for (const tap of TAPS) {
@@ -326,29 +332,70 @@ export const attentionBlock: Block<AttentionSpec> = {
     // head_dim lanes: a head in N * N cycles a pass, the fewest simulated cycles (the model does not depend on lanes)
     const spec = caseSpec(c, { lanes: c.headDim });
     const layer = attentionLayer(spec, caseScales(c));
-    const stages = stageChecks(c, spec, layer);
     const { comparison } = await runAttention(spec, [{ layer, qkv: c.intermediate.qkv_out }], options.workDir, options);
-    // model_vs_expect: the chained model's attn_out against the file's (FQ-ViT's float probabilities may differ: FQVIT.md)
-    const chained = attentionModel(spec, layer, c.intermediate.qkv_out).out;
-    let modelVsExpect = 0;
-    let maxAbsDiff = 0;
-    chained.forEach((row, i) => row.forEach((x, k) => {
-      const want = c.intermediate.attn_out[i]![k]!;
-      if (x !== want) { modelVsExpect++; maxAbsDiff = Math.max(maxAbsDiff, Math.abs(x - want)); }
-    }));
-    return {
-      block: 'attention', index, elements: c.tokens * c.dim, rtl_vs_model: comparison.mismatches,
-      model_vs_expect: modelVsExpect, max_abs_diff: maxAbsDiff,
-      stages: {
-        attn_score: stages.attn_score.mismatches,
-        attn_prob: stages.attn_prob.mismatches,
-        attn_prob_fqvit: stages.attn_prob_fqvit.mismatches,
-        attn_out: stages.attn_out.mismatches,
-      },
-      first: comparison.first ?? stages.attn_score.first ?? stages.attn_prob.first ?? stages.attn_out.first,
-    };
+    return caseReport(c, index, spec, layer, comparison);
+  },
+  async verifyOneInstance(cases, options: VerifyOptions) {
+    const read = cases.map(({ index, vectorCase }) => ({ index, c: readEncoderCase(vectorCase) }));
+    // Generation-time parameters: widths, heads, head_dim, and (today's softmax) the score scale
+    const groups = new Map<string, typeof read>();
+    for (const r of read) {
+      const key = JSON.stringify([r.c.aBits, r.c.sBits, r.c.headDim, r.c.heads, r.c.quantizers.attn_score.scale]);
+      groups.set(key, [...(groups.get(key) ?? []), r]);
+    }
+    const reports: CaseReport[] = [];
+    let instance = 0;
+    for (const group of groups.values()) {
+      const first = group[0]!.c;
+      const spec = caseSpec(first, { maxTokens: Math.max(...group.map((r) => r.c.tokens)), lanes: first.headDim });
+      const runs = group.map((r) => ({ layer: attentionLayer(spec, caseScales(r.c)), qkv: r.c.intermediate.qkv_out }));
+      const { result } = await runAttention(spec, runs, join(options.workDir, `instance-${instance++}`), options);
+      const { actual, badTag } = splitTaps(spec, result);
+      const offset: Record<Tap, number> = { score: 0, prob: 0, out: 0 };
+      group.forEach((r, k) => {
+        // This packet's slice of each tap, compared with the model of this packet alone
+        const expected = expectedTaps(spec, [runs[k]!]);
+        const byTap = { score: 0, prob: 0, out: 0 };
+        let firstDiff: string | undefined = badTag && k === 0 ? `${badTag} output beats with an unknown tag` : undefined;
+        for (const tap of TAPS) {
+          const slice = actual[tap].slice(offset[tap], offset[tap] + expected.taps[tap].length);
+          offset[tap] += expected.taps[tap].length;
+          const cmp = compareBeats(expected.taps[tap], slice, (i) => expected.where[tap][i] ?? `${tap} beat ${i}`);
+          byTap[tap] = cmp.mismatches;
+          firstDiff ??= cmp.first;
+        }
+        const extra = k === group.length - 1 ? TAPS.reduce((n, tap) => n + Math.max(0, actual[tap].length - offset[tap]), 0) : 0;
+        const mismatches = byTap.score + byTap.prob + byTap.out + extra + (k === 0 ? badTag : 0) + (result.timedOut ? 1 : 0);
+        reports.push(caseReport(r.c, r.index, spec, runs[k]!.layer, { mismatches, byTap, first: firstDiff ?? (result.timedOut ? `timed out at cycle ${result.doneCycle}` : undefined) }));
+      });
+    }
+    return { instances: groups.size, reports: reports.sort((a, b) => a.index - b.index) };
   },
 };
+
+/** One row of verify: the RTL comparison, the chained model against the file's attn_out, and the stage checks. */
+function caseReport(c: EncoderCase, index: number, spec: AttentionSpec, layer: AttentionLayer, comparison: TapComparison): CaseReport {
+  const stages = stageChecks(c, spec, layer);
+  // model_vs_expect: the chained model's attn_out against the file's (FQ-ViT's float probabilities may differ: FQVIT.md)
+  const chained = attentionModel(spec, layer, c.intermediate.qkv_out).out;
+  let modelVsExpect = 0;
+  let maxAbsDiff = 0;
+  chained.forEach((row, i) => row.forEach((x, k) => {
+    const want = c.intermediate.attn_out[i]![k]!;
+    if (x !== want) { modelVsExpect++; maxAbsDiff = Math.max(maxAbsDiff, Math.abs(x - want)); }
+  }));
+  return {
+    block: 'attention', index, elements: c.tokens * c.dim, rtl_vs_model: comparison.mismatches,
+    model_vs_expect: modelVsExpect, max_abs_diff: maxAbsDiff,
+    stages: {
+      attn_score: stages.attn_score.mismatches,
+      attn_prob: stages.attn_prob.mismatches,
+      attn_prob_fqvit: stages.attn_prob_fqvit.mismatches,
+      attn_out: stages.attn_out.mismatches,
+    },
+    first: comparison.first ?? stages.attn_score.first ?? stages.attn_prob.first ?? stages.attn_out.first,
+  };
+}
 
 export { resolveAttention };
 export default attentionBlock;
