@@ -151,11 +151,15 @@ endmodule
   return { name, text };
 }
 
-export function attentionHarness(spec: AttentionSpec, cfg: Beat[], data: Beat[], expectedBeats: number, rtl: FileSet = emitAttentionRtl(spec), taps = true): SimHarness {
+/**
+ * The harness of a run. `tokens`: N of every packet that is computed (the bound on cycles sums their packetCycles;
+ * the input and output beats are added, one a cycle). The bound is kept tight: the testbench's time limit is a delay
+ * in picoseconds, which Verilator holds in 32 bits (about 4.29 ms: 429,000 cycles at 10 ns).
+ */
+export function attentionHarness(spec: AttentionSpec, cfg: Beat[], data: Beat[], expectedBeats: number, rtl: FileSet = emitAttentionRtl(spec), taps = true, tokens: readonly number[] = [spec.params.max_tokens]): SimHarness {
   const merge = tapMergeModule(spec, taps);
   const files = new Map([...rtl].filter(([p]) => p.endsWith('.v')));
   files.set(`${merge.name}.v`, merge.text);
-  const { heads, head_dim: hd } = spec.params;
   return {
     dut: merge.name,
     params: [],
@@ -163,7 +167,7 @@ export function attentionHarness(spec: AttentionSpec, cfg: Beat[], data: Beat[],
     inputs: [{ prefix: 's_cfg_axis', width: cfgWidth(spec), beats: cfg }, { prefix: 's_axis', width: spec.params.bits, beats: data }],
     output: { prefix: 'm_axis', width: TAG_WIDTH + payloadWidth(spec), expectedBeats },
     // Per packet: the load, then N * N * head_dim cycles a head and pass (QK and PV overlap), plus pipelines
-    maxCycles: 4 * (data.length + cfg.length) + 4 * Math.ceil(expectedBeats / Math.max(1, 2 * spec.params.max_tokens + hd)) * spec.params.max_tokens * hd * heads + 2000,
+    maxCycles: cfg.length + data.length + expectedBeats + tokens.reduce((sum, n) => sum + packetCycles(spec, n), 0) + 2000,
     statusWidth: 3,
   };
 }
@@ -216,7 +220,7 @@ export async function runAttentionBeats(spec: AttentionSpec, cfg: Beat[], data: 
   const expected = expectedTaps(spec, accepted);
   if (!taps) { expected.taps.score = []; expected.taps.prob = []; }
   const total = expected.taps.score.length + expected.taps.prob.length + expected.taps.out.length;
-  const result = await simulate(attentionHarness(spec, cfg, data, total, emitAttentionRtl(spec), taps), workDir, options);
+  const result = await simulate(attentionHarness(spec, cfg, data, total, emitAttentionRtl(spec), taps, accepted.map((r) => r.qkv.length)), workDir, options);
   const comparison = compareTaps(spec, expected, result);
   if (comparison.mismatches) process.stderr.write(`${attentionNames(spec.prefix).attention}: ${comparison.mismatches} mismatching beats; first: ${comparison.first}; work folder: ${workDir}\n`);
   return { expected, result, comparison };
@@ -312,7 +316,7 @@ export const attentionBlock: Block<AttentionSpec> = {
     const expected = expectedTaps(spec, runs);
     const { cfg, data } = stimulus(spec, runs);
     const total = expected.taps.score.length + expected.taps.prob.length + expected.taps.out.length;
-    const tb = emitTestbench(attentionHarness(spec, cfg, data, total, rtl), { stallPercent: 20, seed: 1 });
+    const tb = emitTestbench(attentionHarness(spec, cfg, data, total, rtl, true, runs.map((r) => r.qkv.length)), { stallPercent: 20, seed: 1 });
     const merge = tapMergeModule(spec);
     tb.set(`tb/${merge.name}.v`, merge.text);
     const files: FileSet = new Map([...rtl].map(([p, t]) => [`rtl/${p}`, t]));
