@@ -154,12 +154,13 @@ endmodule
 /**
  * The harness of a run. `tokens`: N of every packet that is computed (the bound on cycles sums their packetCycles;
  * the input and output beats are added, one a cycle). The bound is kept tight: the testbench's time limit is a delay
- * in picoseconds, which Verilator holds in 32 bits (about 4.29 ms: 429,000 cycles at 10 ns).
+ * in picoseconds, which Verilator holds in 32 bits (about 4.29 ms: 429,000 cycles at 10 ns, stall factor included).
  */
 export function attentionHarness(spec: AttentionSpec, cfg: Beat[], data: Beat[], expectedBeats: number, rtl: FileSet = emitAttentionRtl(spec), taps = true, tokens: readonly number[] = [spec.params.max_tokens]): SimHarness {
   const merge = tapMergeModule(spec, taps);
   const files = new Map([...rtl].filter(([p]) => p.endsWith('.v')));
   files.set(`${merge.name}.v`, merge.text);
+  const compute = tokens.reduce((sum, n) => sum + packetCycles(spec, n), 0);
   return {
     dut: merge.name,
     params: [],
@@ -167,7 +168,8 @@ export function attentionHarness(spec: AttentionSpec, cfg: Beat[], data: Beat[],
     inputs: [{ prefix: 's_cfg_axis', width: cfgWidth(spec), beats: cfg }, { prefix: 's_axis', width: spec.params.bits, beats: data }],
     output: { prefix: 'm_axis', width: TAG_WIDTH + payloadWidth(spec), expectedBeats },
     // Per packet: the load, then N * N * head_dim cycles a head and pass (QK and PV overlap), plus pipelines
-    maxCycles: cfg.length + data.length + expectedBeats + tokens.reduce((sum, n) => sum + packetCycles(spec, n), 0) + 2000,
+    // The loads, then the computation or the output beats (one a cycle), whichever is longer, with an eighth to spare
+    maxCycles: cfg.length + data.length + Math.max(expectedBeats, compute) + Math.ceil(compute / 8) + 2000,
     statusWidth: 3,
   };
 }
