@@ -81,7 +81,7 @@ async function main(): Promise<number> {
     const instances: Record<string, number> = {};
     const oneInstance = args['one-instance'] ?? false;
     for (const block of blocks.map((b) => blockByName(b)!)) {
-      const cases = file.cases.flatMap((vectorCase, index) => (vectorCase.block === block.name ? [{ index, vectorCase }] : []));
+      const cases = file.cases.flatMap((vectorCase, index) => (vectorCase.block === (block.caseBlock ?? block.name) ? [{ index, vectorCase }] : []));
       if (oneInstance && block.verifyOneInstance && cases.length > 0) {
         const run = await block.verifyOneInstance(cases, { ...sim, workDir: workDir('one-instance', block.name) });
         instances[block.name] = run.instances;
