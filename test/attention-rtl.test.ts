@@ -12,7 +12,7 @@ import type { Beat } from '../generators/common/sim.ts';
 import { mulberry32 } from '../generators/common/random.ts';
 import { attentionBlock, defaultScales, randomQkv, runAttention, runAttentionBeats, stimulus, type AttentionRun } from '../generators/attention/index.ts';
 import { attentionLayer } from '../generators/attention/model.ts';
-import { attentionProgram, emitAttentionRtl, packetCycles } from '../generators/attention/rtl.ts';
+import { attentionProgram, emitAttentionRtl, packetCycles, programLength } from '../generators/attention/rtl.ts';
 import { resolveAttention, type AttentionSpec } from '../generators/attention/spec.ts';
 
 const work = (name: string) => mkdtempSync(join(tmpdir(), `attention-${name}-`));
@@ -45,13 +45,16 @@ describe('attention RTL', () => {
     }
   });
 
-  it('two layers back to back, reprogrammed between packets of one stream (zero points and requantizers differ)', async () => {
-    const spec = resolveAttention(6, { heads: 2, head_dim: 3, max_tokens: 6 });
+  it('two layers back to back, reprogrammed between packets of one stream (zero points, requantizers and the softmax\'s score scale differ)', async () => {
+    const spec = resolveAttention(6, { heads: 2, head_dim: 3, max_tokens: 6, min_score_scale: 0.05 });
     const rnd = mulberry32(5);
     const a = defaultScales(spec);
-    const b = { ...a, qkvScale: a.qkvScale * 0.37, qkvZeroPoint: 21, scoreZeroPoint: 40, outScale: a.outScale * 0.11, outZeroPoint: 9, attnScale: 0.3 };
+    const b = { ...a, qkvScale: a.qkvScale * 0.37, qkvZeroPoint: 21, scoreScale: 0.0625, scoreZeroPoint: 40, outScale: a.outScale * 0.11, outZeroPoint: 9, attnScale: 0.3 };
     const runs = [packet(spec, 6, rnd, a), packet(spec, 4, rnd, b), packet(spec, 5, rnd, a)];
-    expect(attentionProgram(spec, runs[0]!.layer).words).not.toEqual(attentionProgram(spec, runs[1]!.layer).words);
+    const words = (k: number) => attentionProgram(spec, runs[k]!.layer).words;
+    // Both the block's own words and the softmax's exp table differ
+    expect(words(0).slice(0, 7)).not.toEqual(words(1).slice(0, 7));
+    expect(words(0).slice(7)).not.toEqual(words(1).slice(7));
     const { comparison, expected } = await runAttention(spec, runs, work('layers'), { stallPercent: 30, seed: 4 });
     expect(comparison.first).toBeUndefined();
     expect(expected.taps.out.length).toBe((6 + 4 + 5) * 6);
@@ -86,6 +89,19 @@ describe('attention RTL', () => {
       const short: Program = { ...goodProgram, words: goodProgram.words.slice(0, 6) };
       const status = await run([...programBeats(short, 0), ...programBeats(goodProgram, 2)], [...dataBeats(good, 1), ...dataBeats(good, 3)], [good]);
       expect(status).toBe(0b011n);
+    });
+
+    it('bits 0 and 3: a softmax word out of range (z above z_max) refuses the program in both; the packet under it is dropped (bit 1)', async () => {
+      const zMax = spec.derived.softmax.range.zMax;
+      const bad: Program = { ...goodProgram, words: goodProgram.words.map((w, i) => (i === 8 ? zMax + 1n : w)) };
+      const status = await run([...programBeats(bad, 0), ...programBeats(goodProgram, 2)], [...dataBeats(good, 1), ...dataBeats(good, 3)], [good]);
+      expect(status).toBe(0b001011n);
+    });
+
+    it('bits 0 and 4: a program one softmax word short is refused by both', async () => {
+      const short: Program = { ...goodProgram, words: goodProgram.words.slice(0, -1) };
+      const status = await run([...programBeats(short, 0), ...programBeats(goodProgram, 2)], [...dataBeats(good, 1), ...dataBeats(good, 3)], [good]);
+      expect(status).toBe(0b010011n);
     });
 
     it('bit 2: a packet that ends inside a token, or holds more than max_tokens tokens, is dropped; the next is right', async () => {
@@ -139,7 +155,8 @@ describe('attention RTL', () => {
     const spec = resolveAttention(4, { heads: 1, head_dim: 1, max_tokens: 2 });
     const rnd = mulberry32(1);
     const { cfg, data } = stimulus(spec, [packet(spec, 1, rnd), packet(spec, 2, rnd)]);
-    expect(cfg.map((b) => b.epoch)).toEqual([...Array(7).fill(0), ...Array(7).fill(2)]);
+    const words = programLength(spec);
+    expect(cfg.map((b) => b.epoch)).toEqual([...Array(words).fill(0), ...Array(words).fill(2)]);
     expect(data.map((b) => b.epoch)).toEqual([1, 1, 1, 3, 3, 3, 3, 3, 3]);
   });
 });

@@ -28,7 +28,7 @@ function specError(f: () => unknown): SpecError {
 describe('attention spec', () => {
   it('defaults and ranges', () => {
     const s = resolveAttention(8, undefined);
-    expect(s.params).toEqual({ bits: 8, s_bits: 4, head_dim: 16, heads: 3, lanes: 1, max_tokens: 64, score_scale: 1 / 32, frac_bits: 40 });
+    expect(s.params).toEqual({ bits: 8, s_bits: 4, head_dim: 16, heads: 3, lanes: 1, max_tokens: 64, score_scale: 1 / 32, min_score_scale: 1 / 32, frac_bits: 40 });
     expect(s.derived.probFracBits).toBe(15);
     expect(s.derived.scoreAbsMax).toBe(16n * 255n * 255n);
     expect(s.derived.outAbsMax).toBe(64n * 255n << 15n);
@@ -85,14 +85,25 @@ describe('exact requantizer constants (requant.ts) on the GEMM requantizer', () 
   it('a frac_bits too small for a layer is a SpecError naming the layer value, never a wrong requantizer', () => {
     // Found on the public file's first case: frac_bits 24 leaves no multiplier for its attn_out rescale.
     const c = encoderCases[0]!;
-    const spec = resolveAttention(c.aBits, { bits: c.aBits, head_dim: c.headDim, heads: c.heads, max_tokens: c.tokens, frac_bits: 24 });
     const q = c.quantizers;
+    const spec = resolveAttention(c.aBits, { bits: c.aBits, head_dim: c.headDim, heads: c.heads, max_tokens: c.tokens, score_scale: q.attn_score.scale, frac_bits: 24 });
     const scales: AttentionScales = {
       qkvScale: q.qkv_out.scale, qkvZeroPoint: q.qkv_out.zeroPoint, attnScale: c.attnScale, scoreScale: q.attn_score.scale,
       scoreZeroPoint: q.attn_score.zeroPoint, outScale: q.attn_out.scale, outZeroPoint: q.attn_out.zeroPoint,
     };
     expect(specError(() => attentionLayer(spec, scales)).parameter).toBe('layer.attn_out.scale');
-    expect(() => attentionLayer(resolveAttention(c.aBits, { bits: c.aBits, head_dim: c.headDim, heads: c.heads, max_tokens: c.tokens }), scales)).not.toThrow();
+    expect(() => attentionLayer(resolveAttention(c.aBits, { bits: c.aBits, head_dim: c.headDim, heads: c.heads, max_tokens: c.tokens, score_scale: q.attn_score.scale }), scales)).not.toThrow();
+  });
+
+  it('the score scale is a layer value: any s_score from min_score_scale up runs on one instance, one below is a SpecError naming the range', () => {
+    const spec = resolveAttention(8, { head_dim: 2, heads: 1, max_tokens: 4, score_scale: 0.05, min_score_scale: 0.02 });
+    const scales: AttentionScales = { qkvScale: 1 / 32, qkvZeroPoint: 128, attnScale: 0.5, scoreScale: 0.02, scoreZeroPoint: 100, outScale: 1 / 64, outZeroPoint: 128 };
+    expect(attentionLayer(spec, scales).softmax.scale).toBe(0.02);
+    expect(attentionLayer(spec, { ...scales, scoreScale: 0.5 }).lis.c).toBe(BigInt(Math.floor(1 / 0.35815147 / 0.25)));
+    const e = specError(() => attentionLayer(spec, { ...scales, scoreScale: 0.0199 }));
+    expect(e.parameter).toBe('layer.attn_score.scale');
+    expect(e.message).toMatch(/min_scale 0\.02/);
+    expect(specError(() => resolveAttention(8, { score_scale: 0.01, min_score_scale: 0.02 })).parameter).toBe('attention.score_scale');
   });
 });
 

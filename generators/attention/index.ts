@@ -19,8 +19,9 @@ import { join } from 'node:path';
 import { mulberry32 } from '../common/random.ts';
 import { attentionNames } from './leaves.ts';
 import { attentionLayer, attentionModel, type AttentionLayer, type AttentionScales } from './model.ts';
-import { ERROR_BITS, PIPELINE_OVERHEAD, fifoAddrWidthOf, attentionProgram, cfgWidth, emitAttentionRtl, memoryBits, packetCycles, programFormat, publicSpec } from './rtl.ts';
+import { ERROR_BITS, PIPELINE_OVERHEAD, STATUS_WIDTH, fifoAddrWidthOf, attentionProgram, cfgWidth, emitAttentionRtl, memoryBits, packetCycles, programFormat, programLength, publicSpec } from './rtl.ts';
 import { resolveAttention, type AttentionSpec } from './spec.ts';
+import { softmaxTop } from '../softmax/rtl.ts';
 import { caseScales, caseSpec, stageChecks } from './stages.ts';
 
 /** One packet: a layer (its program is loaded first) and N tokens of qkv_out codes. */
@@ -113,7 +114,7 @@ module ${name} (
     output wire m_axis_tvalid,
     input  wire m_axis_tready,
     output wire m_axis_tlast,
-    output wire [2:0] status_error
+    output wire [${STATUS_WIDTH - 1}:0] status_error
 );
 wire [${bits - 1}:0] out_tdata, score_tdata;
 wire [${sBits}:0] prob_tdata;
@@ -171,7 +172,7 @@ export function attentionHarness(spec: AttentionSpec, cfg: Beat[], data: Beat[],
     // The loads, then the computation or the output beats (at most one a cycle), whichever is longer, half again to
     // spare (the merged taps measured 0.87 beats a cycle on a 197-token case)
     maxCycles: cfg.length + data.length + Math.ceil(1.5 * Math.max(expectedBeats, compute)) + 2000,
-    statusWidth: 3,
+    statusWidth: STATUS_WIDTH,
   };
 }
 
@@ -263,6 +264,7 @@ export function attentionManifest(spec: AttentionSpec, rtl: FileSet): BlockManif
   const p = spec.params;
   const d = spec.derived;
   const names = attentionNames(spec.prefix);
+  const sm = spec.derived.softmax;
   const req = (g: typeof d.score) => ({
     acc_width: g.derived.accWidth, frac_bits: p.frac_bits, shift_max: g.derived.shiftMax, shift_width: g.derived.shiftWidth,
     offset_abs_max: g.derived.offsetAbsMax, offset_width: g.derived.offsetWidth, sum_width: g.derived.sumWidth,
@@ -281,6 +283,19 @@ export function attentionManifest(spec: AttentionSpec, rtl: FileSet): BlockManif
       score_requantizer: req(d.score),
       out_requantizer: req(d.out),
       memory_bits: memoryBits(spec),
+      softmax: {
+        top: softmaxTop(sm),
+        layer_range: {
+          min_score_scale: sm.range.minScale,
+          max_score_scale: sm.range.maxScale,
+          meaning: 'every layer with min_score_scale <= s_score <= max_score_scale runs on this instance, its softmax exp table in its program; building the program of another is a SpecError (layer.attn_score.scale)',
+        },
+        table_depth: sm.range.tableDepth,
+        z_max: sm.range.zMax,
+        word_width: sm.derived.wordWidth,
+        elem_width: sm.derived.elemWidth,
+        sum_width: sm.derived.sumWidth,
+      },
       fifo_entries: 2 ** fifoAddrWidthOf(spec) + 1,
       rounding: 'half-even in both requantizers (the GEMM requantizer), constants exact for every accumulator up to score_abs_max / out_abs_max (requant.ts)',
       overflow: 'none: S, O and every sum are held at full width; codes saturate to 0 .. 2^bits - 1',
@@ -297,7 +312,7 @@ export function attentionManifest(spec: AttentionSpec, rtl: FileSet): BlockManif
       condition: 'attn_out always ready and the score and probability taps always ready (they carry 2 N^2 codes a head); lanes <= N (else the PV pass is bound by one output code a cycle); measured in test/attention-rtl.test.ts',
     },
     ports: {
-      s_cfg_axis: { direction: 'in', tdata: cfgWidth(spec), meaning: 'the layer program (7 words, tlast on the last)' },
+      s_cfg_axis: { direction: 'in', tdata: cfgWidth(spec), meaning: `the layer program (${programLength(spec)} words: the block's own 7, then the softmax's exp table; tlast on the last); ready only while the block holds no data` },
       s_axis: { direction: 'in', tdata: p.bits, meaning: 'qkv_out codes, token by token (q | k | v, 3 * heads * head_dim a token); tlast on the last code of the last token' },
       m_axis: { direction: 'out', tdata: p.bits, meaning: 'attn_out codes: head by head, token by token, head_dim codes with tlast on the last' },
       m_score_axis: { direction: 'out', tdata: p.bits, meaning: 'attn_score codes: head by head, a row of N with tlast on the last' },
@@ -350,17 +365,21 @@ export const attentionBlock: Block<AttentionSpec> = {
   },
   async verifyOneInstance(cases, options: VerifyOptions) {
     const read = cases.map(({ index, vectorCase }) => ({ index, c: readEncoderCase(vectorCase) }));
-    // Generation-time parameters: widths, heads, head_dim, and (today's softmax) the score scale
+    // Generation-time parameters: widths, heads, head_dim (the score scale is a layer value: the softmax's range
+    // reaches down to the group's smallest)
     const groups = new Map<string, typeof read>();
     for (const r of read) {
-      const key = JSON.stringify([r.c.aBits, r.c.sBits, r.c.headDim, r.c.heads, r.c.quantizers.attn_score.scale]);
+      const key = JSON.stringify([r.c.aBits, r.c.sBits, r.c.headDim, r.c.heads]);
       groups.set(key, [...(groups.get(key) ?? []), r]);
     }
     const reports: CaseReport[] = [];
     let instance = 0;
     for (const group of groups.values()) {
       const first = group[0]!.c;
-      const spec = caseSpec(first, { maxTokens: Math.max(...group.map((r) => r.c.tokens)), lanes: first.headDim });
+      const spec = caseSpec(first, {
+        maxTokens: Math.max(...group.map((r) => r.c.tokens)), lanes: first.headDim,
+        minScoreScale: Math.min(...group.map((r) => r.c.quantizers.attn_score.scale)),
+      });
       const runs = group.map((r) => ({ layer: attentionLayer(spec, caseScales(r.c)), qkv: r.c.intermediate.qkv_out }));
       const { result } = await runAttention(spec, runs, join(options.workDir, `instance-${instance++}`), options);
       const { actual, badTag } = splitTaps(spec, result);
