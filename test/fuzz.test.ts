@@ -155,7 +155,8 @@ const CASES: Partial<Record<BlockName, Draw>> = {
       replayExpected: (at) => softmaxExpectedBeats(spec, beats.slice(at.s_axis)),
     };
   },
-  gelu: (r, half) => {
+  // A drawn layer may need more constant bits than the drawn hardware has: draw both again.
+  gelu: (r, half) => accepted('gelu', () => {
     const { bits, overrides, spec } = drawSpec(r, 'gelu', half, resolveGelu);
     // Two layers back to back, reprogrammed between; a reset forgets the program, so a replay starts every stream over.
     const runs = [0, 1].map(() => {
@@ -164,8 +165,9 @@ const CASES: Partial<Record<BlockName, Draw>> = {
     });
     const expected = geluExpectedBeats(spec, runs);
     return { label: `gelu --bits ${bits} ${JSON.stringify(overrides)}`, harness: geluHarness(spec, runs), expected, replayStarts: [{}], replayExpected: () => expected };
-  },
-  residual: (r, half) => {
+  }),
+  // A drawn layer may need more constant bits than the drawn hardware has: draw both again.
+  residual: (r, half) => accepted('residual', () => {
     const { bits, overrides, spec } = drawSpec(r, 'residual', half, resolveResidual);
     // Two layers back to back, reprogrammed between; a reset forgets the program, so a replay starts every stream over.
     const runs = [0, 1].map(() => {
@@ -174,7 +176,7 @@ const CASES: Partial<Record<BlockName, Draw>> = {
     });
     const expected = residualExpectedBeats(spec, runs);
     return { label: `residual --bits ${bits} ${JSON.stringify(overrides)}`, harness: residualHarness(spec, runs), expected, replayStarts: [{}], replayExpected: () => expected };
-  },
+  }),
   layernorm: (r, half) => {
     const { bits, overrides, spec } = drawSpec(r, 'layernorm', half, resolveLayernorm);
     // Random tokens of three spreads plus the five edge tokens (constant, zeros, maxima, alternating, one outlier).
@@ -210,7 +212,7 @@ describe(`random sweep, SEED=${SEED}`, () => {
   it('draws every documented numeric parameter, from both halves of its range', () => {
     expect(Object.keys(documentedRanges('--spec "gemm"')).sort()).toEqual(['a_bits', 'cols', 'frac_bits', 'max_k', 'out_bits', 'rows', 'w_bits']);
     expect(Object.keys(documentedRanges('--spec "softmax"')).sort()).toEqual(['in_bits', 'max_length', 'n', 'out_bits']);
-    expect(Object.keys(documentedRanges('--spec "layernorm"')).sort()).toEqual(['channels', 'rsqrt_bits']);
+    expect(Object.keys(documentedRanges('--spec "layernorm"')).sort()).toEqual(['max_channels', 'rsqrt_bits']);
     expect(bitsRange()).toEqual([2, 16]);
     for (const block of blocks) {
       for (const name of ['bits', ...Object.keys(documentedRanges(`--spec "${block}"`))]) {

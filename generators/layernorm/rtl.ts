@@ -9,7 +9,7 @@
  */
 import { clog2, signedWidth, toUnsigned, unsignedWidth } from '../common/arith.ts';
 import type { FileSet } from '../common/files.ts';
-import { moduleName } from '../common/names.ts';
+import { moduleName, moduleNames } from '../common/names.ts';
 import { packWord, type Program, type ProgramField, type ProgramFormat } from '../common/program.ts';
 import { render } from '../common/render.ts';
 import { headerComment } from '../common/verilog.ts';
@@ -122,7 +122,8 @@ export function constWords(spec: LayernormSpec): bigint[] {
 function emitBuffer(spec: LayernormSpec): string {
   const w = rtlWidths(spec);
   return render('layernorm/ptf_layernorm_buffer.v', {
-    header: headerComment('ptf_layernorm_buffer: the token buffer, a FIFO in inferred RAM', specSummary(spec)),
+    names: moduleNames(spec.prefix, MODULE_BASES),
+    header: headerComment(`${moduleName(spec.prefix, 'ptf_layernorm_buffer')}: the token buffer, a FIFO in inferred RAM`, specSummary(spec)),
     bits: spec.bits,
     bufferAddrWidth: w.bufferAddrWidth,
   });
@@ -131,7 +132,8 @@ function emitBuffer(spec: LayernormSpec): string {
 function emitStats(spec: LayernormSpec): string {
   const d = spec.derived;
   return render('layernorm/ptf_layernorm_stats.v', {
-    header: headerComment('ptf_layernorm_stats: x = (q - zp) << alpha, and the exact sums S and Q of each token', specSummary(spec)),
+    names: moduleNames(spec.prefix, MODULE_BASES),
+    header: headerComment(`${moduleName(spec.prefix, 'ptf_layernorm_stats')}: x = (q - zp) << alpha, and the exact sums S and Q of each token`, specSummary(spec)),
     bits: spec.bits,
     channelWidth: d.channelWidth,
     xWidth: d.xWidth,
@@ -155,7 +157,8 @@ function emitToken(spec: LayernormSpec): string {
   const countWidth = unsignedWidth(w.absWidth);
   const lowVarBits = g < 0 ? `\n// The radicand drops the ${-2 * g} lowest bits of the normalized variance (floor; the model does the same).` : '';
   return render('layernorm/ptf_layernorm_token.v', {
-    header: headerComment('ptf_layernorm_token: once per token, var = C·Q - S^2, k, s = isqrt(var·4^(k+G)), R = 2^(2F)/s, W = S·2^(FW+k+G)/s', specSummary(spec)),
+    names: moduleNames(spec.prefix, MODULE_BASES),
+    header: headerComment(`${moduleName(spec.prefix, 'ptf_layernorm_token')}: once per token, var = C·Q - S^2, k, s = isqrt(var·4^(k+G)), R = 2^(2F)/s, W = S·2^(FW+k+G)/s`, specSummary(spec)),
     countWidth: d.countWidth,
     sumWidth: d.sumWidth,
     sqWidth: d.sqWidth,
@@ -337,7 +340,8 @@ function emitElement(spec: LayernormSpec): string {
   const outExpr = `!${fits.name} ? (${yneg.name} ? {DATA_WIDTH{1'b0}} : {DATA_WIDTH{1'b1}}) : code < 0 ? {DATA_WIDTH{1'b0}} : code > CODE_MAX ? {DATA_WIDTH{1'b1}} : code[DATA_WIDTH-1:0]`;
 
   return render('layernorm/ptf_layernorm_element.v', {
-    header: headerComment('ptf_layernorm_element: per element M, N, B and y = round((±M·x + B) / 2^N), clamped with the output zero point', specSummary(spec)),
+    names: moduleNames(spec.prefix, MODULE_BASES),
+    header: headerComment(`${moduleName(spec.prefix, 'ptf_layernorm_element')}: per element M, N, B and y = round((±M·x + B) / 2^N), clamped with the output zero point`, specSummary(spec)),
     bits: spec.bits,
     channelWidth: d.channelWidth,
     xWidth: d.xWidth,
@@ -464,7 +468,8 @@ function emitConfig(spec: LayernormSpec): string {
     ...(d.nAMax < 2 ** (d.nAWidth - 1) - 1 ? [`word_na > ${naLit(d.nAMax)}`] : []),
   ];
   return render('layernorm/ptf_layernorm_config.v', {
-    header: headerComment('ptf_layernorm_config: loads a program from s_cfg_axis (header: C, zero points; then one constant word per channel)', specSummary(spec)),
+    names: moduleNames(spec.prefix, MODULE_BASES),
+    header: headerComment(`${moduleName(spec.prefix, 'ptf_layernorm_config')}: loads a program from s_cfg_axis (header: C, zero points; then one constant word per channel)`, specSummary(spec)),
     bits: spec.bits,
     channelWidth: d.channelWidth,
     countWidth: d.countWidth,
@@ -487,8 +492,9 @@ function emitTop(spec: LayernormSpec): string {
   const layout = programLayout(spec);
   const inflightWidth = w.bufferAddrWidth + 2;
   return render('layernorm/ptf_layernorm.v', {
-    header: headerComment('ptf_layernorm: PTF LayerNorm (FQ-ViT, integer-only); the layer is a program loaded through s_cfg_axis', specSummary(spec)),
-    top: TOP,
+    names: moduleNames(spec.prefix, MODULE_BASES),
+    header: headerComment(`${moduleName(spec.prefix, 'ptf_layernorm')}: PTF LayerNorm (FQ-ViT, integer-only); the layer is a program loaded through s_cfg_axis`, specSummary(spec)),
+    top: topName(spec),
     cfgMsb: layout.wordWidth - 1,
     dataMsb: spec.bits - 1,
     statusMsb: STATUS_ERRORS.length - 1,
@@ -552,11 +558,6 @@ export function topName(spec: LayernormSpec): string {
   return moduleName(spec.prefix, TOP);
 }
 
-/** Gives every module base name in a text the spec's prefix (module declarations, instances, headers). */
-function prefixModules(spec: LayernormSpec, text: string): string {
-  if (spec.prefix === '') return text;
-  return text.replace(/\bptf_layernorm(_[a-z_]+)?\b/g, (name) => ((MODULE_BASES as readonly string[]).includes(name) ? moduleName(spec.prefix, name) : name));
-}
 
 /**
  * All modules of the block, by file name. They depend only on the hardware parameters (bits, max_channels,
@@ -566,26 +567,27 @@ export function emitLayernormRtl(spec: LayernormSpec): FileSet {
   const d = spec.derived;
   const w = rtlWidths(spec);
   const files: FileSet = new Map();
-  const put = (name: string, text: string) => files.set(`${moduleName(spec.prefix, name)}.v`, prefixModules(spec, text));
+  const put = (name: string, text: string) => files.set(`${moduleName(spec.prefix, name)}.v`, text);
+  const n = moduleNames(spec.prefix, MODULE_BASES);
   put(TOP, emitTop(spec));
   put('ptf_layernorm_config', emitConfig(spec));
   put('ptf_layernorm_stats', emitStats(spec));
   put('ptf_layernorm_buffer', emitBuffer(spec));
   put('ptf_layernorm_token', emitToken(spec));
   put('ptf_layernorm_element', emitElement(spec));
-  put('ptf_layernorm_isqrt', emitIsqrt(d.rootWidth));
-  put('ptf_layernorm_r_divider', emitDivider(2 * spec.rsqrtBits + 1, d.rootWidth, d.rootWidth, 'ptf_layernorm_r_divider'));
-  put('ptf_layernorm_w_divider', emitDivider(d.wNumWidth, d.rootWidth, d.wQuotWidth, 'ptf_layernorm_w_divider'));
-  put('ptf_layernorm_mn', emitMn(d.nAWidth, d.kWidth));
+  put('ptf_layernorm_isqrt', emitIsqrt(d.rootWidth, n.ptf_layernorm_isqrt));
+  put('ptf_layernorm_r_divider', emitDivider(2 * spec.rsqrtBits + 1, d.rootWidth, d.rootWidth, n.ptf_layernorm_r_divider));
+  put('ptf_layernorm_w_divider', emitDivider(d.wNumWidth, d.rootWidth, d.wQuotWidth, n.ptf_layernorm_w_divider));
+  put('ptf_layernorm_mn', emitMn(d.nAWidth, d.kWidth, n.ptf_layernorm_mn));
   const plan = elementPlan(spec);
-  put('ptf_layernorm_kf_multiplier', emitPipelinedMultiplier(d.wWidth, d.gtWidth, kfAddendWidth(spec), CHUNK, MAX_CARRY, 'ptf_layernorm_kf_multiplier', true));
-  put('ptf_layernorm_square_multiplier', emitPipelinedMultiplier(spec.bits + 1, spec.bits + 1, 0, CHUNK, MAX_CARRY, 'ptf_layernorm_square_multiplier'));
-  put('ptf_layernorm_pa_multiplier', emitPipelinedMultiplier(d.precision.mantissaA + 1, d.raWidth + 1, paCorrection(spec).width, CHUNK, MAX_CARRY, 'ptf_layernorm_pa_multiplier', true));
-  put('ptf_layernorm_mx_multiplier', emitPipelinedMultiplier(d.xWidth, 9, 0, 5, MAX_CARRY, 'ptf_layernorm_mx_multiplier'));
-  put('ptf_layernorm_offset_round', emitRoundShiftPipelined(plan.kfWidth, w.kShiftWidth, d.offsetWidth, 'ptf_layernorm_offset_round'));
-  put('ptf_layernorm_output_round', emitRoundShiftPipelined(w.accWidth, 5, w.accWidth, 'ptf_layernorm_output_round'));
-  put('ptf_layernorm_alpha_ram', emitRam(spec, 'ptf_layernorm_alpha_ram', 'alpha per channel, written by the program'));
-  put('ptf_layernorm_const_ram', emitRam(spec, 'ptf_layernorm_const_ram', 'the constants of each channel {bk + Booth correction of -gt, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}, written by the program'));
+  put('ptf_layernorm_kf_multiplier', emitPipelinedMultiplier(d.wWidth, d.gtWidth, kfAddendWidth(spec), CHUNK, MAX_CARRY, n.ptf_layernorm_kf_multiplier, true));
+  put('ptf_layernorm_square_multiplier', emitPipelinedMultiplier(spec.bits + 1, spec.bits + 1, 0, CHUNK, MAX_CARRY, n.ptf_layernorm_square_multiplier));
+  put('ptf_layernorm_pa_multiplier', emitPipelinedMultiplier(d.precision.mantissaA + 1, d.raWidth + 1, paCorrection(spec).width, CHUNK, MAX_CARRY, n.ptf_layernorm_pa_multiplier, true));
+  put('ptf_layernorm_mx_multiplier', emitPipelinedMultiplier(d.xWidth, 9, 0, 5, MAX_CARRY, n.ptf_layernorm_mx_multiplier));
+  put('ptf_layernorm_offset_round', emitRoundShiftPipelined(plan.kfWidth, w.kShiftWidth, d.offsetWidth, n.ptf_layernorm_offset_round));
+  put('ptf_layernorm_output_round', emitRoundShiftPipelined(w.accWidth, 5, w.accWidth, n.ptf_layernorm_output_round));
+  put('ptf_layernorm_alpha_ram', emitRam(spec, n.ptf_layernorm_alpha_ram, 'alpha per channel, written by the program'));
+  put('ptf_layernorm_const_ram', emitRam(spec, n.ptf_layernorm_const_ram, 'the constants of each channel {bk + Booth correction of -gt, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}, written by the program'));
   return files;
 }
 
