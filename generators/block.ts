@@ -5,7 +5,7 @@
 import type { FileSet } from './common/files.ts';
 import type { SimOptions } from './common/sim.ts';
 
-export const BLOCK_NAMES = ['gemm', 'layernorm', 'softmax', 'gelu', 'residual'] as const;
+export const BLOCK_NAMES = ['gemm', 'layernorm', 'softmax', 'attention', 'gelu', 'residual'] as const;
 export type BlockName = (typeof BLOCK_NAMES)[number];
 
 /** One row of `npm run verify -- --vectors FILE --json`. */
@@ -25,6 +25,11 @@ export interface CaseReport {
   acc_vs_expect?: number;
   /** layernorm only: whether the TypeScript PTF calibration reproduced the file's `alpha` and zero point. */
   calibration?: 'match' | 'differs';
+  /**
+   * Blocks that check several stages of a case (attention): the model's mismatches against the file per stage, each
+   * stage fed the file's own input to it.
+   */
+  stages?: Record<string, number>;
   /** When rtl_vs_model > 0: the first differing element, its inputs, expected and actual values (compareBeats). */
   first?: string;
   /** What puts the case outside its block's tolerance (toleranceViolations); empty when it passes. Set by verify. */
@@ -43,12 +48,20 @@ export interface Tolerance {
   maxMismatchFraction: number;
   /** Why these bounds, in one sentence (the README's verification section quotes it). */
   reason: string;
+  /**
+   * Blocks that report `stages`: those that may differ from the file (FQ-ViT's own float artifacts, checked against
+   * their own limits by the block's tests); every other stage must be 0.
+   */
+  artifactStages?: readonly string[];
 }
 
 /** Everything that puts a case outside `tolerance` or makes the RTL differ from the model, one message each. */
 export function toleranceViolations(r: CaseReport, tolerance: Tolerance): string[] {
   const out: string[] = [];
   if (r.rtl_vs_model !== 0) out.push(`rtl_vs_model ${r.rtl_vs_model} (must be 0)`);
+  for (const [stage, mismatches] of Object.entries(r.stages ?? {})) {
+    if (mismatches !== 0 && !(tolerance.artifactStages ?? []).includes(stage)) out.push(`stage ${stage}: ${mismatches} mismatches (must be 0)`);
+  }
   const allowed = Math.floor(tolerance.maxMismatchFraction * r.elements);
   if (r.model_vs_expect > allowed) out.push(`model_vs_expect ${r.model_vs_expect} of ${r.elements} (at most ${allowed}: ${tolerance.maxMismatchFraction} of the elements)`);
   if (r.max_abs_diff > tolerance.maxAbsDiff) out.push(`max_abs_diff ${r.max_abs_diff} (at most ${tolerance.maxAbsDiff})`);
@@ -77,6 +90,11 @@ export interface VerifyOptions extends SimOptions {
 
 export interface Block<Spec> {
   readonly name: BlockName;
+  /**
+   * The `block` of the vector-file cases this block runs (verifyCase), when it is not the block's own name: e.g. the
+   * attention block runs the `encoder` cases. Several blocks may run the same cases.
+   */
+  readonly caseBlock?: string;
   /** One line for --help and the README. */
   readonly summary: string;
   /** How far the golden model may stand from a vector file's reference outputs (see Tolerance). */

@@ -1,5 +1,6 @@
 /** Every block the generator knows, in the order they are generated and verified. */
 import type { Block, BlockName } from './block.ts';
+import { attentionBlock } from './attention/index.ts';
 import { geluBlock } from './gelu/index.ts';
 import { gemmBlock } from './gemm/index.ts';
 import { layernormBlock } from './layernorm/index.ts';
@@ -11,6 +12,7 @@ export const BLOCKS: ReadonlyArray<Block<any>> = [
   gemmBlock,
   layernormBlock,
   softmaxBlock,
+  attentionBlock,
   geluBlock,
   residualBlock,
 ];

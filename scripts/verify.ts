@@ -11,7 +11,7 @@ import { UsageError } from '../generators/common/errors.ts';
 import { SIMULATORS } from '../generators/common/sim.ts';
 import { cliInt, oneOf } from '../generators/common/validate.ts';
 import { readVectorFile } from '../generators/common/vectors.ts';
-import { blockByName } from '../generators/registry.ts';
+import { BLOCKS, blockByName } from '../generators/registry.ts';
 import { configNaming, parseBits, parseBlocks, parseCli, readSpecFile, resolveBlocks, runMain, selectBlocks } from './cli.ts';
 import { VERIFY_HELP } from './help.generated.ts';
 
@@ -26,9 +26,11 @@ export function formatTable(header: string[], rows: Array<Array<string | number>
 
 /** A case whose `block` is not a block of this project is a usage error (exit 2), found before anything runs. */
 export function checkCaseBlocks(path: string, cases: ReadonlyArray<{ block: string }>): void {
-  const unknown = cases.findIndex((c) => !(BLOCK_NAMES as readonly string[]).includes(c.block));
+  // A block's own name, or the cases another block runs (caseBlock: attention, gelu and residual run `encoder` cases)
+  const known = [...new Set([...BLOCK_NAMES, ...BLOCKS.flatMap((b) => (b.caseBlock ? [b.caseBlock] : []))])];
+  const unknown = cases.findIndex((c) => !known.includes(c.block));
   if (unknown >= 0) {
-    throw new UsageError(`--vectors: case ${unknown} of ${path} has block ${JSON.stringify(cases[unknown]!.block)}, which is not a block of this project (known: ${BLOCK_NAMES.join(', ')})`);
+    throw new UsageError(`--vectors: case ${unknown} of ${path} has block ${JSON.stringify(cases[unknown]!.block)}, which is not a block of this project (known: ${known.join(', ')})`);
   }
 }
 
@@ -81,7 +83,7 @@ async function main(): Promise<number> {
     const instances: Record<string, number> = {};
     const oneInstance = args['one-instance'] ?? false;
     for (const block of blocks.map((b) => blockByName(b)!)) {
-      const cases = file.cases.flatMap((vectorCase, index) => (vectorCase.block === block.name ? [{ index, vectorCase }] : []));
+      const cases = file.cases.flatMap((vectorCase, index) => (vectorCase.block === (block.caseBlock ?? block.name) ? [{ index, vectorCase }] : []));
       if (oneInstance && block.verifyOneInstance && cases.length > 0) {
         const run = await block.verifyOneInstance(cases, { ...sim, workDir: workDir('one-instance', block.name) });
         instances[block.name] = run.instances;

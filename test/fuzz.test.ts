@@ -123,7 +123,9 @@ function drawSpec<S>(r: Random, block: BlockName, half: (parameter: string) => H
   });
 }
 
-const CASES: Record<BlockName, Draw> = {
+// attention is not here: its three output taps arrive merged in a timing-dependent order, so its random shapes under
+// stalls are in test/attention-rtl.test.ts, compared tap by tap.
+const CASES: Partial<Record<BlockName, Draw>> = {
   gemm: (r, half) => {
     const { bits, overrides, spec } = drawSpec(r, 'gemm', half, resolveGemm);
     // One to three tiles each way; K up to 512 whatever max_k allows (max_k only widens the accumulators).
@@ -201,7 +203,7 @@ describe(`random sweep, SEED=${SEED}`, () => {
   const drawn = new Map(blocks.map((block) => {
     const cases = ([0, 1] as const).map((index) => {
       const r = randomFrom(seedOf(block, String(index)));
-      return { c: CASES[block](r, halves(block, index)), r };
+      return { c: CASES[block]!(r, halves(block, index)), r };
     });
     const size = (c: FuzzCase) => [...c.harness.rtl.values()].reduce((n, t) => n + t.length, 0);
     return [block, { cases, verilator: size(cases[0]!.c) <= size(cases[1]!.c) ? 0 : 1 }] as const;

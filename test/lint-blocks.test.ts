@@ -37,6 +37,11 @@ const EXTREMES: Record<BlockName, Array<[number, Record<string, unknown>]>> = {
     // The widest layer range at 12 bits: a 4,021-word program (x0 = -134 at min_scale), rows of 4096.
     [12, { in_bits: 12, out_bits: 8, max_length: 4096, n: 30, min_scale: 0.0052, scale: 1 }],
   ],
+  attention: [
+    [2, { heads: 1, head_dim: 1, max_tokens: 1, s_bits: 1, frac_bits: 24 }],
+    [16, { heads: 2, head_dim: 8, max_tokens: 16, s_bits: 5, frac_bits: 40, lanes: 8 }],
+    [8, { heads: 1, head_dim: 64, max_tokens: 4, lanes: 64 }],
+  ],
 };
 
 interface Config {

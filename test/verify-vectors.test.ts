@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { BLOCK_NAMES, toleranceViolations, type CaseReport, type Tolerance } from '../generators/block.ts';
 import { calibratePtf } from '../generators/layernorm/calibrate.ts';
 import { BLOCKS } from '../generators/registry.ts';
+import { checkCaseBlocks } from '../scripts/verify.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const tsx = join(root, 'node_modules/.bin/tsx');
@@ -119,5 +120,10 @@ describe('npm run verify -- --vectors: exit status', () => {
     expect(run.exitCode).toBe(2);
     expect(run.stderr.trim()).toMatch(/^error: --vectors: case 1 of .*unknown\.json has block "no-such-block", which is not a block of this project \(known: .*\bgemm\b/);
     expect(run.stdout).toBe('');
+  });
+
+  it('knows the cases a block runs under another name (encoder cases: attention, gelu, residual)', () => {
+    expect(() => checkCaseBlocks('f.json', [{ block: 'encoder' }, { block: 'softmax' }])).not.toThrow();
+    expect(() => checkCaseBlocks('f.json', [{ block: 'no-such-block' }])).toThrow(/known: .*\bencoder\b/);
   });
 });

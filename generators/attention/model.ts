@@ -12,12 +12,10 @@
 import { exactBinary, maxUnsigned } from '../common/arith.ts';
 import { SpecError } from '../common/errors.ts';
 import { accumulate, requantize, type ChannelConstants } from '../gemm/model.ts';
-import { expTable, lisConstants, softmaxRow, type ExpEntry, type LisConstants } from '../softmax/model.ts';
+import { softmaxRow, type ExpEntry, type LisConstants } from '../softmax/model.ts';
+import { softmaxLayer, type SoftmaxLayer } from '../softmax/spec.ts';
 import { exactChannel, type Ratio } from './requant.ts';
 import type { AttentionSpec } from './spec.ts';
-
-/** FQ-ViT's exp shift n (softmax/spec.ts SOFTMAX_DEFAULTS.n). */
-export const LIS_N = 30;
 
 /** The float quantizers of one layer, as FQ-ViT has them. */
 export interface AttentionScales {
@@ -39,8 +37,10 @@ export interface AttentionLayer {
   outRatio: Ratio;
   score: ChannelConstants;
   out: ChannelConstants;
+  /** The built-in softmax's layer of scale s_score (its program is the tail of this layer's program). */
+  softmax: SoftmaxLayer;
+  /** Shorthands of softmax.constants and softmax.table (the exp of every distance max - q). */
   lis: LisConstants;
-  /** The softmax's exp of every distance max - q (softmax/model.ts expTable). */
   table: readonly ExpEntry[];
 }
 
@@ -83,18 +83,17 @@ export function attentionLayer(spec: AttentionSpec, scales: AttentionScales): At
   const sq = ratioOf(s.qkvScale);
   const scoreRatio = over(times(times(sq, sq), ratioOf(s.attnScale)), ratioOf(s.scoreScale));
   const outRatio = over(sq, times(ratioOf(s.outScale), { num: 1n << BigInt(d.probFracBits), den: 1n }));
-  const lis = lisConstants(s.scoreScale, LIS_N);
-  if (lis.c < 1n || !Number.isSafeInteger(Number(lis.c))) {
-    throw new SpecError('layer.attn_score.scale', 'must give the softmax a constant c = floor((1 / 0.35815147) / s^2) from 1 to 2^53', s.scoreScale);
-  }
+  // The softmax's range check (min_score_scale <= s_score, c >= 1): a SpecError naming the range
+  const softmax = softmaxLayer(d.softmax, s.scoreScale, 'layer.attn_score.scale');
   return {
     scales: s,
     scoreRatio,
     outRatio,
     score: exactChannel(d.score, scoreRatio, (s.qkvScale * s.qkvScale * s.attnScale) / s.scoreScale, s.scoreZeroPoint, d.scoreAbsMax, 'layer.attn_score.scale'),
     out: exactChannel(d.out, outRatio, s.qkvScale / s.outScale / 2 ** d.probFracBits, s.outZeroPoint, d.outAbsMax, 'layer.attn_out.scale'),
-    lis,
-    table: expTable(bits, lis),
+    softmax,
+    lis: softmax.constants,
+    table: softmax.table,
   };
 }
 

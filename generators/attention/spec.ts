@@ -5,13 +5,14 @@
  * What a layer may be (the layer range): any qkv_out, attn_score and attn_out quantizers and attn_scale for which
  * (1) the two rescales s_qkv² · attn_scale / s_score and s_qkv / s_attn_out / 2^prob_frac_bits fit the requantizer
  * (generators/gemm/model.ts deriveChannel: below 2^(frac_bits - 1)) and the exact requantizer constants exist
- * (requant.ts exactChannel), and (2) the softmax accepts s_score (generators/softmax/spec.ts). Building a layer
+ * (requant.ts exactChannel), and (2) s_score is in the built-in softmax's range, min_score_scale <= s_score (its exp
+ * table is part of the layer's program; generators/softmax/spec.ts softmaxLayer). Building a layer
  * outside that range is a SpecError naming the parameter and the range (model.ts attentionLayer).
  */
 import { maxUnsigned } from '../common/arith.ts';
-import { checkPrefix } from '../common/names.ts';
+import { checkPrefix, moduleName } from '../common/names.ts';
 import { intInRange, object, onlyKeys, positiveFinite, require } from '../common/validate.ts';
-import { defaultScale } from '../softmax/spec.ts';
+import { SOFTMAX_DEFAULTS, defaultScale, deriveSoftmax, type SoftmaxSpec } from '../softmax/spec.ts';
 import { deriveGemm, type GemmSpec } from '../gemm/spec.ts';
 
 /**
@@ -31,13 +32,15 @@ export interface AttentionParams {
   lanes: number;
   /** Largest number of tokens N; any N from 1 to this is chosen at run time. @range 1..1024 @default 64 */
   max_tokens: number;
-  /** The attn_score scale s_score that the built-in softmax is generated for: today's softmax block builds its scale-derived constants into the netlist, so every layer run on this instance must have this s_score (a program for another is a SpecError). @default the softmax's default scale for bits and max_tokens */
+  /** The attn_score scale s_score of the default layer (gen's program/default and the testbench's stimulus). Any layer with min_score_scale <= s_score runs on the same hardware: its softmax exp table is part of its program. @default the softmax's default scale for bits and max_tokens */
   score_scale: number;
+  /** Smallest attn_score scale s_score of any layer the instance serves: the built-in softmax's min_scale, so its exp table depth and every softmax width are derived for it (generators/softmax/README.md). A layer below it is refused when its program is built (SpecError on layer.attn_score.scale). @default score_scale */
+  min_score_scale: number;
   /** Fraction bits of both requantizers (the GEMM's requantizer: M * 2^-S with M a frac_bits-bit integer). 40 leaves room for the exact constants: a rescale r must map every |S| up to the accumulator's bound to the same code as the exact r, which needs M's grid (r * 2^(1 - frac_bits)) finer than the gap between r and the nearest rescale that moves a rounding threshold across an integer S (about r / (|S|max * 2^bits)); requant.ts exactChannel checks it exactly per layer and moves M inside the exact interval. @range 24..40 @default 40 */
   frac_bits: number;
 }
 
-export const ATTENTION_KEYS = ['bits', 's_bits', 'head_dim', 'heads', 'lanes', 'max_tokens', 'score_scale', 'frac_bits'] as const;
+export const ATTENTION_KEYS = ['bits', 's_bits', 'head_dim', 'heads', 'lanes', 'max_tokens', 'score_scale', 'min_score_scale', 'frac_bits'] as const;
 export const ATTENTION_DEFAULTS = { s_bits: 4, head_dim: 16, heads: 3, lanes: 1, max_tokens: 64, frac_bits: 40 } as const;
 
 export interface AttentionDerived {
@@ -50,6 +53,16 @@ export interface AttentionDerived {
   /** Largest |S| and largest |O| (the exactness of the requantizer constants is checked over these). */
   scoreAbsMax: bigint;
   outAbsMax: bigint;
+  /**
+   * The built-in softmax: in_bits = bits, out_bits = s_bits, rows up to max_tokens, min_scale = min_score_scale,
+   * default layer score_scale; its modules are named under the block scope (subPrefix).
+   */
+  softmax: SoftmaxSpec;
+}
+
+/** The prefix of the sub-blocks' module names (softmax, GEMM leaves): `<prefix>_attention`, or `attention` unprefixed. */
+export function subPrefix(prefix: string): string {
+  return moduleName(prefix, 'attention');
 }
 
 export interface AttentionSpec {
@@ -64,6 +77,7 @@ export function resolveAttention(bits: number, overrides: unknown, prefix = ''):
   onlyKeys('attention', o, ATTENTION_KEYS);
   const width = intInRange('attention.bits', o.bits ?? bits, 2, 16);
   const maxTokens = intInRange('attention.max_tokens', o.max_tokens ?? ATTENTION_DEFAULTS.max_tokens, 1, 1024);
+  const scoreScale = o.score_scale === undefined ? defaultScale(width, maxTokens) : positiveFinite('attention.score_scale', o.score_scale);
   const params: AttentionParams = {
     bits: width,
     s_bits: intInRange('attention.s_bits', o.s_bits ?? ATTENTION_DEFAULTS.s_bits, 1, 5),
@@ -71,18 +85,26 @@ export function resolveAttention(bits: number, overrides: unknown, prefix = ''):
     heads: intInRange('attention.heads', o.heads ?? ATTENTION_DEFAULTS.heads, 1, 16),
     lanes: intInRange('attention.lanes', o.lanes ?? ATTENTION_DEFAULTS.lanes, 1, 256),
     max_tokens: maxTokens,
-    score_scale: o.score_scale === undefined ? defaultScale(width, maxTokens) : positiveFinite('attention.score_scale', o.score_scale),
+    score_scale: scoreScale,
+    min_score_scale: o.min_score_scale === undefined ? scoreScale : positiveFinite('attention.min_score_scale', o.min_score_scale),
     frac_bits: intInRange('attention.frac_bits', o.frac_bits ?? ATTENTION_DEFAULTS.frac_bits, 24, 40),
   };
   require(params.head_dim % params.lanes === 0, 'attention.lanes', `must divide head_dim (${params.head_dim})`, params.lanes);
+  require(params.score_scale >= params.min_score_scale, 'attention.score_scale', `must be at least min_score_scale (${params.min_score_scale})`, params.score_scale);
+  const checked = prefix === '' ? '' : checkPrefix('attention.prefix', prefix);
   return Object.freeze({
     params: Object.freeze(params),
-    prefix: prefix === '' ? '' : checkPrefix('attention.prefix', prefix),
-    derived: Object.freeze(deriveAttention(params)),
+    prefix: checked,
+    derived: Object.freeze(deriveAttention(params, checked)),
   });
 }
 
-export function deriveAttention(p: AttentionParams): AttentionDerived {
+export function deriveAttention(p: AttentionParams, prefix = ''): AttentionDerived {
+  const softmax = deriveSoftmax(
+    { in_bits: p.bits, out_bits: p.s_bits, scale: p.score_scale, min_scale: p.min_score_scale, max_length: p.max_tokens, n: SOFTMAX_DEFAULTS.n },
+    subPrefix(prefix),
+    'attention.min_score_scale',
+  );
   const probFracBits = 2 ** p.s_bits - 1;
   const gemm = (wBits: number, maxK: number): GemmSpec => {
     const g = { rows: 1, cols: 1, aBits: p.bits, wBits, outBits: p.bits, maxK, fracBits: p.frac_bits };
@@ -99,5 +121,6 @@ export function deriveAttention(p: AttentionParams): AttentionDerived {
     out,
     scoreAbsMax: BigInt(p.head_dim) * aMax * aMax,
     outAbsMax: BigInt(p.max_tokens) * aMax << BigInt(probFracBits),
+    softmax,
   };
 }

@@ -25,13 +25,15 @@ export function caseScales(c: EncoderCase): AttentionScales {
 }
 
 /**
- * The spec sized for one case: its widths, heads and head_dim, max_tokens = its N, the softmax built for its s_score,
+ * The spec sized for one case: its widths, heads and head_dim, max_tokens = its N, the softmax's layer range down to
+ * its s_score (or minScoreScale),
  * and `lanes` (default 1) elements of a head at once (other parameters: defaults).
  */
-export function caseSpec(c: EncoderCase, options: { prefix?: string; maxTokens?: number; lanes?: number } = {}): AttentionSpec {
+export function caseSpec(c: EncoderCase, options: { prefix?: string; maxTokens?: number; lanes?: number; minScoreScale?: number } = {}): AttentionSpec {
+  const scoreScale = c.quantizers.attn_score.scale;
   return resolveAttention(c.aBits, {
     bits: c.aBits, s_bits: c.sBits, head_dim: c.headDim, heads: c.heads, lanes: options.lanes ?? 1,
-    max_tokens: options.maxTokens ?? c.tokens, score_scale: c.quantizers.attn_score.scale,
+    max_tokens: options.maxTokens ?? c.tokens, score_scale: scoreScale, min_score_scale: Math.min(options.minScoreScale ?? scoreScale, scoreScale),
   }, options.prefix ?? '');
 }
 
