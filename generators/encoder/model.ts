@@ -28,7 +28,7 @@ import { buildResidualProgram, residualStream, type ResidualLayer, type Residual
 import { residualWidths } from '../residual/program.ts';
 import { resolveResidual } from '../residual/spec.ts';
 import { SpecError } from '../common/errors.ts';
-import type { EncoderCase, NormLayer, PtfName, UniformName } from './case.ts';
+import type { EncoderCase, Intermediate, NormLayer, PtfName, UniformName } from './case.ts';
 import { exactChannel, exactCode, firstInexact } from './exact-linear.ts';
 
 /** The GEMM steps that end in a requantizer (fc1 ends in GELU). */
@@ -184,19 +184,7 @@ export function attentionCodes(layers: EncoderLayers, qkv: number[][]) {
 }
 
 /** Every step's codes of a chain run, named as the case's `intermediate` (attn_prob: the integer LIS). */
-export interface ChainResult {
-  norm1_out: number[][];
-  qkv_out: number[][];
-  attn_score: number[][][];
-  attn_prob: Array<Array<Array<number | null>>>;
-  attn_out: number[][];
-  proj_out: number[][];
-  resid1: number[][];
-  norm2_out: number[][];
-  fc1_act: number[][];
-  fc2_out: number[][];
-  resid2: number[][];
-}
+export type ChainResult = Omit<Intermediate, 'attn_prob_exact'>;
 
 /** The whole block fed only its input codes: each step takes the previous step's model output. */
 export function encoderChain(layers: EncoderLayers, inputs: number[][]): ChainResult {
