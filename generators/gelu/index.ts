@@ -4,9 +4,10 @@
  */
 import type { Block, CaseReport, DefaultReport, VerifyOptions } from '../block.ts';
 import { toUnsigned } from '../common/arith.ts';
+import { againstReference, reportsPerCase } from '../common/instance.ts';
 import { mergeFileSets, type FileSet } from '../common/files.ts';
 import { programBeats, programFiles } from '../common/program.ts';
-import { compareBeats, emitTestbench, runTiming, simulateAndCompare, type Beat, type SimHarness, type SimOptions } from '../common/sim.ts';
+import { emitTestbench, runTiming, simulateAndCompare, type Beat, type SimHarness, type SimOptions } from '../common/sim.ts';
 import { readEncoderCase, type EncoderCase } from '../encoder/case.ts';
 import { accumulate } from '../gemm/model.ts';
 import { mulberry32 } from '../common/random.ts';
@@ -128,17 +129,6 @@ export function specForCase(c: EncoderCase): GeluSpec {
   return resolveGelu(c.aBits, { bits: c.aBits, w_bits: c.wBits, max_k: c.dim, max_channels: c.mlpHidden });
 }
 
-/** Model vs the reference codes, element by element in the same order. */
-function againstReference(expected: readonly Beat[], reference: readonly number[]) {
-  let mismatches = 0;
-  let maxAbsDiff = 0;
-  expected.forEach((b, i) => {
-    const d = Math.abs(Number(b.data) - reference[i]!);
-    if (d !== 0) { mismatches++; maxAbsDiff = Math.max(maxAbsDiff, d); }
-  });
-  return { mismatches, maxAbsDiff };
-}
-
 /**
  * verify --one-instance: one instance per distinct (a_bits, w_bits) among the encoder cases, sized for the longest
  * K and the most channels of its cases; every case's GELU step back to back in one simulation, each program loaded
@@ -160,15 +150,7 @@ export async function verifyGeluOneInstance(cases: ReadonlyArray<{ index: number
       return { m, run: { program: geluProgram(spec, step.layer), beats: step.beats }, reference: step.expect.flat() };
     });
     const { expected, result } = await runGelu(spec, perCase.map((p) => p.run), `${options.workDir}/instance-${g++}`, options);
-    let at = 0;
-    for (const p of perCase) {
-      const n = p.run.beats.length;
-      const mine = expected.slice(at, at + n);
-      const cmp = compareBeats(mine, result.beats.slice(at, at + n));
-      const ref = againstReference(mine, p.reference);
-      reports.push({ block: 'gelu', index: p.m.index, elements: n, rtl_vs_model: cmp.mismatches, model_vs_expect: ref.mismatches, max_abs_diff: ref.maxAbsDiff, ...(cmp.first ? { first: cmp.first } : {}) });
-      at += n;
-    }
+    reports.push(...reportsPerCase('gelu', perCase.map((p) => ({ index: p.m.index, count: p.run.beats.length, reference: p.reference })), expected, result.beats));
   }
   return { instances: groups.size, reports: reports.sort((a, b) => a.index - b.index) };
 }

@@ -4,9 +4,10 @@
  */
 import type { Block, CaseReport, DefaultReport, VerifyOptions } from '../block.ts';
 import { readEncoderCase } from '../encoder/case.ts';
+import { againstReference, reportsPerCase } from '../common/instance.ts';
 import { mergeFileSets, type FileSet } from '../common/files.ts';
 import { programBeats, programFiles, type Program } from '../common/program.ts';
-import { compareBeats, emitTestbench, runTiming, simulateAndCompare, type Beat, type SimHarness, type SimOptions } from '../common/sim.ts';
+import { emitTestbench, runTiming, simulateAndCompare, type Beat, type SimHarness, type SimOptions } from '../common/sim.ts';
 import { mulberry32 } from '../common/random.ts';
 import { residualStream, type ResidualBeat, type ResidualLayer, type ResidualProgramValues } from './model.ts';
 import { residualProgram } from './program.ts';
@@ -131,17 +132,6 @@ export function encoderResidualSteps(c: ReturnType<typeof readEncoderCase>) {
   ];
 }
 
-/** Model vs the reference codes of a run list's elements, against the reference rows in the same order. */
-function againstReference(expected: readonly Beat[], reference: readonly number[]) {
-  let mismatches = 0;
-  let maxAbsDiff = 0;
-  expected.forEach((b, i) => {
-    const d = Math.abs(Number(b.data) - reference[i]!);
-    if (d !== 0) { mismatches++; maxAbsDiff = Math.max(maxAbsDiff, d); }
-  });
-  return { mismatches, maxAbsDiff };
-}
-
 /**
  * verify --one-instance: one instance per distinct code width among the encoder cases, sized for the most channels
  * of its cases; every case's two residual steps (resid1, then resid2) back to back in one simulation, each program
@@ -161,15 +151,7 @@ export async function verifyResidualOneInstance(cases: ReadonlyArray<{ index: nu
     });
     const runs = perCase.flatMap((p) => p.runs);
     const { expected, result } = await runResidual(spec, runs, `${options.workDir}/instance-${g++}`, options);
-    let at = 0;
-    for (const p of perCase) {
-      const n = p.runs.reduce((k, r) => k + r.beats.length, 0);
-      const mine = expected.slice(at, at + n);
-      const cmp = compareBeats(mine, result.beats.slice(at, at + n));
-      const ref = againstReference(mine, p.reference);
-      reports.push({ block: 'residual', index: p.m.index, elements: n, rtl_vs_model: cmp.mismatches, model_vs_expect: ref.mismatches, max_abs_diff: ref.maxAbsDiff, ...(cmp.first ? { first: cmp.first } : {}) });
-      at += n;
-    }
+    reports.push(...reportsPerCase('residual', perCase.map((p) => ({ index: p.m.index, count: p.runs.reduce((k, r) => k + r.beats.length, 0), reference: p.reference })), expected, result.beats));
   }
   return { instances: groups.size, reports: reports.sort((a, b) => a.index - b.index) };
 }
