@@ -37,7 +37,8 @@ function readInterface(decl: InterfaceDeclaration): Param[] {
       type: prop.getTypeNode()?.getText() ?? 'unknown',
       description,
       range: tags.range,
-      allowed: tags.allowed,
+      // "@allowed the block names" is filled from BLOCK_NAMES, so a new block cannot be missing from --help.
+      allowed: tags.allowed === 'the block names' ? BLOCK_NAMES.join(', ') : tags.allowed,
       default: tags.default,
     };
   });

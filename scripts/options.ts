@@ -7,11 +7,11 @@
 export interface GenOptions {
   /** Width in bits of activations, weights and output codes (LayerNorm input/output codes, softmax input codes). @range 2..16 @default 4 */
   bits: number;
-  /** Blocks to generate, comma-separated. @allowed gemm, layernorm, softmax @default all */
+  /** Blocks to generate, comma-separated. @allowed the block names @default all */
   blocks: string;
   /** Folder the configuration folder is written into. @default rtl-out */
   out: string;
-  /** JSON file of per-block overrides: {"gemm": {...}, "layernorm": {...}, "softmax": {...}}, and optionally "prefix"; see the block parameters below. @default none */
+  /** JSON file of per-block overrides, one section per block named like --blocks ({"gemm": {...}, "softmax": {...}, ...}), and optionally "prefix"; see the block parameters below. @default none */
   spec: string;
   /** Starts every generated module and file name with PREFIX_ (a Verilog identifier of up to 32 characters); also "prefix" in the spec file. The configuration folder becomes <folder>-PREFIX. @default the configuration folder's name (bits4, bits4_1a2b3c4d), so module names are unique per configuration */
   prefix: string;
@@ -55,7 +55,7 @@ export interface SynthCliOptions {
 export interface BenchCliOptions {
   /** Widths to benchmark, comma-separated. @default 4,8 */
   bits: string;
-  /** Blocks to benchmark, comma-separated. @allowed gemm, layernorm, softmax @default all */
+  /** Blocks to benchmark, comma-separated. @allowed the block names @default all */
   blocks: string;
   /** iCE40 part placed and routed. @allowed hx8k, up5k @default hx8k */
   device: string;
@@ -73,7 +73,7 @@ export interface BenchCliOptions {
 
 /** Options of `npm run sweep`: every block at every width (and spec file), synthesized, placed and routed (cached like `synth`), with throughput and accuracy against float64; shard it over machines with --shard and combine the reports with --merge. */
 export interface SweepCliOptions {
-  /** Blocks to sweep, comma-separated. @allowed gemm, layernorm, softmax @default all */
+  /** Blocks to sweep, comma-separated. @allowed the block names @default all */
   blocks: string;
   /** Widths: values and ranges, comma-separated, e.g. 4,6,8 or 2..8 (each 2 to 16). @default none (required) */
   bits: string;
