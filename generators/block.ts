@@ -30,10 +30,22 @@ export interface CaseReport {
    * stage fed the file's own input to it.
    */
   stages?: Record<string, number>;
+  /** With `stages`: each stage's element count and largest |model - reference| (a stage's limit is checked on them). */
+  stage_detail?: Record<string, { elements: number; max_abs_diff: number }>;
   /** When rtl_vs_model > 0: the first differing element, its inputs, expected and actual values (compareBeats). */
   first?: string;
   /** What puts the case outside its block's tolerance (toleranceViolations); empty when it passes. Set by verify. */
   violations?: string[];
+}
+
+/** How far one set of codes may stand from the reference: the largest difference and the share that may differ. */
+export interface StageLimit {
+  /** Largest |model - expect| of any output code. */
+  maxAbsDiff: number;
+  /** Largest share of the elements that may differ from `expect` at all (allowed count rounded down). */
+  maxMismatchFraction: number;
+  /** Why these bounds, in one sentence (the README's verification section quotes it). */
+  reason: string;
 }
 
 /**
@@ -41,18 +53,24 @@ export interface CaseReport {
  * per case. `npm run verify -- --vectors` fails a case outside it; the RTL must equal the model exactly regardless.
  * Accumulators (`acc_vs_expect`) must always agree exactly and a calibration must always reproduce the file's.
  */
-export interface Tolerance {
-  /** Largest |model - expect| of any output code. */
-  maxAbsDiff: number;
-  /** Largest share of a case's output elements that may differ from `expect` at all (allowed count rounded down). */
-  maxMismatchFraction: number;
-  /** Why these bounds, in one sentence (the README's verification section quotes it). */
-  reason: string;
+export interface Tolerance extends StageLimit {
   /**
-   * Blocks that report `stages`: those that may differ from the file (FQ-ViT's own float artifacts, checked against
-   * their own limits by the block's tests); every other stage must be 0.
+   * Blocks that report `stages`: the stages that may differ from the file (FQ-ViT's own float artifacts), each with
+   * its limit, checked against the report's `stage_detail`; every other stage must be 0.
    */
-  artifactStages?: readonly string[];
+  artifactStages?: Readonly<Record<string, StageLimit>>;
+}
+
+/**
+ * What puts `mismatches` of `elements` codes, off by up to `maxAbsDiff`, outside `limit`, one message each (empty:
+ * within it). `name` labels the count and `diffName` the difference (model_vs_expect and max_abs_diff for a case).
+ */
+export function limitViolations(name: string, diffName: string, mismatches: number, elements: number, maxAbsDiff: number, limit: StageLimit): string[] {
+  const out: string[] = [];
+  const allowed = Math.floor(limit.maxMismatchFraction * elements);
+  if (mismatches > allowed) out.push(`${name} ${mismatches} of ${elements} (at most ${allowed}: ${limit.maxMismatchFraction} of the elements)`);
+  if (maxAbsDiff > limit.maxAbsDiff) out.push(`${diffName} ${maxAbsDiff} (at most ${limit.maxAbsDiff})`);
+  return out;
 }
 
 /** Everything that puts a case outside `tolerance` or makes the RTL differ from the model, one message each. */
@@ -60,11 +78,17 @@ export function toleranceViolations(r: CaseReport, tolerance: Tolerance): string
   const out: string[] = [];
   if (r.rtl_vs_model !== 0) out.push(`rtl_vs_model ${r.rtl_vs_model} (must be 0)`);
   for (const [stage, mismatches] of Object.entries(r.stages ?? {})) {
-    if (mismatches !== 0 && !(tolerance.artifactStages ?? []).includes(stage)) out.push(`stage ${stage}: ${mismatches} mismatches (must be 0)`);
+    const limit = tolerance.artifactStages?.[stage];
+    const detail = r.stage_detail?.[stage];
+    if (limit === undefined) {
+      if (mismatches !== 0) out.push(`stage ${stage}: ${mismatches} mismatches (must be 0)`);
+    } else if (detail === undefined) {
+      out.push(`stage ${stage}: the report has no stage_detail to check its limit against`);
+    } else {
+      out.push(...limitViolations(`stage ${stage}`, `stage ${stage} max_abs_diff`, mismatches, detail.elements, detail.max_abs_diff, limit));
+    }
   }
-  const allowed = Math.floor(tolerance.maxMismatchFraction * r.elements);
-  if (r.model_vs_expect > allowed) out.push(`model_vs_expect ${r.model_vs_expect} of ${r.elements} (at most ${allowed}: ${tolerance.maxMismatchFraction} of the elements)`);
-  if (r.max_abs_diff > tolerance.maxAbsDiff) out.push(`max_abs_diff ${r.max_abs_diff} (at most ${tolerance.maxAbsDiff})`);
+  out.push(...limitViolations('model_vs_expect', 'max_abs_diff', r.model_vs_expect, r.elements, r.max_abs_diff, tolerance));
   if (r.acc_vs_expect !== undefined && r.acc_vs_expect !== 0) out.push(`acc_vs_expect ${r.acc_vs_expect} (must be 0)`);
   if (r.calibration === 'differs') out.push('calibration differs (must match)');
   return out;

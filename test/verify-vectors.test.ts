@@ -71,6 +71,27 @@ describe('tolerance: stated once per block, applied to a case report', () => {
   });
 });
 
+describe('tolerance of stages: an artifact stage within its own limit, every other stage exact', () => {
+  const base: CaseReport = { block: 'attention', index: 0, elements: 100, rtl_vs_model: 0, model_vs_expect: 0, max_abs_diff: 0 };
+  const tolerance: Tolerance = { maxAbsDiff: 0, maxMismatchFraction: 0, reason: 'test', artifactStages: { art: { maxAbsDiff: 1, maxMismatchFraction: 1e-3, reason: 'test' } } };
+  const at = (art: number, maxAbs: number, exact = 0): Partial<CaseReport> => ({
+    stages: { exact, art },
+    stage_detail: { exact: { elements: 100, max_abs_diff: exact }, art: { elements: 2000, max_abs_diff: maxAbs } },
+  });
+
+  it.each<[string, Partial<CaseReport>, RegExp | undefined]>([
+    ['differences at the artifact stage\'s limits pass', at(2, 1), undefined],
+    ['one more than its share fails', at(3, 1), /^stage art 3 of 2000 \(at most 2/],
+    ['a difference of 2 fails', at(1, 2), /^stage art max_abs_diff 2 \(at most 1\)$/],
+    ['any mismatch in another stage fails', at(0, 0, 1), /^stage exact: 1 mismatches \(must be 0\)$/],
+    ['an artifact stage without its detail cannot be checked, so it fails', { stages: { art: 1 } }, /^stage art: the report has no stage_detail/],
+  ])('%s', (_what, change, message) => {
+    const violations = toleranceViolations({ ...base, ...change }, tolerance);
+    if (message) expect(violations).toEqual([expect.stringMatching(message)]);
+    else expect(violations).toEqual([]);
+  });
+});
+
 describe('npm run verify -- --vectors: exit status', () => {
   it('0 on unchanged public cases; a case of a known block that --blocks leaves out is skipped, even a broken one', async () => {
     const brokenGemm = { ...smallest('gemm'), expect_acc: 'not a matrix' };

@@ -22,7 +22,7 @@ import { attentionLayer, attentionModel, type AttentionLayer, type AttentionScal
 import { ERROR_BITS, PIPELINE_OVERHEAD, STATUS_WIDTH, fifoAddrWidthOf, attentionProgram, cfgWidth, emitAttentionRtl, memoryBits, packetCycles, programFormat, programLength, publicSpec } from './rtl.ts';
 import { resolveAttention, type AttentionSpec } from './spec.ts';
 import { softmaxTop } from '../softmax/rtl.ts';
-import { caseScales, caseSpec, stageChecks } from './stages.ts';
+import { ATTN_PROB_FQVIT_LIMIT, caseScales, caseSpec, stageChecks, type StageCount } from './stages.ts';
 
 /** One packet: a layer (its program is loaded first) and N tokens of qkv_out codes. */
 export interface AttentionRun {
@@ -335,7 +335,7 @@ export const attentionBlock: Block<AttentionSpec> = {
     maxAbsDiff: 0,
     maxMismatchFraction: 0,
     reason: "model_vs_expect is the attn_out step fed the file's own attn_prob, as FQVIT.md says to compare each step (a chain fed its own probabilities carries FQ-ViT's float LIS artifact: FQVIT.md measures up to 3.7% of a chain's codes, by up to 5); every stage but attn_prob_fqvit (that artifact itself) must be 0, and the RTL equals the chained model on every tap",
-    artifactStages: ['attn_prob_fqvit'],
+    artifactStages: { attn_prob_fqvit: ATTN_PROB_FQVIT_LIMIT },
   },
   summary: 'FQ-ViT attention head: QK^T with zero points, the GEMM requantizer, LIS softmax, attention x V by shifts (no multiplier)',
   resolve: resolveAttention,
@@ -419,6 +419,10 @@ export const attentionBlock: Block<AttentionSpec> = {
   },
 };
 
+function detail(s: StageCount): { elements: number; max_abs_diff: number } {
+  return { elements: s.elements, max_abs_diff: s.maxAbsDiff };
+}
+
 /** One row of verify: the RTL comparison, the chained model against the file's attn_out, and the stage checks. */
 function caseReport(c: EncoderCase, index: number, spec: AttentionSpec, layer: AttentionLayer, comparison: TapComparison): CaseReport {
   const stages = stageChecks(c, spec, layer);
@@ -432,6 +436,12 @@ function caseReport(c: EncoderCase, index: number, spec: AttentionSpec, layer: A
       attn_prob: stages.attn_prob.mismatches,
       attn_prob_fqvit: stages.attn_prob_fqvit.mismatches,
       attn_out: stages.attn_out.mismatches,
+    },
+    stage_detail: {
+      attn_score: detail(stages.attn_score),
+      attn_prob: detail(stages.attn_prob),
+      attn_prob_fqvit: detail(stages.attn_prob_fqvit),
+      attn_out: detail(stages.attn_out),
     },
     first: comparison.first ?? stages.attn_score.first ?? stages.attn_prob.first ?? stages.attn_out.first,
   };

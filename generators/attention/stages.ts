@@ -6,9 +6,20 @@
  *   attn_prob_fqvit  the same model output                     vs intermediate.attn_prob (FQ-ViT's float run)
  *   attn_out         from intermediate.attn_prob and qkv_out   vs intermediate.attn_out
  */
+import type { StageLimit } from '../block.ts';
 import type { EncoderCase } from '../encoder/case.ts';
 import { attentionLayer, headOperands, outCodes, probRow, pvAccumulators, scoreAccumulators, scoreCodes, type AttentionLayer, type AttentionScales } from './model.ts';
 import { resolveAttention, type AttentionSpec } from './spec.ts';
+
+/**
+ * How far the integer LIS may stand from FQ-ViT's float run (issue 10): FQ-ViT feeds LIS a float x / s that is off the
+ * integer by an ulp, so in rare rows a floor flips (FQVIT.md); the integer LIS equals attn_prob_exact.
+ */
+export const ATTN_PROB_FQVIT_LIMIT: StageLimit = {
+  maxAbsDiff: 1,
+  maxMismatchFraction: 1e-3,
+  reason: 'FQ-ViT feeds LIS a float x / s that is off the integer by an ulp, so in rare rows a floor flips (FQVIT.md); the integer LIS equals attn_prob_exact',
+};
 
 /** The layer scales of an encoder case. */
 export function caseScales(c: EncoderCase): AttentionScales {

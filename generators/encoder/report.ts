@@ -10,8 +10,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stageChecks } from '../attention/stages.ts';
-import type { Tolerance } from '../block.ts';
+import { ATTN_PROB_FQVIT_LIMIT, stageChecks } from '../attention/stages.ts';
+import { limitViolations, type StageLimit } from '../block.ts';
 import { layernormBlock } from '../layernorm/index.ts';
 import type { EncoderCase, PtfQuantizer } from './case.ts';
 import { encoderChain, encoderLayers, fc1GeluCodes, linearCodes, normStep, residualCodes, type EncoderLayers } from './model.ts';
@@ -36,14 +36,10 @@ export type StageName = (typeof STAGE_NAMES)[number];
  * Steps allowed to differ from the reference, and by how much (allowed count: the fraction of the step's elements,
  * rounded down, as block.ts toleranceViolations); every other step must be exact.
  */
-export const STAGE_TOLERANCE: Partial<Record<StageName, Tolerance>> = {
+export const STAGE_TOLERANCE: Partial<Record<StageName, StageLimit>> = {
   norm1_out: layernormBlock.tolerance,
   norm2_out: layernormBlock.tolerance,
-  attn_prob_fqvit: {
-    maxAbsDiff: 1,
-    maxMismatchFraction: 1e-3,
-    reason: 'FQ-ViT feeds LIS a float x / s that is off the integer by an ulp, so in rare rows a floor flips (FQVIT.md); the integer LIS equals attn_prob_exact',
-  },
+  attn_prob_fqvit: ATTN_PROB_FQVIT_LIMIT,
 };
 
 /** The chain may be less accurate than FQ-ViT's float run by at most this much. */
@@ -130,8 +126,9 @@ export function encoderReportFailures(r: EncoderReport): string[] {
     const t = STAGE_TOLERANCE[name];
     if (t === undefined) {
       if (s.mismatches !== 0) failures.push(`${name}: ${s.mismatches} of ${s.elements} differ (must be 0); first: ${s.first}`);
-    } else if (s.mismatches > Math.floor(t.maxMismatchFraction * s.elements) || s.max_abs_diff > t.maxAbsDiff) {
-      failures.push(`${name}: ${s.mismatches} of ${s.elements} differ, by up to ${s.max_abs_diff} (at most ${Math.floor(t.maxMismatchFraction * s.elements)}, by at most ${t.maxAbsDiff}: ${t.reason}); first: ${s.first}`);
+    } else {
+      const broken = limitViolations(name, `${name} max_abs_diff`, s.mismatches, s.elements, s.max_abs_diff, t);
+      if (broken.length > 0) failures.push(`${broken.join('; ')} (${t.reason}); first: ${s.first}`);
     }
   }
   if (!(r.sqnr_db >= r.sqnr_fqvit_db - SQNR_MARGIN_DB)) {
