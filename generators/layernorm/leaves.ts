@@ -94,7 +94,7 @@ function extend(name: string, from: number, to: number): string {
 }
 
 /** The adder tree of a pipelined multiplier as Verilog, with its plan. */
-function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: number, maxCarry: number, booth = false, addendLast = false, passNarrowest = false): TreeResult {
+function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: number, maxCarry: number, booth = false, addendAt = 0, passNarrowest = false): TreeResult {
   const aMin = -(1n << BigInt(aWidth - 1));
   const aMax = (1n << BigInt(aWidth - 1)) - 1n;
   const decls: string[] = [];
@@ -137,11 +137,10 @@ function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: n
     const max = (1n << BigInt(cWidth - 1)) - 1n;
     decls.push(`reg signed [${cWidth - 1}:0] addend_reg = ${cWidth}'sd0;`);
     stmts.push('addend_reg <= c;');
-    // Paired with the highest-weight partial product (addendLast), the addend's sum has a carry chain from that
-    // product's weight up (its lower bits pass through); next to the lowest one, the chain spans the addend's width.
-    const addend = { name: 'addend_reg', width: cWidth, min, max, shift: 0 };
-    if (addendLast) level.push(addend);
-    else level.unshift(addend);
+    // The addend's place among the leaves (addendAt) sets its partner: next to the highest-weight partial product its
+    // sum has a carry chain from that product's weight up (its lower bits pass through); next to the lowest one, the
+    // chain spans the addend's width. bestTree tries every place.
+    level.splice(Math.min(addendAt, level.length), 0, { name: 'addend_reg', width: cWidth, min, max, shift: 0 });
   }
   let latency = 1;
   let depth = 0;
@@ -224,9 +223,11 @@ function registerBits(tree: TreeResult): number {
   return tree.decls.reduce((n, d) => n + (/^reg (?:signed )?\[(\d+):0\]/.exec(d) ? Number(/^reg (?:signed )?\[(\d+):0\]/.exec(d)![1]) + 1 : 0), 0);
 }
 
-/** Of the trees with the addend first or last among the leaves and either pass-through rule, the one with the lowest latency, then the fewest registers. */
+/** Of the trees with the addend at each place among the leaves and either pass-through rule, the one with the lowest latency, then the fewest registers (the first such). */
 function bestTree(aWidth: number, bWidth: number, cWidth: number, chunk: number, maxCarry: number, booth: boolean): TreeResult {
-  const trees = [false, true].flatMap((addendLast) => (addendLast && cWidth === 0 ? [] : [false, true].map((narrow) => multiplierTree(aWidth, bWidth, cWidth, chunk, maxCarry, booth, addendLast, narrow))));
+  const leaves = booth ? Math.ceil(bWidth / 2) : Math.ceil(bWidth / chunk);
+  const places = cWidth === 0 ? [0] : Array.from({ length: leaves + 1 }, (_, i) => i);
+  const trees = places.flatMap((at) => [false, true].map((narrow) => multiplierTree(aWidth, bWidth, cWidth, chunk, maxCarry, booth, at, narrow)));
   const better = (t: TreeResult, u: TreeResult) => t.plan.latency < u.plan.latency || (t.plan.latency === u.plan.latency && registerBits(t) < registerBits(u));
   return trees.reduce((best, t) => (better(t, best) ? t : best));
 }
