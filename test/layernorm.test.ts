@@ -131,6 +131,34 @@ describe('layernorm at every --bits from 2 to 16', () => {
   });
 });
 
+describe('layernorm W bound (mean/std)', () => {
+  // |W| ≤ wAbsMax (spec.ts wAbsBound) and W fits wWidth on the tokens that reach it: every x at ±xMax but one a step
+  // away (|S| at its largest, var = C − 1 at its smallest), at C = max_channels and at the smallest C, for every zero
+  // point extreme. The bound is also tight: the worst token reaches more than half of it.
+  it.each([[2, 8], [4, 384], [4, 8], [8, 384], [8, 1024], [12, 64], [16, 1024]])('bits %i, max_channels %i', (bits, maxChannels) => {
+    const spec = resolveLayernorm(bits, { max_channels: maxChannels, channels: 8 });
+    const d = spec.derived;
+    const bound = BigInt(d.wAbsMax);
+    const xMax = ((1n << BigInt(bits)) - 1n) << 3n;
+    let reached = 0n;
+    for (const C of [8, maxChannels]) {
+      for (const sign of [1n, -1n]) {
+        for (const step of [1n, 8n]) {
+          const x = Array.from({ length: C }, (_, i) => sign * (i === 0 ? xMax - step : xMax));
+          const { S, variance } = tokenStats(x);
+          const { W } = tokenScalars(S, variance, d.precision);
+          const mag = W < 0n ? -W : W;
+          expect(mag <= bound, `C ${C}: |W| = ${mag} > ${bound}`).toBe(true);
+          expect(W >= -(1n << BigInt(d.wWidth - 1)) && W < 1n << BigInt(d.wWidth - 1)).toBe(true);
+          if (mag > reached) reached = mag;
+        }
+      }
+    }
+    expect(reached * 2n > bound, `worst |W| ${reached} against the bound ${bound}`).toBe(true);
+    expect(d.wWidth).toBeLessThanOrEqual(d.wQuotWidth + 1);
+  });
+});
+
 describe('layernorm exact helpers', () => {
   it('isqrt is the floor of the square root', () => {
     for (let n = 0n; n < 2000n; n++) {

@@ -52,16 +52,15 @@ export function emitDivider(numWidth: number, denWidth: number, quotWidth: numbe
 }
 
 /**
- * FQ-ViT's M and N of one element from the top bits of PA = RA·|ga| (combinational): δ = the top bit,
- * N_u = nA − k − δ, M_u = the 8 bits below the leading one (floor), then the clamps of get_MN: N_u < 0 → (255, 0),
+ * FQ-ViT's M and N of one element from the top bits of PA = RA·|ga| (two cycles, `ce` enabled; the caller gives
+ * nA − k, known long before PA): δ = the top bit, N_u = nA − k − δ, M_u = the 8 bits below the leading one (floor), then the clamps of get_MN: N_u < 0 → (255, 0),
  * N_u > 31 → (M_u >> (N_u − 31), 31); gamma = 0 → (0, 31); a constant token → (0, 0).
  */
-export function emitMn(naWidth: number, kWidth: number, name = 'ptf_layernorm_mn'): string {
+export function emitMn(nkWidth: number, name = 'ptf_layernorm_mn'): string {
   return render('layernorm/ptf_layernorm_mn.v', {
-    header: headerComment(`${name}: FQ-ViT's 8-bit multiplier M and shift N per element`, { naWidth, kWidth }),
+    header: headerComment(`${name}: FQ-ViT's 8-bit multiplier M and shift N per element, in two cycles`, { nkWidth }),
     name,
-    naWidth,
-    kWidth,
+    nkWidth,
   });
 }
 
@@ -95,7 +94,7 @@ function extend(name: string, from: number, to: number): string {
 }
 
 /** The adder tree of a pipelined multiplier as Verilog, with its plan. */
-function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: number, maxCarry: number, booth = false): { body: string; plan: PipelinedMultiplierPlan; decls: string[] } {
+function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: number, maxCarry: number, booth = false, addendAt = 0, passNarrowest = false): TreeResult {
   const aMin = -(1n << BigInt(aWidth - 1));
   const aMax = (1n << BigInt(aWidth - 1)) - 1n;
   const decls: string[] = [];
@@ -138,7 +137,10 @@ function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: n
     const max = (1n << BigInt(cWidth - 1)) - 1n;
     decls.push(`reg signed [${cWidth - 1}:0] addend_reg = ${cWidth}'sd0;`);
     stmts.push('addend_reg <= c;');
-    level.unshift({ name: 'addend_reg', width: cWidth, min, max, shift: 0 });
+    // The addend's place among the leaves (addendAt) sets its partner: next to the highest-weight partial product its
+    // sum has a carry chain from that product's weight up (its lower bits pass through); next to the lowest one, the
+    // chain spans the addend's width. bestTree tries every place.
+    level.splice(Math.min(addendAt, level.length), 0, { name: 'addend_reg', width: cWidth, min, max, shift: 0 });
   }
   let latency = 1;
   let depth = 0;
@@ -146,7 +148,16 @@ function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: n
     depth++;
     const next: TreeNode[] = [];
     const pairs: Array<[TreeNode, TreeNode | undefined]> = [];
-    for (let i = 0; i < level.length; i += 2) pairs.push([level[i]!, level[i + 1]]);
+    // An odd level passes one node through (a delay register as wide as that node: its last, or with passNarrowest its
+    // narrowest) and pairs the others in order.
+    let pass = -1;
+    if (level.length % 2) level.forEach((node, i) => { if (pass < 0 || !passNarrowest || node.width <= level[pass]!.width) pass = i; });
+    const paired = level.filter((_, i) => i !== pass);
+    for (let i = 0; i < paired.length; i += 2) {
+      const [a, b] = [paired[i]!, paired[i + 1]!];
+      pairs.push(b.shift < a.shift ? [b, a] : [a, b]);
+    }
+    if (pass >= 0) pairs.splice(Math.floor(pass / 2), 0, [level[pass]!, undefined]);
     // The whole level takes two cycles when one of its carry chains would be longer than maxCarry.
     const spans = pairs.map(([lo, hi]) => (hi ? signedBits(lo.min + (hi.min << BigInt(hi.shift - lo.shift)), lo.max + (hi.max << BigInt(hi.shift - lo.shift))) - (hi.shift - lo.shift) : 0));
     const split = spans.some((s) => s > maxCarry);
@@ -180,16 +191,17 @@ function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: n
       if (!split) {
         stmts.push(`${name} <= {${loUpperExpr} + ${hiExpr}${low}};`);
       } else {
-        // Two cycles: the lower half of the span (with its carry out), then the upper half.
+        // Two cycles: both halves of the span added at once (the lower with its carry out, the upper modulo 2^u, which
+        // is exact since the sum fits the span), then the lower half's carry into the upper half's sum.
         const h = Math.ceil(span / 2);
         const u = span - h;
-        decls.push(`reg [${h}:0] ${name}l = ${h + 1}'d0;`, `reg [${u - 1}:0] ${name}x = ${u}'d0;`, `reg [${u - 1}:0] ${name}y = ${u}'d0;`);
+        decls.push(`reg [${h}:0] ${name}l = ${h + 1}'d0;`, `reg [${u - 1}:0] ${name}u = ${u}'d0;`);
         decls.push(`wire [${span - 1}:0] ${name}_p = ${loUpperExpr};`, `wire [${span - 1}:0] ${name}_q = ${hiExpr};`);
         if (d > 0) decls.push(`reg [${d - 1}:0] ${name}d = ${d}'d0;`);
         stmts.push(`${name}l <= {1'b0, ${name}_p[${h - 1}:0]} + {1'b0, ${name}_q[${h - 1}:0]};`);
-        stmts.push(`${name}x <= ${name}_p[${span - 1}:${h}];`, `${name}y <= ${name}_q[${span - 1}:${h}];`);
+        stmts.push(`${name}u <= ${name}_p[${span - 1}:${h}] + ${name}_q[${span - 1}:${h}];`);
         if (d > 0) stmts.push(`${name}d <= ${lo.name}[${d - 1}:0];`);
-        stmts.push(`${name} <= {${name}x + ${name}y + {{${u - 1}{1'b0}}, ${name}l[${h}]}, ${name}l[${h - 1}:0]${d > 0 ? `, ${name}d` : ''}};`);
+        stmts.push(`${name} <= {${name}u + {{${u - 1}{1'b0}}, ${name}l[${h}]}, ${name}l[${h - 1}:0]${d > 0 ? `, ${name}d` : ''}};`);
       }
       next.push({ name, width, min, max, shift: lo.shift });
     });
@@ -200,9 +212,29 @@ function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: n
   return { body: stmts.join('\n        '), decls: [...decls, `// The product: ${out.name} (weight 2^${out.shift}).`], plan: { latency, productWidth: out.width } };
 }
 
+interface TreeResult {
+  body: string;
+  plan: PipelinedMultiplierPlan;
+  decls: string[];
+}
+
+/** Flip-flops of a tree: the widths of its registers. */
+function registerBits(tree: TreeResult): number {
+  return tree.decls.reduce((n, d) => n + (/^reg (?:signed )?\[(\d+):0\]/.exec(d) ? Number(/^reg (?:signed )?\[(\d+):0\]/.exec(d)![1]) + 1 : 0), 0);
+}
+
+/** Of the trees with the addend at each place among the leaves and either pass-through rule, the one with the lowest latency, then the fewest registers (the first such). */
+function bestTree(aWidth: number, bWidth: number, cWidth: number, chunk: number, maxCarry: number, booth: boolean): TreeResult {
+  const leaves = booth ? Math.ceil(bWidth / 2) : Math.ceil(bWidth / chunk);
+  const places = cWidth === 0 ? [0] : Array.from({ length: leaves + 1 }, (_, i) => i);
+  const trees = places.flatMap((at) => [false, true].map((narrow) => multiplierTree(aWidth, bWidth, cWidth, chunk, maxCarry, booth, at, narrow)));
+  const better = (t: TreeResult, u: TreeResult) => t.plan.latency < u.plan.latency || (t.plan.latency === u.plan.latency && registerBits(t) < registerBits(u));
+  return trees.reduce((best, t) => (better(t, best) ? t : best));
+}
+
 /** The latency and product width of emitPipelinedMultiplier for these widths. */
 export function pipelinedMultiplierPlan(aWidth: number, bWidth: number, cWidth = 0, chunk = 2, maxCarry = 36, booth = false): PipelinedMultiplierPlan {
-  return multiplierTree(aWidth, bWidth, cWidth, chunk, maxCarry, booth).plan;
+  return bestTree(aWidth, bWidth, cWidth, chunk, maxCarry, booth).plan;
 }
 
 /**
@@ -231,7 +263,7 @@ export function boothCorrection(b: bigint, bWidth: number): bigint {
 export function emitPipelinedMultiplier(aWidth: number, bWidth: number, cWidth = 0, chunk = 2, maxCarry = 36, name = 'ptf_layernorm_multiplier', booth = false): string {
   if (aWidth < 2 || bWidth < 2 || chunk < 1) throw new Error(`${name}: needs A_WIDTH, B_WIDTH ≥ 2 and chunk ≥ 1`);
   if (booth && cWidth === 0) throw new Error(`${name}: a Booth multiplier takes its correction through c`);
-  const tree = multiplierTree(aWidth, bWidth, cWidth, chunk, maxCarry, booth);
+  const tree = bestTree(aWidth, bWidth, cWidth, chunk, maxCarry, booth);
   const pw = tree.plan.productWidth;
   const outName = tree.decls.at(-1)!.match(/: (\S+) \(/)![1]!;
   const cPort = cWidth > 0 ? `\n    input  wire signed [${cWidth - 1}:0] c,` : '';

@@ -172,6 +172,7 @@ function emitToken(spec: LayernormSpec): string {
     wShift: w.wShift,
     wQuotWidth: d.wQuotWidth,
     wWidth: d.wWidth,
+    wFullWidth: d.wQuotWidth + 1,
     stepWidth: countWidth,
     lastStep: w.absWidth - 1,
     lowVarBits,
@@ -250,7 +251,8 @@ export function elementPlan(spec: LayernormSpec): ElementPlan {
   const pt = pipelinedMultiplierPlan(d.wWidth, d.gtWidth, kfAddendWidth(spec), CHUNK, MAX_CARRY, true);
   const pa = paMultiplierPlan(spec);
   const mx = pipelinedMultiplierPlan(d.xWidth, 9, 0, 5, MAX_CARRY);
-  const mnStage = 3 + pa.latency;
+  // PA's top bits at stage 2 + its latency, then two cycles of M/N (emitMn).
+  const mnStage = 4 + pa.latency;
   const offsetStage = Math.max(2 + pt.latency, mnStage + 1);
   const accInStage = Math.max(offsetStage + 2, mnStage + mx.latency);
   const accSplit = w.accWidth > MAX_CARRY;
@@ -292,12 +294,14 @@ function emitElement(spec: LayernormSpec): string {
   const neg2 = pipe.reg('neg2_reg', 1, false, 2, 'c_neg');
   // Stage 3: sign(gamma)·x.
   const nx3 = pipe.reg('nx3_reg', d.xWidth, true, 3, `${neg2.name} ? -${x2.name} : ${x2.name}`);
-  // M and N.
-  const mnIn = plan.mnStage - 1;
+  // M and N: nA − k a cycle after the RAM word (N_u's first term, off the path from PA), PA's top bits two cycles before M and N.
+  if (d.nAWidth <= d.kWidth) throw new Error('layernorm element: nA − k needs NA_WIDTH > K_WIDTH');
+  const k2 = pipe.at(k1, 2);
+  const nk3 = pipe.reg('nk3_reg', d.nAWidth, true, 3, `${na2.name} - $signed({${d.nAWidth - d.kWidth}'d0, ${k2.name}})`);
+  const mnIn = plan.mnStage - 2;
   const paTopSig = pipe.at({ name: `pa[${paTop}:${paTop - 8}]`, width: 9, signed: false, stage: 2 + plan.paLatency }, mnIn, 'pa_top');
-  const naSig = pipe.at(na2, mnIn, 'na');
+  const nkSig = pipe.at(nk3, mnIn, 'nk');
   const gzSig = pipe.at(gz2, mnIn, 'gamma_zero');
-  const kSig = pipe.at(k1, mnIn);
   const constSig = pipe.at(const1, mnIn);
   const m = pipe.reg('m_reg', 8, false, plan.mnStage, 'mn_m');
   const n = pipe.reg('n_reg', 5, false, plan.mnStage, 'mn_n');
@@ -378,8 +382,7 @@ function emitElement(spec: LayernormSpec): string {
     paCorrOperand: paCorr2.name,
     mnStage: plan.mnStage,
     paTopSignal: paTopSig.name,
-    naSignal: naSig.name,
-    kSignal: kSig.name,
+    nkSignal: nkSig.name,
     gammaZeroSignal: gzSig.name,
     constSignal: constSig.name,
     mxStage: plan.mnStage + plan.mxLatency,
@@ -578,7 +581,7 @@ export function emitLayernormRtl(spec: LayernormSpec): FileSet {
   put('ptf_layernorm_isqrt', emitIsqrt(d.rootWidth, n.ptf_layernorm_isqrt));
   put('ptf_layernorm_r_divider', emitDivider(2 * spec.rsqrtBits + 1, d.rootWidth, d.rootWidth, n.ptf_layernorm_r_divider));
   put('ptf_layernorm_w_divider', emitDivider(d.wNumWidth, d.rootWidth, d.wQuotWidth, n.ptf_layernorm_w_divider));
-  put('ptf_layernorm_mn', emitMn(d.nAWidth, d.kWidth, n.ptf_layernorm_mn));
+  put('ptf_layernorm_mn', emitMn(d.nAWidth, n.ptf_layernorm_mn));
   const plan = elementPlan(spec);
   put('ptf_layernorm_kf_multiplier', emitPipelinedMultiplier(d.wWidth, d.gtWidth, kfAddendWidth(spec), CHUNK, MAX_CARRY, n.ptf_layernorm_kf_multiplier, true));
   put('ptf_layernorm_square_multiplier', emitPipelinedMultiplier(spec.bits + 1, spec.bits + 1, 0, CHUNK, MAX_CARRY, n.ptf_layernorm_square_multiplier));

@@ -8,7 +8,7 @@ import { mulberry32 } from '../common/random.ts';
 import { checkPrefix } from '../common/names.ts';
 import { arrayOf, finite, intInRange, object, onlyKeys, positiveFinite, require } from '../common/validate.ts';
 import { calibratePtf } from './calibrate.ts';
-import type { ChannelConstants, LayernormPrecision } from './model.ts';
+import { isqrt, type ChannelConstants, type LayernormPrecision } from './model.ts';
 
 /**
  * PTF LayerNorm (FQ-ViT QIntLayerNorm, integer-only): tokens of C unsigned codes in, one unsigned code per channel out,
@@ -108,8 +108,10 @@ export interface LayernormDerived {
   /** Numerator and quotient widths of the W divider: |S| · 2^(FW + G + kMax) / s. */
   wNumWidth: number;
   wQuotWidth: number;
-  /** Signed width of W. */
+  /** Signed width of W (after its shift by kMax − k): |W| ≤ wAbsMax, the mean/std bound (wAbsBound). */
   wWidth: number;
+  /** The bound on |W| (decimal: it may exceed 2^53). */
+  wAbsMax: string;
   /** Width of R's top bits RA = R >> (F − WR) (WR + 1: RA = 2^WR when s = 2^F). */
   raWidth: number;
   /** Width of PA = RA · |ga|. */
@@ -325,6 +327,24 @@ function nAOf(p: LayernormPrecision, fa: number): number {
 }
 
 /**
+ * Bound on |W| = |floor(S · 2^(FW + k + G) / s)| over every token of every C up to maxChannels (W ≈ mean/std · 2^FW):
+ *  - var = C·Q − S² = Σ_{i<j} (x_i − x_j)² is a sum of integer squares with at least C − 1 non-zero terms when the
+ *    token is not constant (a constant token never reaches the divider), so var ≥ C − 1; and |S| ≤ C · xMax. So
+ *    |S| / sqrt(var) ≤ C · xMax / sqrt(C − 1), which grows with C: largest at C = maxChannels.
+ *  - X = sqrt(var) · 2^(k + G) is the exact root of the radicand; s = isqrt(radicand) > X − 2 (G < 0 floors the
+ *    radicand first) and s ≥ 2^F, so X / s < 1 + 2^(1 − F) and |S| · 2^(FW + k + G) / s < |S| / sqrt(var) · 2^FW · (1 + 2^(1 − F)).
+ *  - The floor of a negative quotient adds at most 1 to the magnitude.
+ * Result: ceil(sqrt((C·xMax)² · 4^FW / (C − 1))) · (1 + 2^(2 − F)) + 2, rounded up (a little above the exact bound).
+ */
+export function wAbsBound(maxChannels: number, xMax: bigint, p: LayernormPrecision): bigint {
+  const C = BigInt(maxChannels);
+  const num = (C * xMax) ** 2n << BigInt(2 * p.fracW);
+  const den = C - 1n;
+  const ratio = isqrt((num + den - 1n) / den) + 1n; // ≥ sqrt(num / den)
+  return ratio + (ratio >> BigInt(p.rsqrtBits - 2)) + 1n + 2n;
+}
+
+/**
  * Every width of the datapath from the extremes of its operands over every layer the hardware allows (C up to
  * maxChannels, |gamma/out_scale| and |beta/out_scale| below 2^scale_ratio_bits): no layer's program can overflow it.
  */
@@ -341,13 +361,13 @@ function deriveWidths(bits: number, maxChannels: number, ratio: number, p: Layer
   if (wShift < 0) throw new Error('layernorm: FW + G + kMax must be ≥ 0');
   const wNumWidth = unsignedWidth(sMax) + wShift;
   const wQuotWidth = Math.max(1, wNumWidth - p.rsqrtBits); // s ≥ 2^F, so the top F numerator bits never give a quotient bit
-  const wWidth = wQuotWidth + 1;
+  const wAbsMax = wAbsBound(maxChannels, xMax, p);
+  const wWidth = Math.min(wQuotWidth + 1, signedWidth(-wAbsMax, wAbsMax));
   // |gamma/out_scale|, |beta/out_scale| < 2^ratio, so |gt| ≤ 2^(ratio + FG) and |bk| ≤ 2^(ratio + FK) (after rounding).
   const gtMax = 1n << BigInt(ratio + p.fracG);
   const bkMax = 1n << BigInt(ratio + p.fracK);
   const gtWidth = signedWidth(-gtMax, gtMax);
-  const wAbsMax = (1n << BigInt(wQuotWidth)) - 1n + 1n; // the floor of a negative quotient can reach −2^wQuotWidth
-  const ptMax = wAbsMax * gtMax;
+  const ptMax = (wWidth === wQuotWidth + 1 ? 1n << BigInt(wQuotWidth) : wAbsMax) * gtMax;
   const kfMax = bkMax + ptMax;
   const offsetMax = (kfMax >> BigInt(p.fracK - 31)) + 1n; // N ≤ 31
   const accMax = 255n * xMax + offsetMax;
@@ -377,6 +397,7 @@ function deriveWidths(bits: number, maxChannels: number, ratio: number, p: Layer
     wNumWidth,
     wQuotWidth,
     wWidth,
+    wAbsMax: wAbsMax.toString(),
     raWidth: p.rBitsA + 1,
     paWidth: p.rBitsA + p.mantissaA,
     gtWidth,
