@@ -1,0 +1,70 @@
+// Encoder RTL against the chained golden model (generators/encoder/model.ts encoderChain) on the small public encoder
+// cases: the steps this build runs (rtl.ts ENCODER_STEPS), every stream stalling at random, runs of different N back
+// to back on one instance, Icarus and Verilator; the header's dimension check and the case-fits check.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SpecError } from '../generators/common/errors.ts';
+import { simulate } from '../generators/common/sim.ts';
+import { readEncoderCase, type EncoderCase } from '../generators/encoder/case.ts';
+import { headerWord, checkCaseFits } from '../generators/encoder/host.ts';
+import { encoderHarness, expectedCodes, firstTokens, runEncoder } from '../generators/encoder/index.ts';
+import { resolveEncoder, type EncoderSpec } from '../generators/encoder/spec.ts';
+
+const work = (name: string) => mkdtempSync(join(tmpdir(), `encoder-${name}-`));
+const vectors = JSON.parse(readFileSync(new URL('../../shared/vectors/fqvit-encoder-public.json', import.meta.url), 'utf8')) as { cases: Array<Record<string, unknown>> };
+const encoderCases = vectors.cases.filter((c) => c.block === 'encoder').map((c) => readEncoderCase(c));
+/** The small public cases (N·C at most 17·64); the DeiT-Tiny-shaped one belongs in the benchmark. */
+const small = encoderCases.filter((c) => c.tokens * c.dim <= 17 * 64);
+
+/** An instance for a case: its widths and C, room for a few more tokens than it has, a 2 × 2 array unless told. */
+function instanceFor(c: EncoderCase, extra: Record<string, number> = {}): EncoderSpec {
+  return resolveEncoder(c.aBits, { w_bits: c.wBits, dim: c.dim, heads: c.heads, max_tokens: c.tokens + 3, max_mlp_hidden: c.mlpHidden, ...extra });
+}
+
+describe('encoder RTL (prefix of the chain)', () => {
+  it('the small public cases need an instance each (bits, C, heads differ) and there are at least three', () => {
+    expect(small.length).toBeGreaterThanOrEqual(3);
+  });
+
+  for (const c of small) {
+    // Icarus on the smaller cases, Verilator on the larger (Icarus takes about a minute on N·C = 17·64)
+    const simulator = c.tokens * c.dim <= 10 * 48 ? 'icarus' : 'verilator';
+    it(`${c.kind} N=${c.tokens} C=${c.dim} H=${c.heads} ${c.aBits}-bit: RTL == model, the whole case then its first tokens on one instance, stalls on every stream (${simulator})`, async () => {
+      const spec = instanceFor(c);
+      const runs = [c, firstTokens(c, Math.max(1, Math.ceil(c.tokens / 3)))];
+      const { comparison, result } = await runEncoder(spec, runs, work('case'), { stallPercent: 30, seed: c.tokens, simulator });
+      expect(comparison.first).toBeUndefined();
+      expect(comparison.mismatches).toBe(0);
+      expect(result.beats.length).toBe(runs.reduce((n, r) => n + r.tokens * expectedCodes(r)[0]!.length, 0));
+      expect(result.statusError).toBe(0n);
+    });
+  }
+
+  it('another array (3 × 1, tiles cut rows and columns), stalls (Icarus)', async () => {
+    const c = small.reduce((a, b) => (a.tokens * a.dim <= b.tokens * b.dim ? a : b));
+    const spec = instanceFor(c, { rows: 3, cols: 1 });
+    const { comparison, result } = await runEncoder(spec, [c], work('array'), { stallPercent: 20, seed: 7 });
+    expect(comparison.first).toBeUndefined();
+    expect(result.statusError).toBe(0n);
+  });
+
+  it('a header with N = 0 or N above max_tokens sets status_error bit 0, is dropped, and the next run is right', async () => {
+    const c = firstTokens(small[1]!, 4);
+    const spec = instanceFor(c, { max_tokens: 4 });
+    const { harness, expected } = encoderHarness(spec, [c]);
+    const cfg = harness.inputs[0]!;
+    cfg.beats = [{ data: headerWord(spec, 0, c.mlpHidden), last: true }, { data: headerWord(spec, 5, c.mlpHidden), last: true }, ...cfg.beats];
+    const result = await simulate(harness, work('dims'), { stallPercent: 10, seed: 2 });
+    expect(result.statusError).toBe(1n);
+    expect(result.beats.map((b) => b.data)).toEqual(expected.map((b) => b.data));
+  });
+
+  it('a case that does not fit the instance is a SpecError naming the value and the range', () => {
+    const c = small[0]!;
+    expect(() => checkCaseFits(instanceFor(c, { max_tokens: c.tokens - 1 }), c)).toThrow(SpecError);
+    expect(() => checkCaseFits(instanceFor(c, { max_tokens: c.tokens - 1 }), c)).toThrow(/max_tokens/);
+    expect(() => checkCaseFits(resolveEncoder(c.aBits, { dim: c.dim + 8, heads: 1, max_tokens: 32, max_mlp_hidden: 512, w_bits: c.wBits }), c)).toThrow(/dim/);
+  });
+});
