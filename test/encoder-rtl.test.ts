@@ -20,7 +20,7 @@ const small = encoderCases.filter((c) => c.tokens * c.dim <= 17 * 64);
 
 /** An instance for a case: its widths and C, room for a few more tokens than it has, a 2 × 2 array unless told. */
 function instanceFor(c: EncoderCase, extra: Record<string, number> = {}): EncoderSpec {
-  return resolveEncoder(c.aBits, { w_bits: c.wBits, dim: c.dim, heads: c.heads, max_tokens: c.tokens + 3, max_mlp_hidden: c.mlpHidden, ...extra });
+  return resolveEncoder(c.aBits, { w_bits: c.wBits, dim: c.dim, heads: c.heads, max_tokens: c.tokens + 3, max_mlp_hidden: c.mlpHidden, min_score_scale: c.quantizers.attn_score.scale, ...extra });
 }
 
 describe('encoder RTL (prefix of the chain)', () => {

@@ -5,6 +5,9 @@
  */
 import { SpecError } from '../common/errors.ts';
 import type { Beat } from '../common/sim.ts';
+import { attentionLayer } from '../attention/model.ts';
+import { attentionProgram } from '../attention/rtl.ts';
+import { caseScales } from '../attention/stages.ts';
 import { buildStreams } from '../gemm/driver.ts';
 import { layernormProgram } from '../layernorm/rtl.ts';
 import type { EncoderCase } from './case.ts';
@@ -64,12 +67,21 @@ export function encoderStreams(spec: EncoderSpec, c: EncoderCase): EncoderStream
   const words = (ws: readonly bigint[]): Beat[] => ws.map((data, i) => ({ data, last: i === ws.length - 1 }));
   const norm1 = layernormProgram(normSpec(c, c.layers.norm1, 'in', 'norm1_out', spec.params.dim, subPrefix(spec.prefix)));
   const qkv = hardwareLinear(spec, c, 'qkv', 'norm1_out', 'qkv_out');
-  const qkvStreams = linearStreams(spec, qkv);
+  const att = spec.derived.attention;
+  const attention = attentionProgram(att, attentionLayer(att, caseScales(c)));
+  const proj = hardwareLinear(spec, c, 'proj', 'attn_out', 'proj_out');
+  const linear = [qkv, proj].map((step) => linearStreams(spec, step));
   return {
-    cfg: [one(headerWord(spec, c.tokens, c.mlpHidden)), ...words(norm1.words), one(BigInt(qkv.inZeroPoint))],
+    cfg: [
+      one(headerWord(spec, c.tokens, c.mlpHidden)),
+      ...words(norm1.words),
+      one(BigInt(qkv.inZeroPoint)),
+      ...words(attention.words),
+      one(BigInt(proj.inZeroPoint)),
+    ],
     tokens: c.inputs.flatMap((t) => t.map((q, ch) => ({ data: BigInt(q), last: ch === t.length - 1 }))),
-    wgt: qkvStreams.wgt,
-    param: qkvStreams.param,
+    wgt: linear.flatMap((l) => l.wgt),
+    param: linear.flatMap((l) => l.param),
   };
 }
 

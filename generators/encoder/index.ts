@@ -4,6 +4,7 @@
  * Not yet in generators/registry.ts: the RTL runs a prefix of the chain (rtl.ts ENCODER_STEPS), and `gen` must not
  * emit a partial encoder.
  */
+import { packetCycles } from '../attention/rtl.ts';
 import type { FileSet } from '../common/files.ts';
 import { simulateAndCompare, type Beat, type CheckedRun, type SimHarness, type SimOptions } from '../common/sim.ts';
 import type { EncoderCase } from './case.ts';
@@ -13,7 +14,7 @@ import { cfgWidth, emitEncoderRtl, ENCODER_STEPS, encoderTop, STATUS_WIDTH } fro
 import type { EncoderSpec } from './spec.ts';
 
 /** The step whose codes the RTL outputs in this build (the last of ENCODER_STEPS), as the chain names them. */
-export const OUTPUT_STAGE = 'qkv_out' satisfies keyof ChainResult;
+export const OUTPUT_STAGE = 'proj_out' satisfies keyof ChainResult;
 
 /** The codes the RTL must output for a run: the chained model's codes of OUTPUT_STAGE, N × width. */
 export function expectedCodes(c: EncoderCase): number[][] {
@@ -31,9 +32,9 @@ export function firstTokens(c: EncoderCase, tokens: number): EncoderCase {
  */
 function runCycles(spec: EncoderSpec, c: EncoderCase): number {
   const { rows, cols } = spec.params;
-  const colTiles = Math.ceil((3 * c.dim) / cols);
   const rowTiles = Math.ceil(c.tokens / rows);
-  return c.tokens * (c.dim + 400) + colTiles * (c.dim + cols + rowTiles * (c.dim + rows * cols + 80)) + 3 * c.tokens * c.dim + 1000;
+  const gemm = (out: number, k: number) => Math.ceil(out / cols) * (k + cols + rowTiles * (k + rows * cols + 80));
+  return c.tokens * (c.dim + 400) + gemm(3 * c.dim, c.dim) + 3 * c.tokens * c.dim + packetCycles(spec.derived.attention, c.tokens) + gemm(c.dim, c.dim) + c.tokens * c.dim + 1000;
 }
 
 /** The harness of `runs` back to back on the instance, and the output beats the model gives. */

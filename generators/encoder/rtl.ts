@@ -10,12 +10,14 @@ import { render } from '../common/render.ts';
 import { headerComment } from '../common/verilog.ts';
 import { emitRtl as emitGemmRtl, gemmTop } from '../gemm/rtl.ts';
 import { emitLayernormRtl, programLayout, STATUS_ERRORS as LN_ERRORS, topName as layernormTop } from '../layernorm/rtl.ts';
+import { attentionNames } from '../attention/leaves.ts';
+import { cfgWidth as attentionCfgWidth, emitAttentionRtl, STATUS_WIDTH as ATTENTION_STATUS_WIDTH } from '../attention/rtl.ts';
 import type { EncoderSpec } from './spec.ts';
 
-export const ENCODER_MODULES = ['encoder', 'encoder_buffer', 'encoder_writer', 'encoder_reader', 'encoder_linear'] as const;
+export const ENCODER_MODULES = ['encoder', 'encoder_buffer', 'encoder_writer', 'encoder_head_writer', 'encoder_reader', 'encoder_linear'] as const;
 
 /** The steps this build runs, in order (the chain grows step by step; see README.md). */
-export const ENCODER_STEPS = ['norm1', 'qkv'] as const;
+export const ENCODER_STEPS = ['norm1', 'qkv', 'attention', 'proj'] as const;
 
 export function encoderTop(spec: EncoderSpec): string {
   return moduleNames(spec.prefix, ENCODER_MODULES).encoder;
@@ -31,15 +33,15 @@ export function headerFields(spec: EncoderSpec) {
 /** Width of a program word: the widest word of any unit's program, or the encoder's own words. */
 export function cfgWidth(spec: EncoderSpec): number {
   const h = headerFields(spec);
-  return Math.max(programLayout(spec.derived.layernorm).wordWidth, h.nWidth + h.hWidth, spec.params.bits);
+  return Math.max(programLayout(spec.derived.layernorm).wordWidth, attentionCfgWidth(spec.derived.attention), h.nWidth + h.hWidth, spec.params.bits);
 }
 
-/** The encoder's own status bits; the LayerNorm's follow them. */
+/** The encoder's own status bits; the LayerNorm's and the attention block's follow them. */
 export const OWN_ERRORS = [
   { bit: 0, name: 'dims', meaning: 'a header whose N is outside 1..max_tokens or whose MLP hidden width is outside 1..max_mlp_hidden: the header is dropped and the next word read as a header' },
   { bit: 1, name: 'program', meaning: 'one of the encoder\'s own one-word programs (the header, a GEMM step\'s input zero point) without tlast: the word is used' },
 ] as const;
-export const STATUS_WIDTH = OWN_ERRORS.length + LN_ERRORS.length;
+export const STATUS_WIDTH = OWN_ERRORS.length + LN_ERRORS.length + ATTENTION_STATUS_WIDTH;
 
 /** Address width, bank depths and index widths of the token buffers. */
 export function bufferGeometry(spec: EncoderSpec) {
@@ -65,6 +67,7 @@ export function emitEncoderRtl(spec: EncoderSpec): FileSet {
   const names = {
     ...moduleNames(spec.prefix, ENCODER_MODULES),
     gemm: gemmTop(d.gemm),
+    attention: attentionNames(d.attention.prefix).attention,
     layernorm: layernormTop(d.layernorm),
   };
   const pub = publicSpec(spec);
@@ -97,14 +100,20 @@ export function emitEncoderRtl(spec: EncoderSpec): FileSet {
     chWidth: d.chWidth,
     ...g,
     lnCfgWidth: programLayout(d.layernorm).wordWidth,
+    attCfgWidth: attentionCfgWidth(d.attention),
+    heads: p.heads,
+    headDim: p.dim / p.heads,
+    probMsb: d.attention.params.s_bits,
   }));
   const leaf = (base: (typeof ENCODER_MODULES)[number], what: string) =>
     files.set(`${names[base]}.v`, render(`encoder/${base}.v`, { header: headerComment(`${names[base]}: ${what}`, pub), names }));
   leaf('encoder_buffer', 'banked token buffer');
   leaf('encoder_writer', 'writes a token stream into a banked token buffer');
+  leaf('encoder_head_writer', 'writes the attention output (head by head) into a banked token buffer');
   leaf('encoder_reader', 'reads tokens out of a banked token buffer as a stream');
   leaf('encoder_linear', 'one GEMM step over the token buffers, weights streamed once per column tile');
   for (const [path, text] of emitGemmRtl(d.gemm)) files.set(path, text);
   for (const [path, text] of emitLayernormRtl(d.layernorm)) files.set(path, text);
+  for (const [path, text] of emitAttentionRtl(d.attention)) files.set(path, text);
   return files;
 }

@@ -8,7 +8,8 @@
  */
 import { clog2 } from '../common/arith.ts';
 import { checkPrefix, moduleName } from '../common/names.ts';
-import { intInRange, object, onlyKeys, require } from '../common/validate.ts';
+import { intInRange, object, onlyKeys, positiveFinite, require } from '../common/validate.ts';
+import { resolveAttention, type AttentionSpec } from '../attention/spec.ts';
 import { resolveGemm, type GemmSpec } from '../gemm/spec.ts';
 import { resolveLayernorm, scaleRatioLog2, type LayernormSpec } from '../layernorm/spec.ts';
 import { ENCODER_GEMM_FRAC_BITS } from './model.ts';
@@ -30,14 +31,20 @@ export interface EncoderParams {
   rows: number;
   /** Columns of the shared GEMM array (output channels at once). @range 1..16 @default 2 */
   cols: number;
+  /** Width of the softmax's log2 codes (FQ-ViT: 4). @range 1..5 @default 4 */
+  s_bits: number;
+  /** Smallest attn_score scale of any layer the instance serves (the attention block's min_score_scale: its softmax's exp table is sized for it). @default the softmax's default scale for bits and max_tokens */
+  min_score_scale?: number;
 }
 
-export const ENCODER_KEYS = ['bits', 'w_bits', 'max_tokens', 'dim', 'heads', 'max_mlp_hidden', 'rows', 'cols'] as const;
-export const ENCODER_DEFAULTS = { max_tokens: 8, dim: 16, heads: 2, max_mlp_hidden: 64, rows: 2, cols: 2 } as const;
+export const ENCODER_KEYS = ['bits', 'w_bits', 'max_tokens', 'dim', 'heads', 'max_mlp_hidden', 'rows', 'cols', 's_bits', 'min_score_scale'] as const;
+export const ENCODER_DEFAULTS = { max_tokens: 8, dim: 16, heads: 2, max_mlp_hidden: 64, rows: 2, cols: 2, s_bits: 4 } as const;
 
 export interface EncoderDerived {
   /** The LayerNorm instance (norm1 and norm2): max_channels = dim, the largest scale_ratio_bits. */
   layernorm: LayernormSpec;
+  /** The attention block (heads × head_dim = dim, max_tokens, one lane, requantizers at 40 fraction bits). */
+  attention: AttentionSpec;
   /** The GEMM array (qkv, proj, fc1, fc2): K up to max(dim, max_mlp_hidden), requantizer at 40 fraction bits. */
   gemm: GemmSpec;
   /** Longest K of any GEMM step. */
@@ -78,6 +85,8 @@ export function resolveEncoder(bits: number, overrides: unknown, prefix = ''): E
     max_mlp_hidden: intInRange('encoder.max_mlp_hidden', o.max_mlp_hidden ?? ENCODER_DEFAULTS.max_mlp_hidden, 1, 4096),
     rows: intInRange('encoder.rows', o.rows ?? ENCODER_DEFAULTS.rows, 1, 16),
     cols: intInRange('encoder.cols', o.cols ?? ENCODER_DEFAULTS.cols, 1, 16),
+    s_bits: intInRange('encoder.s_bits', o.s_bits ?? ENCODER_DEFAULTS.s_bits, 1, 5),
+    ...(o.min_score_scale === undefined ? {} : { min_score_scale: positiveFinite('encoder.min_score_scale', o.min_score_scale) }),
   };
   require(params.dim % params.heads === 0, 'encoder.heads', `must divide dim (${params.dim})`, params.heads);
   const checked = prefix === '' ? '' : checkPrefix('encoder.prefix', prefix);
@@ -89,6 +98,10 @@ export function deriveEncoder(p: EncoderParams, prefix = ''): EncoderDerived {
   const maxK = Math.max(p.dim, p.max_mlp_hidden);
   const maxOut = Math.max(3 * p.dim, p.max_mlp_hidden);
   return {
+    attention: resolveAttention(p.bits, {
+      bits: p.bits, s_bits: p.s_bits, head_dim: p.dim / p.heads, heads: p.heads, lanes: 1, max_tokens: p.max_tokens, frac_bits: 40,
+      ...(p.min_score_scale === undefined ? {} : { score_scale: p.min_score_scale, min_score_scale: p.min_score_scale }),
+    }, sub),
     layernorm: resolveLayernorm(p.bits, { channels: p.dim, max_channels: p.dim, scale_ratio_bits: scaleRatioLog2(p.bits) }, sub),
     gemm: resolveGemm(p.bits, { rows: p.rows, cols: p.cols, a_bits: p.bits, w_bits: p.w_bits, out_bits: p.bits, max_k: maxK, frac_bits: ENCODER_GEMM_FRAC_BITS }, sub),
     maxK,
