@@ -11,7 +11,8 @@ import { caseScales } from '../attention/stages.ts';
 import { buildStreams } from '../gemm/driver.ts';
 import { layernormProgram } from '../layernorm/rtl.ts';
 import type { EncoderCase } from './case.ts';
-import { linearStep, normSpec, type LinearName, type LinearStep } from './model.ts';
+import { programOfValues } from '../residual/program.ts';
+import { linearStep, normSpec, residualLayer, type LinearName, type LinearStep } from './model.ts';
 import { cfgWidth, headerFields } from './rtl.ts';
 import { subPrefix, type EncoderSpec } from './spec.ts';
 
@@ -71,6 +72,8 @@ export function encoderStreams(spec: EncoderSpec, c: EncoderCase): EncoderStream
   const attention = attentionProgram(att, attentionLayer(att, caseScales(c)));
   const proj = hardwareLinear(spec, c, 'proj', 'attn_out', 'proj_out');
   const linear = [qkv, proj].map((step) => linearStreams(spec, step));
+  const resid1 = programOfValues(spec.derived.residual, residualLayer(c, 'in', 'proj_out', 'resid1'));
+  const norm2 = layernormProgram(normSpec(c, c.layers.norm2, 'resid1', 'norm2_out', spec.params.dim, subPrefix(spec.prefix)));
   return {
     cfg: [
       one(headerWord(spec, c.tokens, c.mlpHidden)),
@@ -78,6 +81,8 @@ export function encoderStreams(spec: EncoderSpec, c: EncoderCase): EncoderStream
       one(BigInt(qkv.inZeroPoint)),
       ...words(attention.words),
       one(BigInt(proj.inZeroPoint)),
+      ...words(resid1.words),
+      ...words(norm2.words),
     ],
     tokens: c.inputs.flatMap((t) => t.map((q, ch) => ({ data: BigInt(q), last: ch === t.length - 1 }))),
     wgt: linear.flatMap((l) => l.wgt),

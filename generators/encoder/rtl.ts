@@ -12,12 +12,13 @@ import { emitRtl as emitGemmRtl, gemmTop } from '../gemm/rtl.ts';
 import { emitLayernormRtl, programLayout, STATUS_ERRORS as LN_ERRORS, topName as layernormTop } from '../layernorm/rtl.ts';
 import { attentionNames } from '../attention/leaves.ts';
 import { cfgWidth as attentionCfgWidth, emitAttentionRtl, STATUS_WIDTH as ATTENTION_STATUS_WIDTH } from '../attention/rtl.ts';
+import { emitResidualRtl, RESIDUAL_ERRORS, residualTop } from '../residual/rtl.ts';
 import type { EncoderSpec } from './spec.ts';
 
 export const ENCODER_MODULES = ['encoder', 'encoder_buffer', 'encoder_writer', 'encoder_head_writer', 'encoder_reader', 'encoder_linear'] as const;
 
 /** The steps this build runs, in order (the chain grows step by step; see README.md). */
-export const ENCODER_STEPS = ['norm1', 'qkv', 'attention', 'proj'] as const;
+export const ENCODER_STEPS = ['norm1', 'qkv', 'attention', 'proj', 'resid1', 'norm2'] as const;
 
 export function encoderTop(spec: EncoderSpec): string {
   return moduleNames(spec.prefix, ENCODER_MODULES).encoder;
@@ -33,15 +34,16 @@ export function headerFields(spec: EncoderSpec) {
 /** Width of a program word: the widest word of any unit's program, or the encoder's own words. */
 export function cfgWidth(spec: EncoderSpec): number {
   const h = headerFields(spec);
-  return Math.max(programLayout(spec.derived.layernorm).wordWidth, attentionCfgWidth(spec.derived.attention), h.nWidth + h.hWidth, spec.params.bits);
+  const d = spec.derived;
+  return Math.max(programLayout(d.layernorm).wordWidth, attentionCfgWidth(d.attention), d.residual.derived.cfgWidth, h.nWidth + h.hWidth, spec.params.bits);
 }
 
-/** The encoder's own status bits; the LayerNorm's and the attention block's follow them. */
+/** The encoder's own status bits; the LayerNorm's, the attention block's and the residual block's follow them. */
 export const OWN_ERRORS = [
   { bit: 0, name: 'dims', meaning: 'a header whose N is outside 1..max_tokens or whose MLP hidden width is outside 1..max_mlp_hidden: the header is dropped and the next word read as a header' },
   { bit: 1, name: 'program', meaning: 'one of the encoder\'s own one-word programs (the header, a GEMM step\'s input zero point) without tlast: the word is used' },
 ] as const;
-export const STATUS_WIDTH = OWN_ERRORS.length + LN_ERRORS.length + ATTENTION_STATUS_WIDTH;
+export const STATUS_WIDTH = OWN_ERRORS.length + LN_ERRORS.length + ATTENTION_STATUS_WIDTH + RESIDUAL_ERRORS.length;
 
 /** Address width, bank depths and index widths of the token buffers. */
 export function bufferGeometry(spec: EncoderSpec) {
@@ -68,6 +70,7 @@ export function emitEncoderRtl(spec: EncoderSpec): FileSet {
     ...moduleNames(spec.prefix, ENCODER_MODULES),
     gemm: gemmTop(d.gemm),
     attention: attentionNames(d.attention.prefix).attention,
+    residual: residualTop(d.residual),
     layernorm: layernormTop(d.layernorm),
   };
   const pub = publicSpec(spec);
@@ -101,6 +104,7 @@ export function emitEncoderRtl(spec: EncoderSpec): FileSet {
     ...g,
     lnCfgWidth: programLayout(d.layernorm).wordWidth,
     attCfgWidth: attentionCfgWidth(d.attention),
+    resCfgWidth: d.residual.derived.cfgWidth,
     heads: p.heads,
     headDim: p.dim / p.heads,
     probMsb: d.attention.params.s_bits,
@@ -115,5 +119,6 @@ export function emitEncoderRtl(spec: EncoderSpec): FileSet {
   for (const [path, text] of emitGemmRtl(d.gemm)) files.set(path, text);
   for (const [path, text] of emitLayernormRtl(d.layernorm)) files.set(path, text);
   for (const [path, text] of emitAttentionRtl(d.attention)) files.set(path, text);
+  for (const [path, text] of emitResidualRtl(d.residual)) if (path.endsWith('.v')) files.set(path, text);
   return files;
 }

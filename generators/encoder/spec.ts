@@ -10,6 +10,7 @@ import { clog2 } from '../common/arith.ts';
 import { checkPrefix, moduleName } from '../common/names.ts';
 import { intInRange, object, onlyKeys, positiveFinite, require } from '../common/validate.ts';
 import { resolveAttention, type AttentionSpec } from '../attention/spec.ts';
+import { resolveResidual, type ResidualSpec } from '../residual/spec.ts';
 import { resolveGemm, type GemmSpec } from '../gemm/spec.ts';
 import { resolveLayernorm, scaleRatioLog2, type LayernormSpec } from '../layernorm/spec.ts';
 import { ENCODER_GEMM_FRAC_BITS } from './model.ts';
@@ -45,6 +46,8 @@ export interface EncoderDerived {
   layernorm: LayernormSpec;
   /** The attention block (heads × head_dim = dim, max_tokens, one lane, requantizers at 40 fraction bits). */
   attention: AttentionSpec;
+  /** The residual block (resid1, resid2): max_channels = dim, the default constant width. */
+  residual: ResidualSpec;
   /** The GEMM array (qkv, proj, fc1, fc2): K up to max(dim, max_mlp_hidden), requantizer at 40 fraction bits. */
   gemm: GemmSpec;
   /** Longest K of any GEMM step. */
@@ -102,6 +105,7 @@ export function deriveEncoder(p: EncoderParams, prefix = ''): EncoderDerived {
       bits: p.bits, s_bits: p.s_bits, head_dim: p.dim / p.heads, heads: p.heads, lanes: 1, max_tokens: p.max_tokens, frac_bits: 40,
       ...(p.min_score_scale === undefined ? {} : { score_scale: p.min_score_scale, min_score_scale: p.min_score_scale }),
     }, sub),
+    residual: resolveResidual(p.bits, { max_channels: p.dim }, sub),
     layernorm: resolveLayernorm(p.bits, { channels: p.dim, max_channels: p.dim, scale_ratio_bits: scaleRatioLog2(p.bits) }, sub),
     gemm: resolveGemm(p.bits, { rows: p.rows, cols: p.cols, a_bits: p.bits, w_bits: p.w_bits, out_bits: p.bits, max_k: maxK, frac_bits: ENCODER_GEMM_FRAC_BITS }, sub),
     maxK,
