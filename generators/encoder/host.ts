@@ -12,6 +12,7 @@ import { buildStreams } from '../gemm/driver.ts';
 import { layernormProgram } from '../layernorm/rtl.ts';
 import type { EncoderCase } from './case.ts';
 import { programOfValues } from '../residual/program.ts';
+import { geluProgram } from '../gelu/program.ts';
 import { linearStep, normSpec, residualLayer, type LinearName, type LinearStep } from './model.ts';
 import { cfgWidth, headerFields } from './rtl.ts';
 import { subPrefix, type EncoderSpec } from './spec.ts';
@@ -43,6 +44,15 @@ export function hardwareLinear(spec: EncoderSpec, c: EncoderCase, name: LinearNa
   return linearStep(c, name, input, output, spec.derived.gemm.fracBits, spec.derived.gemm);
 }
 
+/**
+ * fc1 as the GEMM step runs it: its accumulators go to GELU (acc_mode), so its channel constants are not used; the
+ * step still takes `cols` constant beats per column tile, which are zero.
+ */
+function fc1Step(spec: EncoderSpec, c: EncoderCase): LinearStep {
+  const w = c.layers.fc1.w;
+  return { spec: spec.derived.gemm, w, inZeroPoint: c.quantizers.norm2_out.zeroPoint, channels: w.map(() => ({ mult: 0n, shift: 0, offset: 0n })) };
+}
+
 /** A step's weights and channel constants as the GEMM step takes them: per column tile, K weight beats then COLS constants. */
 function linearStreams(spec: EncoderSpec, step: LinearStep): { wgt: Beat[]; param: Beat[] } {
   const k = step.w[0]!.length;
@@ -71,9 +81,16 @@ export function encoderStreams(spec: EncoderSpec, c: EncoderCase): EncoderStream
   const att = spec.derived.attention;
   const attention = attentionProgram(att, attentionLayer(att, caseScales(c)));
   const proj = hardwareLinear(spec, c, 'proj', 'attn_out', 'proj_out');
-  const linear = [qkv, proj].map((step) => linearStreams(spec, step));
   const resid1 = programOfValues(spec.derived.residual, residualLayer(c, 'in', 'proj_out', 'resid1'));
   const norm2 = layernormProgram(normSpec(c, c.layers.norm2, 'resid1', 'norm2_out', spec.params.dim, subPrefix(spec.prefix)));
+  const fc1 = fc1Step(spec, c);
+  const gelu = geluProgram(spec.derived.gelu, {
+    aScale: c.quantizers.norm2_out.scale, wScale: c.layers.fc1.wScale, bias: c.layers.fc1.bias,
+    outScale: c.quantizers.fc1_act.scale, outZeroPoint: c.quantizers.fc1_act.zeroPoint,
+  });
+  const fc2 = hardwareLinear(spec, c, 'fc2', 'fc1_act', 'fc2_out');
+  const resid2 = programOfValues(spec.derived.residual, residualLayer(c, 'resid1', 'fc2_out', 'resid2'));
+  const linear = [qkv, proj, fc1, fc2].map((step) => linearStreams(spec, step));
   return {
     cfg: [
       one(headerWord(spec, c.tokens, c.mlpHidden)),
@@ -83,6 +100,10 @@ export function encoderStreams(spec: EncoderSpec, c: EncoderCase): EncoderStream
       one(BigInt(proj.inZeroPoint)),
       ...words(resid1.words),
       ...words(norm2.words),
+      one(BigInt(fc1.inZeroPoint)),
+      ...words(gelu.words),
+      one(BigInt(fc2.inZeroPoint)),
+      ...words(resid2.words),
     ],
     tokens: c.inputs.flatMap((t) => t.map((q, ch) => ({ data: BigInt(q), last: ch === t.length - 1 }))),
     wgt: linear.flatMap((l) => l.wgt),

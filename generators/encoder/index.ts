@@ -14,7 +14,7 @@ import { cfgWidth, emitEncoderRtl, ENCODER_STEPS, encoderTop, STATUS_WIDTH } fro
 import type { EncoderSpec } from './spec.ts';
 
 /** The step whose codes the RTL outputs in this build (the last of ENCODER_STEPS), as the chain names them. */
-export const OUTPUT_STAGE = 'norm2_out' satisfies keyof ChainResult;
+export const OUTPUT_STAGE = 'resid2' satisfies keyof ChainResult;
 
 /** The codes the RTL must output for a run: the chained model's codes of OUTPUT_STAGE, N × width. */
 export function expectedCodes(c: EncoderCase): number[][] {
@@ -34,7 +34,8 @@ function runCycles(spec: EncoderSpec, c: EncoderCase): number {
   const { rows, cols } = spec.params;
   const rowTiles = Math.ceil(c.tokens / rows);
   const gemm = (out: number, k: number) => Math.ceil(out / cols) * (k + cols + rowTiles * (k + rows * cols + 80));
-  return c.tokens * (c.dim + 400) + gemm(3 * c.dim, c.dim) + 3 * c.tokens * c.dim + packetCycles(spec.derived.attention, c.tokens) + gemm(c.dim, c.dim) + 2 * c.tokens * c.dim + c.tokens * (c.dim + 400) + c.tokens * c.dim + 1000;
+  return c.tokens * (c.dim + 400) + gemm(3 * c.dim, c.dim) + 3 * c.tokens * c.dim + packetCycles(spec.derived.attention, c.tokens) + gemm(c.dim, c.dim) + 2 * c.tokens * c.dim + c.tokens * (c.dim + 400)
+    + gemm(c.mlpHidden, c.dim) + 2 * c.tokens * c.mlpHidden + gemm(c.dim, c.mlpHidden) + 2 * c.tokens * c.dim + 1000;
 }
 
 /** The harness of `runs` back to back on the instance, and the output beats the model gives. */

@@ -13,12 +13,13 @@ import { emitLayernormRtl, programLayout, STATUS_ERRORS as LN_ERRORS, topName as
 import { attentionNames } from '../attention/leaves.ts';
 import { cfgWidth as attentionCfgWidth, emitAttentionRtl, STATUS_WIDTH as ATTENTION_STATUS_WIDTH } from '../attention/rtl.ts';
 import { emitResidualRtl, RESIDUAL_ERRORS, residualTop } from '../residual/rtl.ts';
+import { emitGeluRtl, GELU_ERRORS, geluTop } from '../gelu/rtl.ts';
 import type { EncoderSpec } from './spec.ts';
 
 export const ENCODER_MODULES = ['encoder', 'encoder_buffer', 'encoder_writer', 'encoder_head_writer', 'encoder_reader', 'encoder_linear'] as const;
 
 /** The steps this build runs, in order (the chain grows step by step; see README.md). */
-export const ENCODER_STEPS = ['norm1', 'qkv', 'attention', 'proj', 'resid1', 'norm2'] as const;
+export const ENCODER_STEPS = ['norm1', 'qkv', 'attention', 'proj', 'resid1', 'norm2', 'fc1', 'gelu', 'fc2', 'resid2'] as const;
 
 export function encoderTop(spec: EncoderSpec): string {
   return moduleNames(spec.prefix, ENCODER_MODULES).encoder;
@@ -35,15 +36,15 @@ export function headerFields(spec: EncoderSpec) {
 export function cfgWidth(spec: EncoderSpec): number {
   const h = headerFields(spec);
   const d = spec.derived;
-  return Math.max(programLayout(d.layernorm).wordWidth, attentionCfgWidth(d.attention), d.residual.derived.cfgWidth, h.nWidth + h.hWidth, spec.params.bits);
+  return Math.max(programLayout(d.layernorm).wordWidth, attentionCfgWidth(d.attention), d.residual.derived.cfgWidth, d.gelu.derived.zWidth, h.nWidth + h.hWidth, spec.params.bits);
 }
 
-/** The encoder's own status bits; the LayerNorm's, the attention block's and the residual block's follow them. */
+/** The encoder's own status bits; the LayerNorm's, the attention block's, the residual block's and the GELU's follow them. */
 export const OWN_ERRORS = [
   { bit: 0, name: 'dims', meaning: 'a header whose N is outside 1..max_tokens or whose MLP hidden width is outside 1..max_mlp_hidden: the header is dropped and the next word read as a header' },
   { bit: 1, name: 'program', meaning: 'one of the encoder\'s own one-word programs (the header, a GEMM step\'s input zero point) without tlast: the word is used' },
 ] as const;
-export const STATUS_WIDTH = OWN_ERRORS.length + LN_ERRORS.length + ATTENTION_STATUS_WIDTH + RESIDUAL_ERRORS.length;
+export const STATUS_WIDTH = OWN_ERRORS.length + LN_ERRORS.length + ATTENTION_STATUS_WIDTH + RESIDUAL_ERRORS.length + GELU_ERRORS.length;
 
 /** Address width, bank depths and index widths of the token buffers. */
 export function bufferGeometry(spec: EncoderSpec) {
@@ -52,6 +53,7 @@ export function bufferGeometry(spec: EncoderSpec) {
   const wide = Math.max(d.maxOut, p.dim);
   return {
     dimDepth: d.tokenTiles * p.dim,
+    hiddenDepth: d.tokenTiles * p.max_mlp_hidden,
     wideDepth: d.tokenTiles * wide,
     addrWidth: Math.max(1, clog2(d.tokenTiles * wide)),
     bankWidth: Math.max(1, clog2(p.rows)),
@@ -71,6 +73,7 @@ export function emitEncoderRtl(spec: EncoderSpec): FileSet {
     gemm: gemmTop(d.gemm),
     attention: attentionNames(d.attention.prefix).attention,
     residual: residualTop(d.residual),
+    gelu: geluTop(d.gelu),
     layernorm: layernormTop(d.layernorm),
   };
   const pub = publicSpec(spec);
@@ -105,6 +108,9 @@ export function emitEncoderRtl(spec: EncoderSpec): FileSet {
     lnCfgWidth: programLayout(d.layernorm).wordWidth,
     attCfgWidth: attentionCfgWidth(d.attention),
     resCfgWidth: d.residual.derived.cfgWidth,
+    geluCfgWidth: d.gelu.derived.zWidth,
+    accWidth: d.gemm.derived.accWidth,
+    geluAccWidth: d.gelu.derived.accWidth,
     heads: p.heads,
     headDim: p.dim / p.heads,
     probMsb: d.attention.params.s_bits,
@@ -116,9 +122,10 @@ export function emitEncoderRtl(spec: EncoderSpec): FileSet {
   leaf('encoder_head_writer', 'writes the attention output (head by head) into a banked token buffer');
   leaf('encoder_reader', 'reads tokens out of a banked token buffer as a stream');
   leaf('encoder_linear', 'one GEMM step over the token buffers, weights streamed once per column tile');
-  for (const [path, text] of emitGemmRtl(d.gemm)) files.set(path, text);
+  for (const [path, text] of emitGemmRtl(d.gemm, { accOut: true })) files.set(path, text);
   for (const [path, text] of emitLayernormRtl(d.layernorm)) files.set(path, text);
   for (const [path, text] of emitAttentionRtl(d.attention)) files.set(path, text);
   for (const [path, text] of emitResidualRtl(d.residual)) if (path.endsWith('.v')) files.set(path, text);
+  for (const [path, text] of emitGeluRtl(d.gelu)) if (path.endsWith('.v')) files.set(path, text);
   return files;
 }

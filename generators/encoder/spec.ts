@@ -11,12 +11,13 @@ import { checkPrefix, moduleName } from '../common/names.ts';
 import { intInRange, object, onlyKeys, positiveFinite, require } from '../common/validate.ts';
 import { resolveAttention, type AttentionSpec } from '../attention/spec.ts';
 import { resolveResidual, type ResidualSpec } from '../residual/spec.ts';
+import { GELU_MAX_BITS, resolveGelu, type GeluSpec } from '../gelu/spec.ts';
 import { resolveGemm, type GemmSpec } from '../gemm/spec.ts';
 import { resolveLayernorm, scaleRatioLog2, type LayernormSpec } from '../layernorm/spec.ts';
 import { ENCODER_GEMM_FRAC_BITS } from './model.ts';
 
 export interface EncoderParams {
-  /** Width of the unsigned activation codes (every quantizer of the block). @range 2..16 @default --bits */
+  /** Width of the unsigned activation codes (every quantizer of the block). The GELU block's tables bound it at 12. @range 2..12 @default --bits */
   bits: number;
   /** Width of the signed weights of qkv, proj, fc1 and fc2. @range 2..16 @default --bits */
   w_bits: number;
@@ -46,6 +47,8 @@ export interface EncoderDerived {
   layernorm: LayernormSpec;
   /** The attention block (heads × head_dim = dim, max_tokens, one lane, requantizers at 40 fraction bits). */
   attention: AttentionSpec;
+  /** The GELU block (fc1's accumulators, K = dim, up to max_mlp_hidden channels). */
+  gelu: GeluSpec;
   /** The residual block (resid1, resid2): max_channels = dim, the default constant width. */
   residual: ResidualSpec;
   /** The GEMM array (qkv, proj, fc1, fc2): K up to max(dim, max_mlp_hidden), requantizer at 40 fraction bits. */
@@ -78,7 +81,7 @@ export function subPrefix(prefix: string): string {
 export function resolveEncoder(bits: number, overrides: unknown, prefix = ''): EncoderSpec {
   const o = overrides === undefined ? {} : object('encoder', overrides);
   onlyKeys('encoder', o, ENCODER_KEYS);
-  const width = intInRange('encoder.bits', o.bits ?? bits, 2, 16);
+  const width = intInRange('encoder.bits', o.bits ?? bits, 2, GELU_MAX_BITS);
   const params: EncoderParams = {
     bits: width,
     w_bits: intInRange('encoder.w_bits', o.w_bits ?? width, 2, 16),
@@ -106,6 +109,7 @@ export function deriveEncoder(p: EncoderParams, prefix = ''): EncoderDerived {
       ...(p.min_score_scale === undefined ? {} : { score_scale: p.min_score_scale, min_score_scale: p.min_score_scale }),
     }, sub),
     residual: resolveResidual(p.bits, { max_channels: p.dim }, sub),
+    gelu: resolveGelu(p.bits, { bits: p.bits, w_bits: p.w_bits, max_k: p.dim, max_channels: p.max_mlp_hidden }, sub),
     layernorm: resolveLayernorm(p.bits, { channels: p.dim, max_channels: p.dim, scale_ratio_bits: scaleRatioLog2(p.bits) }, sub),
     gemm: resolveGemm(p.bits, { rows: p.rows, cols: p.cols, a_bits: p.bits, w_bits: p.w_bits, out_bits: p.bits, max_k: maxK, frac_bits: ENCODER_GEMM_FRAC_BITS }, sub),
     maxK,
