@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpecError } from '../generators/common/errors.ts';
 import { simulate } from '../generators/common/sim.ts';
+import { inParallel, lintVerilator, lintYosys } from '../generators/common/lint.ts';
+import { emitEncoderRtl, encoderTop } from '../generators/encoder/rtl.ts';
 import { readEncoderCase, type EncoderCase } from '../generators/encoder/case.ts';
 import { headerWord, checkCaseFits } from '../generators/encoder/host.ts';
 import { encoderHarness, expectedCodes, firstTokens, runEncoder } from '../generators/encoder/index.ts';
@@ -68,5 +70,18 @@ describe('encoder RTL', () => {
     expect(() => checkCaseFits(instanceFor(c, { max_tokens: c.tokens - 1 }), c)).toThrow(SpecError);
     expect(() => checkCaseFits(instanceFor(c, { max_tokens: c.tokens - 1 }), c)).toThrow(/max_tokens/);
     expect(() => checkCaseFits(resolveEncoder(c.aBits, { dim: c.dim + 8, heads: 1, max_tokens: 32, max_mlp_hidden: 512, w_bits: c.wBits }), c)).toThrow(/dim/);
+  });
+
+  it('the generated RTL is clean under Verilator -Wall and Yosys (default at 4 bits, the smallest instance, a 12-bit one with odd sizes)', async () => {
+    const specs = [
+      resolveEncoder(4, undefined, 'e'),
+      resolveEncoder(2, { rows: 1, cols: 1, max_tokens: 1, dim: 8, heads: 1, max_mlp_hidden: 1 }, 'e'),
+      resolveEncoder(12, { rows: 3, cols: 5, max_tokens: 17, dim: 24, heads: 3, max_mlp_hidden: 100 }, 'e'),
+    ];
+    const results = await inParallel(specs.map((spec) => async () => {
+      const rtl = emitEncoderRtl(spec);
+      return [...await lintVerilator(rtl, encoderTop(spec)), ...await lintYosys(rtl, encoderTop(spec))];
+    }));
+    expect(results.flat()).toEqual([]);
   });
 });

@@ -4,10 +4,11 @@
  * `<prefix>_encoder` (spec.ts subPrefix): the LayerNorm and the GEMM as their own generators emit them.
  */
 import { clog2 } from '../common/arith.ts';
+import { zeroExtend } from '../softmax/units.ts';
 import type { FileSet } from '../common/files.ts';
 import { moduleNames } from '../common/names.ts';
 import { render } from '../common/render.ts';
-import { headerComment } from '../common/verilog.ts';
+import { headerComment, hexLiteral } from '../common/verilog.ts';
 import { emitRtl as emitGemmRtl, gemmTop } from '../gemm/rtl.ts';
 import { emitLayernormRtl, programLayout, STATUS_ERRORS as LN_ERRORS, topName as layernormTop } from '../layernorm/rtl.ts';
 import { attentionNames } from '../attention/leaves.ts';
@@ -54,8 +55,13 @@ export function bufferGeometry(spec: EncoderSpec) {
   return {
     dimDepth: d.tokenTiles * p.dim,
     hiddenDepth: d.tokenTiles * p.max_mlp_hidden,
+    dimAddrWidth: Math.max(1, clog2(d.tokenTiles * p.dim)),
+    wideAddrWidth: Math.max(1, clog2(d.tokenTiles * wide)),
+    hiddenAddrWidth: Math.max(1, clog2(d.tokenTiles * p.max_mlp_hidden)),
+    waddrWidth: Math.max(1, clog2(d.maxK)),
     wideDepth: d.tokenTiles * wide,
-    addrWidth: Math.max(1, clog2(d.tokenTiles * wide)),
+    // Wider than every channel and K count, so that one zero-extends into an address
+    addrWidth: Math.max(clog2(d.tokenTiles * wide), d.chWidth + 1, d.kWidth + 1),
     bankWidth: Math.max(1, clog2(p.rows)),
     colWidth: Math.max(1, clog2(p.cols)),
   };
@@ -80,8 +86,21 @@ export function emitEncoderRtl(spec: EncoderSpec): FileSet {
   const g = bufferGeometry(spec);
   const cfg = cfgWidth(spec);
   const h = headerFields(spec);
+  const leaf = {
+    rows: p.rows, cols: p.cols, bits: p.bits, wBits: p.w_bits, heads: p.heads, headDim: p.dim / p.heads,
+    accWidth: d.gemm.derived.accWidth, paramWidth: d.gemm.derived.paramWidth, maxK: d.maxK,
+    nWidth: d.nWidth, kWidth: d.kWidth, chWidth: d.chWidth, ...g,
+  };
+  // The header's range checks, leaving out a bound the field's width already keeps (a constant comparison)
+  const headerOk = [
+    `hdr_n != ${hexLiteral(h.nWidth, 0)}`,
+    ...(p.max_tokens < 2 ** h.nWidth - 1 ? [`hdr_n <= ${hexLiteral(h.nWidth, p.max_tokens)}`] : []),
+    `hdr_hidden != ${hexLiteral(h.hWidth, 0)}`,
+    ...(p.max_mlp_hidden < 2 ** h.hWidth - 1 ? [`hdr_hidden <= ${hexLiteral(h.hWidth, p.max_mlp_hidden)}`] : []),
+  ].join(' && ');
   const files: FileSet = new Map();
   files.set(`${names.encoder}.v`, render('encoder/encoder.v', {
+    headerOk,
     header: headerComment(`${names.encoder}: FQ-ViT encoder block composed of the drop-in blocks`, pub),
     names,
     stepsText: ENCODER_STEPS.join(' -> '),
@@ -111,17 +130,19 @@ export function emitEncoderRtl(spec: EncoderSpec): FileSet {
     geluCfgWidth: d.gelu.derived.zWidth,
     accWidth: d.gemm.derived.accWidth,
     geluAccWidth: d.gelu.derived.accWidth,
+    hiddenCh: zeroExtend('hidden_reg', h.hWidth, d.chWidth),
+    hiddenK: zeroExtend('hidden_reg', h.hWidth, d.kWidth),
     heads: p.heads,
     headDim: p.dim / p.heads,
     probMsb: d.attention.params.s_bits,
   }));
-  const leaf = (base: (typeof ENCODER_MODULES)[number], what: string) =>
-    files.set(`${names[base]}.v`, render(`encoder/${base}.v`, { header: headerComment(`${names[base]}: ${what}`, pub), names }));
-  leaf('encoder_buffer', 'banked token buffer');
-  leaf('encoder_writer', 'writes a token stream into a banked token buffer');
-  leaf('encoder_head_writer', 'writes the attention output (head by head) into a banked token buffer');
-  leaf('encoder_reader', 'reads tokens out of a banked token buffer as a stream');
-  leaf('encoder_linear', 'one GEMM step over the token buffers, weights streamed once per column tile');
+  const put = (base: (typeof ENCODER_MODULES)[number], what: string) =>
+    files.set(`${names[base]}.v`, render(`encoder/${base}.v`, { header: headerComment(`${names[base]}: ${what}`, pub), names, leaf }));
+  put('encoder_buffer', 'banked token buffer');
+  put('encoder_writer', 'writes a token stream into a banked token buffer');
+  put('encoder_head_writer', 'writes the attention output (head by head) into a banked token buffer');
+  put('encoder_reader', 'reads tokens out of a banked token buffer as a stream');
+  put('encoder_linear', 'one GEMM step over the token buffers, weights streamed once per column tile');
   for (const [path, text] of emitGemmRtl(d.gemm, { accOut: true })) files.set(path, text);
   for (const [path, text] of emitLayernormRtl(d.layernorm)) files.set(path, text);
   for (const [path, text] of emitAttentionRtl(d.attention)) files.set(path, text);
