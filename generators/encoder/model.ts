@@ -23,7 +23,7 @@ import { buildGeluProgram, geluHardware, type GeluProgramValues } from '../gelu/
 import { geluWidths } from '../gelu/program.ts';
 import { resolveGelu } from '../gelu/spec.ts';
 import { layernormToken, type ModelLayer } from '../layernorm/model.ts';
-import { resolveLayernorm, scaleRatioLog2 } from '../layernorm/spec.ts';
+import { resolveLayernorm, scaleRatioLog2, type LayernormSpec } from '../layernorm/spec.ts';
 import { buildResidualProgram, residualStream, type ResidualLayer, type ResidualProgramValues } from '../residual/model.ts';
 import { residualWidths } from '../residual/program.ts';
 import { resolveResidual } from '../residual/spec.ts';
@@ -75,27 +75,36 @@ export interface EncoderLayers {
  * it sizes the hardware and changes no output.
  */
 export function normLayer(c: EncoderCase, norm: NormLayer, input: PtfName, output: UniformName): ModelLayer {
+  const spec = normSpec(c, norm, input, output);
+  return { bits: spec.bits, zeroPoint: spec.layer.zeroPoint, outZeroPoint: spec.layer.outZeroPoint, channels: spec.constants, precision: spec.derived.precision };
+}
+
+/**
+ * The LayerNorm spec of that step (its program: layernorm/rtl.ts layernormProgram), on an instance of `maxChannels`
+ * (default C) named under `prefix`: the encoder RTL's LayerNorm, whose outputs do not depend on max_channels.
+ */
+export function normSpec(c: EncoderCase, norm: NormLayer, input: PtfName, output: UniformName, maxChannels = c.dim, prefix = ''): LayernormSpec {
   const q = c.quantizers[input];
   const o = c.quantizers[output];
-  const spec = resolveLayernorm(c.aBits, {
-    channels: c.dim,
+  return resolveLayernorm(c.aBits, {
+    channels: c.dim, max_channels: maxChannels,
     in_scale_min: q.scaleMin, zero_point: q.zeroPoint, alpha: q.alpha,
     gamma: norm.gamma, beta: norm.beta,
     out_scale: o.scale, out_zero_point: o.zeroPoint,
     scale_ratio_bits: scaleRatioLog2(c.aBits),
-  });
-  return { bits: spec.bits, zeroPoint: spec.layer.zeroPoint, outZeroPoint: spec.layer.outZeroPoint, channels: spec.constants, precision: spec.derived.precision };
+  }, prefix);
 }
 
 /**
  * A GEMM step from input quantizer `input` through layer `name` to output quantizer `output`, its constants proven
  * equal to the exact formula on every accumulator of the step's range (exact-linear.ts); SpecError naming the channel
- * when frac_bits is too few for that.
+ * when frac_bits is too few for that. `hardware` (the encoder RTL's GEMM, sized for its longest K) replaces the GEMM sized
+ * for this step: its constants are proven over its own, wider, accumulator range.
  */
-export function linearStep(c: EncoderCase, name: LinearName, input: UniformName, output: UniformName, fracBits = ENCODER_GEMM_FRAC_BITS): LinearStep {
+export function linearStep(c: EncoderCase, name: LinearName, input: UniformName, output: UniformName, fracBits = ENCODER_GEMM_FRAC_BITS, hardware?: GemmSpec): LinearStep {
   const layer = c.layers[name];
   const k = layer.w[0]?.length ?? 0;
-  const spec = resolveGemm(c.aBits, { a_bits: c.aBits, w_bits: c.wBits, out_bits: c.aBits, max_k: Math.max(1, k), frac_bits: fracBits });
+  const spec = hardware ?? resolveGemm(c.aBits, { a_bits: c.aBits, w_bits: c.wBits, out_bits: c.aBits, max_k: Math.max(1, k), frac_bits: fracBits });
   const scales = {
     aScale: c.quantizers[input].scale, wScale: layer.wScale, bias: layer.bias,
     outScale: c.quantizers[output].scale, outZeroPoint: c.quantizers[output].zeroPoint,
@@ -106,7 +115,7 @@ export function linearStep(c: EncoderCase, name: LinearName, input: UniformName,
     const acc = firstInexact(spec, constants, exact);
     if (acc !== undefined) {
       throw new SpecError(`layers.${name}.w_scale[${n}]`,
-        `needs a requantizer equal to the exact rescale on every accumulator; with frac_bits ${fracBits} accumulator ${acc} gives ` +
+        `needs a requantizer equal to the exact rescale on every accumulator; with frac_bits ${spec.fracBits} accumulator ${acc} gives ` +
         `${requantize(spec, acc, constants)}, the exact formula ${exactCode(exact, acc)}: raise frac_bits (at most 40)`, layer.wScale[n]);
     }
     return constants;

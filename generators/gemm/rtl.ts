@@ -52,9 +52,11 @@ export function emitRequant(
   return render('gemm/gemm_requant.v', { header: headerComment(`${names.name}: per-channel requantizer`, spec ?? p), ...names, ...p });
 }
 
-function view(spec: GemmSpec) {
+function view(spec: GemmSpec, accOut = false) {
   const d = spec.derived;
   return {
+    accOut,
+    accMsb: d.accWidth - 1,
     names: { ...moduleNames(spec.prefix, MODULES), axis_skid_buffer: libraryName('axis_skid_buffer', spec.prefix, 'gemm') },
     rows: spec.rows,
     cols: spec.cols,
@@ -78,9 +80,12 @@ function view(spec: GemmSpec) {
   };
 }
 
-/** The block's Verilog modules (with the library skid buffer), keyed by file name. */
-export function emitRtl(spec: GemmSpec): FileSet {
-  const v = view(spec);
+/**
+ * The block's Verilog modules (with the library skid buffer), keyed by file name. `accOut` (the encoder's fc1 -> GELU
+ * only; off for the GEMM block) adds the run-time accumulator-out mode: ports acc_mode and m_axis_tacc.
+ */
+export function emitRtl(spec: GemmSpec, options: { accOut?: boolean } = {}): FileSet {
+  const v = view(spec, options.accOut ?? false);
   const n = v.names;
   const pub = publicSpec(spec);
   const d = spec.derived;

@@ -1,0 +1,122 @@
+/**
+ * The encoder RTL's spec: the generation-time parameters (the hardware: widths, array size, the largest dimensions a
+ * run may ask for) and the sub-block specs derived from them once. Every sub-block is named under the block scope
+ * `<prefix>_encoder` (subPrefix), as the attention block names its softmax and GEMM leaves.
+ *
+ * What a run may be: N from 1 to max_tokens tokens of C = dim channels (the attention block fixes heads × head_dim at
+ * generation), an MLP hidden width from 1 to max_mlp_hidden, any layer whose programs the sub-blocks accept.
+ */
+import { clog2 } from '../common/arith.ts';
+import { checkPrefix, moduleName } from '../common/names.ts';
+import { intInRange, object, onlyKeys, positiveFinite, require } from '../common/validate.ts';
+import { resolveAttention, type AttentionSpec } from '../attention/spec.ts';
+import { resolveResidual, type ResidualSpec } from '../residual/spec.ts';
+import { GELU_MAX_BITS, resolveGelu, type GeluSpec } from '../gelu/spec.ts';
+import { resolveGemm, type GemmSpec } from '../gemm/spec.ts';
+import { resolveLayernorm, scaleRatioLog2, type LayernormSpec } from '../layernorm/spec.ts';
+import { ENCODER_GEMM_FRAC_BITS } from './model.ts';
+
+export interface EncoderParams {
+  /** Width of the unsigned activation codes (every quantizer of the block). The GELU block's tables bound it at 12. @range 2..12 @default --bits */
+  bits: number;
+  /** Width of the signed weights of qkv, proj, fc1 and fc2. @range 2..16 @default --bits */
+  w_bits: number;
+  /** Largest number of tokens N of a run; any N from 1 to this is chosen at run time. @range 1..1024 @default 8 */
+  max_tokens: number;
+  /** Channels C of the block (heads × head_dim; fixed by the attention block at generation). @range 8..1024 @default 16 */
+  dim: number;
+  /** Attention heads H (C / H must be an integer). @range 1..16 @default 2 */
+  heads: number;
+  /** Largest MLP hidden width of a run (fc1 outputs, fc2's K). @range 1..4096 @default 64 */
+  max_mlp_hidden: number;
+  /** Rows of the shared GEMM array (tokens at once). @range 1..16 @default 2 */
+  rows: number;
+  /** Columns of the shared GEMM array (output channels at once). @range 1..16 @default 2 */
+  cols: number;
+  /** Width of the softmax's log2 codes (FQ-ViT: 4). @range 1..5 @default 4 */
+  s_bits: number;
+  /** Smallest attn_score scale of any layer the instance serves (the attention block's min_score_scale: its softmax's exp table is sized for it). @default the softmax's default scale for bits and max_tokens */
+  min_score_scale?: number;
+}
+
+export const ENCODER_KEYS = ['bits', 'w_bits', 'max_tokens', 'dim', 'heads', 'max_mlp_hidden', 'rows', 'cols', 's_bits', 'min_score_scale'] as const;
+export const ENCODER_DEFAULTS = { max_tokens: 8, dim: 16, heads: 2, max_mlp_hidden: 64, rows: 2, cols: 2, s_bits: 4 } as const;
+
+export interface EncoderDerived {
+  /** The LayerNorm instance (norm1 and norm2): max_channels = dim, the largest scale_ratio_bits. */
+  layernorm: LayernormSpec;
+  /** The attention block (heads × head_dim = dim, max_tokens, one lane, requantizers at 40 fraction bits). */
+  attention: AttentionSpec;
+  /** The GELU block (fc1's accumulators, K = dim, up to max_mlp_hidden channels). */
+  gelu: GeluSpec;
+  /** The residual block (resid1, resid2): max_channels = dim, the default constant width. */
+  residual: ResidualSpec;
+  /** The GEMM array (qkv, proj, fc1, fc2): K up to max(dim, max_mlp_hidden), requantizer at 40 fraction bits. */
+  gemm: GemmSpec;
+  /** Longest K of any GEMM step. */
+  maxK: number;
+  /** Widest GEMM output of any step (3C for qkv, the hidden width for fc1). */
+  maxOut: number;
+  /** Token tiles of the banked buffers: ceil(max_tokens / rows). */
+  tokenTiles: number;
+  /** Width of a token count 0..max_tokens. */
+  nWidth: number;
+  /** Width of a K count 0..maxK. */
+  kWidth: number;
+  /** Width of an output-channel count 0..maxOut. */
+  chWidth: number;
+}
+
+export interface EncoderSpec {
+  readonly params: Readonly<EncoderParams>;
+  readonly prefix: string;
+  readonly derived: Readonly<EncoderDerived>;
+}
+
+/** The prefix of the sub-blocks' module names: `<prefix>_encoder`, or `encoder` unprefixed. */
+export function subPrefix(prefix: string): string {
+  return moduleName(prefix, 'encoder');
+}
+
+export function resolveEncoder(bits: number, overrides: unknown, prefix = ''): EncoderSpec {
+  const o = overrides === undefined ? {} : object('encoder', overrides);
+  onlyKeys('encoder', o, ENCODER_KEYS);
+  const width = intInRange('encoder.bits', o.bits ?? bits, 2, GELU_MAX_BITS);
+  const params: EncoderParams = {
+    bits: width,
+    w_bits: intInRange('encoder.w_bits', o.w_bits ?? width, 2, 16),
+    max_tokens: intInRange('encoder.max_tokens', o.max_tokens ?? ENCODER_DEFAULTS.max_tokens, 1, 1024),
+    dim: intInRange('encoder.dim', o.dim ?? ENCODER_DEFAULTS.dim, 8, 1024),
+    heads: intInRange('encoder.heads', o.heads ?? ENCODER_DEFAULTS.heads, 1, 16),
+    max_mlp_hidden: intInRange('encoder.max_mlp_hidden', o.max_mlp_hidden ?? ENCODER_DEFAULTS.max_mlp_hidden, 1, 4096),
+    rows: intInRange('encoder.rows', o.rows ?? ENCODER_DEFAULTS.rows, 1, 16),
+    cols: intInRange('encoder.cols', o.cols ?? ENCODER_DEFAULTS.cols, 1, 16),
+    s_bits: intInRange('encoder.s_bits', o.s_bits ?? ENCODER_DEFAULTS.s_bits, 1, 5),
+    ...(o.min_score_scale === undefined ? {} : { min_score_scale: positiveFinite('encoder.min_score_scale', o.min_score_scale) }),
+  };
+  require(params.dim % params.heads === 0, 'encoder.heads', `must divide dim (${params.dim})`, params.heads);
+  const checked = prefix === '' ? '' : checkPrefix('encoder.prefix', prefix);
+  return Object.freeze({ params: Object.freeze(params), prefix: checked, derived: Object.freeze(deriveEncoder(params, checked)) });
+}
+
+export function deriveEncoder(p: EncoderParams, prefix = ''): EncoderDerived {
+  const sub = subPrefix(prefix);
+  const maxK = Math.max(p.dim, p.max_mlp_hidden);
+  const maxOut = Math.max(3 * p.dim, p.max_mlp_hidden);
+  return {
+    attention: resolveAttention(p.bits, {
+      bits: p.bits, s_bits: p.s_bits, head_dim: p.dim / p.heads, heads: p.heads, lanes: 1, max_tokens: p.max_tokens, frac_bits: 40,
+      ...(p.min_score_scale === undefined ? {} : { score_scale: p.min_score_scale, min_score_scale: p.min_score_scale }),
+    }, sub),
+    residual: resolveResidual(p.bits, { max_channels: p.dim }, sub),
+    gelu: resolveGelu(p.bits, { bits: p.bits, w_bits: p.w_bits, max_k: p.dim, max_channels: p.max_mlp_hidden }, sub),
+    layernorm: resolveLayernorm(p.bits, { channels: p.dim, max_channels: p.dim, scale_ratio_bits: scaleRatioLog2(p.bits) }, sub),
+    gemm: resolveGemm(p.bits, { rows: p.rows, cols: p.cols, a_bits: p.bits, w_bits: p.w_bits, out_bits: p.bits, max_k: maxK, frac_bits: ENCODER_GEMM_FRAC_BITS }, sub),
+    maxK,
+    maxOut,
+    tokenTiles: Math.ceil(p.max_tokens / p.rows),
+    nWidth: clog2(p.max_tokens + 1),
+    kWidth: clog2(maxK + 1),
+    chWidth: clog2(maxOut + 1),
+  };
+}
