@@ -34,15 +34,18 @@ const FIFO_LATENCY = 2;
 
 /**
  * Cycles from the first input beat of a row of `length` elements to its first output beat, with no stalls and an
- * idle block: the row is taken in (its beats, `lanes` elements each), summed (its beats, after the row FIFO, then
- * the lane adder's log2(lanes) levels), handed to pass C through a FIFO, then pass C's pipeline and the output FIFO.
+ * idle block: the row is taken in (its beats, `lanes` elements each; above one lane, stage A1 one cycle more), summed
+ * (its beats, after the row FIFO, then the lane adder's log2(lanes) levels), handed to pass C through a FIFO, then
+ * pass C's pipeline and the output FIFO.
  * Measured in simulation by the tests.
  */
 export function softmaxLatency(length: number, lanes = 1): number {
   const beats = Math.ceil(length / lanes);
   // The last input beat is at beats - 1; pass B reads the row from FIFO_LATENCY cycles later, one beat a cycle.
   const lastSumRead = (beats - 1) + FIFO_LATENCY + (beats - 1);
-  const passCStart = lastSumRead + FRONT_DEPTH + Math.log2(lanes) + SUM_STAGES - 1 + FIFO_LATENCY;
+  // Above one lane, stage A1 (the beat's lanes and maximum) delays the row FIFO's write by a cycle.
+  const laneStages = lanes > 1 ? 1 + Math.log2(lanes) : 0;
+  const passCStart = lastSumRead + laneStages + FRONT_DEPTH + SUM_STAGES - 1 + FIFO_LATENCY;
   return passCStart + FRONT_DEPTH + LOG2_ROUND_LATENCY + FIFO_LATENCY;
 }
 
@@ -197,7 +200,7 @@ export function softmaxManifest(spec: SoftmaxSpec, files: string[]): BlockManife
       ? { cycles: softmaxLatency(p.max_length), formula: `2 * L + ${softmaxLatency(0)} (row of L elements, idle block, program loaded)` }
       : {
         cycles: softmaxLatency(p.max_length, p.lanes),
-        formula: `2 * ceil(L / ${p.lanes}) + ${softmaxLatency(0) + d.laneBits} (row of L elements, ${p.lanes} a beat, idle block, program loaded)`,
+        formula: `2 * ceil(L / ${p.lanes}) + ${softmaxLatency(0, p.lanes)} (row of L elements, ${p.lanes} a beat, idle block, program loaded)`,
       },
     throughput: p.lanes === 1
       ? {
