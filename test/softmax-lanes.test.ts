@@ -3,7 +3,7 @@
 // instance per case and all on one instance (two layers back to back with a reprogramming); layers reprogrammed
 // between rows; status_error bit 3 on a wrong tkeep, the output then being the model's on the beats as the block's rule
 // reads them, and exact rows after it; throughput and latency measured without stalls against the manifest; the
-// beat-packing helpers; lint; and lanes 1 unchanged (no tkeep, three status bits).
+// beat-packing helpers; lint; lanes 1 unchanged (no tkeep, three status bits); synthesis rows carrying lanes.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +11,13 @@ import { describe, expect, it } from 'vitest';
 import { SpecError } from '../generators/common/errors.ts';
 import { lintVerilator, lintYosys } from '../generators/common/lint.ts';
 import { mulberry32 } from '../generators/common/random.ts';
-import { defaultStimulus, packInput, programPhase, rowsToBeats, runSoftmax, verifySoftmaxCase, verifySoftmaxOneInstance, type SoftmaxPhase } from '../generators/softmax/index.ts';
+import { defaultStimulus, packInput, programPhase, rowsToBeats, runSoftmax, softmaxBlock, verifySoftmaxCase, verifySoftmaxOneInstance, type SoftmaxPhase } from '../generators/softmax/index.ts';
 import { packLanes, readLaneBeats } from '../generators/softmax/lanes.ts';
 import { emitSoftmaxRtl, softmaxLatency, softmaxStatusWidth, softmaxTop } from '../generators/softmax/rtl.ts';
 import { resolveSoftmax, softmaxLayer } from '../generators/softmax/spec.ts';
+import { plainRow } from '../generators/synth/summary.ts';
+import { designFromGenerated } from '../scripts/synth.ts';
+import type { Generated } from '../scripts/gen.ts';
 
 const work = () => mkdtempSync(join(tmpdir(), 'softmax-lanes-'));
 
@@ -220,5 +223,19 @@ describe('softmax lanes: lint', () => {
     const rtl = emitSoftmaxRtl(spec);
     expect(await lintVerilator(rtl, softmaxTop(spec))).toEqual([]);
     expect(await lintYosys(rtl, softmaxTop(spec))).toEqual([]);
+  });
+});
+
+describe('softmax lanes: synthesis rows', () => {
+  it('the design read from the manifest carries lanes, and a report row keeps it (after the documented fields)', () => {
+    const spec = resolveSoftmax(4, { lanes: 4 });
+    const files = new Map([...softmaxBlock.generate(spec)].map(([p, t]) => [`softmax/${p}`, t]));
+    const design = designFromGenerated({ files } as unknown as Generated, 'softmax');
+    expect(design.lanes).toBe(4);
+    // The test adapter is not part of the design (the manifest lists the block's own files).
+    expect(Object.keys(design.files).some((f) => f.includes('tb_keep'))).toBe(false);
+    const row = { block: 'softmax', device: 'hx8k' as const, lc: 1, lut: 1, ff: 1, carry: 0, bram: 0, dsp: 0, fmax_mhz: 100 };
+    expect(Object.keys(plainRow({ ...row, lanes: 4 }))).toEqual([...Object.keys(row), 'lanes']);
+    expect(plainRow(row)).not.toHaveProperty('lanes');
   });
 });
