@@ -34,17 +34,16 @@ const FIFO_LATENCY = 2;
 
 /**
  * Cycles from the first input beat of a row of `length` elements to its first output beat, with no stalls and an
- * idle block: the row is taken in (its beats, `lanes` elements each; above one lane, stage A1 one cycle more), summed
- * (its beats, after the row FIFO, then the lane adder's log2(lanes) levels), handed to pass C through a FIFO, then
- * pass C's pipeline and the output FIFO.
- * Measured in simulation by the tests.
+ * idle block: the row is taken in (its beats, `lanes` elements each; above one lane, stages A1 and A2 two cycles
+ * more), summed (its beats, after the row FIFO, then the lane adder's log2(lanes) levels), handed to pass C through a
+ * FIFO, then pass C's pipeline and the output FIFO. Measured in simulation by the tests.
  */
 export function softmaxLatency(length: number, lanes = 1): number {
   const beats = Math.ceil(length / lanes);
   // The last input beat is at beats - 1; pass B reads the row from FIFO_LATENCY cycles later, one beat a cycle.
   const lastSumRead = (beats - 1) + FIFO_LATENCY + (beats - 1);
-  // Above one lane, stage A1 (the beat's lanes and maximum) delays the row FIFO's write by a cycle.
-  const laneStages = lanes > 1 ? 1 + Math.log2(lanes) : 0;
+  // Above one lane, stages A1 and A2 (the beat's lanes and maximum, the row's) delay the row FIFO's write by two cycles.
+  const laneStages = lanes > 1 ? 2 + Math.log2(lanes) : 0;
   const passCStart = lastSumRead + laneStages + FRONT_DEPTH + SUM_STAGES - 1 + FIFO_LATENCY;
   return passCStart + FRONT_DEPTH + LOG2_ROUND_LATENCY + FIFO_LATENCY;
 }
@@ -167,6 +166,8 @@ export function softmaxManifest(spec: SoftmaxSpec, files: string[]): BlockManife
         meaning: 'every layer with min_scale <= s <= max_scale (c >= 1) runs on this instance with its own program; building the program of another is a SpecError',
       },
       table_depth: spec.range.tableDepth,
+      exp_table_copies: 2 * p.lanes,
+      exp_table_copies_meaning: 'one copy per lane in pass B and one in pass C (an iCE40 block RAM has one read port and one write port, the program\'s), all written from the one program stream at once: the program is the same at every lanes value',
       z_max: spec.range.zMax,
       n: p.n,
       z_width: d.zWidth,
