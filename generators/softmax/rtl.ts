@@ -35,15 +35,16 @@ const FIFO_LATENCY = 2;
 /**
  * Cycles from the first input beat of a row of `length` elements to its first output beat, with no stalls and an
  * idle block: the row is taken in (its beats, `lanes` elements each; above one lane, stages A1 and A2 two cycles
- * more), summed (its beats, after the row FIFO, then the lane adder's log2(lanes) levels), handed to pass C through a
- * FIFO, then pass C's pipeline and the output FIFO. Measured in simulation by the tests.
+ * more), summed (its beats, after the row FIFO, then a register and the lane adder's log2(lanes) levels), handed to
+ * pass C through a FIFO, then pass C's pipeline and the output FIFO. Measured in simulation by the tests.
  */
 export function softmaxLatency(length: number, lanes = 1): number {
   const beats = Math.ceil(length / lanes);
   // The last input beat is at beats - 1; pass B reads the row from FIFO_LATENCY cycles later, one beat a cycle.
   const lastSumRead = (beats - 1) + FIFO_LATENCY + (beats - 1);
-  // Above one lane, stages A1 and A2 (the beat's lanes and maximum, the row's) delay the row FIFO's write by two cycles.
-  const laneStages = lanes > 1 ? 2 + Math.log2(lanes) : 0;
+  // Above one lane, stages A1 and A2 (the beat's lanes and maximum, the row's) delay the row FIFO's write by two
+  // cycles, and pass B registers the masked e_i before the lane adder.
+  const laneStages = lanes > 1 ? 3 + Math.log2(lanes) : 0;
   const passCStart = lastSumRead + laneStages + FRONT_DEPTH + SUM_STAGES - 1 + FIFO_LATENCY;
   return passCStart + FRONT_DEPTH + LOG2_ROUND_LATENCY + FIFO_LATENCY;
 }
