@@ -26,7 +26,7 @@ function specError(f: () => unknown): SpecError {
 describe('softmax spec', () => {
   it('defaults: in_bits from --bits, 4-bit codes, L = 197, n = 30, scale 8 / 2^bits', () => {
     const s = resolveSoftmax(4, undefined);
-    expect(s.params).toEqual({ in_bits: 4, out_bits: 4, scale: 0.5, min_scale: 0.5, max_length: 197, n: 30 });
+    expect(s.params).toEqual({ in_bits: 4, out_bits: 4, scale: 0.5, min_scale: 0.5, max_length: 197, n: 30, lanes: 1 });
     expect(resolveSoftmax(8, undefined).params.scale).toBe(1 / 32);
     expect(resolveSoftmax(2, undefined).params.scale).toBe(1);
     // Wide inputs: 8 / 2^bits would break the 2^52 bound at L = 197; the default doubles until it holds.

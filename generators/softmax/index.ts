@@ -14,7 +14,8 @@ import { positiveFinite } from '../common/validate.ts';
 import { intMatrix } from '../common/vectors.ts';
 import { softmaxRow, splitRows, type SoftmaxOut } from './model.ts';
 import { defaultProgramFiles, softmaxProgram } from './program.ts';
-import { SOFTMAX_STATUS_WIDTH, emitSoftmaxRtl, softmaxLatency, softmaxTop } from './rtl.ts';
+import { emitSoftmaxRtl, softmaxLatency, softmaxStatusWidth, softmaxTop } from './rtl.ts';
+import { beatFirstElements, laneTestWrapper, packLanes, readLaneBeats } from './lanes.ts';
 import { resolveSoftmax, softmaxLayer, type SoftmaxLayer, type SoftmaxSpec } from './spec.ts';
 
 /** One input element of the stream: a code and whether it ends its row. */
@@ -51,6 +52,16 @@ export interface SoftmaxPhase {
   layer: SoftmaxLayer | null;
   /** The rows (must end with tlast when not empty). */
   beats: readonly SoftmaxBeat[];
+  /**
+   * s_axis beats as given (lanes > 1: {tkeep, codes}, e.g. with a wrong tkeep) instead of `beats` packed by the rule;
+   * the expected output is the model's on the elements the block reads from them (lanes.ts: readLaneBeats).
+   */
+  raw?: ReadonlyArray<{ data: bigint; last: boolean }>;
+}
+
+/** The elements a phase's rows carry, as the block reads them. */
+function phaseElements(spec: SoftmaxSpec, ph: SoftmaxPhase): readonly SoftmaxBeat[] {
+  return ph.raw ? readLaneBeats(spec, ph.raw) : ph.beats;
 }
 
 /** A phase that loads the program of `layer` and runs `beats` on it. */
@@ -60,32 +71,62 @@ export function programPhase(spec: SoftmaxSpec, layer: SoftmaxLayer, beats: read
 
 /** The golden model's output beats of a sequence of phases (dropped rows give none). */
 export function expectedPhaseBeats(spec: SoftmaxSpec, phases: readonly SoftmaxPhase[]): Beat[] {
-  return phases.flatMap((ph) => (ph.layer === null ? [] : expectedBeats(spec, ph.beats, ph.layer)));
+  return phases.flatMap((ph) => (ph.layer === null ? [] : expectedBeats(spec, phaseElements(spec, ph), ph.layer)));
 }
 
 /** The simulation harness of a sequence of phases, or of a stream of rows on the default layer (program loaded first). */
 export function softmaxHarness(spec: SoftmaxSpec, input: readonly SoftmaxBeat[] | readonly SoftmaxPhase[], rtl: FileSet = emitSoftmaxRtl(spec)): SimHarness {
   const phases = asPhases(spec, input);
   const cfg: Beat[] = phases.flatMap((ph, k) => (ph.cfg ?? []).map((b) => ({ data: b.data, last: b.last, epoch: 2 * k })));
+  const { lanes, in_bits: inBits } = spec.params;
   const data: Beat[] = phases.flatMap((ph, k) => {
-    if (ph.beats.length > 0 && !ph.beats.at(-1)!.last) throw new Error(`softmax phase ${k}: its rows must end with tlast`);
-    return ph.beats.map((b) => ({ data: BigInt(b.q), last: b.last, epoch: 2 * k + 1 }));
+    const beats = ph.raw ?? packInput(spec, ph.beats);
+    if (beats.length > 0 && !beats.at(-1)!.last) throw new Error(`softmax phase ${k}: its rows must end with tlast`);
+    return beats.map((b) => ({ data: b.data, last: b.last, epoch: 2 * k + 1 }));
   });
   if (data.length === 0 || cfg.length === 0) throw new Error('softmax stimulus needs at least one configuration word and one row');
-  const expected = expectedPhaseBeats(spec, phases);
+  const expected = packLanes(expectedPhaseBeats(spec, phases), lanes, spec.derived.outWidth);
+  const verilog: FileSet = new Map([...rtl].filter(([p]) => p.endsWith('.v')));
+  // Above one lane the stream ports have tkeep, which the harness's streams do not: a wrapper carries it above the
+  // codes of each stream word.
+  const wrapper = lanes > 1 ? laneTestWrapper(spec) : undefined;
+  if (wrapper) verilog.set(wrapper.file, wrapper.text);
+  const keep = lanes > 1 ? lanes : 0;
   return {
-    dut: softmaxTop(spec),
+    dut: wrapper ? wrapper.name : softmaxTop(spec),
     params: [],
-    rtl: new Map([...rtl].filter(([p]) => p.endsWith('.v'))),
+    rtl: verilog,
     inputs: [
       { prefix: 's_cfg_axis', width: spec.derived.wordWidth, beats: cfg },
-      { prefix: 's_axis', width: spec.params.in_bits, beats: data },
+      { prefix: 's_axis', width: lanes * inBits + keep, beats: data },
     ],
-    output: { prefix: 'm_axis', width: spec.derived.outWidth, expectedBeats: expected.length, expected },
+    output: { prefix: 'm_axis', width: lanes * spec.derived.outWidth + keep, expectedBeats: expected.length, expected },
     // Each phase drains the block before the next program goes in.
-    maxCycles: 3 * data.length + 2 * cfg.length + phases.length * (softmaxLatency(spec.params.max_length) + 16) + 100,
-    statusWidth: SOFTMAX_STATUS_WIDTH,
+    maxCycles: 3 * data.length + 2 * cfg.length + phases.length * (softmaxLatency(spec.params.max_length, lanes) + 16) + 100,
+    statusWidth: softmaxStatusWidth(spec),
   };
+}
+
+/**
+ * s_axis beats of an element stream: each row in beats of `lanes` codes (lanes.ts: packLanes), cut at max_length as
+ * the block cuts it (that row's last beat then has no tlast; its tkeep still marks its lanes).
+ */
+export function packInput(spec: SoftmaxSpec, elements: readonly SoftmaxBeat[]): Beat[] {
+  const { lanes, in_bits: inBits, max_length: maxLength } = spec.params;
+  const beats: Beat[] = [];
+  let row: bigint[] = [];
+  const flush = (last: boolean) => {
+    const packed = packLanes(row.map((q, i) => ({ data: q, last: i === row.length - 1 })), lanes, inBits);
+    packed.at(-1)!.last = last;
+    beats.push(...packed);
+    row = [];
+  };
+  for (const e of elements) {
+    row.push(BigInt(e.q));
+    if (e.last || row.length === maxLength) flush(e.last);
+  }
+  if (row.length) flush(false);
+  return beats;
 }
 
 function asPhases(spec: SoftmaxSpec, input: readonly SoftmaxBeat[] | readonly SoftmaxPhase[]): readonly SoftmaxPhase[] {
@@ -127,11 +168,11 @@ export function defaultStimulus(spec: SoftmaxSpec, seed = 1): SoftmaxBeat[] {
 }
 
 /** Names an output element by its phase, row, position and input code, for the first-difference message. */
-function describeElement(phases: readonly SoftmaxPhase[], maxLength: number): (index: number) => string {
+function describeElement(spec: SoftmaxSpec, phases: readonly SoftmaxPhase[]): (index: number) => string {
   const where: string[] = [];
   phases.forEach((ph, k) => {
     if (ph.layer === null) return;
-    splitRows(ph.beats, maxLength).forEach((row, r) => row.forEach((q, i) => {
+    splitRows(phaseElements(spec, ph), spec.params.max_length).forEach((row, r) => row.forEach((q, i) => {
       where.push(`element ${where.length} (phase ${k}, scale ${ph.layer!.scale}, row ${r}, position ${i}, input code ${q})`);
     }));
   });
@@ -145,8 +186,13 @@ function describeElement(phases: readonly SoftmaxPhase[], maxLength: number): (i
 export async function runSoftmax(spec: SoftmaxSpec, input: readonly SoftmaxBeat[] | readonly SoftmaxPhase[], workDir: string, options: SimOptions = {}) {
   const phases = asPhases(spec, input);
   const expected = expectedPhaseBeats(spec, phases);
-  const { result, comparison } = await simulateAndCompare(softmaxHarness(spec, phases), workDir, options, expected, describeElement(phases, spec.params.max_length));
-  return { expected, result, comparison };
+  const packed = packLanes(expected, spec.params.lanes, spec.derived.outWidth);
+  const describe = describeElement(spec, phases);
+  // Above one lane a beat holds several elements: a difference names the beat's first.
+  const first = beatFirstElements(packed, spec.params.lanes, spec.derived.outWidth);
+  const describeBeat = spec.params.lanes === 1 ? describe : (i: number) => `beat ${i}, from ${describe(first[i] ?? i * spec.params.lanes)}`;
+  const { result, comparison } = await simulateAndCompare(softmaxHarness(spec, phases), workDir, options, packed, describeBeat);
+  return { expected, packed, result, comparison };
 }
 
 /** A softmax case of a vector file, checked (../shared/vectors/FORMAT.md). */
@@ -195,6 +241,7 @@ function modelVsExpect(spec: SoftmaxSpec, layer: SoftmaxLayer, c: SoftmaxCase): 
 export async function verifySoftmaxOneInstance(
   cases: ReadonlyArray<{ index: number; vectorCase: Record<string, unknown> }>,
   options: VerifyOptions,
+  lanes = 1,
 ): Promise<{ instances: number; reports: CaseReport[] }> {
   const groups = new Map<string, Array<{ index: number; c: SoftmaxCase }>>();
   for (const { index, vectorCase } of cases) {
@@ -207,34 +254,49 @@ export async function verifySoftmaxOneInstance(
     const scales = group.map(({ c }) => positiveFinite('softmax.scale', c.scale));
     const minScale = Math.min(...scales);
     const spec = resolveSoftmax(group[0]!.c.inBits, {
-      in_bits: group[0]!.c.inBits, out_bits: group[0]!.c.outBits, max_length: Math.max(...group.map(({ c }) => c.length)), min_scale: minScale, scale: minScale,
+      in_bits: group[0]!.c.inBits, out_bits: group[0]!.c.outBits, max_length: Math.max(...group.map(({ c }) => c.length)), min_scale: minScale, scale: minScale, lanes,
     });
     const layers = group.map(({ c }) => softmaxLayer(spec, c.scale as number));
     const phases = group.map(({ c }, i) => programPhase(spec, layers[i]!, rowsToBeats(c.rows)));
     const workDir = join(options.workDir, `softmax-one-instance-${key}`);
-    const { expected, result } = await runSoftmax(spec, phases, workDir, options);
+    const { packed, result } = await runSoftmax(spec, phases, workDir, options);
     let at = 0;
     group.forEach(({ index, c }, i) => {
-      const count = expectedBeats(spec, phases[i]!.beats, layers[i]!).length;
-      const want = expected.slice(at, at + count);
-      const got = result.beats.slice(at, at + count);
+      const caseExpected = expectedBeats(spec, phases[i]!.beats, layers[i]!);
+      const count = caseExpected.length;
+      // Compared beat by beat (a beat holds `lanes` elements; a case's rows end on a beat boundary).
+      const beats = packLanes(caseExpected, lanes, spec.derived.outWidth).length;
+      const want = packed.slice(at, at + beats);
+      const got = result.beats.slice(at, at + beats);
       // The last case also owns any extra beats the RTL produced.
-      const extra = i === group.length - 1 ? Math.max(0, result.beats.length - expected.length) : 0;
+      const extra = i === group.length - 1 ? Math.max(0, result.beats.length - packed.length) : 0;
       const cmp = compareBeats(want, got);
       const model = modelVsExpect(spec, layers[i]!, c);
       reports.push({
         block: 'softmax', index, elements: count, rtl_vs_model: cmp.mismatches + extra,
         model_vs_expect: model.mismatches, max_abs_diff: model.maxAbsDiff, ...(cmp.first ? { first: cmp.first } : {}),
       });
-      at += count;
+      at += beats;
     });
   }
   return { instances: groups.size, reports };
 }
 
+/** verify: a softmax case of a vector file on an instance of its own (with `lanes` elements a beat), its program loaded first. */
+export async function verifySoftmaxCase(vectorCase: Record<string, unknown>, index: number, options: VerifyOptions, lanes = 1): Promise<CaseReport> {
+  const c = readCase(vectorCase);
+  const spec = resolveSoftmax(c.inBits, { in_bits: c.inBits, out_bits: c.outBits, scale: c.scale, max_length: c.length, lanes });
+  const model = modelVsExpect(spec, spec.layer, c);
+  const { expected, comparison } = await runSoftmax(spec, rowsToBeats(c.rows), options.workDir, options);
+  return {
+    block: 'softmax', index, elements: expected.length, rtl_vs_model: comparison.mismatches,
+    model_vs_expect: model.mismatches, max_abs_diff: model.maxAbsDiff, first: comparison.first,
+  };
+}
+
 export const softmaxBlock: Block<SoftmaxSpec> = {
   name: 'softmax',
-  summary: 'LIS softmax (FQ-ViT log-int-softmax): rows of codes to log2 codes, integer only, no divider, one element per cycle; a layer\'s exp table is a run-time program',
+  summary: 'LIS softmax (FQ-ViT log-int-softmax): rows of codes to log2 codes, integer only, no divider, one element per cycle per lane (lanes 1, 2, 4 or 8); a layer\'s exp table is a run-time program',
   tolerance: {
     maxAbsDiff: 1,
     maxMismatchFraction: 1e-4,
@@ -247,7 +309,8 @@ export const softmaxBlock: Block<SoftmaxSpec> = {
     const harness = softmaxHarness(spec, beats, rtl);
     // The testbench checks itself against the golden model's beats (vectors/expected.hex).
     const tb = emitTestbench(harness, { stallPercent: 20, seed: 1 });
-    const files: FileSet = new Map([...rtl].map(([p, t]) => [`rtl/${p}`, t]));
+    // harness.rtl: the block's modules, and above one lane the test adapter that carries tkeep (lanes.ts).
+    const files: FileSet = new Map([...rtl, ...harness.rtl].map(([p, t]) => [`rtl/${p}`, t]));
     return mergeFileSets(files, defaultProgramFiles(spec), tb);
   },
   async verifyDefault(spec, options: VerifyOptions): Promise<DefaultReport> {
@@ -255,17 +318,8 @@ export const softmaxBlock: Block<SoftmaxSpec> = {
     const { expected, result, comparison } = await runSoftmax(spec, beats, options.workDir, options);
     return { block: 'softmax', module: softmaxTop(spec), elements: expected.length, rtl_vs_model: comparison.mismatches, ...runTiming(result), first: comparison.first };
   },
-  async verifyCase(vectorCase, index, options: VerifyOptions): Promise<CaseReport> {
-    const c = readCase(vectorCase);
-    const spec = resolveSoftmax(c.inBits, { in_bits: c.inBits, out_bits: c.outBits, scale: c.scale, max_length: c.length });
-    const model = modelVsExpect(spec, spec.layer, c);
-    const { expected, comparison } = await runSoftmax(spec, rowsToBeats(c.rows), options.workDir, options);
-    return {
-      block: 'softmax', index, elements: expected.length, rtl_vs_model: comparison.mismatches,
-      model_vs_expect: model.mismatches, max_abs_diff: model.maxAbsDiff, first: comparison.first,
-    };
-  },
-  verifyOneInstance: verifySoftmaxOneInstance,
+  verifyCase: (vectorCase, index, options) => verifySoftmaxCase(vectorCase, index, options),
+  verifyOneInstance: (cases, options) => verifySoftmaxOneInstance(cases, options),
 };
 
 export default softmaxBlock;

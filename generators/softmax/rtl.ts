@@ -11,9 +11,14 @@ import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundUnit, log2Ro
 /** Base name of the top module (the generated name is moduleName(spec.prefix, SOFTMAX_TOP)). */
 export const SOFTMAX_TOP = 'softmax_lis';
 /** Base names of every module of the block. */
-export const SOFTMAX_MODULES = ['softmax_lis', 'softmax_exp', 'softmax_log2_round', 'softmax_fifo', 'softmax_ram'] as const;
-/** Bits of status_error. */
+export const SOFTMAX_MODULES = ['softmax_lis', 'softmax_exp', 'softmax_log2_round', 'softmax_fifo', 'softmax_ram', 'softmax_lane_sum'] as const;
+/** Bits of status_error at lanes 1 (the attention block's built-in softmax); softmaxStatusWidth(spec) in general. */
 export const SOFTMAX_STATUS_WIDTH = 3;
+
+/** Bits of status_error: lanes above 1 add bit 3 (tkeep). */
+export function softmaxStatusWidth(spec: SoftmaxSpec): number {
+  return softmaxErrors(spec).length;
+}
 
 /** The top module's name for a spec. */
 export function softmaxTop(spec: SoftmaxSpec): string {
@@ -29,19 +34,26 @@ const FIFO_LATENCY = 2;
 
 /**
  * Cycles from the first input beat of a row of `length` elements to its first output beat, with no stalls and an
- * idle block: the row is taken in (length), summed (length, after the row FIFO), handed to pass C through a FIFO,
- * then pass C's pipeline and the output FIFO. Measured in simulation by the tests.
+ * idle block: the row is taken in (its beats, `lanes` elements each; above one lane, stages A1 and A2 two cycles
+ * more), summed (its beats, after the row FIFO, then a register and the lane adder's log2(lanes) levels), handed to
+ * pass C through a FIFO, then pass C's pipeline and the output FIFO. Measured in simulation by the tests.
  */
-export function softmaxLatency(length: number): number {
-  // The last input beat is at length - 1; pass B reads the row from FIFO_LATENCY cycles later, one element a cycle.
-  const lastSumRead = (length - 1) + FIFO_LATENCY + (length - 1);
-  const passCStart = lastSumRead + FRONT_DEPTH + SUM_STAGES - 1 + FIFO_LATENCY;
+export function softmaxLatency(length: number, lanes = 1): number {
+  const beats = Math.ceil(length / lanes);
+  // The last input beat is at beats - 1; pass B reads the row from FIFO_LATENCY cycles later, one beat a cycle.
+  const lastSumRead = (beats - 1) + FIFO_LATENCY + (beats - 1);
+  // Above one lane, stages A1 and A2 (the beat's lanes and maximum, the row's) delay the row FIFO's write by two
+  // cycles, and pass B registers the masked e_i before the lane adder.
+  const laneStages = lanes > 1 ? 3 + Math.log2(lanes) : 0;
+  const passCStart = lastSumRead + laneStages + FRONT_DEPTH + SUM_STAGES - 1 + FIFO_LATENCY;
   return passCStart + FRONT_DEPTH + LOG2_ROUND_LATENCY + FIFO_LATENCY;
 }
 
 /** The spec as written into headers: the generation-time parameters and the layer range (the table is a program). */
 export function specSummary(spec: SoftmaxSpec) {
-  const { scale: _scale, ...hardware } = spec.params;
+  // lanes 1 is left out, so that a one-lane block's files stay as they were before lanes existed.
+  const { scale: _scale, lanes, ...rest } = spec.params;
+  const hardware = lanes === 1 ? rest : { ...rest, lanes };
   return { block: 'softmax', prefix: spec.prefix, ...hardware, table_depth: spec.range.tableDepth, z_max: spec.range.zMax };
 }
 
@@ -51,6 +63,18 @@ export const SOFTMAX_ERRORS = [
   { bit: 1, name: 'config_length', meaning: 'a program whose tlast is not on its table_depth-th word (early, or missing there: words after it are dropped until tlast); the program is refused' },
   { bit: 2, name: 'no_program', meaning: 'a row whose first beat came with no valid program (after reset, or after a refused program): the row is taken in and dropped, no output' },
 ];
+
+/** status_error bit 3, with lanes above 1. */
+export const SOFTMAX_LANES_ERROR = {
+  bit: 3,
+  name: 'lanes',
+  meaning: 'an input beat whose tkeep is not what the row\'s length allows (all ones before a row\'s last beat; on the last beat lanes 0 .. j, at most up to max_length): the beat is read by that rule (a last beat holds lanes 0 up to its highest kept lane, cut at max_length), the row\'s output is framed but not meaningful, the next row is exact',
+};
+
+/** status_error bits of a spec. */
+export function softmaxErrors(spec: SoftmaxSpec) {
+  return spec.params.lanes > 1 ? [...SOFTMAX_ERRORS, SOFTMAX_LANES_ERROR] : SOFTMAX_ERRORS;
+}
 
 export function emitSoftmaxRtl(spec: SoftmaxSpec): FileSet {
   const p = spec.params;
@@ -63,9 +87,27 @@ export function emitSoftmaxRtl(spec: SoftmaxSpec): FileSet {
     ...(p.n < 2 ** d.shiftWidth - 1 ? [`cfg_word_reg[WORD_WIDTH-1:Z_WIDTH] > ${hexLiteral(d.shiftWidth, p.n)}`] : []),
     ...(spec.range.zMax < (1n << BigInt(d.zWidth)) - 1n ? [`cfg_word_reg[Z_WIDTH-1:0] > ${hexLiteral(d.zWidth, spec.range.zMax)}`] : []),
   ];
+  const multi = p.lanes > 1;
+  const lanesView = multi ? {
+    multi,
+    lanes: p.lanes,
+    laneLast: p.lanes - 1,
+    sDataMsb: p.lanes * p.in_bits - 1,
+    mDataMsb: p.lanes * d.outWidth - 1,
+    maxBeats: d.maxBeats,
+    // The lanes the beat that reaches max_length may hold: lanes 0 .. (max_length - 1) mod lanes
+    limitMaskLiteral: hexLiteral(p.lanes, (1 << (((p.max_length - 1) % p.lanes) + 1)) - 1),
+    laneOneLiteral: hexLiteral(p.lanes, 1),
+    beatSumWidth: d.elemWidth + d.laneBits,
+    laneSumLatency: d.laneBits,
+    // lanes <= max_length makes E at least lanes times e wide (spec.ts), so a beat's sum fits E.
+    beatToSum: zeroExtend('b_beat_sum', d.elemWidth + d.laneBits, d.sumWidth),
+    ringWidth: 'BEAT_WIDTH',
+  } : { multi, ringWidth: 'IN_BITS' };
   files.set(`${names.softmax_lis}.v`, render('softmax/softmax_lis.v', {
-    header: header(`${names.softmax_lis}: LIS softmax, rows of ${p.in_bits}-bit codes to ${p.out_bits}-bit log2 codes`),
+    header: header(`${names.softmax_lis}: LIS softmax, rows of ${p.in_bits}-bit codes to ${p.out_bits}-bit log2 codes${multi ? `, ${p.lanes} a beat` : ''}`),
     names,
+    ...lanesView,
     inBits: p.in_bits,
     inMsb: p.in_bits - 1,
     outWidth: d.outWidth,
@@ -79,7 +121,7 @@ export function emitSoftmaxRtl(spec: SoftmaxSpec): FileSet {
     outAddrWidth: d.outFifoAddrWidth,
     expLatency: EXP_LATENCY,
     logLatency: LOG2_ROUND_LATENCY,
-    lastCountLiteral: hexLiteral(d.lengthWidth, p.max_length - 1),
+    lastCountLiteral: hexLiteral(d.lengthWidth, d.maxBeats - 1),
     lenOne: hexLiteral(d.lengthWidth, 1),
     rowCreditInit: hexLiteral(d.rowFifoAddrWidth + 1, 2 ** d.rowFifoAddrWidth),
     outCreditInit: hexLiteral(d.outFifoAddrWidth + 1, 2 ** d.outFifoAddrWidth),
@@ -100,6 +142,9 @@ export function emitSoftmaxRtl(spec: SoftmaxSpec): FileSet {
   files.set(`${names.softmax_log2_round}.v`, emitLog2RoundUnit({ name: names.softmax_log2_round, sumWidth: d.sumWidth, elemWidth: d.elemWidth, outBits: p.out_bits, spec: summary }));
   files.set(`${names.softmax_fifo}.v`, render('softmax/softmax_fifo.v', { name: names.softmax_fifo, header: header(`${names.softmax_fifo}: first-word-fall-through FIFO on a block RAM`) }));
   files.set(`${names.softmax_ram}.v`, render('softmax/softmax_ram.v', { name: names.softmax_ram, header: header(`${names.softmax_ram}: simple dual-port RAM (row buffer)`) }));
+  if (multi) {
+    files.set(`${names.softmax_lane_sum}.v`, render('softmax/softmax_lane_sum.v', { name: names.softmax_lane_sum, header: header(`${names.softmax_lane_sum}: sum of a beat's lanes, a registered adder tree`) }));
+  }
   files.set('manifest.json', manifestJson(softmaxManifest(spec, [...files.keys()].sort())));
   return files;
 }
@@ -122,6 +167,8 @@ export function softmaxManifest(spec: SoftmaxSpec, files: string[]): BlockManife
         meaning: 'every layer with min_scale <= s <= max_scale (c >= 1) runs on this instance with its own program; building the program of another is a SpecError',
       },
       table_depth: spec.range.tableDepth,
+      exp_table_copies: 2 * p.lanes,
+      exp_table_copies_meaning: 'one copy per lane in pass B and one in pass C (an iCE40 block RAM has one read port and one write port, the program\'s), all written from the one program stream at once: the program is the same at every lanes value',
       z_max: spec.range.zMax,
       n: p.n,
       z_width: d.zWidth,
@@ -151,18 +198,39 @@ export function softmaxManifest(spec: SoftmaxSpec, files: string[]): BlockManife
       rounding: 'half-even (y = round(E / e)), then log2 to the nearest power of two, up on a tie',
       overflow: 'none: every width holds its largest value over the layer range; codes above 2^out_bits - 1 are an exact zero',
     },
-    latency: { cycles: softmaxLatency(p.max_length), formula: `2 * L + ${softmaxLatency(0)} (row of L elements, idle block, program loaded)` },
-    throughput: {
-      elements_per_cycle: 1,
-      unit: 'output elements per cycle',
-      condition: 'rows of any length back to back, output always ready, after the program is loaded (measured by test/softmax-rtl.test.ts)',
-    },
-    ports: {
+    latency: p.lanes === 1
+      ? { cycles: softmaxLatency(p.max_length), formula: `2 * L + ${softmaxLatency(0)} (row of L elements, idle block, program loaded)` }
+      : {
+        cycles: softmaxLatency(p.max_length, p.lanes),
+        formula: `2 * ceil(L / ${p.lanes}) + ${softmaxLatency(0, p.lanes)} (row of L elements, ${p.lanes} a beat, idle block, program loaded)`,
+      },
+    throughput: p.lanes === 1
+      ? {
+        elements_per_cycle: 1,
+        unit: 'output elements per cycle',
+        condition: 'rows of any length back to back, output always ready, after the program is loaded (measured by test/softmax-rtl.test.ts)',
+      }
+      : {
+        elements_per_cycle: p.lanes,
+        unit: 'output elements per cycle',
+        condition: `rows whose length is a multiple of ${p.lanes} back to back, output always ready, after the program is loaded: one beat a cycle; a row of L elements takes ceil(L / ${p.lanes}) beats (measured by test/softmax-rtl.test.ts)`,
+      },
+    ports: p.lanes === 1 ? {
       s_cfg_axis: { direction: 'in', tdata: d.wordWidth, meaning: 'program word {m, z} (program.fields); tlast on the last word; ready only while the block holds no data' },
       s_axis: { direction: 'in', tdata: p.in_bits, meaning: 'input code q; tlast ends a row (a row reaching max_length ends there); not ready while a program loads' },
       m_axis: { direction: 'out', tdata: d.outWidth, meaning: '{zero, code}: value 2^-code, or exactly 0 when zero (code all ones); tlast ends a row' },
+    } : {
+      s_cfg_axis: { direction: 'in', tdata: d.wordWidth, meaning: 'program word {m, z} (program.fields); tlast on the last word; ready only while the block holds no data' },
+      s_axis: {
+        direction: 'in', tdata: p.lanes * p.in_bits,
+        meaning: `${p.lanes} input codes q, lane i in bits [i*${p.in_bits} +: ${p.in_bits}], lane 0 first; s_axis_tkeep (${p.lanes} bits) all ones except on a row's last beat, where it is lanes 0 .. j; tlast ends a row (the beat that reaches max_length ends it there); not ready while a program loads`,
+      },
+      m_axis: {
+        direction: 'out', tdata: p.lanes * d.outWidth,
+        meaning: `${p.lanes} words {zero, code}, lane i in bits [i*${d.outWidth} +: ${d.outWidth}]: value 2^-code, or exactly 0 when zero (code all ones); m_axis_tkeep (${p.lanes} bits) marks a row's last beat's lanes, lanes past it carry 0; tlast ends a row`,
+      },
     },
-    errors: SOFTMAX_ERRORS,
+    errors: softmaxErrors(spec),
     program: { ...softmaxProgramFormat(spec), file: 'program/default.hex' },
   };
 }

@@ -13,9 +13,9 @@ import { expTable, expTableSize, lisCFloat, lisConstants, type ExpEntry, type Li
 
 /**
  * LIS softmax (FQ-ViT's Log-Int-Softmax): rows of unsigned codes in, one log2 code per element out (value 2^-code),
- * with a flag for an exact zero; integer only, no divider, one element per cycle. One instance serves every layer whose
- * input scale is at least min_scale: a layer's exp table (all that follows from its scale) is a program loaded at run
- * time through s_cfg_axis.
+ * with a flag for an exact zero; integer only, no divider, one element per cycle and lane (lanes). One instance serves
+ * every layer whose input scale is at least min_scale: a layer's exp table (all that follows from its scale) is a
+ * program loaded at run time through s_cfg_axis.
  */
 export interface SoftmaxParams {
   /** Width of the unsigned input codes. @range 2..16 @default --bits */
@@ -30,6 +30,8 @@ export interface SoftmaxParams {
   max_length: number;
   /** Exp shift n of FQ-ViT's i-exp (e = z * 2^(n - k)). FQ-ViT uses 30; a smaller n narrows the sum and the datapath but changes some codes (see generators/softmax/README.md). @range 1..30 @default 30 */
   n: number;
+  /** Elements per beat and per cycle: s_axis and m_axis carry this many codes a beat, with tkeep on a row's last beat (above 1 only; the rule is in generators/softmax/README.md), and the block computes this many exps and log2 codes a cycle (each lane has its own two copies of the exp table, all written from the one program). At most max_length. @range 1, 2, 4 or 8 @default 1 */
+  lanes: number;
 }
 
 /**
@@ -109,11 +111,15 @@ export interface SoftmaxDerived {
   /** The default layer's layer.floatExactBound and layer.floatExactLimit (they depend on the layer). */
   floatExactBound: boolean;
   floatExactLimit: bigint;
-  /** Bits of a row length minus one. */
+  /** Bits of a row's beat count minus one (at lanes 1: its length minus one). */
   lengthWidth: number;
-  /** Output word: {zero, code}. */
+  /** Output word: {zero, code} (one lane's; a beat carries lanes of them). */
   outWidth: number;
-  /** Row buffer: 2^ringAddrWidth entries of in_bits (holds three rows in flight plus slack). */
+  /** log2(lanes). */
+  laneBits: number;
+  /** Beats of a row of max_length elements: ceil(max_length / lanes). */
+  maxBeats: number;
+  /** Row buffer: 2^ringAddrWidth beats of lanes * in_bits (holds three rows in flight plus slack). */
   ringAddrWidth: number;
   /** Row FIFOs (A->B, B->C): 2^rowFifoAddrWidth rows. */
   rowFifoAddrWidth: number;
@@ -121,8 +127,10 @@ export interface SoftmaxDerived {
   outFifoAddrWidth: number;
 }
 
-export const SOFTMAX_DEFAULTS = { out_bits: 4, max_length: 197, n: 30 } as const;
-export const SOFTMAX_KEYS = ['in_bits', 'out_bits', 'scale', 'min_scale', 'max_length', 'n'] as const;
+export const SOFTMAX_DEFAULTS = { out_bits: 4, max_length: 197, n: 30, lanes: 1 } as const;
+export const SOFTMAX_KEYS = ['in_bits', 'out_bits', 'scale', 'min_scale', 'max_length', 'n', 'lanes'] as const;
+/** The lanes values the block is built for (a power of two: a beat's last lanes form a prefix and its sum a tree). */
+export const SOFTMAX_LANES = [1, 2, 4, 8] as const;
 
 /**
  * FQ-ViT computes y = round(E / e) as a float64 division of float64 sums. Both agree with the exact integers when the
@@ -168,8 +176,17 @@ export function resolveSoftmax(bits: number, overrides: unknown, prefix = ''): S
     min_scale: o.min_scale === undefined ? scale : positiveFinite('softmax.min_scale', o.min_scale),
     max_length: maxLength,
     n,
+    lanes: softmaxLanes(o.lanes ?? SOFTMAX_DEFAULTS.lanes, maxLength),
   };
   return deriveSoftmax(params, prefix === '' ? '' : checkPrefix('prefix', prefix), o.min_scale === undefined ? 'softmax.scale' : 'softmax.min_scale');
+}
+
+/** Validates lanes: one of SOFTMAX_LANES, at most max_length (a row fills at least one beat's worth of lanes). */
+function softmaxLanes(value: unknown, maxLength: number): number {
+  const lanes = intInRange('softmax.lanes', value, 1, 8);
+  if (!(SOFTMAX_LANES as readonly number[]).includes(lanes)) throw new SpecError('softmax.lanes', `must be one of ${SOFTMAX_LANES.join(', ')}`, lanes);
+  if (lanes > maxLength) throw new SpecError('softmax.lanes', `must be at most max_length (${maxLength})`, lanes);
+  return lanes;
 }
 
 /** The scale where c = floor((1 / 0.35815147) / s^2) would drop below 1: the largest scale of any layer. */
@@ -239,8 +256,14 @@ export function softmaxLayer(spec: Pick<SoftmaxSpec, 'params' | 'range'>, scale:
   });
 }
 
-/** Range, default layer and widths of a validated parameter set. */
-export function deriveSoftmax(params: SoftmaxParams, prefix = '', minScaleParameter = 'softmax.min_scale'): SoftmaxSpec {
+/**
+ * Range, default layer and widths of a validated parameter set. `lanes` may be left out (1: one element per beat, as
+ * the attention block builds its softmax).
+ */
+export function deriveSoftmax(given: Omit<SoftmaxParams, 'lanes'> & { lanes?: number }, prefix = '', minScaleParameter = 'softmax.min_scale'): SoftmaxSpec {
+  const params: SoftmaxParams = { ...given, lanes: given.lanes ?? SOFTMAX_DEFAULTS.lanes };
+  const laneBits = Math.log2(params.lanes);
+  const maxBeats = Math.ceil(params.max_length / params.lanes);
   const range = deriveRange(params, minScaleParameter);
   const layer = softmaxLayer({ params, range }, params.scale);
   const elemMax = range.zMax << BigInt(params.n);
@@ -258,9 +281,11 @@ export function deriveSoftmax(params: SoftmaxParams, prefix = '', minScaleParame
     sumMax,
     floatExactBound: layer.floatExactBound,
     floatExactLimit: layer.floatExactLimit,
-    lengthWidth: unsignedWidth(params.max_length - 1),
+    lengthWidth: unsignedWidth(maxBeats - 1),
     outWidth: params.out_bits + 1,
-    ringAddrWidth: clog2(3 * params.max_length + 32),
+    laneBits,
+    maxBeats,
+    ringAddrWidth: clog2(3 * maxBeats + 32),
     rowFifoAddrWidth: 4,
     outFifoAddrWidth: 5,
   };

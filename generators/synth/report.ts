@@ -29,6 +29,8 @@ export interface ResourceRow {
   dsp: number;
   /** Achieved Fmax of `clk` from nextpnr's timing analysis after routing (register to register, harness included). */
   fmax_mhz: number | null;
+  /** Elements a beat and a cycle, for a block that has the `lanes` parameter (its manifest's spec.lanes). */
+  lanes?: number;
 }
 
 /** Extra facts kept beside a row in report.json. */
