@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { toUnsigned } from '../generators/common/arith.ts';
 import { lintVerilator } from '../generators/common/lint.ts';
 import { programBeats, type Program } from '../generators/common/program.ts';
 import type { Beat } from '../generators/common/sim.ts';
@@ -83,6 +84,16 @@ describe('attention RTL', () => {
       const cfg = [...programBeats(bad, 0), ...programBeats(goodProgram, 2)];
       const status = await run(cfg, [...dataBeats(good, 1), ...dataBeats(good, 3)], [good]);
       expect(status).toBe(0b011n);
+    });
+
+    it('bit 0: an offset one above offset_abs_max (score B) or one below its negative (output B) refuses the program', async () => {
+      const s = spec.derived.score.derived;
+      const o = spec.derived.out.derived;
+      for (const [index, value] of [[3, toUnsigned(s.offsetAbsMax + 1n, s.offsetWidth)], [6, toUnsigned(-o.offsetAbsMax - 1n, o.offsetWidth)]] as const) {
+        const bad: Program = { ...goodProgram, words: goodProgram.words.map((w, i) => (i === index ? value : w)) };
+        const status = await run([...programBeats(bad, 0), ...programBeats(goodProgram, 2)], [...dataBeats(good, 1), ...dataBeats(good, 3)], [good]);
+        expect(status).toBe(0b011n);
+      }
     });
 
     it('bit 0: a program one word short is refused', async () => {
