@@ -221,7 +221,8 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
     pvTermWidth: pv.termWidth,
     shared,
     requantStages: stages,
-    outSlotExit: `1'b${1 ^ (stages & 1)}`,
+    // Taken on an odd cycle t, a PV sum is registered at t + 1 and leaves the requantizer at t + 1 + stages
+    outSlotExit: `1'b${1 ^ ((stages + 1) & 1)}`,
     pvGap: hexLiteral(laneWidth + 1, 2 * lanes - 1),
     sharedAccS: signExtend('score_in_acc', sw.accWidth, shared.accWidth),
     sharedAccO: signExtend('pv_sum', ow.accWidth, shared.accWidth),
