@@ -234,7 +234,7 @@ export async function runAttentionBeats(spec: AttentionSpec, cfg: Beat[], data: 
  * The default layer (gen's program/default.hex, the default stimulus): s_qkv = 2^(3 - bits) (codes span 8 units),
  * zero points at mid-range, s_out = s_qkv / 2, and attn_scale the power of two nearest head_dim^-0.5. Every scale is a
  * power of two, so both rescales are exact binary fractions that the requantizer holds exactly at every width (at 16
- * bits, frac_bits 40 cannot always reach exactness for an arbitrary float rescale: such a layer is a SpecError).
+ * bits, even frac_bits 40 cannot always reach exactness for an arbitrary float rescale: such a layer is a SpecError).
  */
 export function defaultScales(spec: AttentionSpec): AttentionScales {
   const { bits, head_dim: hd, score_scale: scoreScale } = spec.params;
