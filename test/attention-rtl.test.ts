@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { toUnsigned } from '../generators/common/arith.ts';
 import { lintVerilator } from '../generators/common/lint.ts';
 import { programBeats, type Program } from '../generators/common/program.ts';
 import type { Beat } from '../generators/common/sim.ts';
 import { mulberry32 } from '../generators/common/random.ts';
 import { attentionBlock, defaultScales, randomQkv, runAttention, runAttentionBeats, stimulus, type AttentionRun } from '../generators/attention/index.ts';
 import { attentionLayer } from '../generators/attention/model.ts';
-import { attentionProgram, emitAttentionRtl, packetCycles, programLength } from '../generators/attention/rtl.ts';
+import { attentionProgram, emitAttentionRtl, headCycles, packetCycles, programLength, pvRowCycles, qkRowCycles } from '../generators/attention/rtl.ts';
 import { resolveAttention, type AttentionSpec } from '../generators/attention/spec.ts';
 
 const work = (name: string) => mkdtempSync(join(tmpdir(), `attention-${name}-`));
@@ -85,6 +86,16 @@ describe('attention RTL', () => {
       expect(status).toBe(0b011n);
     });
 
+    it('bit 0: an offset one above offset_abs_max (score B) or one below its negative (output B) refuses the program', async () => {
+      const s = spec.derived.score.derived;
+      const o = spec.derived.out.derived;
+      for (const [index, value] of [[3, toUnsigned(s.offsetAbsMax + 1n, s.offsetWidth)], [6, toUnsigned(-o.offsetAbsMax - 1n, o.offsetWidth)]] as const) {
+        const bad: Program = { ...goodProgram, words: goodProgram.words.map((w, i) => (i === index ? value : w)) };
+        const status = await run([...programBeats(bad, 0), ...programBeats(goodProgram, 2)], [...dataBeats(good, 1), ...dataBeats(good, 3)], [good]);
+        expect(status).toBe(0b011n);
+      }
+    });
+
     it('bit 0: a program one word short is refused', async () => {
       const short: Program = { ...goodProgram, words: goodProgram.words.slice(0, 6) };
       const status = await run([...programBeats(short, 0), ...programBeats(goodProgram, 2)], [...dataBeats(good, 1), ...dataBeats(good, 3)], [good]);
@@ -134,19 +145,25 @@ describe('attention RTL', () => {
     }
   });
 
-  it('throughput, measured: lanes MACs and lanes shift-adds a cycle, the PV pass no slower than the QK pass when lanes <= N (no stalls)', async () => {
+  it('cycles per head, measured: heads after the first each take headCycles (the QK pass, lanes MACs a cycle, with the PV pass overlapped and no slower when 2 * lanes <= N)', async () => {
     const rnd = mulberry32(2);
-    for (const [n, hd, heads, lanes] of [[4, 4, 1, 1], [8, 4, 2, 1], [16, 8, 2, 1], [12, 6, 3, 1], [12, 8, 2, 4], [6, 8, 1, 8]] as const) {
+    for (const [n, hd, heads, lanes] of [[4, 4, 2, 1], [8, 4, 2, 1], [16, 8, 3, 1], [12, 6, 3, 1], [12, 8, 2, 4], [6, 8, 2, 8], [3, 2, 3, 2], [40, 4, 2, 1]] as const) {
       const spec = resolveAttention(8, { heads, head_dim: hd, max_tokens: n, lanes });
       // attn_out only: the score and probability taps are always ready and dropped by the testbench wrapper
       const { comparison, result } = await runAttention(spec, [packet(spec, n, rnd)], work('throughput'), { stallPercent: 0, taps: false });
       expect(comparison.first).toBeUndefined();
       const lastInput = result.firstInput.s_axis! + 3 * heads * hd * n - 1;
       const cycles = result.beats.at(-1)!.cycle - lastInput;
-      // The ideal: the QK MACs over the lanes, or one output code a cycle for the PV pass, whichever is more
-      const ideal = heads * Math.max(n * n * hd / lanes, n * hd);
-      console.log(`attention N ${n} head_dim ${hd} heads ${heads} lanes ${lanes}: ${cycles} cycles after the last input (${(cycles / heads).toFixed(0)} a head), ideal ${ideal} (${ideal / heads} a head), bound ${packetCycles(spec, n)}`);
-      expect(cycles).toBeGreaterThanOrEqual(ideal);
+      // Each head's last attn_out beat: the heads after the first are the steady state
+      const headEnds = Array.from({ length: heads }, (_, h) => result.beats[(h + 1) * n * hd - 1]!.cycle);
+      const perHead = headEnds.slice(1).map((c, h) => c - headEnds[h]!);
+      const qk = n * n * hd / lanes;
+      console.log(`attention N ${n} head_dim ${hd} heads ${heads} lanes ${lanes}: ${perHead.join(', ')} cycles a head (steady state; headCycles ${headCycles(spec, n)}), ` +
+        `ideal ${qk} (QK MACs / lanes; QK + softmax + PV unoverlapped: ${qk + n * n + pvRowCycles(spec, n) * n}), ${cycles} after the last input (bound ${packetCycles(spec, n)})`);
+      expect(perHead).toEqual(Array(heads - 1).fill(headCycles(spec, n)));
+      expect(headCycles(spec, n)).toBeGreaterThanOrEqual(qk);
+      // The PV pass no slower than the QK pass when 2 * lanes <= N
+      if (2 * lanes <= n) expect(pvRowCycles(spec, n)).toBeLessThanOrEqual(qkRowCycles(spec, n));
       expect(cycles).toBeLessThanOrEqual(packetCycles(spec, n));
     }
   });

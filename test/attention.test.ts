@@ -28,10 +28,10 @@ function specError(f: () => unknown): SpecError {
 describe('attention spec', () => {
   it('defaults and ranges', () => {
     const s = resolveAttention(8, undefined);
-    expect(s.params).toEqual({ bits: 8, s_bits: 4, head_dim: 16, heads: 3, lanes: 1, max_tokens: 64, score_scale: 1 / 32, min_score_scale: 1 / 32, frac_bits: 40 });
+    expect(s.params).toEqual({ bits: 8, s_bits: 4, head_dim: 16, heads: 2, lanes: 1, max_tokens: 32, score_scale: 1 / 32, min_score_scale: 1 / 32, frac_bits: 28 });
     expect(s.derived.probFracBits).toBe(15);
     expect(s.derived.scoreAbsMax).toBe(16n * 255n * 255n);
-    expect(s.derived.outAbsMax).toBe(64n * 255n << 15n);
+    expect(s.derived.outAbsMax).toBe(32n * 255n << 15n);
     // The requantizers' accumulators hold every |S| and |O|.
     expect(s.derived.score.derived.accMax >= s.derived.scoreAbsMax && -s.derived.score.derived.accMin >= s.derived.scoreAbsMax).toBe(true);
     expect(s.derived.out.derived.accMax >= s.derived.outAbsMax && -s.derived.out.derived.accMin >= s.derived.outAbsMax).toBe(true);

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { mulberry32 } from '../common/random.ts';
 import { attentionNames } from './leaves.ts';
 import { attentionLayer, attentionModel, type AttentionLayer, type AttentionScales } from './model.ts';
-import { ERROR_BITS, PIPELINE_OVERHEAD, STATUS_WIDTH, fifoAddrWidthOf, attentionProgram, cfgWidth, emitAttentionRtl, memoryBits, packetCycles, programFormat, programLength, publicSpec } from './rtl.ts';
+import { ERROR_BITS, PIPELINE_OVERHEAD, STATUS_WIDTH, fifoAddrWidthOf, attentionProgram, cfgWidth, emitAttentionRtl, headCycles, memoryBits, packetCycles, programFormat, programLength, publicSpec } from './rtl.ts';
 import { resolveAttention, type AttentionSpec } from './spec.ts';
 import { softmaxTop } from '../softmax/rtl.ts';
 import { ATTN_PROB_FQVIT_LIMIT, caseScales, caseSpec, stageChecks, type StageCount } from './stages.ts';
@@ -234,7 +234,7 @@ export async function runAttentionBeats(spec: AttentionSpec, cfg: Beat[], data: 
  * The default layer (gen's program/default.hex, the default stimulus): s_qkv = 2^(3 - bits) (codes span 8 units),
  * zero points at mid-range, s_out = s_qkv / 2, and attn_scale the power of two nearest head_dim^-0.5. Every scale is a
  * power of two, so both rescales are exact binary fractions that the requantizer holds exactly at every width (at 16
- * bits, frac_bits 40 cannot always reach exactness for an arbitrary float rescale: such a layer is a SpecError).
+ * bits, even frac_bits 40 cannot always reach exactness for an arbitrary float rescale: such a layer is a SpecError).
  */
 export function defaultScales(spec: AttentionSpec): AttentionScales {
   const { bits, head_dim: hd, score_scale: scoreScale } = spec.params;
@@ -288,6 +288,7 @@ export function attentionManifest(spec: AttentionSpec, rtl: FileSet): BlockManif
       score_requantizer: req(d.score),
       out_requantizer: req(d.out),
       memory_bits: memoryBits(spec),
+      cycles_per_head: headCycles(spec, p.max_tokens),
       softmax: {
         top: softmaxTop(sm),
         layer_range: {
@@ -312,9 +313,11 @@ export function attentionManifest(spec: AttentionSpec, rtl: FileSet): BlockManif
         `the packet's ${3 * p.heads * p.head_dim} * N input beats come first, one a cycle`,
     },
     throughput: {
-      elements_per_cycle: p.lanes,
-      unit: 'MACs a cycle in the QK pass and shift-adds a cycle in the PV pass, the passes overlapped: heads * N^2 * head_dim / lanes cycles a packet (the ideal for lanes MACs) when lanes <= N',
-      condition: 'attn_out always ready and the score and probability taps always ready (they carry 2 N^2 codes a head); lanes <= N (else the PV pass is bound by one output code a cycle); measured in test/attention-rtl.test.ts',
+      elements_per_cycle: (p.max_tokens * p.head_dim) / headCycles(spec, p.max_tokens),
+      unit: `attn_out codes a cycle in the steady state (every head of a packet after its first), for N = max_tokens: N * head_dim codes in ${headCycles(spec, p.max_tokens)} cycles a head (derived.cycles_per_head)`,
+      condition: `N * max(N * max(head_dim / lanes, 2), (head_dim / lanes) * max(N, 2 * lanes)) cycles a head (headCycles in rtl.ts): the QK pass, lanes MACs a cycle (${p.lanes}), ` +
+        'with the PV pass overlapped and no slower when 2 * lanes <= N and head_dim > lanes, so N^2 * head_dim / lanes, the ideal for lanes MACs; attn_out always ready and the score and ' +
+        'probability taps always ready (they carry 2 N^2 codes a head); measured exactly by test/attention-rtl.test.ts (cycles per head)',
     },
     ports: {
       s_cfg_axis: { direction: 'in', tdata: cfgWidth(spec), meaning: `the layer program (${programLength(spec)} words: the block's own 7, then the softmax's exp table; tlast on the last); ready only while the block holds no data` },

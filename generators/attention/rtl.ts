@@ -14,7 +14,7 @@ import { packWord, type Program, type ProgramFormat } from '../common/program.ts
 import { render } from '../common/render.ts';
 import { headerComment, hexLiteral } from '../common/verilog.ts';
 import { emitPe, emitRequant, emitRneShift } from '../gemm/rtl.ts';
-import type { GemmSpec } from '../gemm/spec.ts';
+import { requantStages, type GemmSpec } from '../gemm/spec.ts';
 import { softmaxProgram } from '../softmax/program.ts';
 import { SOFTMAX_ERRORS, SOFTMAX_STATUS_WIDTH, emitSoftmaxRtl, softmaxLatency, softmaxTop } from '../softmax/rtl.ts';
 import type { SoftmaxSpec } from '../softmax/spec.ts';
@@ -123,6 +123,28 @@ function requantView(g: GemmSpec, cfg: number) {
   };
 }
 
+/** `{{N{expr[msb]}}, expr}`: a signed expr (of `width` bits) sign-extended to `to` bits. */
+function signExtend(expr: string, width: number, to: number): string {
+  if (to < width) throw new RangeError(`signExtend: ${to} < ${width}`);
+  return to === width ? expr : `{{${to - width}{${expr}[${width - 1}]}}, ${expr}}`;
+}
+
+/**
+ * The one requantizer both passes share (time-multiplexed): each width the larger of the score's and the output's,
+ * so every accumulator, shift and offset of either fits unchanged, and SUM_WIDTH >= ACC_WIDTH + FRAC_BITS + 1 still
+ * holds (it holds for each).
+ */
+export function sharedRequantWidths(spec: AttentionSpec) {
+  const s = spec.derived.score.derived;
+  const o = spec.derived.out.derived;
+  return {
+    accWidth: Math.max(s.accWidth, o.accWidth),
+    shiftWidth: Math.max(s.shiftWidth, o.shiftWidth),
+    offsetWidth: Math.max(s.offsetWidth, o.offsetWidth),
+    sumWidth: Math.max(s.sumWidth, o.sumWidth),
+  };
+}
+
 /** The spec as written in headers and the manifest. */
 export function publicSpec(spec: AttentionSpec) {
   return { block: 'attention', prefix: spec.prefix, ...spec.params };
@@ -151,6 +173,10 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
   const leaves = gemmLeafNames(spec);
   // The program index counts to one past the last word (a longer program stays there)
   const cfgIndexWidth = clog2(programLength(spec) + 1);
+  const shared = sharedRequantWidths(spec);
+  const sw = d.score.derived;
+  const ow = d.out.derived;
+  const stages = requantStages(p.frac_bits);
   const files: FileSet = new Map();
   files.set(`${names.attention}.v`, render('attention/attention.v', {
     header: headerComment(`${names.attention}: FQ-ViT attention head (QK^T, LIS softmax, attention x V by shifts)`, pub),
@@ -193,6 +219,17 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
     score: requantView(d.score, cfg),
     out: requantView(d.out, cfg),
     pvTermWidth: pv.termWidth,
+    shared,
+    requantStages: stages,
+    // Taken on an odd cycle t, a PV sum is registered at t + 1 and leaves the requantizer at t + 1 + stages
+    outSlotExit: `1'b${1 ^ ((stages + 1) & 1)}`,
+    pvGap: hexLiteral(laneWidth + 1, 2 * lanes - 1),
+    sharedAccS: signExtend('score_in_acc', sw.accWidth, shared.accWidth),
+    sharedAccO: signExtend('pv_sum', ow.accWidth, shared.accWidth),
+    sharedShiftS: zeroExtend('s_shift_reg', sw.shiftWidth, shared.shiftWidth),
+    sharedShiftO: zeroExtend('o_shift_reg', ow.shiftWidth, shared.shiftWidth),
+    sharedOffsetS: signExtend('s_offset_reg', sw.offsetWidth, shared.offsetWidth),
+    sharedOffsetO: signExtend('o_offset_reg', ow.offsetWidth, shared.offsetWidth),
     fifoAddrWidth,
     creditsLiteral: hexLiteral(fifoAddrWidth + 1, 2 ** fifoAddrWidth),
     laneCreditsLiteral: hexLiteral(fifoAddrWidth + 1, lanes),
@@ -203,15 +240,14 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
   files.set(`${names.attention_ram}.v`, render('attention/attention_ram.v', { header: leafHeader(`${names.attention_ram}: simple dual-port RAM`), names }));
   files.set(`${names.attention_fifo}.v`, render('attention/attention_fifo.v', { header: leafHeader(`${names.attention_fifo}: first-word-fall-through FIFO`), names }));
   for (const [path, text] of [emitPvTerm(spec.prefix, pv, pub), emitPvAcc(spec.prefix, pv, pub)]) files.set(path, text);
-  // The GEMM's leaves, at the score requantizer's widths (the output requantizer overrides them at instantiation)
-  const s = d.score.derived;
-  files.set(`${leaves.gemm_pe}.v`, emitPe({ aWidth: p.bits + 1, wWidth: p.bits + 1, accWidth: s.accWidth }, pub, leaves.gemm_pe));
+  // The GEMM's leaves: the PE at the score's widths, the requantizer at the shared widths
+  files.set(`${leaves.gemm_pe}.v`, emitPe({ aWidth: p.bits + 1, wWidth: p.bits + 1, accWidth: sw.accWidth }, pub, leaves.gemm_pe));
   files.set(`${leaves.gemm_requant}.v`, emitRequant(
-    { accWidth: s.accWidth, fracBits: p.frac_bits, shiftWidth: s.shiftWidth, offsetWidth: s.offsetWidth, sumWidth: s.sumWidth, outBits: p.bits },
+    { accWidth: shared.accWidth, fracBits: p.frac_bits, shiftWidth: shared.shiftWidth, offsetWidth: shared.offsetWidth, sumWidth: shared.sumWidth, outBits: p.bits },
     pub,
     { name: leaves.gemm_requant, rneShiftName: leaves.gemm_rne_shift },
   ));
-  files.set(`${leaves.gemm_rne_shift}.v`, emitRneShift({ width: s.sumWidth, shiftWidth: s.shiftWidth }, pub, leaves.gemm_rne_shift));
+  files.set(`${leaves.gemm_rne_shift}.v`, emitRneShift({ width: shared.sumWidth, shiftWidth: shared.shiftWidth }, pub, leaves.gemm_rne_shift));
   for (const [path, text] of emitSoftmaxRtl(sm)) if (path.endsWith('.v')) files.set(path, text);
   return files;
 }
@@ -219,16 +255,33 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
 /** Pipeline cycles beyond the passes themselves: memory reads, PE, requantizer, FIFOs (bounded by the throughput test). */
 export const PIPELINE_OVERHEAD = 48;
 
+/** Cycles of the QK pass for one row of N scores: head_dim / lanes a score, at least 2 (the shared requantizer). */
+export function qkRowCycles(spec: AttentionSpec, n: number): number {
+  return n * Math.max(spec.params.head_dim / spec.params.lanes, 2);
+}
+
+/** Cycles of the PV pass for one row: head_dim / lanes runs of N shift-adds, a run at least 2 * lanes (its sums leave one every two cycles). */
+export function pvRowCycles(spec: AttentionSpec, n: number): number {
+  return (spec.params.head_dim / spec.params.lanes) * Math.max(n, 2 * spec.params.lanes);
+}
+
+/**
+ * Cycles a head takes in the steady state (every head after a packet's first), outputs always ready: N rows, each the
+ * slower of its QK pass and its PV pass (they overlap). QK-bound, N^2 * head_dim / lanes, whenever 2 * lanes <= N and
+ * head_dim > lanes. Measured exactly by test/attention-rtl.test.ts.
+ */
+export function headCycles(spec: AttentionSpec, n: number): number {
+  return n * Math.max(qkRowCycles(spec, n), pvRowCycles(spec, n));
+}
+
 /**
  * Upper bound on the cycles from a packet's last input beat to its last output beat, outputs always ready: the QK
- * pass (heads * N^2 * head_dim MACs, one a cycle) with the PV pass overlapped, then the last row's softmax and PV
- * pass, and the pipelines. Measured by test/attention-rtl.test.ts.
+ * pass (heads * N^2 * head_dim MACs, lanes a cycle) with the PV pass overlapped row by row, then the last row's
+ * softmax and PV pass, and the pipelines. Measured by test/attention-rtl.test.ts.
  */
 export function packetCycles(spec: AttentionSpec, n: number): number {
-  const { heads, head_dim: hd, lanes } = spec.params;
-  // The PV pass: head_dim / lanes runs a row, each max(N, lanes) cycles
-  const pvRow = (hd / lanes) * Math.max(n, lanes);
-  return heads * n * Math.max(n * (hd / lanes), pvRow) + pvRow + softmaxLatency(n) + PIPELINE_OVERHEAD;
+  const pvRow = pvRowCycles(spec, n);
+  return spec.params.heads * n * Math.max(qkRowCycles(spec, n), pvRow) + pvRow + softmaxLatency(n) + PIPELINE_OVERHEAD;
 }
 
 /** Registered-read memories hold max_tokens * heads * head_dim codes each (q, k, v): the entries, for the manifest. */

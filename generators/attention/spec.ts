@@ -26,22 +26,22 @@ export interface AttentionParams {
   s_bits: number;
   /** Elements of one head's query, key and value (C / H). @range 1..256 @default 16 */
   head_dim: number;
-  /** Heads of the layer (C = heads * head_dim); the heads are computed one after another. @range 1..16 @default 3 */
+  /** Heads of the layer (C = heads * head_dim); the heads are computed one after another. The default, 2, is smaller than DeiT-Tiny's 3 so that the q, k and v memories of the default build fit an iCE40 HX8K's block RAMs at 8 bits beside the softmax's (specs/deit-tiny-attention.json is DeiT-Tiny's layer). @range 1..16 @default 2 */
   heads: number;
   /** Elements of a head computed at once: the QK pass has this many MACs and the PV pass this many shift-add units, so both take N * N * head_dim / lanes cycles a head (the PV pass at least N * head_dim: one output code a cycle). Must divide head_dim. 1 keeps the block small (an iCE40 HX8K has no multipliers). @range 1..256 @default 1 */
   lanes: number;
-  /** Largest number of tokens N; any N from 1 to this is chosen at run time. @range 1..1024 @default 64 */
+  /** Largest number of tokens N; any N from 1 to this is chosen at run time. The default, 32, is below DeiT-Tiny's 197 so that the default build fits an iCE40 HX8K at --bits 4 and 8 (routed at 99.3 and 90.9 MHz, README) (specs/deit-tiny-attention.json: 197). @range 1..1024 @default 32 */
   max_tokens: number;
   /** The attn_score scale s_score of the default layer (gen's program/default and the testbench's stimulus). Any layer with min_score_scale <= s_score runs on the same hardware: its softmax exp table is part of its program. @default the softmax's default scale for bits and max_tokens */
   score_scale: number;
   /** Smallest attn_score scale s_score of any layer the instance serves: the built-in softmax's min_scale, so its exp table depth and every softmax width are derived for it (generators/softmax/README.md). A layer below it is refused when its program is built (SpecError on layer.attn_score.scale). @default score_scale */
   min_score_scale: number;
-  /** Fraction bits of both requantizers (the GEMM's requantizer: M * 2^-S with M a frac_bits-bit integer). 40 leaves room for the exact constants: a rescale r must map every |S| up to the accumulator's bound to the same code as the exact r, which needs M's grid (r * 2^(1 - frac_bits)) finer than the gap between r and the nearest rescale that moves a rounding threshold across an integer S (about r / (|S|max * 2^bits)); requant.ts exactChannel checks it exactly per layer and moves M inside the exact interval. @range 24..40 @default 40 */
+  /** Fraction bits of the requantizer (the GEMM's requantizer: M * 2^-S with M a frac_bits-bit integer; one instance serves both the score and the output requantization). A rescale r must map every |S| up to the accumulator's bound to the same code as the exact r, which needs M's grid (r * 2^(1 - frac_bits)) finer than the gap between r and the nearest rescale that moves a rounding threshold across an integer S; requant.ts exactChannel checks it exactly per layer and moves M inside the exact interval, and a layer with no exact M is a SpecError. The default, 28, is 2 bits above the most any layer of the public encoder file needs (24 to 26, at N up to 197 and 8 bits) and keeps the default build inside an iCE40 HX8K; verify builds each case's instance with 40 (stages.ts CASE_FRAC_BITS). @range 24..40 @default 28 */
   frac_bits: number;
 }
 
 export const ATTENTION_KEYS = ['bits', 's_bits', 'head_dim', 'heads', 'lanes', 'max_tokens', 'score_scale', 'min_score_scale', 'frac_bits'] as const;
-export const ATTENTION_DEFAULTS = { s_bits: 4, head_dim: 16, heads: 3, lanes: 1, max_tokens: 64, frac_bits: 40 } as const;
+export const ATTENTION_DEFAULTS = { s_bits: 4, head_dim: 16, heads: 2, lanes: 1, max_tokens: 32, frac_bits: 28 } as const;
 
 export interface AttentionDerived {
   /** Fraction bits of the PV accumulator: 2^s_bits - 1, so (v - zp) · 2^-t is an exact integer for every code t. */

@@ -35,16 +35,21 @@ export function caseScales(c: EncoderCase): AttentionScales {
   };
 }
 
+/** frac_bits of a case's instance: the GEMM requantizer's maximum, so that every layer a file may hold gets exact constants. */
+export const CASE_FRAC_BITS = 40;
+
 /**
  * The spec sized for one case: its widths, heads and head_dim, max_tokens = its N, the softmax's layer range down to
  * its s_score (or minScoreScale),
- * and `lanes` (default 1) elements of a head at once (other parameters: defaults).
+ * and `lanes` (default 1) elements of a head at once, frac_bits 40 (other parameters: defaults).
  */
 export function caseSpec(c: EncoderCase, options: { prefix?: string; maxTokens?: number; lanes?: number; minScoreScale?: number } = {}): AttentionSpec {
   const scoreScale = c.quantizers.attn_score.scale;
   return resolveAttention(c.aBits, {
     bits: c.aBits, s_bits: c.sBits, head_dim: c.headDim, heads: c.heads, lanes: options.lanes ?? 1,
     max_tokens: options.maxTokens ?? c.tokens, score_scale: scoreScale, min_score_scale: Math.min(options.minScoreScale ?? scoreScale, scoreScale),
+    // The requantizer's widest constants: any file's layers verify, whatever the (smaller) default for a device
+    frac_bits: CASE_FRAC_BITS,
   }, options.prefix ?? '');
 }
 

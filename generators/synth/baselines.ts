@@ -15,6 +15,9 @@ import { resolveSoftmax, type SoftmaxSpec } from '../softmax/spec.ts';
 import { defaultTokens, modelOutputs } from '../layernorm/index.ts';
 import { resolveLayernorm, type LayernormSpec } from '../layernorm/spec.ts';
 import { hexWord } from '../common/verilog.ts';
+import { clog2, toUnsigned } from '../common/arith.ts';
+import { defaultRuns, expectedTaps } from '../attention/index.ts';
+import { resolveAttention, type AttentionSpec } from '../attention/spec.ts';
 import type { SynthDesign } from './flow.ts';
 
 export interface BaselineRun {
@@ -251,8 +254,94 @@ export const layernormBaseline: Baseline<LayernormSpec> = {
   },
 };
 
+/** The attention baseline's widths and the default layer's softmax constants (its LIS i-exp, as the softmax baseline's). */
+function attentionParams(spec: AttentionSpec): Record<string, number> {
+  const p = spec.params;
+  const d = spec.derived;
+  const lis = defaultRuns(spec)[0]!.layer.lis;
+  return {
+    BITS: p.bits,
+    S_BITS: p.s_bits,
+    HEADS: p.heads,
+    HEAD_DIM: p.head_dim,
+    MAX_TOKENS: p.max_tokens,
+    J_WIDTH: clog2(p.max_tokens + 1),
+    S_ACC_WIDTH: d.score.derived.accWidth,
+    O_ACC_WIDTH: Math.max(d.score.derived.accWidth, d.out.derived.accWidth),
+    FRAC_BITS: p.frac_bits,
+    CONST_WIDTH: attentionConstWidth(spec),
+    SM_INDEX_WIDTH: d.softmax.derived.lengthWidth + 1,
+    SM_ELEM_WIDTH: d.softmax.derived.elemWidth,
+    SM_SUM_WIDTH: d.softmax.derived.sumWidth,
+    X0: Number(lis.x0),
+    B: Number(lis.b),
+    C: Number(lis.c),
+    N: lis.n,
+  };
+}
+
+/** Width of a word of the attention baseline's constant ROM: the widest of zp, M, S and B (B in two's complement). */
+function attentionConstWidth(spec: AttentionSpec): number {
+  const { score, out } = spec.derived;
+  return Math.max(spec.params.bits, spec.params.frac_bits, 8, score.derived.offsetWidth, out.derived.offsetWidth);
+}
+
+/** The default layer's constants (the same values as its program's first 7 words), one ROM word each. */
+function attentionFiles(spec: AttentionSpec): Record<string, string> {
+  const w = attentionConstWidth(spec);
+  const layer = defaultRuns(spec)[0]!.layer;
+  const words = [BigInt(layer.scales.qkvZeroPoint), layer.score.mult, BigInt(layer.score.shift), toUnsigned(layer.score.offset, w),
+    layer.out.mult, BigInt(layer.out.shift), toUnsigned(layer.out.offset, w)];
+  return {
+    ...baselineFile('attention_baseline'),
+    ...baselineFile('softmax_baseline'),
+    'attention_baseline_constants.hex': words.map((v) => hexWord(w, v)).join('\n') + '\n',
+  };
+}
+
+/** Attention head: one head at a time, one MAC or shift-add term per step, `*` for 2^(F - t) and the requantizers. */
+export const attentionBaseline: Baseline<AttentionSpec> = {
+  block: 'attention',
+  top: 'attention_baseline',
+  resolve: (bits) => resolveAttention(bits, undefined),
+  design(spec) {
+    return { name: 'attention-baseline', top: this.top, files: attentionFiles(spec), params: attentionParams(spec) };
+  },
+  async run(spec, workDir, options = {}) {
+    const runs = defaultRuns(spec);
+    const beats: Beat[] = runs.flatMap((run) => {
+      const codes = run.qkv.flat();
+      return codes.map((q, i) => ({ data: BigInt(q), last: i === codes.length - 1 }));
+    });
+    const expected = expectedTaps(spec, runs).taps.out;
+    const { heads, head_dim: hd } = spec.params;
+    const work = runs.reduce((sum, run) => {
+      const n = run.qkv.length;
+      return sum + heads * n * (n * (2 * hd + 8) + 8 * n + hd * (2 * n + 4));
+    }, 0);
+    const r = await simulate({
+      dut: this.top,
+      params: [...Object.entries(attentionParams(spec)).map(([name, value]) => ({ name, value: value as string | number })),
+        { name: 'CONST_FILE', value: '"rtl/attention_baseline_constants.hex"' }],
+      rtl: new Map(Object.entries(attentionFiles(spec))),
+      inputs: [{ prefix: 's_axis', width: spec.params.bits, beats }],
+      output: { prefix: 'm_axis', width: spec.params.bits, expectedBeats: expected.length },
+      maxCycles: beats.length + 2 * work + 1000,
+    }, workDir, { ...options, stallPercent: options.stallPercent ?? 0 });
+    const mismatches = Math.abs(r.beats.length - expected.length)
+      + expected.filter((v, i) => r.beats[i] !== undefined && (r.beats[i]!.data !== v.data || r.beats[i]!.last !== v.last)).length;
+    const first = Object.values(r.firstInput)[0] ?? 0;
+    return {
+      elements: expected.length,
+      mismatches,
+      cycles: (r.beats.at(-1)?.cycle ?? r.doneCycle) - first + 1,
+      note: `the block's default packets (${runs.map((run) => run.qkv.length).join(' and ')} tokens, ${heads} heads of ${hd}), one head, row and term at a time`,
+    };
+  },
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const BASELINES: ReadonlyArray<Baseline<any>> = [gemmBaseline, layernormBaseline, softmaxBaseline];
+export const BASELINES: ReadonlyArray<Baseline<any>> = [gemmBaseline, layernormBaseline, softmaxBaseline, attentionBaseline];
 
 export function baselineFor(block: BlockName): Baseline<unknown> | undefined {
   return BASELINES.find((b) => b.block === block);
