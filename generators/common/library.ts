@@ -6,8 +6,8 @@ import type { FileSet } from './files.ts';
 import { moduleName } from './names.ts';
 import { render } from './render.ts';
 
-export type LibraryModule = 'axis_skid_buffer';
-export const LIBRARY_MODULES: readonly LibraryModule[] = ['axis_skid_buffer'];
+export type LibraryModule = 'axis_skid_buffer' | 'shift_add_step';
+export const LIBRARY_MODULES: readonly LibraryModule[] = ['axis_skid_buffer', 'shift_add_step'];
 
 /** The module name of a library leaf for a block (`scope`) of a configuration (`prefix`). */
 export function libraryName(module: LibraryModule, prefix = '', scope = ''): string {
