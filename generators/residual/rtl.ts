@@ -1,7 +1,7 @@
 /** RTL emitter of the residual block: spec -> FileSet of Verilog modules (one per file) and the manifest. */
 import type { FileSet } from '../common/files.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
-import { libraryFiles, libraryName } from '../common/library.ts';
+import { CARRY_SEGMENT_BITS, libraryFiles, libraryName } from '../common/library.ts';
 import { moduleName, moduleNames } from '../common/names.ts';
 import { render } from '../common/render.ts';
 import { headerComment, hexLiteral } from '../common/verilog.ts';
@@ -69,6 +69,10 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
     bankMsb: d.bankWidth - 1,
     laneLatency: d.laneLatency,
     chainStages: 2 * p.bits + 5,
+    segment: CARRY_SEGMENT_BITS,
+    nSegments: d.nSegments,
+    divSegments: d.divSegments,
+    satSegments: d.satSegments,
   }));
   files.set(`${names.residual_div_step}.v`, render('residual/residual_div_step.v', {
     header: header(`${names.residual_div_step}: one restoring-division step of the residual block`),
@@ -98,6 +102,7 @@ export function residualManifest(spec: ResidualSpec, files: string[]): BlockMani
       cfg_width: d.cfgWidth,
       n_width: d.nWidth,
       remainder_width: d.remWidth,
+      carry_segment_bits: CARRY_SEGMENT_BITS,
       lanes: p.lanes,
       lane_latency: d.laneLatency,
       output_fifo_beats: d.capacity,
@@ -105,7 +110,7 @@ export function residualManifest(spec: ResidualSpec, files: string[]): BlockMani
       rounding: 'half to even (a tie is a zero remainder; q - 1 when q - zp_out is odd)',
       overflow: 'none: every width holds its largest value; the output saturates to 0 and 2^bits - 1 (the clamp)',
     },
-    latency: { cycles: d.latency, formula: '3 bits + 12 cycles from an accepted beat to its output beat (3 bits + 10 in a lane, 2 through the output FIFO)' },
+    latency: { cycles: d.latency, formula: '3 bits + segments + 11 cycles from an accepted beat to its output beat (3 bits + segments + 9 in a lane, 2 through the output FIFO; segments = ceil(n_width / ' + CARRY_SEGMENT_BITS + '))' },
     throughput: { elements_per_cycle: p.lanes, unit: 'element (x, y pair)', condition: 'x and y valid and the output ready every cycle, no program loading, tokens whose C is a multiple of lanes (a partial last beat carries fewer); measured in test/residual-rtl.test.ts' },
     ports: {
       s_cfg_axis: { direction: 'in', tdata: d.cfgWidth, meaning: 'the layer program (program format); tlast on its last word' },

@@ -5,6 +5,7 @@
 import { clog2, unsignedWidth } from '../common/arith.ts';
 import { checkPrefix } from '../common/names.ts';
 import { lanesParam } from '../common/lanes.ts';
+import { carrySegments } from '../common/library.ts';
 import { intInRange, object, onlyKeys } from '../common/validate.ts';
 
 /**
@@ -31,7 +32,11 @@ export interface ResidualDerived {
   /** Signed width of n = 2P + K 2^ao (the multiply-accumulate chain); width of the unsigned remainder. */
   nWidth: number;
   remWidth: number;
-  /** Register stages of a lane: input, offsets, 2 bits + 5 shift-and-add stages, shift, saturation, bits division steps, output. */
+  /** Segments (carry chains of at most CARRY_SEGMENT_BITS) of n, of a division step's window and of the saturation check's. */
+  nSegments: number;
+  divSegments: number;
+  satSegments: number;
+  /** Register stages of a lane: input, offsets, 2 bits + 5 shift-and-add stages, nSegments - 1 carry stages, shift, saturation, bits division steps, output. */
   laneLatency: number;
   /** Cycles from an accepted beat to its output beat (no stalls): the lane, then two through the output FIFO. */
   latency: number;
@@ -74,7 +79,8 @@ export function deriveResidual(p: ResidualParams): ResidualDerived {
   const b = p.bits;
   const c = p.const_bits;
   // input, offsets, (b + 1) + (b + 4) shift-and-add stages, shift, saturation, b division steps, output
-  const laneLatency = 1 + 1 + (2 * b + 5) + 2 + b + 1;
+  const nSegments = carrySegments(b + c + 7);
+  const laneLatency = 1 + 1 + (2 * b + 5) + (nSegments - 1) + 2 + b + 1;
   const fifoAddr = clog2(laneLatency + 4);
   const capacity = 2 ** fifoAddr + 1;
   const bankDepth = Math.ceil(p.max_channels / p.lanes);
@@ -84,6 +90,9 @@ export function deriveResidual(p: ResidualParams): ResidualDerived {
     idxWidth: unsignedWidth(RESIDUAL_HEADER_WORDS + p.max_channels),
     // |P| < 2^(b + c) (2^3 + 1), so |2P| < 2^(b + c + 5); K 2^ao < 2^(b + 1 + c + 3): n needs b + c + 7 signed bits.
     nWidth: b + c + 7,
+    nSegments,
+    divSegments: carrySegments(c + 1),
+    satSegments: carrySegments(c + 5),
     // m = n >> (ao + 1) < O' 2^b (below the high saturation) < 2^(c + b)
     remWidth: b + c,
     laneLatency,
