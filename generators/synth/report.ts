@@ -29,6 +29,8 @@ export interface ResourceRow {
   dsp: number;
   /** Achieved Fmax of `clk` from nextpnr's timing analysis after routing (register to register, harness included). */
   fmax_mhz: number | null;
+  /** Elements per beat and per clock, for blocks with a `lanes` parameter (from the generated manifest's spec). */
+  lanes?: number;
 }
 
 /** Extra facts kept beside a row in report.json. */
