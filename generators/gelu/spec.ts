@@ -22,7 +22,7 @@ export interface GeluParams {
   max_k: number;
   /** Width of the per-channel multiplier M[c] ~ s_a s_w[c] 2^F. More bits make the exactness proof pass for layers with a wider spread of w_scale (and cost a wider datapath and bound tables); a layer it cannot prove is refused when its program is built. @range 16..64 @default min(64, accumulator width + 12) */
   mult_bits: number;
-  /** Most channels (fc1 outputs) of a token; a program sets C from 1 to this (at least lanes). @range 1..4096 @default 768 */
+  /** Most channels (fc1 outputs) of a token; a program sets C from 1 to this (at least lanes). The default is DeiT-Tiny's MLP width, 768, below 7 bits; 256 from 7 bits, where the wider M[c], B[c] of 768 channels would not fit the HX8K's 32 block RAMs beside the bound tables. @range 1..4096 @default 768 below 7 bits, 256 from 7 */
   max_channels: number;
   /** Elements per beat and per clock: tdata carries lanes words, channel lanes b + l in word l of a token's beat b; a token whose C is not a multiple of lanes ends with a partial beat (words from lane C mod lanes up are ignored, output 0). Each lane has its own copy of the bound tables. @range 1, 2, 4, 8 @default 1 */
   lanes: number;
@@ -37,7 +37,7 @@ export interface GeluDerived {
   idxWidth: number;
   /** Segments of z (carry chains and comparisons are at most CARRY_SEGMENT_BITS long). */
   segments: number;
-  /** Register stages of a lane: input, accWidth shift-and-add stages, segments - 1 carry stages, the branch, two per search level. */
+  /** Register stages of a lane: input, accWidth shift-and-add stages, segments - 1 carry stages, the branch, three per search level. */
   laneLatency: number;
   /** Cycles from an accepted beat to its output beat (no stalls): the lane, then two through the output FIFO. */
   latency: number;
@@ -64,6 +64,9 @@ export const GELU_KEYS = ['bits', 'w_bits', 'max_k', 'mult_bits', 'max_channels'
 /** mult_bits defaults to the accumulator width plus MULT_MARGIN_BITS (at most 64). */
 export const MULT_MARGIN_BITS = 12;
 export const GELU_DEFAULTS = { max_k: 192, max_channels: 768, lanes: 1 } as const;
+/** From this code width the default max_channels is GELU_WIDE_MAX_CHANNELS (block RAM: see max_channels). */
+export const GELU_WIDE_BITS = 7;
+export const GELU_WIDE_MAX_CHANNELS = 256;
 
 export function resolveGelu(bits: number, overrides: unknown, prefix = ''): GeluSpec {
   const o = overrides === undefined ? {} : object('gelu', overrides);
@@ -71,7 +74,7 @@ export function resolveGelu(bits: number, overrides: unknown, prefix = ''): Gelu
   const codeBits = intInRange('gelu.bits', o.bits ?? bits, 2, GELU_MAX_BITS);
   const wBits = intInRange('gelu.w_bits', o.w_bits ?? bits, 2, 16);
   const maxK = intInRange('gelu.max_k', o.max_k ?? GELU_DEFAULTS.max_k, 1, 65536);
-  const maxChannels = intInRange('gelu.max_channels', o.max_channels ?? GELU_DEFAULTS.max_channels, 1, 4096);
+  const maxChannels = intInRange('gelu.max_channels', o.max_channels ?? (codeBits >= GELU_WIDE_BITS ? GELU_WIDE_MAX_CHANNELS : GELU_DEFAULTS.max_channels), 1, 4096);
   const params: GeluParams = {
     bits: codeBits,
     w_bits: wBits,
@@ -104,7 +107,7 @@ export function deriveGelu(p: GeluParams): GeluDerived {
   const chanWidth = unsignedWidth(p.max_channels - 1);
   const zWidth = accWidth + p.mult_bits + 2;
   const segments = carrySegments(zWidth);
-  const laneLatency = 1 + accWidth + (segments - 1) + 1 + 2 * p.bits;
+  const laneLatency = 1 + accWidth + (segments - 1) + 1 + 3 * p.bits;
   const fifoAddr = clog2(laneLatency + 4);
   const capacity = 2 ** fifoAddr + 1;
   const bankDepth = Math.ceil(p.max_channels / p.lanes);

@@ -51,7 +51,8 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
     flightWidth: d.flightWidth,
     headerPlusOne: idx(RESIDUAL_HEADER_WORDS + 1),
     idxHeader: idx(RESIDUAL_HEADER_WORDS),
-    maxChanLast: hexLiteral(d.cfgWidth, p.max_channels - 1),
+    maxChanLast: hexLiteral(d.chanWidth, p.max_channels - 1),
+    chanLastAllOnes: p.max_channels === 2 ** d.chanWidth,
     idx1: idx(1), idx2: idx(2), idx3: idx(3), idx4: idx(4), idx5: idx(5), idx6: idx(6), idx7: idx(7),
   }));
   files.set(`${names.residual_lane}.v`, render('residual/residual_lane.v', {
