@@ -123,7 +123,7 @@ export function geluManifest(spec: GeluSpec, files: string[]): BlockManifest {
       rounding: 'half to even (decided exactly by the generator; the hardware only compares)',
       overflow: 'none: |z| stays strictly between the sentinels -2^(z_width - 1) (always) and 2^(z_width - 1) - 1 (never), checked per layer',
     },
-    latency: { cycles: d.latency, formula: 'acc_width + segments + 3 bits + 3 cycles from an accepted beat to its output beat (acc_width + segments + 3 bits + 1 in a lane, 2 through the output FIFO; segments = ceil(z_width / ' + CARRY_SEGMENT_BITS + '))' },
+    latency: { cycles: d.latency, formula: 'acc_width + segments + 3 bits + 4 cycles from an accepted beat to its output beat (acc_width + segments + 3 bits + 2 in a lane, 2 through the output FIFO; segments = ceil(z_width / ' + CARRY_SEGMENT_BITS + '))' },
     throughput: { elements_per_cycle: p.lanes, unit: 'element', condition: 'input valid and output ready every cycle, no program loading, tokens whose C is a multiple of lanes (a partial last beat carries fewer); measured in test/gelu-rtl.test.ts' },
     ports: {
       s_cfg_axis: { direction: 'in', tdata: d.zWidth, meaning: 'the layer program (program format); tlast on its last word' },

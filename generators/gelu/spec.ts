@@ -37,7 +37,7 @@ export interface GeluDerived {
   idxWidth: number;
   /** Segments of z (carry chains and comparisons are at most CARRY_SEGMENT_BITS long). */
   segments: number;
-  /** Register stages of a lane: input, accWidth shift-and-add stages, segments - 1 carry stages, the branch, three per search level. */
+  /** Register stages of a lane: input (block RAM read), its register, accWidth shift-and-add stages, segments - 1 carry stages, the branch, three per search level. */
   laneLatency: number;
   /** Cycles from an accepted beat to its output beat (no stalls): the lane, then two through the output FIFO. */
   latency: number;
@@ -107,7 +107,7 @@ export function deriveGelu(p: GeluParams): GeluDerived {
   const chanWidth = unsignedWidth(p.max_channels - 1);
   const zWidth = accWidth + p.mult_bits + 2;
   const segments = carrySegments(zWidth);
-  const laneLatency = 1 + accWidth + (segments - 1) + 1 + 3 * p.bits;
+  const laneLatency = 2 + accWidth + (segments - 1) + 1 + 3 * p.bits;
   const fifoAddr = clog2(laneLatency + 4);
   const capacity = 2 ** fifoAddr + 1;
   const bankDepth = Math.ceil(p.max_channels / p.lanes);
