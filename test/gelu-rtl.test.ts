@@ -14,6 +14,7 @@ import { GeluFormula } from '../generators/gelu/model.ts';
 import { geluProgram } from '../generators/gelu/program.ts';
 import { emitGeluRtl, geluTop } from '../generators/gelu/rtl.ts';
 import { resolveGelu } from '../generators/gelu/spec.ts';
+import { unpackLanes } from '../generators/common/lanes.ts';
 
 const work = () => mkdtempSync(join(tmpdir(), 'gelu-'));
 
@@ -129,7 +130,7 @@ describe('GELU RTL: throughput, errors and recovery', () => {
 describe('GELU verify --one-instance', () => {
   it('cases 0, 1 (8/8 bits) share one instance, case 3 (4/4 bits) gets its own; every case RTL == model == reference', async () => {
     const cases = [0, 1, 3].map((index) => ({ index, vectorCase: encoder.cases[index]! }));
-    const { instances, reports } = await verifyGeluOneInstance(cases, { workDir: work(), stallPercent: 20, seed: 2 });
+    const { instances, reports } = await verifyGeluOneInstance(cases, { workDir: work(), stallPercent: 20, seed: 2, simulator: 'verilator' });
     expect(instances).toBe(2);
     expect(reports.map((r) => r.index)).toEqual([0, 1, 3]);
     for (const r of reports) {
@@ -137,5 +138,49 @@ describe('GELU verify --one-instance', () => {
       expect(r.rtl_vs_model).toBe(0);
       expect(r.model_vs_expect).toBe(0);
     }
-  }, 120_000);
+  }, 300_000);
+});
+
+describe('GELU lanes: lanes elements a beat, a partial last beat, RTL == model with stalls', () => {
+  it.each([
+    { lanes: 2, bits: 4, channels: 7, stall: 30, seed: 51 },
+    { lanes: 4, bits: 6, channels: 10, stall: 25, seed: 52 },
+    { lanes: 8, bits: 3, channels: 13, stall: 40, seed: 53 },
+  ])('lanes $lanes, $bits bits, C up to $channels: three layers back to back (C a multiple of lanes or not), stall $stall%', async (c) => {
+    const spec = resolveGelu(c.bits, { max_k: 24, max_channels: c.channels, lanes: c.lanes }, 'tl');
+    const runs: GeluRun[] = [c.channels, c.lanes, Math.max(1, c.channels - c.lanes - 1)].map((channels, k) => {
+      const layer = syntheticLayer(spec, channels, c.seed * 10 + k);
+      return { program: geluProgram(spec, layer), beats: randomAccs(spec, channels, 5, c.seed * 10 + k) };
+    });
+    const r = await runGelu(spec, runs, work(), { stallPercent: c.stall, seed: c.seed });
+    expect(r.comparison.first).toBeUndefined();
+    expect(r.comparison.mismatches).toBe(0);
+    expect(r.result.statusError).toBe(0n);
+    // The output words, unpacked, are the model's codes element for element (the unused words of a partial beat 0).
+    const codes = r.result.beats.flatMap((b) => unpackLanes(b.data, c.lanes, c.bits));
+    const model = runs.flatMap((run) => expectedBeats(spec, [run])).flatMap((b) => unpackLanes(b.data, c.lanes, c.bits));
+    expect(codes).toEqual(model);
+  });
+
+  it('public encoder case 3 at 4 lanes (192 channels of 4-bit fc1_act): RTL == model == the reference', async () => {
+    const c = readEncoderCase(encoder.cases[3]!);
+    const base = specForCase(c);
+    const spec = resolveGelu(c.aBits, { ...base.params, lanes: 4 });
+    const step = encoderGeluStep(c);
+    const r = await runGelu(spec, [{ program: geluProgram(spec, step.layer), beats: step.beats }], work(), { stallPercent: 20, seed: 7 });
+    expect(r.comparison.mismatches).toBe(0);
+    expect(r.result.beats.flatMap((b) => unpackLanes(b.data, 4, c.aBits)).map(Number)).toEqual(step.expect.flat());
+  }, 300_000);
+
+  it('takes lanes elements per cycle with no stalls (measured) at 4 lanes', async () => {
+    const spec = resolveGelu(4, { max_k: 16, max_channels: 8, lanes: 4, mult_bits: 24 });
+    const runs = [{ program: geluProgram(spec, syntheticLayer(spec, 8, 17)), beats: randomAccs(spec, 8, 40, 17) }];
+    const r = await runGelu(spec, runs, work(), { stallPercent: 0 });
+    expect(r.comparison.mismatches).toBe(0);
+    const start = r.result.firstInput.s_axis!;
+    const cycles = r.result.beats.at(-1)!.cycle - start + 1 - spec.derived.latency;
+    // 320 elements in 80 beats: 4 elements a cycle once the pipeline is full
+    expect(r.result.beats.length).toBe(80);
+    expect(320 / cycles).toBe(4);
+  });
 });

@@ -6,8 +6,19 @@ import type { FileSet } from './files.ts';
 import { moduleName } from './names.ts';
 import { render } from './render.ts';
 
-export type LibraryModule = 'axis_skid_buffer';
-export const LIBRARY_MODULES: readonly LibraryModule[] = ['axis_skid_buffer'];
+export type LibraryModule = 'axis_skid_buffer' | 'shift_add_step';
+export const LIBRARY_MODULES: readonly LibraryModule[] = ['axis_skid_buffer', 'shift_add_step'];
+
+/**
+ * Segment width of shift_add_step's carry-deferred accumulator (and of the comparisons that read it): on an iCE40
+ * HX8K a carry chain of about 20 bits plus its routing fits in 10 ns.
+ */
+export const CARRY_SEGMENT_BITS = 20;
+
+/** Segments of a `width`-bit value. */
+export function carrySegments(width: number): number {
+  return Math.ceil(width / CARRY_SEGMENT_BITS);
+}
 
 /** The module name of a library leaf for a block (`scope`) of a configuration (`prefix`). */
 export function libraryName(module: LibraryModule, prefix = '', scope = ''): string {

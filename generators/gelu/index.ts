@@ -11,6 +11,8 @@ import { emitTestbench, runTiming, simulateAndCompare, type Beat, type SimHarnes
 import { readEncoderCase, type EncoderCase } from '../encoder/case.ts';
 import { accumulate } from '../gemm/model.ts';
 import { mulberry32 } from '../common/random.ts';
+import { SpecError } from '../common/errors.ts';
+import { packLanes } from '../common/lanes.ts';
 import { geluStream, streamChannels, type GeluBeat, type GeluLayer } from './model.ts';
 import { geluProgram, type GeluProgram } from './program.ts';
 import { emitGeluRtl, geluTop } from './rtl.ts';
@@ -72,42 +74,53 @@ export function defaultRuns(spec: GeluSpec, seed = 1): GeluRun[] {
   });
 }
 
+/** A run's elements packed into beats of `lanes` words (common/lanes.ts), by the model's channel count. */
+function packRun<T>(r: GeluRun, values: readonly T[], lanes: number, width: number, word: (v: T) => bigint): Beat[] {
+  const channels = streamChannels(r.beats, r.program.integers.channels);
+  return packLanes(values.map((v, i) => ({ v, last: r.beats[i]!.last })), channels, lanes, (e) => word(e.v), (e) => e.last, width);
+}
+
+/** The golden model's output beats (lanes codes a beat; 0 in the unused words of a partial beat). */
 export function expectedBeats(spec: GeluSpec, runs: readonly GeluRun[]): Beat[] {
-  return runs.flatMap((r) => geluStream(r.program.integers, r.beats, spec.params.bits).map((code, i) => ({ data: BigInt(code), last: r.beats[i]!.last })));
+  return runs.flatMap((r) => packRun(r, geluStream(r.program.integers, r.beats, spec.params.bits), spec.params.lanes, spec.params.bits, (code) => BigInt(code)));
 }
 
 /** The simulation harness: program k at epoch 2k, its accumulators at 2k + 1. */
 export function geluHarness(spec: GeluSpec, runs: readonly GeluRun[], rtl: FileSet = emitGeluRtl(spec)): SimHarness {
   const w = spec.derived.accWidth;
   const cfg = runs.flatMap((r, k) => programBeats(r.program, 2 * k));
-  const data = runs.flatMap((r, k) => r.beats.map((b) => ({ data: toUnsigned(b.acc, w), last: b.last, epoch: 2 * k + 1 })));
+  const lanes = spec.params.lanes;
+  const data = runs.flatMap((r, k) => packRun(r, r.beats, lanes, w, (b) => toUnsigned(b.acc, w)).map((b) => ({ ...b, epoch: 2 * k + 1 })));
   return {
     dut: geluTop(spec),
     params: [],
     rtl: new Map([...rtl].filter(([p]) => p.endsWith('.v'))),
     inputs: [
       { prefix: 's_cfg_axis', width: spec.derived.zWidth, beats: cfg },
-      { prefix: 's_axis', width: w, beats: data },
+      { prefix: 's_axis', width: lanes * w, beats: data },
     ],
-    output: { prefix: 'm_axis', width: spec.params.bits, expectedBeats: data.length },
+    output: { prefix: 'm_axis', width: lanes * spec.params.bits, expectedBeats: data.length },
     maxCycles: 2 * (data.length + cfg.length) + runs.length * (spec.derived.latency + 8) + 100,
     statusWidth: 4,
   };
 }
 
-function describeElement(runs: readonly GeluRun[]): (i: number) => string {
+function describeBeat(spec: GeluSpec, runs: readonly GeluRun[]): (i: number) => string {
+  const lanes = spec.params.lanes;
   const where: string[] = [];
   runs.forEach((r, k) => {
     const ch = streamChannels(r.beats, r.program.integers.channels);
-    r.beats.forEach((b, i) => where.push(`element ${where.length} (layer ${k}, channel ${ch[i]}, acc ${b.acc})`));
+    r.beats.forEach((b, i) => {
+      if (ch[i]! % lanes === 0) where.push(`beat ${where.length} (layer ${k}, channel ${ch[i]}, acc ${b.acc}${lanes > 1 ? ' in lane 0' : ''})`);
+    });
   });
-  return (i) => where[i] ?? `element ${i}`;
+  return (i) => where[i] ?? `beat ${i}`;
 }
 
 /** Simulates runs and compares with the golden model (simulateAndCompare prints the first difference). */
 export async function runGelu(spec: GeluSpec, runs: readonly GeluRun[], workDir: string, options: SimOptions = {}) {
   const expected = expectedBeats(spec, runs);
-  const { result, comparison } = await simulateAndCompare(geluHarness(spec, runs), workDir, options, expected, describeElement(runs));
+  const { result, comparison } = await simulateAndCompare(geluHarness(spec, runs), workDir, options, expected, describeBeat(spec, runs));
   return { expected, result, comparison };
 }
 
@@ -124,9 +137,26 @@ export function encoderGeluStep(c: EncoderCase): { layer: GeluLayer; beats: Gelu
   };
 }
 
-/** The spec an encoder case needs (its widths, K = dim, mlp_hidden channels). */
-export function specForCase(c: EncoderCase): GeluSpec {
-  return resolveGelu(c.aBits, { bits: c.aBits, w_bits: c.wBits, max_k: c.dim, max_channels: c.mlpHidden });
+/**
+ * The spec an encoder case needs (its widths, K = dim, mlp_hidden channels), with the default multiplier width, or
+ * the narrowest wider one whose exactness proof holds for this case's layer when the default's does not.
+ */
+export function specForCase(c: EncoderCase, layer: GeluLayer = encoderGeluStep(c).layer): GeluSpec {
+  return specFitting(c.aBits, { bits: c.aBits, w_bits: c.wBits, max_k: c.dim, max_channels: c.mlpHidden }, [layer]);
+}
+
+/** The spec of `overrides`, with mult_bits raised (in steps of 4, up to 64) until every layer's program is proven. */
+export function specFitting(bits: number, overrides: Record<string, number>, layers: readonly GeluLayer[]): GeluSpec {
+  let spec = resolveGelu(bits, overrides);
+  for (;;) {
+    try {
+      for (const layer of layers) geluProgram(spec, layer);
+      return spec;
+    } catch (e) {
+      if (!(e instanceof SpecError) || spec.params.mult_bits >= 64) throw e;
+      spec = resolveGelu(bits, { ...overrides, mult_bits: Math.min(64, spec.params.mult_bits + 4) });
+    }
+  }
 }
 
 /**
@@ -142,9 +172,9 @@ export async function verifyGeluOneInstance(cases: ReadonlyArray<{ index: number
   let g = 0;
   for (const members of groups.values()) {
     const first = members[0]!.c;
-    const spec = resolveGelu(first.aBits, {
+    const spec = specFitting(first.aBits, {
       w_bits: first.wBits, max_k: Math.max(...members.map((m) => m.c.dim)), max_channels: Math.max(...members.map((m) => m.c.mlpHidden)),
-    });
+    }, members.map((m) => encoderGeluStep(m.c).layer));
     const perCase = members.map((m) => {
       const step = encoderGeluStep(m.c);
       return { m, run: { program: geluProgram(spec, step.layer), beats: step.beats }, reference: step.expect.flat() };
@@ -178,8 +208,8 @@ export const geluBlock: Block<GeluSpec> = {
   },
   async verifyCase(vectorCase, index, options: VerifyOptions): Promise<CaseReport> {
     const c = readEncoderCase(vectorCase);
-    const spec = specForCase(c);
     const step = encoderGeluStep(c);
+    const spec = specForCase(c, step.layer);
     const runs = [{ program: geluProgram(spec, step.layer), beats: step.beats }];
     const { expected, comparison } = await runGelu(spec, runs, options.workDir, options);
     const ref = againstReference(expected, step.expect.flat());

@@ -1,13 +1,17 @@
 /** RTL emitter of the GELU block: spec -> FileSet of Verilog modules (one per file) and the manifest. */
 import type { FileSet } from '../common/files.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
+import { CARRY_SEGMENT_BITS, libraryFiles, libraryName } from '../common/library.ts';
 import { moduleName, moduleNames } from '../common/names.ts';
 import { render } from '../common/render.ts';
 import { headerComment, hexLiteral } from '../common/verilog.ts';
 import { geluProgramFormat } from './program.ts';
 import type { GeluSpec } from './spec.ts';
 
-const BASES = ['gelu', 'gelu_search_level'] as const;
+const BASES = ['gelu', 'gelu_lane', 'gelu_search_level', 'gelu_compare', 'gelu_fifo'] as const;
+
+/** Search levels of at most this many entries are flip-flops rather than block RAM (a 2^bits-entry level fills one). */
+export const GELU_LOGIC_ENTRIES = 8;
 
 export function geluTop(spec: GeluSpec): string {
   return moduleName(spec.prefix, 'gelu');
@@ -23,17 +27,26 @@ export const GELU_ERRORS = [
 export function emitGeluRtl(spec: GeluSpec): FileSet {
   const p = spec.params;
   const d = spec.derived;
-  const names = moduleNames(spec.prefix, BASES);
+  const names = { ...moduleNames(spec.prefix, BASES), shift_add_step: libraryName('shift_add_step', spec.prefix, 'gelu') };
   const summary = { block: 'gelu', prefix: spec.prefix, ...p };
   const header = (what: string) => headerComment(what, summary);
   const idx = (v: number) => hexLiteral(d.idxWidth, v);
   const tables = 2 ** p.bits - 1;
   const files: FileSet = new Map();
   files.set(`${names.gelu}.v`, render('gelu/gelu.v', {
-    header: header(`${names.gelu}: GELU requantizer, exact, comparisons only, one element per cycle`),
+    header: header(`${names.gelu}: GELU requantizer, exact, comparisons only, ${p.lanes} element(s) per cycle`),
     names,
     bits: p.bits,
     bitsMsb: p.bits - 1,
+    dataInMsb: p.lanes * d.accWidth - 1,
+    dataOutMsb: p.lanes * p.bits - 1,
+    lanes: p.lanes,
+    singleLane: p.lanes === 1,
+    laneBits: d.laneBits,
+    bankWidth: d.bankWidth,
+    laneLatency: d.laneLatency,
+    fifoAddr: d.fifoAddr,
+    capacity: hexLiteral(d.flightWidth, d.capacity),
     accWidth: d.accWidth,
     accMsb: d.accWidth - 1,
     multBits: p.mult_bits,
@@ -49,12 +62,40 @@ export function emitGeluRtl(spec: GeluSpec): FileSet {
     idxFalling: idx(2 + tables),
     idxFallingMinusOne: idx(1 + tables),
     idxChannels: idx(2 + 2 * tables),
-    maxChanLast: hexLiteral(d.zWidth, p.max_channels - 1),
+    maxChanLast: hexLiteral(d.chanWidth, p.max_channels - 1),
+    chanLastAllOnes: p.max_channels === 2 ** d.chanWidth,
+  }));
+  files.set(`${names.gelu_lane}.v`, render('gelu/gelu_lane.v', {
+    header: header(`${names.gelu_lane}: one lane of the GELU block, one element per cycle, never stalls`),
+    names,
+    bits: p.bits,
+    bitsMsb: p.bits - 1,
+    accWidth: d.accWidth,
+    accMsb: d.accWidth - 1,
+    multBits: p.mult_bits,
+    zWidth: d.zWidth,
+    zMsb: d.zWidth - 1,
+    bankDepth: d.bankDepth,
+    bankMsb: d.bankWidth - 1,
+    laneLatency: d.laneLatency,
+    logicEntries: GELU_LOGIC_ENTRIES,
+    segment: CARRY_SEGMENT_BITS,
+    segments: d.segments,
+  }));
+  files.set(`${names.gelu_compare}.v`, render('gelu/gelu_compare.v', {
+    header: header(`${names.gelu_compare}: signed comparison by segments (short carry chains)`),
+    names,
   }));
   files.set(`${names.gelu_search_level}.v`, render('gelu/gelu_search_level.v', {
     header: header(`${names.gelu_search_level}: one level of the GELU block's pipelined binary search`),
     names,
   }));
+  // The output FIFO is the softmax block's first-word-fall-through FIFO (same module, the GELU block's name).
+  files.set(`${names.gelu_fifo}.v`, render('softmax/softmax_fifo.v', {
+    header: header(`${names.gelu_fifo}: the GELU block's output FIFO`),
+    name: names.gelu_fifo,
+  }));
+  for (const [path, text] of libraryFiles(['shift_add_step'], spec.prefix, 'gelu')) files.set(path, text);
   files.set('manifest.json', manifestJson(geluManifest(spec, [...files.keys()].sort())));
   return files;
 }
@@ -73,16 +114,21 @@ export function geluManifest(spec: GeluSpec, files: string[]): BlockManifest {
       acc_width: d.accWidth,
       z_width: d.zWidth,
       table_entries: 2 * (2 ** p.bits - 1),
-      arithmetic: 'z = acc M[c] + B[c] exactly; code = z >= SPLIT ? #{R[k] <= z} : #{N[k] <= -z}; proven equal to clamp(round_half_even(GELU(y) / s_act) + zp_act), y = acc s_a s_w[c] + bias[c] exactly, for every acc in the signed acc_width range, when the program is built',
+      lanes: p.lanes,
+      lane_latency: d.laneLatency,
+      output_fifo_beats: d.capacity,
+      tables_in_logic: `search levels of at most ${GELU_LOGIC_ENTRIES} entries are flip-flops, larger ones block RAM; each lane has its own copy`,
+ carry_segment_bits: CARRY_SEGMENT_BITS,
+      arithmetic: 'z = acc M[c] + B[c] exactly (shift-and-add, carries deferred by segments); code = z >= SPLIT ? #{R[k] <= z} : #{z <= F[k]} with F[k] = -N[k] (= #{N[k] <= -z}); proven equal to clamp(round_half_even(GELU(y) / s_act) + zp_act), y = acc s_a s_w[c] + bias[c] exactly, for every acc in the signed acc_width range, when the program is built',
       rounding: 'half to even (decided exactly by the generator; the hardware only compares)',
       overflow: 'none: |z| stays strictly between the sentinels -2^(z_width - 1) (always) and 2^(z_width - 1) - 1 (never), checked per layer',
     },
-    latency: { cycles: d.latency, formula: '2 bits + 4 cycles from an accepted element to its output beat' },
-    throughput: { elements_per_cycle: 1, unit: 'element', condition: 'input valid and output ready every cycle, no program loading (measured in test/gelu-rtl.test.ts)' },
+    latency: { cycles: d.latency, formula: 'acc_width + segments + 3 bits + 4 cycles from an accepted beat to its output beat (acc_width + segments + 3 bits + 2 in a lane, 2 through the output FIFO; segments = ceil(z_width / ' + CARRY_SEGMENT_BITS + '))' },
+    throughput: { elements_per_cycle: p.lanes, unit: 'element', condition: 'input valid and output ready every cycle, no program loading, tokens whose C is a multiple of lanes (a partial last beat carries fewer); measured in test/gelu-rtl.test.ts' },
     ports: {
       s_cfg_axis: { direction: 'in', tdata: d.zWidth, meaning: 'the layer program (program format); tlast on its last word' },
-      s_axis: { direction: 'in', tdata: d.accWidth, meaning: 'signed fc1 accumulator of channel c (channels in order); tlast ends a token' },
-      m_axis: { direction: 'out', tdata: p.bits, meaning: 'fc1_act code; tlast as the input' },
+      s_axis: { direction: 'in', tdata: p.lanes * d.accWidth, meaning: 'signed fc1 accumulators of channels lanes b .. lanes b + lanes - 1 of a token (word l = channel lanes b + l; in a partial last beat the words from lane C mod lanes up are ignored); tlast on the token\'s last beat' },
+      m_axis: { direction: 'out', tdata: p.lanes * p.bits, meaning: 'fc1_act codes, word for word (0 in the unused words of a partial last beat); tlast as the input' },
     },
     errors: GELU_ERRORS,
     program: { ...geluProgramFormat(spec), file: 'program/default.hex' },

@@ -5,6 +5,8 @@
  */
 import { clog2, unsignedWidth } from '../common/arith.ts';
 import { checkPrefix } from '../common/names.ts';
+import { lanesParam } from '../common/lanes.ts';
+import { carrySegments } from '../common/library.ts';
 import { intInRange, object, onlyKeys } from '../common/validate.ts';
 
 /**
@@ -18,10 +20,12 @@ export interface GeluParams {
   w_bits: number;
   /** Longest fc1 reduction K (the layer's input width C): the accumulator is ceil(log2 max_k) + bits + w_bits signed bits. @range 1..65536 @default 192 */
   max_k: number;
-  /** Width of the per-channel multiplier M[c] ~ s_a s_w[c] 2^F. More bits make the exactness proof pass for layers with a wider spread of w_scale; a layer it cannot prove is refused when its program is built. @range 16..64 @default 48 */
+  /** Width of the per-channel multiplier M[c] ~ s_a s_w[c] 2^F. More bits make the exactness proof pass for layers with a wider spread of w_scale (and cost a wider datapath and bound tables); a layer it cannot prove is refused when its program is built. @range 16..64 @default min(64, accumulator width + 12) */
   mult_bits: number;
-  /** Most channels (fc1 outputs) of a token; a program sets C from 1 to this. @range 1..4096 @default 768 */
+  /** Most channels (fc1 outputs) of a token; a program sets C from 1 to this (at least lanes). The default is DeiT-Tiny's MLP width, 768, below 7 bits; 256 from 7 bits, where the wider M[c], B[c] of 768 channels would not fit the HX8K's 32 block RAMs beside the bound tables. @range 1..4096 @default 768 below 7 bits, 256 from 7 */
   max_channels: number;
+  /** Elements per beat and per clock: tdata carries lanes words, channel lanes b + l in word l of a token's beat b; a token whose C is not a multiple of lanes ends with a partial beat (words from lane C mod lanes up are ignored, output 0). Each lane has its own copy of the bound tables. @range 1, 2, 4, 8 @default 1 */
+  lanes: number;
 }
 
 export interface GeluDerived {
@@ -31,8 +35,19 @@ export interface GeluDerived {
   chanWidth: number;
   /** Program word index width: 2 + 2 (2^bits - 1) + 2C words. */
   idxWidth: number;
-  /** Cycles from an accepted element to its output beat (no stalls). */
+  /** Segments of z (carry chains and comparisons are at most CARRY_SEGMENT_BITS long). */
+  segments: number;
+  /** Register stages of a lane: input (block RAM read), its register, accWidth shift-and-add stages, segments - 1 carry stages, the branch, three per search level. */
+  laneLatency: number;
+  /** Cycles from an accepted beat to its output beat (no stalls): the lane, then two through the output FIFO. */
   latency: number;
+  /** The output FIFO holds 2^fifoAddr beats plus its head (more than the beats a full pipeline holds). */
+  fifoAddr: number;
+  capacity: number;
+  /** Depth and address width of each lane's M, B banks (channel c in lane c mod lanes, address c / lanes). */
+  bankDepth: number;
+  bankWidth: number;
+  laneBits: number;
   flightWidth: number;
 }
 
@@ -45,34 +60,70 @@ export interface GeluSpec {
 /** Widest output code: the two bound tables have 2^bits - 1 entries each. */
 export const GELU_MAX_BITS = 12;
 
-export const GELU_KEYS = ['bits', 'w_bits', 'max_k', 'mult_bits', 'max_channels'] as const;
-export const GELU_DEFAULTS = { max_k: 192, mult_bits: 48, max_channels: 768 } as const;
+export const GELU_KEYS = ['bits', 'w_bits', 'max_k', 'mult_bits', 'max_channels', 'lanes'] as const;
+/** mult_bits defaults to the accumulator width plus MULT_MARGIN_BITS (at most 64). */
+export const MULT_MARGIN_BITS = 12;
+export const GELU_DEFAULTS = { max_k: 192, max_channels: 768, lanes: 1 } as const;
+/** From this code width the default max_channels is GELU_WIDE_MAX_CHANNELS (block RAM: see max_channels). */
+export const GELU_WIDE_BITS = 7;
+export const GELU_WIDE_MAX_CHANNELS = 256;
 
 export function resolveGelu(bits: number, overrides: unknown, prefix = ''): GeluSpec {
   const o = overrides === undefined ? {} : object('gelu', overrides);
   onlyKeys('gelu', o, GELU_KEYS);
+  const codeBits = intInRange('gelu.bits', o.bits ?? bits, 2, GELU_MAX_BITS);
+  const wBits = intInRange('gelu.w_bits', o.w_bits ?? bits, 2, 16);
+  const maxK = intInRange('gelu.max_k', o.max_k ?? GELU_DEFAULTS.max_k, 1, 65536);
+  const maxChannels = intInRange('gelu.max_channels', o.max_channels ?? (codeBits >= GELU_WIDE_BITS ? GELU_WIDE_MAX_CHANNELS : GELU_DEFAULTS.max_channels), 1, 4096);
   const params: GeluParams = {
-    bits: intInRange('gelu.bits', o.bits ?? bits, 2, GELU_MAX_BITS),
-    w_bits: intInRange('gelu.w_bits', o.w_bits ?? bits, 2, 16),
-    max_k: intInRange('gelu.max_k', o.max_k ?? GELU_DEFAULTS.max_k, 1, 65536),
-    mult_bits: intInRange('gelu.mult_bits', o.mult_bits ?? GELU_DEFAULTS.mult_bits, 16, 64),
-    max_channels: intInRange('gelu.max_channels', o.max_channels ?? GELU_DEFAULTS.max_channels, 1, 4096),
+    bits: codeBits,
+    w_bits: wBits,
+    max_k: maxK,
+    mult_bits: intInRange('gelu.mult_bits', o.mult_bits ?? defaultMultBits(accumulatorWidth(maxK, codeBits, wBits)), 16, 64),
+    max_channels: maxChannels,
+    lanes: lanesParam('gelu', o.lanes ?? GELU_DEFAULTS.lanes, maxChannels),
   };
   if (prefix !== '') checkPrefix('prefix', prefix);
   return Object.freeze({ params: Object.freeze(params), prefix, derived: Object.freeze(deriveGelu(params)) });
 }
 
+/** Signed width of the fc1 accumulator: ceil(log2 max_k) + bits + w_bits. */
+export function accumulatorWidth(maxK: number, bits: number, wBits: number): number {
+  return clog2(maxK) + bits + wBits;
+}
+
+/**
+ * The default multiplier width: the accumulator width plus MULT_MARGIN_BITS. The proof needs M[c] well above the
+ * accumulators near each bound (about accWidth bits, more for channels whose w_scale is far below the largest);
+ * the public encoder layers need 28 bits at 8 bits (accWidth 22 to 25). A layer that needs more is refused by name.
+ */
+export function defaultMultBits(accWidth: number): number {
+  return Math.min(64, Math.max(16, accWidth + MULT_MARGIN_BITS));
+}
+
 export function deriveGelu(p: GeluParams): GeluDerived {
-  const accWidth = clog2(p.max_k) + p.bits + p.w_bits;
+  const accWidth = accumulatorWidth(p.max_k, p.bits, p.w_bits);
   const words = 2 + 2 * (2 ** p.bits - 1) + 2 * p.max_channels;
   const chanWidth = unsignedWidth(p.max_channels - 1);
-  const latency = 4 + 2 * p.bits; // channel read, product, z, key; two stages per search level
+  const zWidth = accWidth + p.mult_bits + 2;
+  const segments = carrySegments(zWidth);
+  const laneLatency = 2 + accWidth + (segments - 1) + 1 + 3 * p.bits;
+  const fifoAddr = clog2(laneLatency + 4);
+  const capacity = 2 ** fifoAddr + 1;
+  const bankDepth = Math.ceil(p.max_channels / p.lanes);
   return {
     accWidth,
-    zWidth: accWidth + p.mult_bits + 2,
+    zWidth,
+    segments,
     chanWidth,
     idxWidth: Math.max(unsignedWidth(words), chanWidth + 2),
-    latency,
-    flightWidth: clog2(latency + 2) + 1,
+    laneLatency,
+    latency: laneLatency + 2,
+    fifoAddr,
+    capacity,
+    bankDepth,
+    bankWidth: unsignedWidth(bankDepth - 1),
+    laneBits: clog2(p.lanes),
+    flightWidth: unsignedWidth(capacity) + 1,
   };
 }

@@ -9,7 +9,8 @@ import { mergeFileSets, type FileSet } from '../common/files.ts';
 import { programBeats, programFiles, type Program } from '../common/program.ts';
 import { emitTestbench, runTiming, simulateAndCompare, type Beat, type SimHarness, type SimOptions } from '../common/sim.ts';
 import { mulberry32 } from '../common/random.ts';
-import { residualStream, type ResidualBeat, type ResidualLayer, type ResidualProgramValues } from './model.ts';
+import { packLanes } from '../common/lanes.ts';
+import { residualChannels, residualStream, type ResidualBeat, type ResidualLayer, type ResidualProgramValues } from './model.ts';
 import { residualProgram } from './program.ts';
 import { emitResidualRtl, residualTop } from './rtl.ts';
 import { resolveResidual, type ResidualSpec } from './spec.ts';
@@ -70,50 +71,58 @@ export function defaultRuns(spec: ResidualSpec, seed = 1): ResidualRun[] {
   });
 }
 
-/** The golden model's output beats of a run list. */
+/** A run's elements packed into beats of `lanes` words (common/lanes.ts), by the model's channel count. */
+function packRun<T>(spec: ResidualSpec, r: ResidualRun, values: readonly T[], word: (v: T) => bigint): Beat[] {
+  const channels = residualChannels(r.beats, r.program.integers.channels);
+  return packLanes(values.map((v, i) => ({ v, last: r.beats[i]!.last })), channels, spec.params.lanes, (e) => word(e.v), (e) => e.last, spec.params.bits);
+}
+
+/** The golden model's output beats of a run list (lanes codes a beat; 0 in the unused words of a partial beat). */
 export function expectedBeats(spec: ResidualSpec, runs: readonly ResidualRun[]): Beat[] {
-  return runs.flatMap((r) => residualStream(r.program.integers, r.beats, spec.params.bits).map((code, i) => ({ data: BigInt(code), last: r.beats[i]!.last })));
+  return runs.flatMap((r) => packRun(spec, r, residualStream(r.program.integers, r.beats, spec.params.bits), (code) => BigInt(code)));
 }
 
 /** The simulation harness: program k at epoch 2k, its elements at 2k + 1, on three input streams. */
 export function residualHarness(spec: ResidualSpec, runs: readonly ResidualRun[], rtl: FileSet = emitResidualRtl(spec)): SimHarness {
   const bits = spec.params.bits;
   const cfg = runs.flatMap((r, k) => programBeats(r.program, 2 * k));
-  const x = runs.flatMap((r, k) => r.beats.map((b) => ({ data: BigInt(b.x), last: b.last, epoch: 2 * k + 1 })));
-  const y = runs.flatMap((r, k) => r.beats.map((b) => ({ data: BigInt(b.y), last: b.last, epoch: 2 * k + 1 })));
+  const x = runs.flatMap((r, k) => packRun(spec, r, r.beats, (b) => BigInt(b.x)).map((b) => ({ ...b, epoch: 2 * k + 1 })));
+  const y = runs.flatMap((r, k) => packRun(spec, r, r.beats, (b) => BigInt(b.y)).map((b) => ({ ...b, epoch: 2 * k + 1 })));
   const elements = x.length;
+  const width = spec.params.lanes * bits;
   return {
     dut: residualTop(spec),
     params: [],
     rtl: new Map([...rtl].filter(([p]) => p.endsWith('.v'))),
     inputs: [
       { prefix: 's_cfg_axis', width: spec.derived.cfgWidth, beats: cfg },
-      { prefix: 's_x_axis', width: bits, beats: x },
-      { prefix: 's_y_axis', width: bits, beats: y },
+      { prefix: 's_x_axis', width, beats: x },
+      { prefix: 's_y_axis', width, beats: y },
     ],
-    output: { prefix: 'm_axis', width: bits, expectedBeats: elements },
+    output: { prefix: 'm_axis', width, expectedBeats: elements },
     maxCycles: 2 * (elements + cfg.length) + runs.length * (spec.derived.latency + 8) + 100,
     statusWidth: 4,
   };
 }
 
-function describeElement(runs: readonly ResidualRun[]): (i: number) => string {
+function describeBeat(spec: ResidualSpec, runs: readonly ResidualRun[]): (i: number) => string {
   const where: string[] = [];
   runs.forEach((r, k) => {
-    let c = 0;
+    const channels = residualChannels(r.beats, r.program.integers.channels);
     let t = 0;
-    for (const b of r.beats) {
-      where.push(`element ${where.length} (layer ${k}, token ${t}, channel ${c}, x ${b.x}, y ${b.y})`);
-      [c, t] = b.last || c === r.program.integers.channels - 1 ? [0, t + 1] : [c + 1, t];
-    }
+    r.beats.forEach((b, i) => {
+      const c = channels[i]!;
+      if (c % spec.params.lanes === 0) where.push(`beat ${where.length} (layer ${k}, token ${t}, channel ${c}, x ${b.x}, y ${b.y}${spec.params.lanes > 1 ? ' in lane 0' : ''})`);
+      if (channels[i + 1] === 0) t++;
+    });
   });
-  return (i) => where[i] ?? `element ${i}`;
+  return (i) => where[i] ?? `beat ${i}`;
 }
 
 /** Simulates runs and compares with the golden model (simulateAndCompare prints the first difference). */
 export async function runResidual(spec: ResidualSpec, runs: readonly ResidualRun[], workDir: string, options: SimOptions = {}) {
   const expected = expectedBeats(spec, runs);
-  const { result, comparison } = await simulateAndCompare(residualHarness(spec, runs), workDir, options, expected, describeElement(runs));
+  const { result, comparison } = await simulateAndCompare(residualHarness(spec, runs), workDir, options, expected, describeBeat(spec, runs));
   return { expected, result, comparison };
 }
 

@@ -1,13 +1,14 @@
 /** RTL emitter of the residual block: spec -> FileSet of Verilog modules (one per file) and the manifest. */
 import type { FileSet } from '../common/files.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
+import { CARRY_SEGMENT_BITS, libraryFiles, libraryName } from '../common/library.ts';
 import { moduleName, moduleNames } from '../common/names.ts';
 import { render } from '../common/render.ts';
 import { headerComment, hexLiteral } from '../common/verilog.ts';
 import { residualProgramFormat } from './program.ts';
 import { RESIDUAL_HEADER_WORDS, type ResidualSpec } from './spec.ts';
 
-const BASES = ['residual', 'residual_div_step'] as const;
+const BASES = ['residual', 'residual_lane', 'residual_div_step', 'residual_fifo'] as const;
 
 export function residualTop(spec: ResidualSpec): string {
   return moduleName(spec.prefix, 'residual');
@@ -23,36 +24,67 @@ export const RESIDUAL_ERRORS = [
 export function emitResidualRtl(spec: ResidualSpec): FileSet {
   const p = spec.params;
   const d = spec.derived;
-  const names = moduleNames(spec.prefix, BASES);
+  const names = { ...moduleNames(spec.prefix, BASES), shift_add_step: libraryName('shift_add_step', spec.prefix, 'residual') };
   const summary = { block: 'residual', prefix: spec.prefix, ...p };
   const header = (what: string) => headerComment(what, summary);
   const idx = (v: number) => hexLiteral(d.idxWidth, v);
   const files: FileSet = new Map();
   files.set(`${names.residual}.v`, render('residual/residual.v', {
-    header: header(`${names.residual}: residual add with PTF requantization, exact, one element per cycle`),
+    header: header(`${names.residual}: residual add with PTF requantization, exact, ${p.lanes} element(s) per cycle`),
     names,
     bits: p.bits,
     bitsMsb: p.bits - 1,
+    dataMsb: p.lanes * p.bits - 1,
+    lanes: p.lanes,
+    singleLane: p.lanes === 1,
+    laneBits: d.laneBits,
+    bankWidth: d.bankWidth,
+    laneLatency: d.laneLatency,
+    fifoAddr: d.fifoAddr,
+    capacity: hexLiteral(d.flightWidth, d.capacity),
     constBits: p.const_bits,
     cfgWidth: d.cfgWidth,
     cfgMsb: d.cfgWidth - 1,
     chanWidth: d.chanWidth,
     maxChannels: p.max_channels,
     idxWidth: d.idxWidth,
-    prodWidth: d.prodWidth,
-    pWidth: d.pWidth,
-    nWidth: d.nWidth,
-    remWidth: d.remWidth,
     flightWidth: d.flightWidth,
     headerPlusOne: idx(RESIDUAL_HEADER_WORDS + 1),
     idxHeader: idx(RESIDUAL_HEADER_WORDS),
-    maxChanLast: hexLiteral(d.cfgWidth, p.max_channels - 1),
+    maxChanLast: hexLiteral(d.chanWidth, p.max_channels - 1),
+    chanLastAllOnes: p.max_channels === 2 ** d.chanWidth,
     idx1: idx(1), idx2: idx(2), idx3: idx(3), idx4: idx(4), idx5: idx(5), idx6: idx(6), idx7: idx(7),
+  }));
+  files.set(`${names.residual_lane}.v`, render('residual/residual_lane.v', {
+    header: header(`${names.residual_lane}: one lane of the residual block, one element per cycle, never stalls`),
+    names,
+    bits: p.bits,
+    bitsMsb: p.bits - 1,
+    zeroCode: hexLiteral(p.bits, 0),
+    constBits: p.const_bits,
+    constMsb: p.const_bits - 1,
+    cfgWidth: d.cfgWidth,
+    cfgMsb: d.cfgWidth - 1,
+    nWidth: d.nWidth,
+    bankDepth: d.bankDepth,
+    bankMsb: d.bankWidth - 1,
+    laneLatency: d.laneLatency,
+    chainStages: 2 * p.bits + 5,
+    segment: CARRY_SEGMENT_BITS,
+    nSegments: d.nSegments,
+    divSegments: d.divSegments,
+    satSegments: d.satSegments,
   }));
   files.set(`${names.residual_div_step}.v`, render('residual/residual_div_step.v', {
     header: header(`${names.residual_div_step}: one restoring-division step of the residual block`),
     names,
   }));
+  // The output FIFO is the softmax block's first-word-fall-through FIFO (same module, the residual's name).
+  files.set(`${names.residual_fifo}.v`, render('softmax/softmax_fifo.v', {
+    header: header(`${names.residual_fifo}: the residual block's output FIFO`),
+    name: names.residual_fifo,
+  }));
+  for (const [path, text] of libraryFiles(['shift_add_step'], spec.prefix, 'residual')) files.set(path, text);
   files.set('manifest.json', manifestJson(residualManifest(spec, [...files.keys()].sort())));
   return files;
 }
@@ -69,21 +101,23 @@ export function residualManifest(spec: ResidualSpec, files: string[]): BlockMani
     spec: p,
     derived: {
       cfg_width: d.cfgWidth,
-      product_width: d.prodWidth,
-      p_width: d.pWidth,
       n_width: d.nWidth,
       remainder_width: d.remWidth,
-      arithmetic: 'exact: P = (x - zp_x) X\' 2^ax + (y - zp_y) Y\', n = 2P + (2 zp_out + 1) O\' 2^ao, out = clamp(round_half_even(P / (O\' 2^ao)) + zp_out) by saturation and bits restoring-division steps',
+      carry_segment_bits: CARRY_SEGMENT_BITS,
+      lanes: p.lanes,
+      lane_latency: d.laneLatency,
+      output_fifo_beats: d.capacity,
+      arithmetic: 'exact: n = 2 (x - zp_x) X\' 2^ax + 2 (y - zp_y) Y\' + (2 zp_out + 1) O\' 2^ao by a shift-and-add chain (one carry chain per stage), m = n >> (ao + 1), out = clamp(round_half_even(n / (2 O\' 2^ao))) by saturation and bits restoring-division steps of m by O\'',
       rounding: 'half to even (a tie is a zero remainder; q - 1 when q - zp_out is odd)',
       overflow: 'none: every width holds its largest value; the output saturates to 0 and 2^bits - 1 (the clamp)',
     },
-    latency: { cycles: d.latency, formula: 'bits + 6 cycles from an accepted element to its output beat' },
-    throughput: { elements_per_cycle: 1, unit: 'element (x, y pair)', condition: 'x and y valid and the output ready every cycle, no program loading (measured in test/residual-rtl.test.ts)' },
+    latency: { cycles: d.latency, formula: '3 bits + segments + 11 cycles from an accepted beat to its output beat (3 bits + segments + 9 in a lane, 2 through the output FIFO; segments = ceil(n_width / ' + CARRY_SEGMENT_BITS + '))' },
+    throughput: { elements_per_cycle: p.lanes, unit: 'element (x, y pair)', condition: 'x and y valid and the output ready every cycle, no program loading, tokens whose C is a multiple of lanes (a partial last beat carries fewer); measured in test/residual-rtl.test.ts' },
     ports: {
       s_cfg_axis: { direction: 'in', tdata: d.cfgWidth, meaning: 'the layer program (program format); tlast on its last word' },
-      s_x_axis: { direction: 'in', tdata: p.bits, meaning: 'x code of channel c (channels in order); tlast ends a token' },
-      s_y_axis: { direction: 'in', tdata: p.bits, meaning: 'y code, element for element with x; tlast as x' },
-      m_axis: { direction: 'out', tdata: p.bits, meaning: 'output code; tlast as x' },
+      s_x_axis: { direction: 'in', tdata: p.lanes * p.bits, meaning: 'x codes of channels lanes b .. lanes b + lanes - 1 of a token (word l = channel lanes b + l; in a partial last beat the words from lane C mod lanes up are ignored); tlast on the token\'s last beat' },
+      s_y_axis: { direction: 'in', tdata: p.lanes * p.bits, meaning: 'y codes, word for word with x; tlast as x' },
+      m_axis: { direction: 'out', tdata: p.lanes * p.bits, meaning: 'output codes, word for word with x (0 in the unused words of a partial last beat); tlast as x' },
     },
     errors: RESIDUAL_ERRORS,
     program: { ...residualProgramFormat(spec), file: 'program/default.hex' },

@@ -4,6 +4,8 @@
  */
 import { clog2, unsignedWidth } from '../common/arith.ts';
 import { checkPrefix } from '../common/names.ts';
+import { lanesParam } from '../common/lanes.ts';
+import { carrySegments } from '../common/library.ts';
 import { intInRange, object, onlyKeys } from '../common/validate.ts';
 
 /**
@@ -15,8 +17,10 @@ export interface ResidualParams {
   bits: number;
   /** Width of the exact integer scale constants X', Y', O' (see generators/residual/model.ts). Float64 scales need 53 bits plus the log2 of their ratios; a layer needing more is refused when its program is built. @range 16..128 @default 64 */
   const_bits: number;
-  /** Most channels C of a token; a program sets C from 1 to this. @range 1..4096 @default 192 */
+  /** Most channels C of a token; a program sets C from 1 to this (at least lanes). @range 1..4096 @default 192 */
   max_channels: number;
+  /** Elements per beat and per clock: tdata carries lanes codes, channel lanes b + l in word l of a token's beat b; a token whose C is not a multiple of lanes ends with a partial beat (words from lane C mod lanes up are ignored, output 0). @range 1, 2, 4, 8 @default 1 */
+  lanes: number;
 }
 
 export interface ResidualDerived {
@@ -25,13 +29,24 @@ export interface ResidualDerived {
   chanWidth: number;
   /** Program word index width (8 header words + C alphas). */
   idxWidth: number;
-  /** Signed widths of the products (x - zp) X', of P and of n = 2P + K 2^ao; the unsigned remainder. */
-  prodWidth: number;
-  pWidth: number;
+  /** Signed width of n = 2P + K 2^ao (the multiply-accumulate chain); width of the unsigned remainder. */
   nWidth: number;
   remWidth: number;
-  /** Cycles from an accepted element to its output beat (no stalls). */
+  /** Segments (carry chains of at most CARRY_SEGMENT_BITS) of n, of a division step's window and of the saturation check's. */
+  nSegments: number;
+  divSegments: number;
+  satSegments: number;
+  /** Register stages of a lane: input, offsets, 2 bits + 5 shift-and-add stages, nSegments - 1 carry stages, shift, saturation, bits division steps, output. */
+  laneLatency: number;
+  /** Cycles from an accepted beat to its output beat (no stalls): the lane, then two through the output FIFO. */
   latency: number;
+  /** The output FIFO holds 2^fifoAddr beats plus its head (more than the beats a full pipeline holds). */
+  fifoAddr: number;
+  capacity: number;
+  /** Depth and address width of each lane's alpha bank (channel c in lane c mod lanes, address c / lanes). */
+  bankDepth: number;
+  bankWidth: number;
+  laneBits: number;
   flightWidth: number;
 }
 
@@ -41,8 +56,8 @@ export interface ResidualSpec {
   readonly derived: Readonly<ResidualDerived>;
 }
 
-export const RESIDUAL_KEYS = ['bits', 'const_bits', 'max_channels'] as const;
-export const RESIDUAL_DEFAULTS = { const_bits: 64, max_channels: 192 } as const;
+export const RESIDUAL_KEYS = ['bits', 'const_bits', 'max_channels', 'lanes'] as const;
+export const RESIDUAL_DEFAULTS = { const_bits: 64, max_channels: 192, lanes: 1 } as const;
 /** Program words before the per-channel alphas. */
 export const RESIDUAL_HEADER_WORDS = 8;
 
@@ -53,7 +68,9 @@ export function resolveResidual(bits: number, overrides: unknown, prefix = ''): 
     bits: intInRange('residual.bits', o.bits ?? bits, 2, 16),
     const_bits: intInRange('residual.const_bits', o.const_bits ?? RESIDUAL_DEFAULTS.const_bits, 16, 128),
     max_channels: intInRange('residual.max_channels', o.max_channels ?? RESIDUAL_DEFAULTS.max_channels, 1, 4096),
+    lanes: 1,
   };
+  params.lanes = lanesParam('residual', o.lanes ?? RESIDUAL_DEFAULTS.lanes, params.max_channels);
   if (prefix !== '') checkPrefix('prefix', prefix);
   return Object.freeze({ params: Object.freeze(params), prefix, derived: Object.freeze(deriveResidual(params)) });
 }
@@ -61,20 +78,30 @@ export function resolveResidual(bits: number, overrides: unknown, prefix = ''): 
 export function deriveResidual(p: ResidualParams): ResidualDerived {
   const b = p.bits;
   const c = p.const_bits;
-  const latency = 5 + b + 1; // offsets, products, P, n, flags, b division steps, output
+  // input, offsets, (b + 1) + (b + 4) shift-and-add stages, shift, saturation, b division steps, output
+  const nSegments = carrySegments(b + c + 7);
+  const laneLatency = 1 + 1 + (2 * b + 5) + (nSegments - 1) + 2 + b + 1;
+  const fifoAddr = clog2(laneLatency + 4);
+  const capacity = 2 ** fifoAddr + 1;
+  const bankDepth = Math.ceil(p.max_channels / p.lanes);
   return {
     cfgWidth: c + b + 1,
     chanWidth: unsignedWidth(p.max_channels - 1),
     idxWidth: unsignedWidth(RESIDUAL_HEADER_WORDS + p.max_channels),
-    // |x - zp| < 2^b, X' < 2^c: the signed product needs b + c + 1 bits; one more from the operands' sign bits.
-    prodWidth: b + c + 2,
-    // |P| < 2^(b + c) (2^3 + 1)
-    pWidth: b + c + 5,
-    // |2P| < 2^(b + c + 5), K 2^ao < 2^(b + 1 + c + 3)
+    // |P| < 2^(b + c) (2^3 + 1), so |2P| < 2^(b + c + 5); K 2^ao < 2^(b + 1 + c + 3): n needs b + c + 7 signed bits.
     nWidth: b + c + 7,
-    // 0 <= n < O' 2^(ao + 1 + b) <= 2^(c + 4 + b)
-    remWidth: b + c + 4,
-    latency,
-    flightWidth: clog2(latency + 2) + 1,
+    nSegments,
+    divSegments: carrySegments(c + 1),
+    satSegments: carrySegments(c + 5),
+    // m = n >> (ao + 1) < O' 2^b (below the high saturation) < 2^(c + b)
+    remWidth: b + c,
+    laneLatency,
+    latency: laneLatency + 2,
+    fifoAddr,
+    capacity,
+    bankDepth,
+    bankWidth: unsignedWidth(bankDepth - 1),
+    laneBits: clog2(p.lanes),
+    flightWidth: unsignedWidth(capacity) + 1,
   };
 }

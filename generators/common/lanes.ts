@@ -1,0 +1,50 @@
+/**
+ * Lanes: element-wise blocks take and give `lanes` elements per beat. A token of C channels is ceil(C / lanes) beats,
+ * channel lanes·b + l in word l of beat b; a token whose C is not a multiple of lanes ends with a partial beat whose
+ * words from lane C mod lanes up are ignored on input and 0 on output; tlast is on the token's last beat.
+ */
+import { SpecError } from './errors.ts';
+
+export const LANE_CHOICES = [1, 2, 4, 8] as const;
+
+/** `lanes` of a spec: 1, 2, 4 or 8, and no more than the most channels. */
+export function lanesParam(block: string, value: unknown, maxChannels: number): number {
+  if (typeof value !== 'number' || !(LANE_CHOICES as readonly number[]).includes(value)) {
+    throw new SpecError(`${block}.lanes`, `must be one of ${LANE_CHOICES.join(', ')}`, value);
+  }
+  if (maxChannels < value) throw new SpecError(`${block}.max_channels`, `must be at least lanes = ${value} (from ${value} to 4096)`, maxChannels);
+  return value;
+}
+
+/**
+ * Packs a stream of elements (each with its channel, from the model's channel count) into beats of `lanes` words:
+ * a new beat at channel 0 and every `lanes` channels; unused words are `fill`. `last` of a beat is its last element's.
+ */
+export function packLanes<T>(elements: readonly T[], channels: readonly number[], lanes: number, word: (e: T) => bigint, last: (e: T) => boolean, width: number, fill = 0n): Array<{ data: bigint; last: boolean }> {
+  const beats: Array<{ data: bigint; last: boolean }> = [];
+  let words: bigint[] = [];
+  let isLast = false;
+  const flush = () => {
+    if (words.length === 0) return;
+    let data = 0n;
+    for (let l = lanes - 1; l >= 0; l--) data = (data << BigInt(width)) | (words[l] ?? fill);
+    beats.push({ data, last: isLast });
+    words = [];
+  };
+  elements.forEach((e, i) => {
+    const lane = channels[i]! % lanes;
+    if (lane === 0 || lane < words.length) flush();
+    words[lane] = word(e);
+    isLast = last(e);
+    const next = channels[i + 1];
+    if (next === undefined || next === 0 || next % lanes === 0) flush();
+  });
+  flush();
+  return beats;
+}
+
+/** Splits beats of `lanes` words back into words (lowest lane first). */
+export function unpackLanes(data: bigint, lanes: number, width: number): bigint[] {
+  const mask = (1n << BigInt(width)) - 1n;
+  return Array.from({ length: lanes }, (_, l) => (data >> BigInt(l * width)) & mask);
+}
