@@ -10,7 +10,7 @@ import { simulateAndCompare } from '../generators/common/sim.ts';
 import { expectedBeats } from '../generators/gemm/driver.ts';
 import { defaultProblem, gemmBlock, harnessFor, integerProblem, runProblem } from '../generators/gemm/index.ts';
 import type { GemmProblem } from '../generators/gemm/model.ts';
-import { emitPe, emitRequant, emitRneShift, emitRtl, gemmTop, tileCycles } from '../generators/gemm/rtl.ts';
+import { drainCycles, emitPe, emitRequant, emitRneShift, emitRtl, gemmTop, tileCycles, tileOutputSpan } from '../generators/gemm/rtl.ts';
 import { resolveGemm } from '../generators/gemm/spec.ts';
 
 const work = () => mkdtempSync(join(tmpdir(), 'gemm-'));
@@ -43,16 +43,17 @@ describe('gemm RTL equals the golden model (Icarus)', () => {
     expect(r.out).toEqual(r.model.out);
   });
 
-  it('runs one k-step per cycle without stalls: a tile every max(K, ROWS*COLS + DRAIN_RESTART_GAP) cycles, latency as in the manifest', async () => {
-    const spec = resolveGemm(4, { rows: 2, cols: 3 });
-    for (const k of [1, 4, 20]) {
+  it.each([1, 2, 3, 4, 6])('runs one k-step per cycle without stalls: a tile every max(K, drainCycles) cycles, latency as in the manifest (requant_cycles %i)', async (requantCycles) => {
+    const spec = resolveGemm(4, { rows: 2, cols: 3, requant_cycles: requantCycles });
+    expect(spec.derived.requantCycles).toBe(requantCycles);
+    for (const k of [1, 4, 20, drainCycles(spec) - 1, drainCycles(spec), drainCycles(spec) + 3]) {
       const p = integerProblem(spec, defaultProblem(spec, 9, { m: 6, k, n: 6 }));
       const r = await runProblem(spec, p, work(), { stallPercent: 0 });
       expect(r.rtlVsModel).toBe(0);
       expect(r.firstOutput).toBe(k - 1 + spec.derived.drainLatency);
-      // First k-step to last code: the first tile's latency, one period per further tile, the last tile's drain.
+      // First k-step to last code: the first tile's latency, one period per further tile, the last tile's codes.
       const tiles = 3 * 2;
-      expect(r.cycles).toBe(r.firstOutput + (tiles - 1) * tileCycles(spec, k) + spec.rows * spec.cols);
+      expect(r.cycles).toBe(r.firstOutput + (tiles - 1) * tileCycles(spec, k) + tileOutputSpan(spec));
     }
   });
 
