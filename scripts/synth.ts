@@ -51,7 +51,7 @@ export function parseFlow(args: SynthArgs): FlowOptions & { jobs: number } {
 export function designFromGenerated(generated: Generated, block: string, name = block): SynthDesign {
   const manifestText = generated.files.get(`${block}/rtl/manifest.json`);
   if (manifestText === undefined) throw new Error(`${block}: generate() wrote no rtl/manifest.json`);
-  const manifest = JSON.parse(manifestText) as { top?: string; files?: string[] };
+  const manifest = JSON.parse(manifestText) as { top?: string; files?: string[]; derived?: { macs?: unknown } };
   if (typeof manifest.top !== 'string' || !Array.isArray(manifest.files)) throw new Error(`${block}: rtl/manifest.json lacks "top" or "files"`);
   const files: Record<string, string> = {};
   for (const f of manifest.files) {
@@ -59,7 +59,8 @@ export function designFromGenerated(generated: Generated, block: string, name = 
     if (text === undefined) throw new Error(`${block}: manifest lists ${f}, which generate() did not write`);
     files[f] = text;
   }
-  return { name, top: manifest.top, files };
+  const macs = manifest.derived?.macs;
+  return { name, top: manifest.top, files, ...(typeof macs === 'number' ? { macs } : {}) };
 }
 
 /** Progress lines on stderr: one per finished tool job, with its time or "cached". */

@@ -15,6 +15,8 @@ export interface SynthDesign {
   files: Record<string, string>;
   /** Parameter overrides of the top module (Yosys `chparam`); the generated blocks need none. */
   params?: Record<string, number>;
+  /** Multiply-accumulates per cycle (an array block's manifest `derived.macs`), copied into its rows. */
+  macs?: number;
 }
 
 export interface FlowOptions {
@@ -127,7 +129,7 @@ export async function synthesizeDesign(design: SynthDesign, options: FlowOptions
       cached: routed.cached && harnessAlone.cached,
     };
   }));
-  return { name: design.name, top: design.top, ports, rows };
+  return { name: design.name, top: design.top, ports, rows: design.macs === undefined ? rows : rows.map((r) => ({ ...r, macs: design.macs })) };
 }
 
 /** Cell counts of a design minus those of another (the harness alone), per type, never below zero. */

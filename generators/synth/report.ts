@@ -29,6 +29,8 @@ export interface ResourceRow {
   dsp: number;
   /** Achieved Fmax of `clk` from nextpnr's timing analysis after routing (register to register, harness included). */
   fmax_mhz: number | null;
+  /** Multiply-accumulates per cycle of an array block (the GEMM: rows·cols), from its manifest; absent otherwise. */
+  macs?: number;
 }
 
 /** Extra facts kept beside a row in report.json. */
