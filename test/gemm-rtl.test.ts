@@ -17,7 +17,7 @@ const work = () => mkdtempSync(join(tmpdir(), 'gemm-'));
 
 interface SweepCase {
   a: number; w: number; rows: number; cols: number; m: number; k: number; n: number; stall: number;
-  out?: number; frac?: number; seed: number;
+  out?: number; frac?: number; rc?: number; seed: number;
 }
 
 // Widths 2..8 for activations and weights, several array shapes, K = 1 (drain-bound: the bank hand-over stalls the
@@ -31,11 +31,14 @@ const SWEEP: SweepCase[] = [
   { a: 2, w: 8, rows: 2, cols: 2, m: 4, k: 9, n: 5, stall: 40, out: 6, seed: 6 },
   { a: 6, w: 7, rows: 3, cols: 3, m: 5, k: 11, n: 4, stall: 25, frac: 12, seed: 7 },
   { a: 4, w: 6, rows: 2, cols: 4, m: 3, k: 3, n: 6, stall: 60, seed: 8 },
+  // The requantizer fully parallel (1 cycle per code) and slower than the default (7 chunks of M)
+  { a: 4, w: 4, rows: 3, cols: 3, m: 7, k: 2, n: 5, stall: 30, rc: 1, seed: 9 },
+  { a: 5, w: 6, rows: 2, cols: 3, m: 5, k: 30, n: 7, stall: 30, rc: 7, frac: 20, seed: 10 },
 ];
 
 describe('gemm RTL equals the golden model (Icarus)', () => {
   it.each(SWEEP)('a$a w$w $rows x $cols, m$m k$k n$n, stall $stall%', async (c) => {
-    const spec = resolveGemm(c.a, { a_bits: c.a, w_bits: c.w, rows: c.rows, cols: c.cols, out_bits: c.out ?? c.a, frac_bits: c.frac ?? 24, max_k: 64 });
+    const spec = resolveGemm(c.a, { a_bits: c.a, w_bits: c.w, rows: c.rows, cols: c.cols, out_bits: c.out ?? c.a, frac_bits: c.frac ?? 24, max_k: 64, ...(c.rc === undefined ? {} : { requant_cycles: c.rc }) });
     const p = integerProblem(spec, defaultProblem(spec, c.seed, { m: c.m, k: c.k, n: c.n }));
     const r = await runProblem(spec, p, work(), { stallPercent: c.stall, seed: c.seed });
     expect(r.first).toBeUndefined();
