@@ -10,7 +10,9 @@ import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../generators/common/errors.ts';
 import { writeFolderAtomic } from '../generators/common/files.ts';
 import { blockByName } from '../generators/registry.ts';
-import { baselineFor } from '../generators/synth/baselines.ts';
+import { baselineFor, gemmArrayBaseline } from '../generators/synth/baselines.ts';
+import { drainCycles, gemmArrayTop } from '../generators/gemm/rtl.ts';
+import type { GemmSpec } from '../generators/gemm/spec.ts';
 import { synthesizeDesign, type DesignReport, type SynthDesign } from '../generators/synth/flow.ts';
 import type { RowDetails } from '../generators/synth/report.ts';
 import { fmaxCell } from '../generators/synth/summary.ts';
@@ -53,6 +55,29 @@ export interface BenchRow {
   fmax_ratio: number | null;
   cycles_ratio: number | null;
   targets: { fmax_100: boolean; one_per_cycle: boolean; fewer_lc: boolean | null };
+  /** The GEMM's density figures (issue 12), measured in the same run. */
+  gemm?: GemmDensity;
+}
+
+/** Logic cells per MAC of the whole GEMM and of its array alone beside a plain array of the same shape; GMAC/s. */
+export interface GemmDensity {
+  rows: number;
+  cols: number;
+  macs: number;
+  lc_per_mac: number | null;
+  array_lc: number | null;
+  array_lc_per_mac: number | null;
+  array_fmax_mhz: number | null;
+  plain_array_lc: number | null;
+  plain_array_lc_per_mac: number | null;
+  plain_array_fmax_text: string;
+  /** The array alone is not bigger than the plain one. */
+  array_not_bigger: boolean | null;
+  /** Peak: one k-step of rows·cols MACs per cycle at the block's Fmax (a K run costs K + 1 cycles). */
+  gmacs_at_fmax: number | null;
+  requant_cycles: number;
+  /** Shortest K at which the array never waits on the requantizer (K + 1 >= the drain's cycles per tile). */
+  full_rate_k: number;
 }
 
 function seconds(since: number): number {
@@ -104,6 +129,8 @@ interface Prepared {
   designs: SynthDesign[];
   generated: Omit<Side, 'lc' | 'fmax_mhz' | 'fmax_text' | 'critical_path' | 'synth_seconds'> & { cycles_per_element: number; gen_seconds: number; verify_seconds: number };
   baseline: (Omit<Side, 'lc' | 'fmax_mhz' | 'fmax_text' | 'critical_path' | 'synth_seconds'> & { note: string }) | null;
+  /** GEMM only: the array alone and the plain array (synthesized after the block and its baseline), and its spec. */
+  gemm?: { spec: GemmSpec; array: SynthDesign; plain: SynthDesign };
 }
 
 /** Generation, verification and the baseline's simulation of one block at one width, timed one at a time. */
@@ -128,10 +155,13 @@ async function prepare(blockName: string, bits: number): Promise<Prepared> {
   const baseline = baselineFor(blockName as never);
   const baselineRun = baseline ? await baseline.run(spec, join(work, 'baseline')) : undefined;
   process.stderr.write(`${blockName} ${bits} bits: generated and verified (${verify.rtl_vs_model + clean.rtl_vs_model} mismatches), baseline simulated (${baselineRun?.mismatches ?? '-'} mismatches)\n`);
+  const own = designFromGenerated(generated, blockName);
+  const gemmSpec = blockName === 'gemm' ? spec as GemmSpec : undefined;
   return {
     blockName,
     bits,
-    designs: [designFromGenerated(generated, blockName), ...(baseline ? [baseline.design(spec)] : [])],
+    designs: [own, ...(baseline ? [baseline.design(spec)] : [])],
+    ...(gemmSpec ? { gemm: { spec: gemmSpec, array: { ...own, name: 'gemm-array', top: gemmArrayTop(gemmSpec) }, plain: gemmArrayBaseline(gemmSpec) } } : {}),
     generated: {
       cycles_per_output: Math.round((clean.cycles / clean.elements) * 100) / 100,
       elements: verify.elements,
@@ -162,6 +192,26 @@ async function synthesize(p: Prepared, runner: ToolRunner, flow: ReturnType<type
     critical_path: r === NOT_MEASURED ? 'not measured yet' : pathText(r), synth_seconds: r === NOT_MEASURED ? null : r.seconds,
   });
   const generatedSide = { ...p.generated, ...side(own) };
+  let gemm: GemmDensity | undefined;
+  if (p.gemm) {
+    const [arrayReport, plainReport] = await Promise.all([p.gemm.array, p.gemm.plain].map((d) => synthesizeDesign(d, { ...flow, families: ['ice40'] }, runner, onStep)
+      .catch((err: unknown) => { if (err instanceof NotCachedError) return undefined; throw err; })));
+    const array = arrayReport ? iceRow(arrayReport) : NOT_MEASURED;
+    const plain = plainReport ? iceRow(plainReport) : NOT_MEASURED;
+    const s = p.gemm.spec;
+    const macs = s.rows * s.cols;
+    const perMac = (lc: number | null) => (lc === null ? null : Math.round((lc / macs) * 10) / 10);
+    gemm = {
+      rows: s.rows, cols: s.cols, macs,
+      lc_per_mac: perMac(own.lc),
+      array_lc: array.lc, array_lc_per_mac: perMac(array.lc), array_fmax_mhz: array.fmax_mhz,
+      plain_array_lc: plain.lc, plain_array_lc_per_mac: perMac(plain.lc), plain_array_fmax_text: plain === NOT_MEASURED ? 'not measured yet' : fmaxCell(plain),
+      array_not_bigger: array.lc !== null && plain.lc !== null ? array.lc <= plain.lc : null,
+      gmacs_at_fmax: own.fmax_mhz === null ? null : Math.round(macs * own.fmax_mhz) / 1000,
+      requant_cycles: s.derived.requantCycles,
+      full_rate_k: drainCycles(s) - 1,
+    };
+  }
   const baselineSide = base && p.baseline ? { ...p.baseline, ...side(base) } : null;
   return {
     block: p.blockName,
@@ -177,6 +227,7 @@ async function synthesize(p: Prepared, runner: ToolRunner, flow: ReturnType<type
       one_per_cycle: p.generated.cycles_per_element <= 1,
       fewer_lc: baselineSide && own.lc !== null && baselineSide.lc !== null ? own.lc < baselineSide.lc : null,
     },
+    ...(gemm ? { gemm } : {}),
   };
 }
 
@@ -211,6 +262,21 @@ export function benchMarkdown(rows: BenchRow[], info: Record<string, string>, co
   ];
   for (const r of rows) {
     lines.push(`| ${r.block} | ${r.bits} | ${num(r.generated.lc)} | ${num(r.baseline?.lc)} | ${num(r.lc_ratio)} | ${r.generated.fmax_text} | ${r.baseline?.fmax_text ?? '–'} | ${num(r.fmax_ratio)} | ${r.generated.cycles_per_element} | ${r.generated.cycles_per_output} | ${num(r.baseline?.cycles_per_output)} | ${num(r.cycles_ratio)} | ${r.generated.mismatches}/${num(r.baseline?.mismatches)} |`);
+  }
+  const gemmRows = rows.filter((r) => r.gemm);
+  if (gemmRows.length) {
+    lines.push('', '## GEMM density (iCE40, placed and routed, same run)', '',
+      'LC/MAC: logic cells of the whole block (array, drain, requantizer, output buffer) per MAC. Array alone: the generated ' +
+        'gemm_array module (operand registers, MACs with their double-buffered result registers forming the drain chain) routed ' +
+        'as its own top; plain array: baselines/gemm_array_baseline.v of the same shape and ports (`acc <= acc + (a - zp) * w`, ' +
+        'no requantizer, no double buffer, read through an index). GMAC/s: rows·cols MACs per cycle at the block\'s Fmax (peak; ' +
+        'a K run costs K + 1 cycles). Full rate: the shortest K at which the array never waits on the requantizer.',
+      '', '| bits | array | MACs | LC | LC/MAC | array LC | array LC/MAC | plain array LC | plain LC/MAC | array ≤ plain | Fmax (MHz) | GMAC/s | requantizer cycles/code | full rate from K |',
+      '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |');
+    for (const r of gemmRows) {
+      const g = r.gemm!;
+      lines.push(`| ${r.bits} | ${g.rows}×${g.cols} | ${g.macs} | ${num(r.generated.lc)} | ${num(g.lc_per_mac)} | ${num(g.array_lc)} | ${num(g.array_lc_per_mac)} | ${num(g.plain_array_lc)} | ${num(g.plain_array_lc_per_mac)} | ${yesNo(g.array_not_bigger)} | ${r.generated.fmax_text} | ${num(g.gmacs_at_fmax)} | ${g.requant_cycles} | ${g.full_rate_k} |`);
+    }
   }
   lines.push('', '## Targets (iCE40, each block at each width)', '',
     '| block | bits | Fmax ≥ 100 MHz | one element per cycle | fewer LCs than the baseline |', '| --- | ---: | --- | --- | --- |');
@@ -257,7 +323,8 @@ async function main(): Promise<number> {
   const flow = parseFlow({ device: args.device, seed: args.seed, jobs: args.jobs, families: 'ice40' });
   const doc = args.doc ?? 'docs/benchmarks.md';
   const runner = new ToolRunner({ cacheDir: SYNTH_CACHE, parallel: flow.jobs, cacheOnly: args.cached ?? false });
-  const total = bitsList.length * blocks.length * 2 * 3;
+  // Per block: the block and its baseline, each ports + two routed runs; the GEMM adds its array alone and a plain array.
+  const total = bitsList.length * (blocks.length + (blocks.includes('gemm') ? 1 : 0)) * 2 * 3;
   const onStep = progressPrinter(() => total);
   const started = performance.now();
   let rows: BenchRow[];

@@ -47,7 +47,7 @@ export interface SynthCliOptions {
   seed: number;
   /** Tool runs at once (each in a worker thread). @range 1..256 @default the available cores */
   jobs: number;
-  /** Print the rows ({configuration, bits, block, device, lc, lut, ff, carry, bram, dsp, fmax_mhz}, and lanes for a block that has them) as one JSON object on the last line of standard output. @default false */
+  /** Print the rows ({configuration, bits, block, device, lc, lut, ff, carry, bram, dsp, fmax_mhz}, plus lanes for a block that has them and macs, the MACs per cycle, on gemm rows) as one JSON object on the last line of standard output. @default false */
   json: boolean;
 }
 

@@ -51,7 +51,7 @@ export function parseFlow(args: SynthArgs): FlowOptions & { jobs: number } {
 export function designFromGenerated(generated: Generated, block: string, name = block): SynthDesign {
   const manifestText = generated.files.get(`${block}/rtl/manifest.json`);
   if (manifestText === undefined) throw new Error(`${block}: generate() wrote no rtl/manifest.json`);
-  const manifest = JSON.parse(manifestText) as { top?: string; files?: string[]; spec?: { lanes?: unknown } };
+  const manifest = JSON.parse(manifestText) as { top?: string; files?: string[]; spec?: { lanes?: unknown }; derived?: { macs?: unknown } };
   if (typeof manifest.top !== 'string' || !Array.isArray(manifest.files)) throw new Error(`${block}: rtl/manifest.json lacks "top" or "files"`);
   const files: Record<string, string> = {};
   for (const f of manifest.files) {
@@ -60,7 +60,8 @@ export function designFromGenerated(generated: Generated, block: string, name = 
     files[f] = text;
   }
   const lanes = manifest.spec?.lanes;
-  return { name, top: manifest.top, files, ...(typeof lanes === 'number' ? { lanes } : {}) };
+  const macs = manifest.derived?.macs;
+  return { name, top: manifest.top, files, ...(typeof lanes === 'number' ? { lanes } : {}), ...(typeof macs === 'number' ? { macs } : {}) };
 }
 
 /** Progress lines on stderr: one per finished tool job, with its time or "cached". */

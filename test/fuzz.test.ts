@@ -210,7 +210,7 @@ describe(`random sweep, SEED=${SEED}`, () => {
   }));
 
   it('draws every documented numeric parameter, from both halves of its range', () => {
-    expect(Object.keys(documentedRanges('--spec "gemm"')).sort()).toEqual(['a_bits', 'cols', 'frac_bits', 'max_k', 'out_bits', 'rows', 'w_bits']);
+    expect(Object.keys(documentedRanges('--spec "gemm"')).sort()).toEqual(['a_bits', 'cols', 'frac_bits', 'max_k', 'out_bits', 'requant_cycles', 'rows', 'w_bits']);
     expect(Object.keys(documentedRanges('--spec "softmax"')).sort()).toEqual(['in_bits', 'max_length', 'n', 'out_bits']);
     expect(Object.keys(documentedRanges('--spec "layernorm"')).sort()).toEqual(['max_channels', 'rsqrt_bits']);
     expect(bitsRange()).toEqual([2, 16]);

@@ -10,14 +10,14 @@ import { simulateAndCompare } from '../generators/common/sim.ts';
 import { expectedBeats } from '../generators/gemm/driver.ts';
 import { defaultProblem, gemmBlock, harnessFor, integerProblem, runProblem } from '../generators/gemm/index.ts';
 import type { GemmProblem } from '../generators/gemm/model.ts';
-import { emitPe, emitRequant, emitRneShift, emitRtl, gemmTop, tileCycles } from '../generators/gemm/rtl.ts';
+import { drainCycles, emitPe, emitRequant, emitRneShift, emitRtl, gemmTop, tileCycles, tileOutputSpan } from '../generators/gemm/rtl.ts';
 import { resolveGemm } from '../generators/gemm/spec.ts';
 
 const work = () => mkdtempSync(join(tmpdir(), 'gemm-'));
 
 interface SweepCase {
   a: number; w: number; rows: number; cols: number; m: number; k: number; n: number; stall: number;
-  out?: number; frac?: number; seed: number;
+  out?: number; frac?: number; rc?: number; seed: number;
 }
 
 // Widths 2..8 for activations and weights, several array shapes, K = 1 (drain-bound: the bank hand-over stalls the
@@ -31,11 +31,14 @@ const SWEEP: SweepCase[] = [
   { a: 2, w: 8, rows: 2, cols: 2, m: 4, k: 9, n: 5, stall: 40, out: 6, seed: 6 },
   { a: 6, w: 7, rows: 3, cols: 3, m: 5, k: 11, n: 4, stall: 25, frac: 12, seed: 7 },
   { a: 4, w: 6, rows: 2, cols: 4, m: 3, k: 3, n: 6, stall: 60, seed: 8 },
+  // The requantizer fully parallel (1 cycle per code) and slower than the default (7 chunks of M)
+  { a: 4, w: 4, rows: 3, cols: 3, m: 7, k: 2, n: 5, stall: 30, rc: 1, seed: 9 },
+  { a: 5, w: 6, rows: 2, cols: 3, m: 5, k: 30, n: 7, stall: 30, rc: 7, frac: 20, seed: 10 },
 ];
 
 describe('gemm RTL equals the golden model (Icarus)', () => {
   it.each(SWEEP)('a$a w$w $rows x $cols, m$m k$k n$n, stall $stall%', async (c) => {
-    const spec = resolveGemm(c.a, { a_bits: c.a, w_bits: c.w, rows: c.rows, cols: c.cols, out_bits: c.out ?? c.a, frac_bits: c.frac ?? 24, max_k: 64 });
+    const spec = resolveGemm(c.a, { a_bits: c.a, w_bits: c.w, rows: c.rows, cols: c.cols, out_bits: c.out ?? c.a, frac_bits: c.frac ?? 24, max_k: 64, ...(c.rc === undefined ? {} : { requant_cycles: c.rc }) });
     const p = integerProblem(spec, defaultProblem(spec, c.seed, { m: c.m, k: c.k, n: c.n }));
     const r = await runProblem(spec, p, work(), { stallPercent: c.stall, seed: c.seed });
     expect(r.first).toBeUndefined();
@@ -43,16 +46,17 @@ describe('gemm RTL equals the golden model (Icarus)', () => {
     expect(r.out).toEqual(r.model.out);
   });
 
-  it('runs one k-step per cycle without stalls: a tile every max(K, ROWS*COLS + DRAIN_RESTART_GAP) cycles, latency as in the manifest', async () => {
-    const spec = resolveGemm(4, { rows: 2, cols: 3 });
-    for (const k of [1, 4, 20]) {
+  it.each([1, 2, 3, 4, 6])('runs one k-step per cycle without stalls: a tile every max(K, drainCycles) cycles, latency as in the manifest (requant_cycles %i)', async (requantCycles) => {
+    const spec = resolveGemm(4, { rows: 2, cols: 3, requant_cycles: requantCycles });
+    expect(spec.derived.requantCycles).toBe(requantCycles);
+    for (const k of [1, 4, 20, drainCycles(spec) - 1, drainCycles(spec), drainCycles(spec) + 3]) {
       const p = integerProblem(spec, defaultProblem(spec, 9, { m: 6, k, n: 6 }));
       const r = await runProblem(spec, p, work(), { stallPercent: 0 });
       expect(r.rtlVsModel).toBe(0);
       expect(r.firstOutput).toBe(k - 1 + spec.derived.drainLatency);
-      // First k-step to last code: the first tile's latency, one period per further tile, the last tile's drain.
+      // First k-step to last code: the first tile's latency, one period per further tile, the last tile's codes.
       const tiles = 3 * 2;
-      expect(r.cycles).toBe(r.firstOutput + (tiles - 1) * tileCycles(spec, k) + spec.rows * spec.cols);
+      expect(r.cycles).toBe(r.firstOutput + (tiles - 1) * tileCycles(spec, k) + tileOutputSpan(spec));
     }
   });
 

@@ -22,9 +22,12 @@ function specError(fn: () => unknown): SpecError {
 describe('gemm spec', () => {
   it('applies --bits to every width and keeps the defaults', () => {
     const s = resolveGemm(6, undefined);
-    expect([s.rows, s.cols, s.aBits, s.wBits, s.outBits, s.maxK, s.fracBits]).toEqual([2, 4, 6, 6, 6, 4096, 24]);
-    expect(resolveGemm(4, undefined).rows).toBe(4);
-    expect(resolveGemm(8, { w_bits: 4 }).rows).toBe(2);
+    expect([s.rows, s.cols, s.aBits, s.wBits, s.outBits, s.maxK, s.fracBits, s.requantCycles]).toEqual([4, 4, 6, 6, 6, 4096, 24, 3]);
+    expect([resolveGemm(4, undefined).rows, resolveGemm(4, undefined).cols]).toEqual([8, 8]);
+    expect([resolveGemm(8, { w_bits: 4 }).rows, resolveGemm(8, { w_bits: 4 }).cols]).toEqual([4, 4]);
+    // frac_bits 24 is 12 two-bit digits: 3 cycles of 4 digits; 5 requested cycles give chunks of 3 digits, 4 cycles
+    expect([s.derived.requantChunkDigits, s.derived.requantCycles]).toEqual([4, 3]);
+    expect(resolveGemm(6, { requant_cycles: 5 }).derived.requantCycles).toBe(4);
   });
 
   it.each([
@@ -35,6 +38,8 @@ describe('gemm spec', () => {
     [{ out_bits: 'x' }, 'gemm.out_bits'],
     [{ max_k: 0 }, 'gemm.max_k'],
     [{ frac_bits: 7 }, 'gemm.frac_bits'],
+    [{ requant_cycles: 0 }, 'gemm.requant_cycles'],
+    [{ requant_cycles: 21 }, 'gemm.requant_cycles'],
     [{ rowz: 4 }, 'gemm.rowz'],
     [[1, 2], 'gemm'],
   ])('rejects %j naming %s', (overrides, parameter) => {

@@ -21,3 +21,20 @@ describe.each(BASELINES.map((b) => [b.block, b] as const))('%s baseline', (name,
     expect(await lintVerilator(new Map(Object.entries(design.files)), design.top, { params: design.params })).toEqual([]);
   });
 });
+
+// The plain array the benchmark sets beside the generated gemm_array (area only: it is synthesized, not simulated).
+describe('gemm plain array baseline', () => {
+  it('has the generated gemm_array\'s ports and is lint-clean with the default 4-bit shape', async () => {
+    const { resolveGemm } = await import('../generators/gemm/spec.ts');
+    const { emitRtl, gemmArrayTop } = await import('../generators/gemm/rtl.ts');
+    const { gemmArrayBaseline } = await import('../generators/synth/baselines.ts');
+    const spec = resolveGemm(4, undefined);
+    const design = gemmArrayBaseline(spec);
+    expect(design.macs).toBe(64);
+    const ports = (text: string) => [...text.matchAll(/^\s*(input|output)\s+wire\s+(?:\[[^\]]+\]\s*)?(\w+)/gm)].map((m) => `${m[1]} ${m[2]}`);
+    const generated = emitRtl(spec).get(`${gemmArrayTop(spec)}.v`)!;
+    expect(ports(design.files['gemm_array_baseline.v']!)).toEqual(ports(generated));
+    expect(ports(generated).length).toBe(11);
+    expect(await lintVerilator(new Map(Object.entries(design.files)), design.top, { params: design.params })).toEqual([]);
+  });
+});

@@ -185,3 +185,19 @@ describe('npm run synth', () => {
     for (const plot of ['resources.svg', 'fmax.svg']) expect(readFileSync(join(folder, plot), 'utf8')).toMatch(/^<svg/);
   });
 });
+
+describe('gemm rows carry their MACs', () => {
+  it('reads macs = rows * cols from the generated manifest into the design, and plainRow keeps it on gemm rows only', async () => {
+    const { generateConfiguration } = await import('../scripts/gen.ts');
+    const { designFromGenerated } = await import('../scripts/synth.ts');
+    const { plainRow } = await import('../generators/synth/summary.ts');
+    const spec = join(mkdtempSync(join(tmpdir(), 'macs-')), 'spec.json');
+    writeFileSync(spec, JSON.stringify({ gemm: { rows: 3, cols: 5 } }));
+    const generated = generateConfiguration({ bits: '4', blocks: 'gemm,softmax', spec });
+    expect(designFromGenerated(generated, 'gemm').macs).toBe(15);
+    expect(designFromGenerated(generated, 'softmax').macs).toBeUndefined();
+    const row = { block: 'gemm', device: 'hx8k' as const, lc: 1, lut: 1, ff: 1, carry: 0, bram: 0, dsp: 0, fmax_mhz: 100 };
+    expect(plainRow({ ...row, macs: 15 })).toEqual({ ...row, macs: 15 });
+    expect('macs' in plainRow(row)).toBe(false);
+  });
+});

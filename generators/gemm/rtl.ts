@@ -10,19 +10,24 @@ import { moduleNames } from '../common/names.ts';
 import { render } from '../common/render.ts';
 import { headerComment } from '../common/verilog.ts';
 import { clog2 } from '../common/arith.ts';
-import { ARRAY_STAGES, requantStages, type GemmSpec } from './spec.ts';
+import { ARRAY_STAGES, requantSerialStages, type GemmSpec } from './spec.ts';
 
 /** Base names of the block's own modules (each is prefixed, common/names.ts). */
-const MODULES = ['gemm', 'gemm_pe', 'gemm_drain', 'gemm_requant', 'gemm_rne_shift'] as const;
+const MODULES = ['gemm', 'gemm_array', 'gemm_mac', 'gemm_drain', 'gemm_requant_serial', 'gemm_rne_shift'] as const;
 
 /** The top module's name for a spec (prefixed). */
 export function gemmTop(spec: GemmSpec): string {
   return moduleNames(spec.prefix, MODULES).gemm;
 }
 
+/** The array module's name (prefixed): the MACs alone, which the benchmark synthesizes beside a plain array. */
+export function gemmArrayTop(spec: GemmSpec): string {
+  return moduleNames(spec.prefix, MODULES).gemm_array;
+}
+
 /** The spec as it appears in headers and the manifest (user-facing names). */
 export function publicSpec(spec: GemmSpec): Record<string, number | string> {
-  return { rows: spec.rows, cols: spec.cols, a_bits: spec.aBits, w_bits: spec.wBits, out_bits: spec.outBits, max_k: spec.maxK, frac_bits: spec.fracBits, prefix: spec.prefix };
+  return { rows: spec.rows, cols: spec.cols, a_bits: spec.aBits, w_bits: spec.wBits, out_bits: spec.outBits, max_k: spec.maxK, frac_bits: spec.fracBits, requant_cycles: spec.requantCycles ?? 1, prefix: spec.prefix };
 }
 
 /**
@@ -32,6 +37,28 @@ export function publicSpec(spec: GemmSpec): Record<string, number | string> {
  */
 export function emitPe(p: { aWidth: number; wWidth: number; accWidth: number }, spec?: unknown, name = 'gemm_pe'): string {
   return render('gemm/gemm_pe.v', { header: headerComment(`${name}: one MAC of the GEMM array`, spec ?? p), name, ...p });
+}
+
+/**
+ * The GEMM array's MAC: the same product stages as emitPe, an accumulator cleared by its flip-flops' synchronous reset
+ * (acc_clear) instead of a first-term multiplexer, and a result register that is also a link of the drain's shift
+ * chain (shift, shift_in), so the drain needs no ROWS * COLS-way multiplexer.
+ */
+export function emitMac(p: { aWidth: number; wWidth: number; accWidth: number }, spec?: unknown, name = 'gemm_mac'): string {
+  return render('gemm/gemm_mac.v', { header: headerComment(`${name}: one MAC of the GEMM array, a link of the drain chain`, spec ?? p), name, ...p });
+}
+
+/**
+ * The serial requantizer: the same function as emitRequant, one element every `requantChunking(...).cycles` cycles
+ * (in_ready), multiplying by M `chunkDigits` two-bit digits per cycle; `requantSerialStages` stages (spec.ts) from
+ * taking an element to its code. It instantiates the shifter `rneShiftName`.
+ */
+export function emitRequantSerial(
+  p: { accWidth: number; fracBits: number; shiftWidth: number; offsetWidth: number; sumWidth: number; outBits: number; chunkDigits: number },
+  spec?: unknown,
+  names: { name: string; rneShiftName: string } = { name: 'gemm_requant_serial', rneShiftName: 'gemm_rne_shift' },
+): string {
+  return render('gemm/gemm_requant_serial.v', { header: headerComment(`${names.name}: per-channel requantizer, digit serial`, spec ?? p), ...names, ...p });
 }
 
 /** The round-half-even shifter, combinational: quotient = floor(value / 2^shift) and round_up, with round_half_even(value / 2^shift) = quotient + round_up; value is `width` bits signed. */
@@ -66,6 +93,8 @@ function view(spec: GemmSpec, accOut = false) {
     maxK: spec.maxK,
     kCountWidth: clog2(spec.maxK + 1),
     fracBits: spec.fracBits,
+    requantChunkDigits: d.requantChunkDigits,
+    requantCycles: d.requantCycles,
     accWidth: d.accWidth,
     shiftWidth: d.shiftWidth,
     offsetWidth: d.offsetWidth,
@@ -91,25 +120,46 @@ export function emitRtl(spec: GemmSpec, options: { accOut?: boolean } = {}): Fil
   const d = spec.derived;
   const files: FileSet = new Map([
     [`${n.gemm}.v`, render('gemm/gemm.v', { header: headerComment(`${n.gemm}: integer GEMM with per-channel requantization (FQ-ViT)`, pub), ...v })],
-    [`${n.gemm_pe}.v`, emitPe({ aWidth: d.centeredWidth, wWidth: spec.wBits, accWidth: d.accWidth }, pub, n.gemm_pe)],
+    [`${n.gemm_array}.v`, render('gemm/gemm_array.v', { header: headerComment(`${n.gemm_array}: the MAC array, its operand registers and the drain chain`, pub), name: n.gemm_array, macName: n.gemm_mac, ...v })],
+    [`${n.gemm_mac}.v`, emitMac({ aWidth: d.centeredWidth, wWidth: spec.wBits, accWidth: d.accWidth }, pub, n.gemm_mac)],
     [`${n.gemm_drain}.v`, render('gemm/gemm_drain.v', { header: headerComment(`${n.gemm_drain}: reads a finished tile and pairs it with its channel constants`, pub), name: n.gemm_drain, ...v })],
-    [`${n.gemm_requant}.v`, emitRequant({ accWidth: d.accWidth, fracBits: spec.fracBits, shiftWidth: d.shiftWidth, offsetWidth: d.offsetWidth, sumWidth: d.sumWidth, outBits: spec.outBits }, pub, { name: n.gemm_requant, rneShiftName: n.gemm_rne_shift })],
+    [`${n.gemm_requant_serial}.v`, emitRequantSerial({ accWidth: d.accWidth, fracBits: spec.fracBits, shiftWidth: d.shiftWidth, offsetWidth: d.offsetWidth, sumWidth: d.sumWidth, outBits: spec.outBits, chunkDigits: d.requantChunkDigits }, pub, { name: n.gemm_requant_serial, rneShiftName: n.gemm_rne_shift })],
     [`${n.gemm_rne_shift}.v`, emitRneShift({ width: d.sumWidth, shiftWidth: d.shiftWidth }, pub, n.gemm_rne_shift)],
   ]);
   for (const [path, text] of libraryFiles(['axis_skid_buffer'], spec.prefix, 'gemm')) files.set(path, text);
   return files;
 }
 
-/** Cycles per tile in steady state: the longer of the K run and the drain (ROWS * COLS cycles plus its restart gap). */
-export function tileCycles(spec: GemmSpec, k: number): number {
-  return Math.max(k, spec.rows * spec.cols + DRAIN_RESTART_GAP);
+/** Cycles between the requantizer's takes within a tile: its cycles per code, and at least 2 (the drain refills its
+ * output register the cycle after a take). */
+export function elementCycles(spec: GemmSpec): number {
+  return Math.max(spec.derived.requantCycles, 2);
 }
 
 /**
- * Cycles between the drain's last read of a tile and its first read of the next when K is short (bank hand-over): the
- * run's last beat waits for the bank, then crosses the array's register stages.
+ * Cycles per tile when the drain bounds it (short K): ROWS * COLS - 1 element intervals, then from the tile's last
+ * take to the next tile's first either the requantizer's cycles per code or the bank hand-over, whichever is longer.
+ * The hand-over, counted from the take before the tile's last: the last element enters the drain's register the cycle
+ * after it (which frees the bank), the next run's last beat comes the cycle after that and crosses the array's
+ * ARRAY_STAGES, the drain moves the first element into its register (one more), and the requantizer takes it.
  */
-export const DRAIN_RESTART_GAP = ARRAY_STAGES;
+export function drainCycles(spec: GemmSpec): number {
+  const m = elementCycles(spec);
+  return (spec.rows * spec.cols - 1) * m + Math.max(spec.derived.requantCycles, DRAIN_RESTART_GAP - m);
+}
+
+/** A K run costs K + 1 cycles: the array takes no beat in the cycle after the run's last (gemm_mac). */
+export function tileCycles(spec: GemmSpec, k: number): number {
+  return Math.max(k + 1, drainCycles(spec));
+}
+
+/** Cycles from a tile's first code to its last, without stalls. */
+export function tileOutputSpan(spec: GemmSpec): number {
+  return (spec.rows * spec.cols - 1) * elementCycles(spec) + 1;
+}
+
+/** The bank hand-over (see drainCycles): refill, bank freed, the array's stages, the drain's register, the take. */
+export const DRAIN_RESTART_GAP = 1 + 1 + ARRAY_STAGES + 1;
 
 /** The K_OVERFLOW bit of status_error. */
 export const GEMM_ERRORS = [
@@ -127,7 +177,8 @@ export function manifest(spec: GemmSpec): string {
     spec: publicSpec(spec),
     derived: {
       ...d,
-      requant_stages: requantStages(spec.fracBits),
+      macs: spec.rows * spec.cols,
+      requant_stages: requantSerialStages(d.requantChunkDigits, d.requantCycles),
       rounding: 'half to even: out = clamp(round_half_even((acc * M + B) / 2^S), 0, 2^out_bits - 1)',
       overflow: `none: acc_width holds every sum of up to max_k = ${spec.maxK} products; a longer K run sets K_OVERFLOW`,
     },
@@ -138,7 +189,7 @@ export function manifest(spec: GemmSpec): string {
     throughput: {
       elements_per_cycle: 1,
       unit: `k-step beats (ROWS*COLS = ${spec.rows * spec.cols} MACs) per cycle`,
-      condition: `streams never stall; a tile of ROWS*COLS codes every max(K, ROWS*COLS + ${DRAIN_RESTART_GAP}) cycles (test/gemm-rtl.test.ts measures it)`,
+      condition: `streams never stall: a tile of ROWS*COLS codes every max(K + 1, ${drainCycles(spec)}) cycles (one idle cycle after each K run; the requantizer takes one code every ${elementCycles(spec)} cycles, ${drainCycles(spec)} = (ROWS*COLS - 1) * ${elementCycles(spec)} + ${Math.max(d.requantCycles, DRAIN_RESTART_GAP - elementCycles(spec))}; test/gemm-rtl.test.ts measures it), so the array never waits on the requantizer when K + 1 >= ${drainCycles(spec)} and runs K / ${drainCycles(spec)} of the time below that`,
     },
     ports: {
       s_act_axis: { direction: 'in', tdata: d.actWidth, meaning: '{zero_point, a[ROWS-1], ..., a[0]}, tlast ends the K run' },

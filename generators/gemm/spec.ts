@@ -11,9 +11,9 @@ import { intInRange, object, onlyKeys } from '../common/validate.ts';
  * K streamed at run time) and one shared per-channel requantizer to unsigned output codes.
  */
 export interface GemmParams {
-  /** Rows of the MAC array: rows of A (tokens) computed at once. The default keeps the block within an iCE40 HX8K, whose multipliers are LUTs (no DSPs). @range 1..16 @default 4 when a_bits and w_bits are at most 4, else 2 */
+  /** Rows of the MAC array: rows of A (tokens) computed at once. The default keeps the block within an iCE40 HX8K at 100 MHz, whose multipliers are LUTs (no DSPs). @range 1..16 @default 8 when a_bits and w_bits are at most 4, else 4 */
   rows: number;
-  /** Columns of the MAC array: output channels computed at once (one per column). @range 1..16 @default 4 */
+  /** Columns of the MAC array: output channels computed at once (one per column). @range 1..16 @default 8 when a_bits and w_bits are at most 4, else 4 */
   cols: number;
   /** Width of the unsigned activation codes and of their zero point. @range 2..16 @default --bits */
   a_bits: number;
@@ -25,9 +25,11 @@ export interface GemmParams {
   max_k: number;
   /** Fraction bits of the requantizer: each channel's rescale a_scale*w_scale/out_scale is stored as M * 2^-S with M an unsigned frac_bits-bit integer (top bit set when S allows), so its relative error is at most 2^-frac_bits. @range 8..40 @default 24 */
   frac_bits: number;
+  /** Cycles the requantizer spends on each output code: it multiplies the sum by M one chunk of ceil(ceil(frac_bits / 2) / requant_cycles) two-bit digits per cycle, so a tile's rows·cols codes take about rows·cols·requant_cycles cycles, and the array never waits when K is at least that (the manifest's throughput condition gives the exact bound). 1 is a fully parallel requantizer. @range 1..20 @default 3 */
+  requant_cycles: number;
 }
 
-export const GEMM_PARAM_KEYS = ['rows', 'cols', 'a_bits', 'w_bits', 'out_bits', 'max_k', 'frac_bits'] as const;
+export const GEMM_PARAM_KEYS = ['rows', 'cols', 'a_bits', 'w_bits', 'out_bits', 'max_k', 'frac_bits', 'requant_cycles'] as const;
 
 /** Every width of the datapath, derived once from the parameters (see `deriveGemm`). */
 export interface GemmDerived {
@@ -58,6 +60,10 @@ export interface GemmDerived {
   actWidth: number;
   /** One weight beat: {w[COLS-1], ..., w[0]}. */
   wgtWidth: number;
+  /** Two-bit digits of M the requantizer multiplies per cycle. */
+  requantChunkDigits: number;
+  /** Cycles the requantizer spends per code (chunks of M): it takes one element every requantCycles cycles. */
+  requantCycles: number;
   /** Register stages from an input beat to the output: cycles from a K run's last beat to its tile's first code (no stalls). */
   drainLatency: number;
   /** Width of the drain index (row and column counters). */
@@ -73,6 +79,9 @@ export interface GemmSpec {
   readonly outBits: number;
   readonly maxK: number;
   readonly fracBits: number;
+  /** Requested cycles per code of the serial requantizer (derived.requantCycles is what the chunking gives, never
+   * more); absent (1, parallel) in the GEMM specs the attention block derives for its own requantizers. */
+  readonly requantCycles?: number;
   /** Starts every module name (common/names.ts). */
   readonly prefix: string;
   readonly derived: Readonly<GemmDerived>;
@@ -81,11 +90,27 @@ export interface GemmSpec {
 /** Pipeline stages, named so the latency below is a sum of facts about the RTL. */
 /** Register stages of the PE's product a * w (gemm_pe): digit products, then their sum. */
 export const PE_PRODUCT_STAGES = 2;
-// beat register (centered activations, weights), the PE's product stages, accumulator/result register
-export const ARRAY_STAGES = 1 + PE_PRODUCT_STAGES + 1;
-const DRAIN_STAGES = 1; // element selected from the result registers into the requantizer's input register
-/** Bits of M per digit product of the requantizer (templates/gemm/gemm_requant.v.hbs has the same). */
+// beat register (centered activations, weights), the MAC's product stages, accumulator, result register (which takes
+// the sum in the idle cycle after the run)
+export const ARRAY_STAGES = 1 + PE_PRODUCT_STAGES + 1 + 1;
+/** Bits of M per digit product of the requantizer (templates/gemm/gemm_requant*.v.hbs have the same). */
 export const REQUANT_DIGIT_BITS = 2;
+
+/** The serial requantizer's chunking: two-bit digits of M per cycle, and the cycles (chunks) per code. */
+export function requantChunking(fracBits: number, requestedCycles: number): { chunkDigits: number; cycles: number } {
+  const digits = Math.ceil(fracBits / REQUANT_DIGIT_BITS);
+  const chunkDigits = Math.ceil(digits / requestedCycles);
+  return { chunkDigits, cycles: Math.ceil(digits / chunkDigits) };
+}
+
+/**
+ * Register stages of the GEMM's serial requantizer (gemm_requant_serial) from taking an element to its code: the hold
+ * registers, the digit products, the adder tree over one chunk, one running-product step per chunk, the offset in two
+ * halves, the coarse and fine shifts, the saturated code.
+ */
+export function requantSerialStages(chunkDigits: number, cycles: number): number {
+  return 1 + 1 + clog2(chunkDigits) + cycles + 2 + 2 + 1;
+}
 
 /**
  * Register stages of the requantizer (gemm_requant): the digit products acc * M[2j+1:2j], one per level of the adder
@@ -97,6 +122,7 @@ export function requantStages(fracBits: number): number {
   return 1 + clog2(digits) + 2 + 2 + 1;
 }
 const SKID_STAGES = 1; // output skid buffer register
+const DRAIN_STAGES = 1; // the chain's head moved into the drain's output register
 
 /** Validates overrides (a --spec "gemm" section or a vector case's parameters), applies defaults, derives widths. */
 export function resolveGemm(bits: number, overrides: unknown, prefix = ''): GemmSpec {
@@ -107,13 +133,14 @@ export function resolveGemm(bits: number, overrides: unknown, prefix = ''): Gemm
   const aBits = get('a_bits', 2, 16, bits);
   const wBits = get('w_bits', 2, 16, bits);
   const spec = {
-    rows: get('rows', 1, 16, Math.max(aBits, wBits) <= 4 ? 4 : 2),
-    cols: get('cols', 1, 16, 4),
+    rows: get('rows', 1, 16, Math.max(aBits, wBits) <= 4 ? 8 : 4),
+    cols: get('cols', 1, 16, Math.max(aBits, wBits) <= 4 ? 8 : 4),
     aBits,
     wBits,
     outBits: get('out_bits', 2, 16, bits),
     maxK: get('max_k', 1, 1 << 20, 4096),
     fracBits: get('frac_bits', 8, 40, 24),
+    requantCycles: get('requant_cycles', 1, 20, 3),
   };
   return Object.freeze({ ...spec, prefix, derived: Object.freeze(deriveGemm(spec)) });
 }
@@ -141,6 +168,7 @@ export function deriveGemm(p: Omit<GemmSpec, 'derived' | 'prefix'>): GemmDerived
   // At least the full width of acc * M (M taken as non-negative signed), which the requantizer registers.
   const sumWidth = Math.max(signedWidth(accMin * multMax - offsetAbsMax, accMax * multMax + offsetAbsMax), accWidth + p.fracBits + 1);
   const shiftWidth = unsignedWidth(shiftMax);
+  const chunking = requantChunking(p.fracBits, p.requantCycles ?? 1);
   if (shiftMax >= sumWidth) throw new Error('gemm: shiftMax must stay below sumWidth'); // guaranteed by the bounds above
   if (sumWidth > 96) throw new SpecError('gemm.frac_bits', 'with max_k and the bit widths must keep acc * M + B within 96 bits', p.fracBits);
   return {
@@ -158,7 +186,9 @@ export function deriveGemm(p: Omit<GemmSpec, 'derived' | 'prefix'>): GemmDerived
     paramWidth: offsetWidth + shiftWidth + p.fracBits,
     actWidth: (p.rows + 1) * p.aBits,
     wgtWidth: p.cols * p.wBits,
-    drainLatency: ARRAY_STAGES + DRAIN_STAGES + requantStages(p.fracBits) + SKID_STAGES,
+    requantChunkDigits: chunking.chunkDigits,
+    requantCycles: chunking.cycles,
+    drainLatency: ARRAY_STAGES + DRAIN_STAGES + requantSerialStages(chunking.chunkDigits, chunking.cycles) + SKID_STAGES,
     rowIndexWidth: Math.max(1, clog2(p.rows)),
     colIndexWidth: Math.max(1, clog2(p.cols)),
   };

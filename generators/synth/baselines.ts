@@ -73,6 +73,22 @@ function gemmParams(spec: GemmSpec): Record<string, number> {
   };
 }
 
+/**
+ * The GEMM's array alone, written plainly (baselines/gemm_array_baseline.v: acc <= acc + (a - zp) * w with `*`, no
+ * requantizer), with the generated gemm_array's ports and shape, for the benchmark's logic cells per MAC. Synthesized
+ * only: it is not simulated.
+ */
+export function gemmArrayBaseline(spec: GemmSpec): SynthDesign {
+  const top = 'gemm_array_baseline';
+  return {
+    name: 'gemm-array-plain',
+    top,
+    files: baselineFile(top),
+    params: { ROWS: spec.rows, COLS: spec.cols, A_BITS: spec.aBits, W_BITS: spec.wBits, ACC_WIDTH: spec.derived.accWidth },
+    macs: spec.rows * spec.cols,
+  };
+}
+
 /** GEMM: one MAC per cycle, one dot product (one output code) per K beats, requantized with `*` and `/`. */
 export const gemmBaseline: Baseline<GemmSpec> = {
   block: 'gemm',

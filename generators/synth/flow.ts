@@ -17,6 +17,8 @@ export interface SynthDesign {
   params?: Record<string, number>;
   /** The block's `lanes` (elements a beat), when it has that parameter: copied into its report rows. */
   lanes?: number;
+  /** Multiply-accumulates per cycle (an array block's manifest `derived.macs`), copied into its rows. */
+  macs?: number;
 }
 
 export interface FlowOptions {
@@ -129,7 +131,7 @@ export async function synthesizeDesign(design: SynthDesign, options: FlowOptions
       cached: routed.cached && harnessAlone.cached,
     };
   }));
-  return { name: design.name, top: design.top, ports, rows: design.lanes === undefined ? rows : rows.map((r) => ({ ...r, lanes: design.lanes })) };
+  return { name: design.name, top: design.top, ports, rows: rows.map((r) => ({ ...r, ...(design.lanes === undefined ? {} : { lanes: design.lanes }), ...(design.macs === undefined ? {} : { macs: design.macs }) })) };
 }
 
 /** Cell counts of a design minus those of another (the harness alone), per type, never below zero. */

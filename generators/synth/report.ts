@@ -31,6 +31,8 @@ export interface ResourceRow {
   fmax_mhz: number | null;
   /** Elements a beat and a cycle, for a block that has the `lanes` parameter (its manifest's spec.lanes). */
   lanes?: number;
+  /** Multiply-accumulates per cycle of an array block (the GEMM: rows·cols), from its manifest; absent otherwise. */
+  macs?: number;
 }
 
 /** Extra facts kept beside a row in report.json. */

@@ -35,7 +35,7 @@ export function buildReport(configuration: string, bits: number, flow: FlowOptio
 
 /** Exactly the documented fields, in the documented order. */
 export function plainRow(r: ResourceRow): ResourceRow {
-  return { block: r.block, device: r.device, lc: r.lc, lut: r.lut, ff: r.ff, carry: r.carry, bram: r.bram, dsp: r.dsp, fmax_mhz: r.fmax_mhz, ...(r.lanes === undefined ? {} : { lanes: r.lanes }) };
+  return { block: r.block, device: r.device, lc: r.lc, lut: r.lut, ff: r.ff, carry: r.carry, bram: r.bram, dsp: r.dsp, fmax_mhz: r.fmax_mhz, ...(r.lanes === undefined ? {} : { lanes: r.lanes }), ...(r.macs === undefined ? {} : { macs: r.macs }) };
 }
 
 function cell(v: number | null): string {
