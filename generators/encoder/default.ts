@@ -66,7 +66,9 @@ export function defaultCase(spec: EncoderSpec, tokens: number, seed = 1): Encode
     floatOut: [],
   };
   const chain = encoderChain(encoderLayers(c), inputs);
-  return { ...c, intermediate: { ...chain, attn_prob_exact: chain.attn_prob }, expect: chain.resid2 };
+  c.intermediate = { ...chain, attn_prob_exact: chain.attn_prob };
+  c.expect = chain.resid2;
+  return c;
 }
 
 /** The default stimulus: the default layer on max_tokens tokens, then on ceil(max_tokens / 3) (another N, same instance). */

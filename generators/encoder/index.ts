@@ -16,7 +16,7 @@ import { RESIDUAL_ERRORS } from '../residual/rtl.ts';
 import { STATUS_ERRORS as LN_ERRORS } from '../layernorm/rtl.ts';
 import { readEncoderCase, type EncoderCase } from './case.ts';
 import { defaultRuns } from './default.ts';
-import { encoderStreams, runBeats } from './host.ts';
+import { encoderStreams, runBeats, type EncoderStreams } from './host.ts';
 import { encoderChain, encoderLayers, type ChainResult } from './model.ts';
 import { dumpEncoder, encoderCaseReport, SQNR_MARGIN_DB, STAGE_NAMES, STAGE_TOLERANCE, type EncoderReport } from './report.ts';
 import { bufferGeometry, cfgWidth, emitEncoderRtl, ENCODER_STEPS, encoderTop, headerFields, OWN_ERRORS, publicSpec, STATUS_WIDTH } from './rtl.ts';
@@ -48,9 +48,11 @@ function runCycles(spec: EncoderSpec, c: Pick<EncoderCase, 'tokens' | 'dim' | 'm
 }
 
 /** The harness of `runs` back to back on the instance, and the output beats the model gives. */
-export function encoderHarness(spec: EncoderSpec, runs: readonly EncoderCase[], rtl: FileSet = emitEncoderRtl(spec)): { harness: SimHarness; expected: Beat[] } {
+export function encoderHarness(
+  spec: EncoderSpec, runs: readonly EncoderCase[], rtl: FileSet = emitEncoderRtl(spec), codes: ReadonlyArray<readonly (readonly number[])[]> = runs.map(expectedCodes),
+): { harness: SimHarness; expected: Beat[]; streams: EncoderStreams[] } {
   const streams = runs.map((c) => encoderStreams(spec, c));
-  const expected = runs.flatMap((c) => runBeats(expectedCodes(c)));
+  const expected = codes.flatMap((k) => runBeats(k));
   const all = (key: 'cfg' | 'tokens' | 'wgt' | 'param') => streams.flatMap((s) => s[key]);
   const harness: SimHarness = {
     dut: encoderTop(spec),
@@ -66,12 +68,14 @@ export function encoderHarness(spec: EncoderSpec, runs: readonly EncoderCase[], 
     maxCycles: runs.reduce((sum, c) => sum + runCycles(spec, c), 0),
     statusWidth: STATUS_WIDTH,
   };
-  return { harness, expected };
+  return { harness, expected, streams };
 }
 
 /** Simulates runs back to back and compares every output code with the model's (simulateAndCompare). */
-export async function runEncoder(spec: EncoderSpec, runs: readonly EncoderCase[], workDir: string, options: SimOptions = {}): Promise<CheckedRun> {
-  const { harness, expected } = encoderHarness(spec, runs);
+export async function runEncoder(
+  spec: EncoderSpec, runs: readonly EncoderCase[], workDir: string, options: SimOptions = {}, codes: ReadonlyArray<readonly (readonly number[])[]> = runs.map(expectedCodes),
+): Promise<CheckedRun> {
+  const { harness, expected } = encoderHarness(spec, runs, emitEncoderRtl(spec), codes);
   return simulateAndCompare(harness, workDir, options, expected, (i) => describeBeat(runs, i));
 }
 
@@ -124,7 +128,7 @@ export function encoderRow(index: number, model: EncoderReport, run: CheckedRun)
 }
 
 /** The whole cfg stream of one run as a Program (header, then each step's program in order: README.md, "Host protocol"). */
-export function encoderProgram(spec: EncoderSpec, c: EncoderCase): Program {
+export function encoderProgram(spec: EncoderSpec, c: EncoderCase, streams: EncoderStreams = encoderStreams(spec, c)): Program {
   const wordWidth = cfgWidth(spec);
   const h = headerFields(spec);
   return {
@@ -137,7 +141,7 @@ export function encoderProgram(spec: EncoderSpec, c: EncoderCase): Program {
       ],
       order: 'header; norm1 (LayerNorm program); qkv (input zero point); attention program; proj (input zero point); resid1 (residual program); norm2 (LayerNorm program); fc1 (input zero point); GELU program; fc2 (input zero point); resid2 (residual program); tlast on the last word of each (README.md, "Host protocol")',
     },
-    words: encoderStreams(spec, c).cfg.map((b) => b.data),
+    words: streams.cfg.map((b) => b.data),
     values: { tokens: c.tokens, mlp_hidden: c.mlpHidden, layer: c.kind, steps: [...ENCODER_STEPS] },
   };
 }
@@ -216,17 +220,18 @@ export const encoderBlock: Block<EncoderSpec> = {
   generate(spec) {
     const rtl = emitEncoderRtl(spec);
     const runs = defaultRuns(spec);
-    const { harness, expected } = encoderHarness(spec, runs, rtl);
+    // A default run's `expect` is the chained model's resid2 (default.ts), computed once
+    const { harness, expected, streams } = encoderHarness(spec, runs, rtl, runs.map((c) => c.expect));
     // The testbench checks itself against the chained model's resid2 beats (vectors/expected.hex).
     const tb = emitTestbench({ ...harness, output: { ...harness.output, expected } }, { stallPercent: 20, seed: 1 });
-    const program = encoderProgram(spec, runs[0]!);
+    const program = encoderProgram(spec, runs[0]!, streams[0]);
     const files: FileSet = new Map([...rtl].map(([p, t]) => [`rtl/${p}`, t]));
     files.set('rtl/manifest.json', manifestJson(encoderManifest(spec, rtl, program)));
     return mergeFileSets(files, tb, programFiles('program/default', program));
   },
   async verifyDefault(spec, options: VerifyOptions): Promise<DefaultReport> {
     const runs = defaultRuns(spec, options.seed ?? 1);
-    const { comparison, result } = await runEncoder(spec, runs, options.workDir, options);
+    const { comparison, result } = await runEncoder(spec, runs, options.workDir, options, runs.map((c) => c.expect));
     return {
       block: 'encoder', module: encoderTop(spec), elements: runs.reduce((n, c) => n + c.tokens * c.dim, 0),
       rtl_vs_model: comparison.mismatches + (result.timedOut ? 1 : 0), ...runTiming(result), first: comparison.first,
@@ -236,7 +241,8 @@ export const encoderBlock: Block<EncoderSpec> = {
     const c = readEncoderCase(vectorCase);
     const model = encoderCaseReport(c);
     if (options.dumpDir !== undefined) dumpEncoder(options.dumpDir, index, model.output);
-    const run = await runEncoder(caseInstance(c), [c], options.workDir, options);
+    // The RTL against the chain the report already ran (model.output: resid2 of the chain fed `inputs`)
+    const run = await runEncoder(caseInstance(c), [c], options.workDir, options, [model.output]);
     return encoderRow(index, model, run);
   },
 };
