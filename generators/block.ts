@@ -5,7 +5,7 @@
 import type { FileSet } from './common/files.ts';
 import type { SimOptions } from './common/sim.ts';
 
-export const BLOCK_NAMES = ['gemm', 'layernorm', 'softmax', 'attention', 'gelu', 'residual'] as const;
+export const BLOCK_NAMES = ['gemm', 'layernorm', 'softmax', 'attention', 'gelu', 'residual', 'encoder'] as const;
 export type BlockName = (typeof BLOCK_NAMES)[number];
 
 /** One row of `npm run verify -- --vectors FILE --json`. */
@@ -32,6 +32,12 @@ export interface CaseReport {
   stages?: Record<string, number>;
   /** With `stages`: each stage's element count and largest |model - reference| (a stage's limit is checked on them). */
   stage_detail?: Record<string, { elements: number; max_abs_diff: number }>;
+  /** encoder only: the whole chained model fed only the case's `inputs`, against `expect` (reported, not limited). */
+  chain?: { mismatches: number; max_abs_diff: number };
+  /** encoder only: SQNR in dB of the chain's dequantized output against the file's `float_out`. */
+  sqnr_db?: number;
+  /** encoder only: the same figure for the file's `expect` (FQ-ViT's own float run); sqnr_db is checked against it. */
+  sqnr_fqvit_db?: number;
   /** When rtl_vs_model > 0: the first differing element, its inputs, expected and actual values (compareBeats). */
   first?: string;
   /** What puts the case outside its block's tolerance (toleranceViolations); empty when it passes. Set by verify. */
@@ -59,6 +65,11 @@ export interface Tolerance extends StageLimit {
    * its limit, checked against the report's `stage_detail`; every other stage must be 0.
    */
   artifactStages?: Readonly<Record<string, StageLimit>>;
+  /**
+   * Blocks that report `sqnr_db` (encoder): the model's chain may be less accurate than the reference's own run
+   * (`sqnr_fqvit_db`) by at most this many dB.
+   */
+  sqnrMarginDb?: number;
 }
 
 /**
@@ -91,6 +102,12 @@ export function toleranceViolations(r: CaseReport, tolerance: Tolerance): string
   out.push(...limitViolations('model_vs_expect', 'max_abs_diff', r.model_vs_expect, r.elements, r.max_abs_diff, tolerance));
   if (r.acc_vs_expect !== undefined && r.acc_vs_expect !== 0) out.push(`acc_vs_expect ${r.acc_vs_expect} (must be 0)`);
   if (r.calibration === 'differs') out.push('calibration differs (must match)');
+  if (tolerance.sqnrMarginDb !== undefined) {
+    if (r.sqnr_db === undefined || r.sqnr_fqvit_db === undefined) out.push('sqnr: the report has no sqnr_db and sqnr_fqvit_db to check');
+    else if (!(r.sqnr_db >= r.sqnr_fqvit_db - tolerance.sqnrMarginDb)) {
+      out.push(`sqnr_db ${r.sqnr_db.toFixed(3)} (at least sqnr_fqvit_db ${r.sqnr_fqvit_db.toFixed(3)} - ${tolerance.sqnrMarginDb} dB)`);
+    }
+  }
   return out;
 }
 
@@ -110,6 +127,8 @@ export interface DefaultReport {
 export interface VerifyOptions extends SimOptions {
   /** Folder for simulation files (testbench, vectors, waveform). */
   workDir: string;
+  /** verify --dump DIR: blocks that write the model's output per case (encoder: DIR/<index>-encoder.json). */
+  dumpDir?: string;
 }
 
 export interface Block<Spec> {

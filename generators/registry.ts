@@ -1,6 +1,7 @@
 /** Every block the generator knows, in the order they are generated and verified. */
 import type { Block, BlockName } from './block.ts';
 import { attentionBlock } from './attention/index.ts';
+import { encoderBlock } from './encoder/index.ts';
 import { geluBlock } from './gelu/index.ts';
 import { gemmBlock } from './gemm/index.ts';
 import { layernormBlock } from './layernorm/index.ts';
@@ -15,6 +16,7 @@ export const BLOCKS: ReadonlyArray<Block<any>> = [
   attentionBlock,
   geluBlock,
   residualBlock,
+  encoderBlock,
 ];
 
 export function blockByName(name: BlockName): Block<unknown> | undefined {

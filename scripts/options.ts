@@ -31,6 +31,8 @@ export interface VerifyCliOptions {
   vcd: boolean;
   /** With --vectors: generate ONE instance per block (per distinct set of generation-time widths among its cases), sized for the largest case, and run every case through it back to back in one simulation, each case's program loaded before its data; the JSON line gains "instances". Blocks whose constants already stream with the data (gemm) run case by case. @default false */
   'one-instance': boolean;
+  /** With --vectors: write the model's output per case into DIR, for anyone to check the figures (encoder: DIR/<index>-encoder.json with {"output": N × C resid2 codes of the chained model}). @default none */
+  dump: string;
   /** Simulator the testbenches run on; both see the same stimulus and stall pattern. Verilator compiles for seconds first, then runs large vector sets faster. @allowed icarus, verilator @default icarus */
   sim: string;
 }

@@ -53,6 +53,7 @@ async function main(): Promise<number> {
     vcd: { type: 'boolean' },
     sim: { type: 'string' },
     'one-instance': { type: 'boolean' },
+    dump: { type: 'string' },
     help: { type: 'boolean' },
   });
   if (args.help) {
@@ -65,6 +66,7 @@ async function main(): Promise<number> {
     seed: cliInt('--seed', args.seed ?? '1', 1, 2147483647),
     vcd: args.vcd ?? false,
     simulator: oneOf('--sim', args.sim ?? 'icarus', SIMULATORS),
+    ...(args.dump === undefined ? {} : { dumpDir: resolve(args.dump) }),
   };
   const log = (line: string) => process.stdout.write(`${line}\n`);
 

@@ -55,7 +55,7 @@ const genCases: CliCase[] = [
   { name: 'spec file holding null', script: 'gen', args: ['--spec', file('null.json', 'null')], message: /^error: --spec: must be a JSON object \(got null\)$/ },
   { name: 'null for a parameter in a spec file', script: 'gen', args: ['--spec', file('null-param.json', '{"gemm": {"rows": null}}')], message: /^error: gemm\.rows: must be a value, not null/ },
   { name: 'a number written as a string in a spec file', script: 'gen', args: ['--spec', file('string-number.json', '{"softmax": {"n": "16"}}')], message: /^error: softmax\.n: must be an integer from 1 to 30 \(got "16"\)$/ },
-  { name: 'unknown block in a spec file', script: 'gen', args: ['--spec', file('unknown-block.json', '{"mystery": {}}')], message: /^error: --spec\.mystery: is not a parameter; allowed: prefix, gemm, layernorm, softmax, attention, gelu, residual/ },
+  { name: 'unknown block in a spec file', script: 'gen', args: ['--spec', file('unknown-block.json', '{"mystery": {}}')], message: /^error: --spec\.mystery: is not a parameter; allowed: prefix, gemm, layernorm, softmax, attention, gelu, residual, encoder/ },
   { name: '--out under a file', script: 'gen', args: ['--out', join(notAFolder, 'sub')], message: /^error: --out: .* must be a folder that can be created and written/ },
   { name: '--out under /proc', script: 'gen', args: ['--out', '/proc/fqvit-hdl-out'], message: /^error: --out: .* must be a folder that can be created and written/ },
   { name: 'verify: --stall above the range', script: 'verify', args: ['--stall', '91'], message: /^error: --stall: must be an integer from 0 to 90 \(got 91\)$/ },
@@ -73,7 +73,7 @@ const blockCases: CliCase[] = BLOCKS.flatMap((b) => [
 
 describe('CLI: bad arguments and files end with exit status 2, one line on stderr, nothing written', () => {
   it('knows every registered block', () => {
-    expect(BLOCKS.map((b) => b.name).sort()).toEqual(['attention', 'gelu', 'gemm', 'layernorm', 'residual', 'softmax']);
+    expect(BLOCKS.map((b) => b.name).sort()).toEqual(['attention', 'encoder', 'gelu', 'gemm', 'layernorm', 'residual', 'softmax']);
   });
 
   it.concurrent.each([...genCases, ...blockCases].map((c) => [c.name, c] as const))('%s', async (_name, c) => {
@@ -141,7 +141,7 @@ const blockOf = (s: Section) => s.title.match(/"(\w+)"/)![1]!;
 
 describe('spec loader: every documented block parameter rejects values of the wrong kind, naming itself', () => {
   it('reads the parameters of every block from the JSDoc', () => {
-    expect(sections.map(blockOf).sort()).toEqual(['attention', 'gelu', 'gemm', 'layernorm', 'residual', 'softmax']);
+    expect(sections.map(blockOf).sort()).toEqual(['attention', 'encoder', 'gelu', 'gemm', 'layernorm', 'residual', 'softmax']);
     for (const s of sections) expect(s.params.length).toBeGreaterThan(2);
   });
 

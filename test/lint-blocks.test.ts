@@ -42,6 +42,10 @@ const EXTREMES: Record<BlockName, Array<[number, Record<string, unknown>]>> = {
     [16, { heads: 2, head_dim: 8, max_tokens: 16, s_bits: 5, frac_bits: 40, lanes: 8 }],
     [8, { heads: 1, head_dim: 64, max_tokens: 4, lanes: 64 }],
   ],
+  encoder: [
+    [2, { rows: 1, cols: 1, max_tokens: 1, dim: 8, heads: 1, max_mlp_hidden: 1 }],
+    [12, { w_bits: 16, rows: 3, cols: 5, max_tokens: 17, dim: 24, heads: 3, max_mlp_hidden: 100 }],
+  ],
 };
 
 interface Config {

@@ -11,12 +11,16 @@ import { BLOCK_NAMES, toleranceViolations, type CaseReport, type Tolerance } fro
 import { calibratePtf } from '../generators/layernorm/calibrate.ts';
 import { BLOCKS } from '../generators/registry.ts';
 import { checkCaseBlocks } from '../scripts/verify.ts';
+import { readEncoderCase } from '../generators/encoder/case.ts';
+import { expectedCodes } from '../generators/encoder/index.ts';
+import { STAGE_NAMES } from '../generators/encoder/report.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const tsx = join(root, 'node_modules/.bin/tsx');
 const scratch = mkdtempSync(join(tmpdir(), 'verify-vectors-'));
 type Case = Record<string, unknown> & { block: string };
 const publicCases = (JSON.parse(readFileSync(join(root, '../shared/vectors/fqvit-public.json'), 'utf8')) as { cases: Case[] }).cases;
+const encoderCases = (JSON.parse(readFileSync(join(root, '../shared/vectors/fqvit-encoder-public.json'), 'utf8')) as { cases: Case[] }).cases;
 const copy = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
 /** The smallest public case of a block (fewest output elements), so each run simulates little. */
@@ -92,6 +96,27 @@ describe('tolerance of stages: an artifact stage within its own limit, every oth
   });
 });
 
+describe('tolerance of SQNR (encoder): the chain at least as accurate as the reference\'s run, less the margin', () => {
+  const base: CaseReport = { block: 'encoder', index: 0, elements: 100, rtl_vs_model: 0, model_vs_expect: 0, max_abs_diff: 0 };
+  const tolerance: Tolerance = { maxAbsDiff: 0, maxMismatchFraction: 0, reason: 'test', sqnrMarginDb: 0.1 };
+
+  it.each<[string, Partial<CaseReport>, RegExp | undefined]>([
+    ['a chain more accurate than the reference passes', { sqnr_db: 20, sqnr_fqvit_db: 19 }, undefined],
+    ['a chain exactly the margin below passes', { sqnr_db: 19.9, sqnr_fqvit_db: 20 }, undefined],
+    ['a chain further below fails', { sqnr_db: 19.85, sqnr_fqvit_db: 20 }, /^sqnr_db 19\.850 \(at least sqnr_fqvit_db 20\.000 - 0\.1 dB\)$/],
+    ['a NaN SQNR fails', { sqnr_db: Number.NaN, sqnr_fqvit_db: 20 }, /^sqnr_db NaN/],
+    ['a report without the figures cannot be checked, so it fails', {}, /^sqnr: the report has no sqnr_db/],
+  ])('%s', (_what, change, message) => {
+    const violations = toleranceViolations({ ...base, ...change }, tolerance);
+    if (message) expect(violations).toEqual([expect.stringMatching(message)]);
+    else expect(violations).toEqual([]);
+  });
+
+  it('a block without the margin ignores the figures', () => {
+    expect(toleranceViolations({ ...base, sqnr_db: 1, sqnr_fqvit_db: 20 }, { ...tolerance, sqnrMarginDb: undefined })).toEqual([]);
+  });
+});
+
 describe('npm run verify -- --vectors: exit status', () => {
   it('0 on unchanged public cases; a case of a known block that --blocks leaves out is skipped, even a broken one', async () => {
     const brokenGemm = { ...smallest('gemm'), expect_acc: 'not a matrix' };
@@ -141,6 +166,21 @@ describe('npm run verify -- --vectors: exit status', () => {
     expect(run.exitCode).toBe(2);
     expect(run.stderr.trim()).toMatch(/^error: --vectors: case 1 of .*unknown\.json has block "no-such-block", which is not a block of this project \(known: .*\bgemm\b/);
     expect(run.stdout).toBe('');
+  });
+
+  it('0 on a public encoder case (4 bits, N 9, C 48) under Verilator: every stage, the chain, SQNR and RTL == model; --dump writes the chain\'s output', async () => {
+    const c = copy(encoderCases.find((k) => k.block === 'encoder' && k.a_bits === 4)!);
+    const dump = join(scratch, 'dump');
+    const run = await verify('encoder.json', [c], ['--blocks', 'encoder', '--sim', 'verilator', '--dump', dump]);
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    const r = run.reports![0]!;
+    expect(r).toMatchObject({ block: 'encoder', index: 0, elements: 9 * 48, rtl_vs_model: 0, model_vs_expect: 0, max_abs_diff: 0, violations: [] });
+    expect(Object.keys(r.stages!).sort()).toEqual([...STAGE_NAMES].sort());
+    expect(Object.keys(r.stage_detail!).sort()).toEqual([...STAGE_NAMES].sort());
+    expect(r.sqnr_db!).toBeGreaterThanOrEqual(r.sqnr_fqvit_db! - 0.1);
+    const chain = expectedCodes(readEncoderCase(c));
+    expect(r.chain!.mismatches).toBe(chain.flat().filter((x, i) => x !== (c.expect as number[][]).flat()[i]).length);
+    expect(JSON.parse(readFileSync(join(dump, '0-encoder.json'), 'utf8'))).toEqual({ output: chain });
   });
 
   it('knows the cases a block runs under another name (encoder cases: attention, gelu, residual)', () => {
