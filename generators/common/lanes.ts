@@ -3,9 +3,46 @@
  * channel lanes·b + l in word l of beat b; a token whose C is not a multiple of lanes ends with a partial beat whose
  * words from lane C mod lanes up are ignored on input and 0 on output; tlast is on the token's last beat.
  */
+import { clog2, unsignedWidth } from './arith.ts';
 import { SpecError } from './errors.ts';
 
 export const LANE_CHOICES = [1, 2, 4, 8] as const;
+
+/**
+ * Widths around a lane pipeline of `laneLatency` register stages that never stalls inside: beats are taken only while
+ * an output FIFO has room for everything in flight, so tready is a registered count (gelu, residual).
+ */
+export interface LanePipeline {
+  /** Register stages of a lane (the block states which). */
+  laneLatency: number;
+  /** Cycles from an accepted beat to its output beat (no stalls): the lane, then two through the output FIFO. */
+  latency: number;
+  /** The output FIFO holds 2^fifoAddr beats plus its head (more than the beats a full pipeline holds). */
+  fifoAddr: number;
+  capacity: number;
+  /** Depth and address width of each lane's per-channel banks (channel c in lane c mod lanes, address c / lanes). */
+  bankDepth: number;
+  bankWidth: number;
+  laneBits: number;
+  /** Width of the in-flight count (up to capacity). */
+  flightWidth: number;
+}
+
+export function lanePipeline(laneLatency: number, maxChannels: number, lanes: number): LanePipeline {
+  const fifoAddr = clog2(laneLatency + 4);
+  const capacity = 2 ** fifoAddr + 1;
+  const bankDepth = Math.ceil(maxChannels / lanes);
+  return {
+    laneLatency,
+    latency: laneLatency + 2,
+    fifoAddr,
+    capacity,
+    bankDepth,
+    bankWidth: unsignedWidth(bankDepth - 1),
+    laneBits: clog2(lanes),
+    flightWidth: unsignedWidth(capacity) + 1,
+  };
+}
 
 /** `lanes` of a spec: 1, 2, 4 or 8, and no more than the most channels. */
 export function lanesParam(block: string, value: unknown, maxChannels: number): number {

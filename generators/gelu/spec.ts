@@ -5,7 +5,7 @@
  */
 import { clog2, unsignedWidth } from '../common/arith.ts';
 import { checkPrefix } from '../common/names.ts';
-import { lanesParam } from '../common/lanes.ts';
+import { lanePipeline, lanesParam, type LanePipeline } from '../common/lanes.ts';
 import { carrySegments } from '../common/library.ts';
 import { intInRange, object, onlyKeys } from '../common/validate.ts';
 
@@ -28,7 +28,7 @@ export interface GeluParams {
   lanes: number;
 }
 
-export interface GeluDerived {
+export interface GeluDerived extends LanePipeline {
   accWidth: number;
   /** Signed width of z = acc M + B and of the bounds (two more than z needs: room for the two sentinels). */
   zWidth: number;
@@ -37,18 +37,6 @@ export interface GeluDerived {
   idxWidth: number;
   /** Segments of z (carry chains and comparisons are at most CARRY_SEGMENT_BITS long). */
   segments: number;
-  /** Register stages of a lane: input (block RAM read), its register, accWidth shift-and-add stages, segments - 1 carry stages, the branch, three per search level. */
-  laneLatency: number;
-  /** Cycles from an accepted beat to its output beat (no stalls): the lane, then two through the output FIFO. */
-  latency: number;
-  /** The output FIFO holds 2^fifoAddr beats plus its head (more than the beats a full pipeline holds). */
-  fifoAddr: number;
-  capacity: number;
-  /** Depth and address width of each lane's M, B banks (channel c in lane c mod lanes, address c / lanes). */
-  bankDepth: number;
-  bankWidth: number;
-  laneBits: number;
-  flightWidth: number;
 }
 
 export interface GeluSpec {
@@ -107,23 +95,15 @@ export function deriveGelu(p: GeluParams): GeluDerived {
   const chanWidth = unsignedWidth(p.max_channels - 1);
   const zWidth = accWidth + p.mult_bits + 2;
   const segments = carrySegments(zWidth);
+  // A lane's register stages: input (block RAM read), its register, accWidth shift-and-add stages, segments - 1 carry
+  // stages, the branch, three per search level.
   const laneLatency = 2 + accWidth + (segments - 1) + 1 + 3 * p.bits;
-  const fifoAddr = clog2(laneLatency + 4);
-  const capacity = 2 ** fifoAddr + 1;
-  const bankDepth = Math.ceil(p.max_channels / p.lanes);
   return {
     accWidth,
     zWidth,
     segments,
     chanWidth,
     idxWidth: Math.max(unsignedWidth(words), chanWidth + 2),
-    laneLatency,
-    latency: laneLatency + 2,
-    fifoAddr,
-    capacity,
-    bankDepth,
-    bankWidth: unsignedWidth(bankDepth - 1),
-    laneBits: clog2(p.lanes),
-    flightWidth: unsignedWidth(capacity) + 1,
+    ...lanePipeline(laneLatency, p.max_channels, p.lanes),
   };
 }

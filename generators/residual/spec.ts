@@ -2,9 +2,9 @@
  * The residual block's spec: generation-time widths (code width, constant width, most channels) and the derived
  * datapath widths; the layer itself (scales, alphas, zero points) is a run-time program (program.ts).
  */
-import { clog2, unsignedWidth } from '../common/arith.ts';
+import { unsignedWidth } from '../common/arith.ts';
 import { checkPrefix } from '../common/names.ts';
-import { lanesParam } from '../common/lanes.ts';
+import { lanePipeline, lanesParam, type LanePipeline } from '../common/lanes.ts';
 import { carrySegments } from '../common/library.ts';
 import { intInRange, object, onlyKeys } from '../common/validate.ts';
 
@@ -23,7 +23,7 @@ export interface ResidualParams {
   lanes: number;
 }
 
-export interface ResidualDerived {
+export interface ResidualDerived extends LanePipeline {
   /** s_cfg_axis word width: the widest program word, K = (2 zp_out + 1) O'. */
   cfgWidth: number;
   chanWidth: number;
@@ -36,18 +36,6 @@ export interface ResidualDerived {
   nSegments: number;
   divSegments: number;
   satSegments: number;
-  /** Register stages of a lane: input, offsets, 2 bits + 5 shift-and-add stages, nSegments - 1 carry stages, shift, saturation, bits division steps, output. */
-  laneLatency: number;
-  /** Cycles from an accepted beat to its output beat (no stalls): the lane, then two through the output FIFO. */
-  latency: number;
-  /** The output FIFO holds 2^fifoAddr beats plus its head (more than the beats a full pipeline holds). */
-  fifoAddr: number;
-  capacity: number;
-  /** Depth and address width of each lane's alpha bank (channel c in lane c mod lanes, address c / lanes). */
-  bankDepth: number;
-  bankWidth: number;
-  laneBits: number;
-  flightWidth: number;
 }
 
 export interface ResidualSpec {
@@ -80,10 +68,9 @@ export function deriveResidual(p: ResidualParams): ResidualDerived {
   const c = p.const_bits;
   // input, offsets, (b + 1) + (b + 4) shift-and-add stages, shift, saturation, b division steps, output
   const nSegments = carrySegments(b + c + 7);
+  // A lane's register stages: input, offsets, 2 bits + 5 shift-and-add stages, nSegments - 1 carry stages, shift,
+  // saturation, bits division steps, output.
   const laneLatency = 1 + 1 + (2 * b + 5) + (nSegments - 1) + 2 + b + 1;
-  const fifoAddr = clog2(laneLatency + 4);
-  const capacity = 2 ** fifoAddr + 1;
-  const bankDepth = Math.ceil(p.max_channels / p.lanes);
   return {
     cfgWidth: c + b + 1,
     chanWidth: unsignedWidth(p.max_channels - 1),
@@ -95,13 +82,6 @@ export function deriveResidual(p: ResidualParams): ResidualDerived {
     satSegments: carrySegments(c + 5),
     // m = n >> (ao + 1) < O' 2^b (below the high saturation) < 2^(c + b)
     remWidth: b + c,
-    laneLatency,
-    latency: laneLatency + 2,
-    fifoAddr,
-    capacity,
-    bankDepth,
-    bankWidth: unsignedWidth(bankDepth - 1),
-    laneBits: clog2(p.lanes),
-    flightWidth: unsignedWidth(capacity) + 1,
+    ...lanePipeline(laneLatency, p.max_channels, p.lanes),
   };
 }
