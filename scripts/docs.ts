@@ -33,7 +33,8 @@ function readInterface(decl: InterfaceDeclaration): Param[] {
     const description = (doc?.getDescription() ?? '').replace(/\s+/g, ' ').trim();
     if (!description) throw new Error(`${decl.getName()}.${prop.getName()} has no JSDoc description`);
     return {
-      name: prop.getName(),
+      // A quoted key ('one-instance') is the option's name without its quotes
+      name: prop.getName().replace(/^'(.*)'$/, '$1'),
       type: prop.getTypeNode()?.getText() ?? 'unknown',
       description,
       range: tags.range,

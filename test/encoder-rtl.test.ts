@@ -1,6 +1,6 @@
 // Encoder RTL against the chained golden model (generators/encoder/model.ts encoderChain) on the small public encoder
 // cases: the whole block (norm1 ... resid2), every stream stalling at random, runs of different N back to back on one
-// instance, Icarus and Verilator; the header's dimension check and the case-fits check. Elsewhere: the 4-bit case
+// instance (and verify --one-instance), Icarus and Verilator; the header's dimension check and the case-fits check. Elsewhere: the 4-bit case
 // (N 9, C 48) runs through `verify --vectors --sim verilator` in test/verify-vectors.test.ts; lint (every width, the
 // extremes) in test/lint-blocks.test.ts; the DeiT-Tiny case is `npm run verify`'s (generators/encoder/README.md).
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { SpecError } from '../generators/common/errors.ts';
 import { simulate } from '../generators/common/sim.ts';
 import { readEncoderCase, type EncoderCase } from '../generators/encoder/case.ts';
 import { headerWord, checkCaseFits } from '../generators/encoder/host.ts';
-import { encoderHarness, expectedCodes, firstTokens, runEncoder } from '../generators/encoder/index.ts';
+import { encoderBlock, encoderHarness, expectedCodes, firstTokens, runEncoder } from '../generators/encoder/index.ts';
 import { resolveEncoder, type EncoderSpec } from '../generators/encoder/spec.ts';
 
 const work = (name: string) => mkdtempSync(join(tmpdir(), `encoder-${name}-`));
@@ -64,6 +64,21 @@ describe('encoder RTL', () => {
     const result = await simulate(harness, work('dims'), { stallPercent: 10, seed: 2, simulator: 'verilator' });
     expect(result.statusError).toBe(1n);
     expect(result.beats.map((b) => b.data)).toEqual(expected.map((b) => b.data));
+  });
+
+  it('verify --one-instance: two layers of one shape share an instance, back to back; each row RTL == model (Verilator)', async () => {
+    // The public cases all differ in shape, so the smallest one stands for two layers of one shape (as a file of
+    // several layers of one model would hold); the rows are cut from one simulation's output
+    const smallest = encoderCases.findIndex((c) => c === small.reduce((a, b) => (a.tokens * a.dim <= b.tokens * b.dim ? a : b)));
+    const vectorCase = vectors.cases.filter((c) => c.block === 'encoder')[smallest]!;
+    const { instances, reports } = await encoderBlock.verifyOneInstance!([{ index: 3, vectorCase }, { index: 7, vectorCase }], { workDir: work('one'), stallPercent: 20, seed: 5, simulator: 'verilator' });
+    expect(instances).toBe(1);
+    expect(reports.map((r) => r.index)).toEqual([3, 7]);
+    for (const r of reports) {
+      expect(r.first).toBeUndefined();
+      expect(r.rtl_vs_model).toBe(0);
+      expect(r.elements).toBe(encoderCases[smallest]!.tokens * encoderCases[smallest]!.dim);
+    }
   });
 
   it('a case that does not fit the instance is a SpecError naming the value and the range', () => {

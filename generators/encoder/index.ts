@@ -3,12 +3,13 @@
  * N up to max_tokens, back to back on one instance, every stream stalling at random, compared with the chained golden
  * model, model.ts encoderChain), and the Block that `gen` and `verify` run.
  */
+import { join } from 'node:path';
 import { packetCycles } from '../attention/rtl.ts';
 import type { Block, CaseReport, DefaultReport, StageLimit, VerifyOptions } from '../block.ts';
 import { mergeFileSets, type FileSet } from '../common/files.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
 import { programFiles, type Program } from '../common/program.ts';
-import { emitTestbench, runTiming, simulateAndCompare, type Beat, type CheckedRun, type SimHarness, type SimOptions } from '../common/sim.ts';
+import { compareBeats, emitTestbench, runTiming, simulateAndCompare, type Beat, type CheckedRun, type SimHarness, type SimOptions } from '../common/sim.ts';
 import { ERROR_BITS as ATTENTION_ERRORS } from '../attention/rtl.ts';
 import { GELU_ERRORS } from '../gelu/rtl.ts';
 import { GELU_MAX_BITS } from '../gelu/spec.ts';
@@ -74,9 +75,9 @@ export function encoderHarness(
 /** Simulates runs back to back and compares every output code with the model's (simulateAndCompare). */
 export async function runEncoder(
   spec: EncoderSpec, runs: readonly EncoderCase[], workDir: string, options: SimOptions = {}, codes: ReadonlyArray<readonly (readonly number[])[]> = runs.map(expectedCodes),
-): Promise<CheckedRun> {
+): Promise<CheckedRun & { expected: Beat[] }> {
   const { harness, expected } = encoderHarness(spec, runs, emitEncoderRtl(spec), codes);
-  return simulateAndCompare(harness, workDir, options, expected, (i) => describeBeat(runs, i));
+  return { ...(await simulateAndCompare(harness, workDir, options, expected, (i) => describeBeat(runs, i))), expected };
 }
 
 /** Names output beat i: its run, token and channel. */
@@ -205,6 +206,42 @@ export function encoderManifest(spec: EncoderSpec, rtl: FileSet, program: Progra
   };
 }
 
+/**
+ * verify --one-instance: one instance per distinct set of generation-time sizes among the encoder cases (widths, C,
+ * heads), with room for the most tokens and the widest MLP of its cases and a softmax table for the finest score
+ * scale; the cases run back to back in one simulation, each one's header and programs before its tokens.
+ */
+async function verifyEncoderOneInstance(cases: ReadonlyArray<{ index: number; vectorCase: Record<string, unknown> }>, options: VerifyOptions): Promise<{ instances: number; reports: CaseReport[] }> {
+  const groups = new Map<string, Array<{ index: number; c: EncoderCase }>>();
+  for (const { index, vectorCase } of cases) {
+    const c = readEncoderCase(vectorCase);
+    const key = `${c.aBits}/${c.wBits}/${c.dim}/${c.heads}`;
+    groups.set(key, [...(groups.get(key) ?? []), { index, c }]);
+  }
+  const reports: CaseReport[] = [];
+  let g = 0;
+  for (const members of groups.values()) {
+    const runs = members.map((m) => m.c);
+    const spec = resolveEncoder(runs[0]!.aBits, {
+      w_bits: runs[0]!.wBits, dim: runs[0]!.dim, heads: runs[0]!.heads, rows: 4, cols: 4,
+      max_tokens: Math.max(...runs.map((c) => c.tokens)), max_mlp_hidden: Math.max(...runs.map((c) => c.mlpHidden)),
+      min_score_scale: Math.min(...runs.map((c) => c.quantizers.attn_score.scale)),
+    });
+    const models = runs.map((c) => encoderCaseReport(c));
+    if (options.dumpDir !== undefined) members.forEach((m, i) => dumpEncoder(options.dumpDir!, m.index, models[i]!.output));
+    const whole = await runEncoder(spec, runs, join(options.workDir, `instance-${g++}`), options, models.map((m) => m.output));
+    // Each case's row compares its own slice of the output; a timeout or an error bit belongs to the whole run
+    let at = 0;
+    members.forEach((m, i) => {
+      const count = m.c.tokens * models[i]!.output[0]!.length;
+      const comparison = compareBeats(whole.expected.slice(at, at + count), whole.result.beats.slice(at, at + count), (k) => describeBeat([m.c], k));
+      at += count;
+      reports.push(encoderRow(m.index, models[i]!, { result: whole.result, comparison }));
+    });
+  }
+  return { instances: groups.size, reports: reports.sort((a, b) => a.index - b.index) };
+}
+
 export const encoderBlock: Block<EncoderSpec> = {
   name: 'encoder',
   summary: 'The whole FQ-ViT encoder block (norm1, qkv, attention, proj, resid1, norm2, fc1, GELU, fc2, resid2) on one instance of each unit, with a sequencer',
@@ -245,4 +282,5 @@ export const encoderBlock: Block<EncoderSpec> = {
     const run = await runEncoder(caseInstance(c), [c], options.workDir, options, [model.output]);
     return encoderRow(index, model, run);
   },
+  verifyOneInstance: verifyEncoderOneInstance,
 };
