@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { BlockName } from '../block.ts';
-import { simulate, type Beat, type SimOptions } from '../common/sim.ts';
+import { compareBeats, simulate, type Beat, type SimHarness, type SimOptions } from '../common/sim.ts';
+import { randomFrom } from '../common/random.ts';
 import { defaultProblem, integerProblem } from '../gemm/index.ts';
 import { gemmModel } from '../gemm/model.ts';
 import { resolveGemm, type GemmSpec } from '../gemm/spec.ts';
@@ -59,6 +60,26 @@ function pack(fields: Array<[bigint, number]>): bigint {
   return word;
 }
 
+/** Verilog parameters of a baseline, as the harness takes them. */
+function harnessParams(params: Record<string, number>, extra: Record<string, string> = {}): SimHarness['params'] {
+  return [...Object.entries(params), ...Object.entries(extra)].map(([name, value]) => ({ name, value }));
+}
+
+/**
+ * Simulates a baseline (without stalls unless asked: its cycles are measured) and compares every output beat, data
+ * and tlast, with the golden model's; cycles count from the first input beat to the last output beat.
+ */
+async function measure(harness: SimHarness, workDir: string, options: SimOptions, expected: Beat[], note: string): Promise<BaselineRun> {
+  const r = await simulate(harness, workDir, { ...options, stallPercent: options.stallPercent ?? 0 });
+  const first = Object.values(r.firstInput)[0] ?? 0;
+  return {
+    elements: expected.length,
+    mismatches: compareBeats(expected, r.beats).mismatches,
+    cycles: (r.beats.at(-1)?.cycle ?? r.doneCycle) - first + 1,
+    note,
+  };
+}
+
 function gemmParams(spec: GemmSpec): Record<string, number> {
   const d = spec.derived;
   return {
@@ -103,7 +124,7 @@ export const gemmBaseline: Baseline<GemmSpec> = {
     const params = gemmParams(spec);
     const beatWidth = params.OFFSET_WIDTH! + params.SHIFT_WIDTH! + params.MULT_WIDTH! + 2 * spec.aBits + spec.wBits;
     const beats: Beat[] = [];
-    const expected: bigint[] = [];
+    const expected: Beat[] = [];
     p.a.forEach((row, m) => p.w.forEach((wRow, n) => {
       const c = p.channels[n]!;
       row.forEach((a, k) => beats.push({
@@ -111,25 +132,18 @@ export const gemmBaseline: Baseline<GemmSpec> = {
           [c.mult, params.MULT_WIDTH!], [BigInt(c.shift), params.SHIFT_WIDTH!], [c.offset, params.OFFSET_WIDTH!]]),
         last: k === row.length - 1,
       }));
-      expected.push(model.out[m]![n]!);
+      // Every output beat of the baseline is a whole dot product: its tlast is always 1
+      expected.push({ data: model.out[m]![n]!, last: true });
     }));
-    const r = await simulate({
+    const k = p.a[0]!.length;
+    return measure({
       dut: this.top,
-      params: Object.entries(params).map(([name, value]) => ({ name, value })),
+      params: harnessParams(params),
       rtl: new Map(Object.entries(baselineFile(this.top))),
       inputs: [{ prefix: 's_axis', width: beatWidth, beats }],
       output: { prefix: 'm_axis', width: spec.outBits, expectedBeats: expected.length },
       maxCycles: beats.length + 100,
-    }, workDir, { ...options, stallPercent: options.stallPercent ?? 0 });
-    const mismatches = Math.abs(r.beats.length - expected.length) + expected.filter((v, i) => r.beats[i] !== undefined && r.beats[i]!.data !== v).length;
-    const first = Object.values(r.firstInput)[0] ?? 0;
-    const k = p.a[0]!.length;
-    return {
-      elements: expected.length,
-      mismatches,
-      cycles: (r.beats.at(-1)?.cycle ?? r.doneCycle) - first + 1,
-      note: `${p.a.length}x${k} by ${k}x${p.w.length}: ${expected.length} dot products of ${k} beats, one MAC per cycle`,
-    };
+    }, workDir, options, expected, `${p.a.length}x${k} by ${k}x${p.w.length}: ${expected.length} dot products of ${k} beats, one MAC per cycle`);
   },
 };
 
@@ -151,11 +165,10 @@ function softmaxParams(spec: SoftmaxSpec): Record<string, number> {
 
 /** Seeded rows for the softmax baseline: lengths from 1 to max_length (both ends included), codes over the range. */
 function softmaxRows(spec: SoftmaxSpec, count: number, seed: number): number[][] {
-  let state = seed >>> 0 || 1;
-  const rnd = () => { state = (Math.imul(state, 1664525) + 1013904223) >>> 0; return state / 2 ** 32; };
+  const random = randomFrom(seed);
   const top = 2 ** spec.params.in_bits - 1;
-  const lengths = [1, spec.params.max_length, ...Array.from({ length: count - 2 }, () => 1 + Math.floor(rnd() * Math.min(spec.params.max_length, 64)))];
-  return lengths.map((len, i) => Array.from({ length: len }, () => (i === 2 ? top : Math.floor(rnd() * (top + 1)))));
+  const lengths = [1, spec.params.max_length, ...Array.from({ length: count - 2 }, () => random.int(1, Math.min(spec.params.max_length, 64)))];
+  return lengths.map((len, i) => Array.from({ length: len }, () => (i === 2 ? top : random.int(0, top))));
 }
 
 /** LIS softmax: three passes over a row buffer (load, exp with `/` and `*`, divide and log2 round), no pipelining. */
@@ -172,23 +185,14 @@ export const softmaxBaseline: Baseline<SoftmaxSpec> = {
     const beats: Beat[] = rows.flatMap((row) => row.map((q, i) => ({ data: BigInt(q), last: i === row.length - 1 })));
     const expected: Beat[] = rows.flatMap((row) => softmaxRow(row, spec.table, outBits)
       .map((o, i) => ({ data: (o.zero ? 1n << BigInt(outBits) : 0n) | BigInt(o.code), last: i === row.length - 1 })));
-    const r = await simulate({
+    return measure({
       dut: this.top,
-      params: Object.entries(softmaxParams(spec)).map(([name, value]) => ({ name, value })),
+      params: harnessParams(softmaxParams(spec)),
       rtl: new Map(Object.entries(baselineFile(this.top))),
       inputs: [{ prefix: 's_axis', width: spec.params.in_bits, beats }],
       output: { prefix: 'm_axis', width: outBits + 1, expectedBeats: expected.length },
       maxCycles: 6 * beats.length + 100,
-    }, workDir, { ...options, stallPercent: options.stallPercent ?? 0 });
-    const mismatches = Math.abs(r.beats.length - expected.length)
-      + expected.filter((v, i) => r.beats[i] !== undefined && (r.beats[i]!.data !== v.data || r.beats[i]!.last !== v.last)).length;
-    const first = Object.values(r.firstInput)[0] ?? 0;
-    return {
-      elements: expected.length,
-      mismatches,
-      cycles: (r.beats.at(-1)?.cycle ?? r.doneCycle) - first + 1,
-      note: `${rows.length} seeded rows of 1 to ${spec.params.max_length} codes (${expected.length} elements), one row at a time in three passes`,
-    };
+    }, workDir, options, expected, `${rows.length} seeded rows of 1 to ${spec.params.max_length} codes (${expected.length} elements), one row at a time in three passes`);
   },
 };
 
@@ -248,25 +252,15 @@ export const layernormBaseline: Baseline<LayernormSpec> = {
     const outputs = modelOutputs(spec, tokens);
     const beats: Beat[] = tokens.flatMap((t) => t.map((q, i) => ({ data: BigInt(q), last: i === t.length - 1 })));
     const expected: Beat[] = outputs.flatMap((t) => t.map((y, i) => ({ data: y, last: i === t.length - 1 })));
-    const r = await simulate({
+    return measure({
       dut: this.top,
       // The simulator runs beside rtl/, where the ROM files are.
-      params: [...Object.entries(layernormParams(spec)).map(([name, value]) => ({ name, value: value as string | number })),
-        { name: 'CONST_FILE', value: '"rtl/layernorm_baseline_constants.hex"' }, { name: 'ALPHA_FILE', value: '"rtl/layernorm_baseline_alpha.hex"' }],
+      params: harnessParams(layernormParams(spec), { CONST_FILE: '"rtl/layernorm_baseline_constants.hex"', ALPHA_FILE: '"rtl/layernorm_baseline_alpha.hex"' }),
       rtl: new Map(Object.entries(layernormFiles(spec))),
       inputs: [{ prefix: 's_axis', width: spec.bits, beats }],
       output: { prefix: 'm_axis', width: spec.bits, expectedBeats: expected.length },
       maxCycles: 4 * beats.length + 200 * tokens.length + 100,
-    }, workDir, { ...options, stallPercent: options.stallPercent ?? 0 });
-    const mismatches = Math.abs(r.beats.length - expected.length)
-      + expected.filter((v, i) => r.beats[i] !== undefined && (r.beats[i]!.data !== v.data || r.beats[i]!.last !== v.last)).length;
-    const first = Object.values(r.firstInput)[0] ?? 0;
-    return {
-      elements: expected.length,
-      mismatches,
-      cycles: (r.beats.at(-1)?.cycle ?? r.doneCycle) - first + 1,
-      note: `the block's default tokens (${tokens.length} of ${spec.channels} channels), one token at a time`,
-    };
+    }, workDir, options, expected, `the block's default tokens (${tokens.length} of ${spec.channels} channels), one token at a time`);
   },
 };
 
@@ -335,24 +329,14 @@ export const attentionBaseline: Baseline<AttentionSpec> = {
       const n = run.qkv.length;
       return sum + heads * n * (n * (2 * hd + 8) + 8 * n + hd * (2 * n + 4));
     }, 0);
-    const r = await simulate({
+    return measure({
       dut: this.top,
-      params: [...Object.entries(attentionParams(spec)).map(([name, value]) => ({ name, value: value as string | number })),
-        { name: 'CONST_FILE', value: '"rtl/attention_baseline_constants.hex"' }],
+      params: harnessParams(attentionParams(spec), { CONST_FILE: '"rtl/attention_baseline_constants.hex"' }),
       rtl: new Map(Object.entries(attentionFiles(spec))),
       inputs: [{ prefix: 's_axis', width: spec.params.bits, beats }],
       output: { prefix: 'm_axis', width: spec.params.bits, expectedBeats: expected.length },
       maxCycles: beats.length + 2 * work + 1000,
-    }, workDir, { ...options, stallPercent: options.stallPercent ?? 0 });
-    const mismatches = Math.abs(r.beats.length - expected.length)
-      + expected.filter((v, i) => r.beats[i] !== undefined && (r.beats[i]!.data !== v.data || r.beats[i]!.last !== v.last)).length;
-    const first = Object.values(r.firstInput)[0] ?? 0;
-    return {
-      elements: expected.length,
-      mismatches,
-      cycles: (r.beats.at(-1)?.cycle ?? r.doneCycle) - first + 1,
-      note: `the block's default packets (${runs.map((run) => run.qkv.length).join(' and ')} tokens, ${heads} heads of ${hd}), one head, row and term at a time`,
-    };
+    }, workDir, options, expected, `the block's default packets (${runs.map((run) => run.qkv.length).join(' and ')} tokens, ${heads} heads of ${hd}), one head, row and term at a time`);
   },
 };
 
