@@ -1,6 +1,7 @@
 // Random sweep from a fixed, printed seed (SEED=<n> npx vitest run test/fuzz.test.ts replays another): for every
 // block, two configurations drawn from its documented ranges (every numeric parameter of its section of
-// docs/parameters.md, and --bits, read from that file so the sweep follows the documentation). For each parameter one
+// docs/parameters.md, a range or a list such as lanes, and --bits, read from that file so the sweep follows the
+// documentation). For each parameter one
 // configuration draws from the lower half of its range and the other from the upper half (a coin decides which), so
 // every run reaches both ends of every range; ranges wider than 64 values are halved on a log scale. Each is run on
 // random stimulus with random valid/ready stalls on both sides and compared with the golden model; then the same
@@ -22,7 +23,7 @@ import { defaultProblem, harnessFor, integerProblem } from '../generators/gemm/i
 import { resolveGemm } from '../generators/gemm/spec.ts';
 import { defaultTokens, layernormHarness, modelOutputs, outputBeats } from '../generators/layernorm/index.ts';
 import { resolveLayernorm } from '../generators/layernorm/spec.ts';
-import { expectedBeats as softmaxExpectedBeats, rowsToBeats, softmaxHarness } from '../generators/softmax/index.ts';
+import { rowsToBeats, softmaxHarness } from '../generators/softmax/index.ts';
 import { resolveSoftmax } from '../generators/softmax/spec.ts';
 import { expectedBeats as residualExpectedBeats, randomTokens, residualHarness, syntheticLayer } from '../generators/residual/index.ts';
 import { residualProgram } from '../generators/residual/program.ts';
@@ -52,6 +53,22 @@ function documentedRanges(heading: string): Record<string, Range> {
   return ranges;
 }
 
+/**
+ * The integer parameters documented in docs/parameters.md under `heading` whose allowed column lists the values
+ * ("1, 2, 4 or 8", "1, 2, 4, 8": lanes), by name, each list in increasing order.
+ */
+function documentedChoices(heading: string): Record<string, readonly number[]> {
+  const doc = readFileSync(new URL('../docs/parameters.md', import.meta.url), 'utf8');
+  const start = doc.indexOf(`## ${heading}\n`);
+  if (start < 0) throw new Error(`docs/parameters.md has no section ${heading}`);
+  const section = doc.slice(start + 3).split('\n## ')[0]!;
+  const choices: Record<string, readonly number[]> = {};
+  for (const m of section.matchAll(/^\| `(?:--)?([\w]+)` \| `number` \| (\d+(?:, \d+)+(?:,? or \d+)?|\d+ or \d+) \|/gm)) {
+    choices[m[1]!] = m[2]!.split(/,? or |, /).map(Number).sort((a, b) => a - b);
+  }
+  return choices;
+}
+
 /** The half of a range a draw comes from: 0 the lower, 1 the upper (on a log scale for ranges wider than 64). */
 type Half = 0 | 1;
 
@@ -69,15 +86,19 @@ function drawIn(r: Random, [lo, hi]: Range, half: Half): number {
 /** Which half each parameter of configuration `index` draws from: the two configurations always take opposite halves. */
 function halves(block: BlockName, index: 0 | 1): (parameter: string) => Half {
   const coins = randomFrom(seedOf(block, 'halves'));
-  const names = ['bits', ...Object.keys(documentedRanges(`--spec "${block}"`))];
+  const names = ['bits', ...Object.keys(documentedRanges(`--spec "${block}"`)), ...Object.keys(documentedChoices(`--spec "${block}"`))];
   const coin = new Map(names.map((n) => [n, coins.int(0, 1)]));
   return (parameter) => ((coin.get(parameter)! ^ index) as Half);
 }
 
-/** One value for every documented numeric parameter of a block's --spec section. */
+/** One value for every documented numeric parameter of a block's --spec section (a listed one: from its half of the list). */
 function drawSection(r: Random, block: BlockName, half: (parameter: string) => Half): Record<string, number> {
   const ranges = documentedRanges(`--spec "${block}"`);
-  return Object.fromEntries(Object.entries(ranges).map(([name, range]) => [name, drawIn(r, range, half(name))]));
+  const choices = documentedChoices(`--spec "${block}"`);
+  return {
+    ...Object.fromEntries(Object.entries(ranges).map(([name, range]) => [name, drawIn(r, range, half(name))])),
+    ...Object.fromEntries(Object.entries(choices).map(([name, list]) => [name, list[drawIn(r, [0, list.length - 1], half(name))]!])),
+  };
 }
 
 /** A seed for one use within the run, derived from SEED. */
@@ -151,13 +172,18 @@ const CASES: Partial<Record<BlockName, Draw>> = {
     const rows = [row(L), Array.from({ length: L }, (_, i) => (i === L >> 1 ? top : 0)), row(drawIn(r, [1, L], 0)), row(drawIn(r, [1, L], 1)), row(1)];
     const long = row(L + r.int(1, 3));
     const beats = [...rowsToBeats(rows), ...long.map((q, i) => ({ q, last: i === long.length - 1 }))];
-    const starts = beats.flatMap((_, i) => (i === 0 || beats[i - 1]!.last ? [i] : []));
+    const harness = softmaxHarness(spec, beats);
+    // A replay starts at a row's first element; with lanes > 1 that is a later s_axis beat (rows are packed by the
+    // block's rule, so the beat index comes from the harness of the rows before it), and the output is packed too.
+    const rowStarts = beats.flatMap((_, i) => (i > 0 && beats[i - 1]!.last ? [i] : []));
+    const packedLength = (elements: number) => softmaxHarness(spec, beats.slice(0, elements)).inputs.find((s) => s.prefix === 's_axis')!.beats.length;
+    const starts = new Map([[0, 0], ...rowStarts.map((i) => [packedLength(i), i] as const)]);
     return {
       label: `softmax --bits ${bits} ${JSON.stringify(overrides)}, ${beats.length} elements`,
-      harness: softmaxHarness(spec, beats),
-      expected: softmaxExpectedBeats(spec, beats),
-      replayStarts: starts.map((i) => ({ s_axis: i })),
-      replayExpected: (at) => softmaxExpectedBeats(spec, beats.slice(at.s_axis)),
+      harness,
+      expected: harness.output.expected!,
+      replayStarts: [...starts.keys()].map((b) => ({ s_axis: b })),
+      replayExpected: (at) => (at.s_axis === 0 ? harness.output.expected! : softmaxHarness(spec, beats.slice(starts.get(at.s_axis!)!)).output.expected!),
     };
   },
   // A drawn layer may need more constant bits than the drawn hardware has: draw both again.
@@ -217,6 +243,7 @@ describe(`random sweep, SEED=${SEED}`, () => {
   it('draws every documented numeric parameter, from both halves of its range', () => {
     expect(Object.keys(documentedRanges('--spec "gemm"')).sort()).toEqual(['a_bits', 'cols', 'frac_bits', 'max_k', 'out_bits', 'requant_cycles', 'rows', 'w_bits']);
     expect(Object.keys(documentedRanges('--spec "softmax"')).sort()).toEqual(['in_bits', 'max_length', 'n', 'out_bits']);
+    for (const block of ['softmax', 'gelu', 'residual']) expect(documentedChoices(`--spec "${block}"`), block).toEqual({ lanes: [1, 2, 4, 8] });
     expect(Object.keys(documentedRanges('--spec "layernorm"')).sort()).toEqual(['max_channels', 'rsqrt_bits']);
     expect(bitsRange()).toEqual([2, 16]);
     for (const block of blocks) {
