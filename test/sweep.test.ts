@@ -140,7 +140,7 @@ describe('encoder rows: an SQNR (higher is better) and designs that do not fit',
     lc: [5000, 6000, 9000][i]!, fits: bits !== 4, fmax_mhz: bits !== 4 ? 60 : null,
     accuracy: measureAccuracy('encoder', bits, undefined),
   }));
-  const report: SweepReport = { ...fakeReport([]), sweep: { id: 's', configurations: rows.map((r) => r.id), options: { device: 'hx8k', seed: 1 } }, rows };
+  const report: SweepReport = { ...fakeReport([]), sweep: { id: 's', configurations: rows.map((r) => r.id), options: { device: 'hx8k', seed: 1, target_mhz: 100 } }, rows };
   const sqnr = rows.map((r) => r.accuracy.metrics.find((m) => m.name === 'sqnr_float_block_db')!.value);
 
   it('names the metric beside each figure, and the front keeps the higher SQNR for the cells among designs that fit', () => {
@@ -150,12 +150,14 @@ describe('encoder rows: an SQNR (higher is better) and designs that do not fit',
     expect(md).toContain(`sqnr_float_block_db ${Number(sqnr[0]!.toPrecision(4))}`);
     expect(md).toMatch(/- encoder \(sqnr_float_block_db, higher is better\): encoder-bits2, encoder-bits3; not on the front as they do not fit: encoder-bits4/);
     expect(md).toMatch(/\| encoder-bits4 \| 9000 \|.*\| does not fit \|/);
+    expect(md).toMatch(/\| encoder-bits2 \| 5000 \|.*\| 60 \(below the 100 MHz target\) \|/);
     expect(frontIds(rows)).toEqual(new Set(['encoder-bits2', 'encoder-bits3']));
   });
 
   it('plots the design that does not fit as a cross, labelled, on a linear dB axis', () => {
     const svg = sweepPlots(report)['pareto-encoder.svg']!;
     expect(svg).toContain('4b (does not fit)');
+    expect(svg).toContain('>2b 60 MHz<'); // fits, but below the timing target
     expect(svg.match(/<path d="M[^"]*" stroke="#1f77b4" stroke-width="2"><title>encoder-bits4: 9000 LC \(does not fit\)/g)).toHaveLength(1);
     expect(svg).toContain('sqnr_float_block_db against float64 (higher is better)');
     expect(svg).not.toContain('(log scale)');

@@ -123,6 +123,18 @@ export function missingConfigurations(report: SweepReport): string[] {
   return report.sweep.configurations.filter((id) => !have.has(id));
 }
 
+/** The sweep's timing target (synth flow option target_mhz), if it states one. */
+function targetMhz(report: SweepReport): number | null {
+  const t = report.sweep.options.target_mhz;
+  return typeof t === 'number' ? t : null;
+}
+
+/** A design that fits but was routed below the timing target: shown as such in the table and the plot, not hidden. */
+function belowTarget(report: SweepReport, r: SweepRow): boolean {
+  const t = targetMhz(report);
+  return t !== null && r.fits && r.fmax_mhz !== null && r.fmax_mhz < t;
+}
+
 function num(v: number | null, digits = 4): string {
   if (v === null) return '–';
   return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(digits)));
@@ -145,7 +157,7 @@ export function sweepMarkdown(report: SweepReport): string {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   ];
   for (const r of report.rows) {
-    const fmax = r.fits ? num(r.fmax_mhz) : 'does not fit';
+    const fmax = r.fits ? `${num(r.fmax_mhz)}${belowTarget(report, r) ? ` (below the ${targetMhz(report)} MHz target)` : ''}` : 'does not fit';
     const tp = r.throughput.per_cycle === null ? '–' : `${num(r.throughput.per_cycle)} ${r.throughput.unit}`;
     const acc = r.accuracy.metrics.map((m) => `${m.name} ${num(m.value)}`).join(', ');
     lines.push(`| ${r.id} | ${num(r.lc)} | ${r.lut} | ${r.ff} | ${r.bram} | ${r.dsp} | ${fmax} | ${tp} | ${acc} |`);
@@ -208,8 +220,8 @@ export function sweepPlots(report: SweepReport): Record<string, string> {
       points: rows.filter((r) => r.lc !== null).map((r) => ({
         x: primaryError(r).value,
         y: r.lc!,
-        label: `${r.bits}b${r.spec ? ` ${r.spec.slice(0, 4)}` : ''}${r.fits ? '' : ' (does not fit)'}`,
-        title: `${r.id}: ${r.lc} LC${r.fits ? '' : ' (does not fit)'}, ${metric} ${num(primaryError(r).value)}`,
+        label: `${r.bits}b${r.spec ? ` ${r.spec.slice(0, 4)}` : ''}${r.fits ? '' : ' (does not fit)'}${belowTarget(report, r) ? ` ${Math.floor(r.fmax_mhz!)} MHz` : ''}`,
+        title: `${r.id}: ${r.lc} LC${r.fits ? `, ${num(r.fmax_mhz)} MHz` : ' (does not fit)'}, ${metric} ${num(primaryError(r).value)}`,
         front: front.has(r.id),
         fits: r.fits,
       })),
