@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Project, type InterfaceDeclaration } from 'ts-morph';
+import { MEASURED_BLOCKS } from '../generators/accuracy/index.ts';
 import { BLOCK_NAMES } from '../generators/block.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -38,8 +39,9 @@ function readInterface(decl: InterfaceDeclaration): Param[] {
       type: prop.getTypeNode()?.getText() ?? 'unknown',
       description,
       range: tags.range,
-      // "@allowed the block names" is filled from BLOCK_NAMES, so a new block cannot be missing from --help.
-      allowed: tags.allowed === 'the block names' ? BLOCK_NAMES.join(', ') : tags.allowed,
+      // "@allowed the block names" is filled from BLOCK_NAMES (and "the measured blocks" from the accuracy measures), so a
+      // new block cannot be missing from --help.
+      allowed: tags.allowed === 'the block names' ? BLOCK_NAMES.join(', ') : tags.allowed === 'the measured blocks' ? MEASURED_BLOCKS.join(', ') : tags.allowed,
       default: tags.default,
     };
   });

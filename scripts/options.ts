@@ -73,9 +73,9 @@ export interface BenchCliOptions {
   json: boolean;
 }
 
-/** Options of `npm run sweep`: every block at every width (and spec file), synthesized, placed and routed (cached like `synth`), with throughput and accuracy against float64; shard it over machines with --shard and combine the reports with --merge. */
+/** Options of `npm run sweep`: every block at every width (and spec file), synthesized, placed and routed (cached like `synth`), with throughput and accuracy against float64 (the encoder: SQNR against a public case's float_out where its configuration runs one); shard it over machines with --shard and combine the reports with --merge. */
 export interface SweepCliOptions {
-  /** Blocks to sweep, comma-separated. @allowed the block names @default all */
+  /** Blocks to sweep, comma-separated: those with an accuracy measure (gelu and residual are exact and attention is measured inside the encoder, so they have none of their own). @allowed the measured blocks @default all of them */
   blocks: string;
   /** Widths: values and ranges, comma-separated, e.g. 4,6,8 or 2..8 (each 2 to 16). @default none (required) */
   bits: string;
@@ -83,7 +83,7 @@ export interface SweepCliOptions {
   spec: string;
   /** iCE40 part placed and routed. @allowed hx8k, up5k @default hx8k */
   device: string;
-  /** Folder report.json, report.md, pareto-BLOCK.svg and fmax.svg are written into (replaced whole). @default none (required) */
+  /** Folder report.json, report.md, pareto-BLOCK.svg (pareto-BLOCK-METRIC.svg, one per metric, when a block's configurations are measured by different metrics) and fmax.svg are written into (replaced whole). @default none (required) */
   out: string;
   /** Run only the i-th of n disjoint parts of the configuration list (configurations i, i+n, i+2n, ... counting from 1), for a CI matrix; every configuration is in exactly one shard. @allowed i/n with 1 <= i <= n @default the whole sweep */
   shard: string;

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { measureAccuracy } from '../generators/accuracy/index.ts';
+import { measureAccuracy, MEASURED_BLOCKS, requireMeasure } from '../generators/accuracy/index.ts';
 import { UsageError } from '../generators/common/errors.ts';
 import { checkWritableFolder, writeFolderAtomic, type FileSet } from '../generators/common/files.ts';
 import { GENERATOR_NAME, GENERATOR_VERSION } from '../generators/common/verilog.ts';
@@ -75,7 +75,9 @@ export function splitMerge(argv: readonly string[]): { merge?: string[]; rest: s
 
 /** The configurations of a sweep, and its identity (every shard of the sweep computes the same). */
 export function planSweep(args: SweepArgs): { configs: SweepConfig[]; identity: SweepReport['sweep']; flow: ReturnType<typeof parseFlow> } {
-  const blocks = parseBlocks(args.blocks);
+  // Every block with an accuracy measure by default; a block without one is refused in every shard, at once
+  const blocks = args.blocks === undefined ? MEASURED_BLOCKS : parseBlocks(args.blocks);
+  blocks.forEach(requireMeasure);
   const bits = parseBitsRange(args.bits);
   const specs = (args.spec ?? []).map((path) => ({ path, blocks: readSpecFile(path)!.blocks }));
   const flow = parseFlow({ device: args.device, seed: args.seed, jobs: args.jobs, families: 'ice40' });

@@ -1,10 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { errorStats, layerNormFloat, softmaxFloat } from '../generators/accuracy/float.ts';
+import { encoderAccuracy, ENCODER_PUBLIC_VECTORS, fittingCases } from '../generators/accuracy/encoder.ts';
+import { encoderFloat, errorStats, layerNormFloat, softmaxFloat } from '../generators/accuracy/float.ts';
 import { gemmErrors, gemmInputs } from '../generators/accuracy/gemm.ts';
 import { measureAccuracy } from '../generators/accuracy/index.ts';
 import { layernormErrors } from '../generators/accuracy/layernorm.ts';
 import { softmaxErrors, softmaxInputs } from '../generators/accuracy/softmax.ts';
 import { SpecError } from '../generators/common/errors.ts';
+import { readEncoderCase } from '../generators/encoder/case.ts';
+import { caseInstance } from '../generators/encoder/index.ts';
+import { encoderCaseReport } from '../generators/encoder/report.ts';
+import { resolveEncoder } from '../generators/encoder/spec.ts';
 import { resolveGemm } from '../generators/gemm/spec.ts';
 import { resolveLayernorm } from '../generators/layernorm/spec.ts';
 
@@ -108,5 +114,66 @@ describe('measureAccuracy', () => {
 
   it('validates the spec section like gen does', () => {
     expect(() => measureAccuracy('softmax', 4, { max_length: 0 })).toThrow(SpecError);
+  });
+});
+
+describe('encoder against float', () => {
+  const raws = (JSON.parse(readFileSync(ENCODER_PUBLIC_VECTORS, 'utf8')) as { cases: Array<Record<string, unknown>> }).cases;
+  // Case 3: 4 bits, N = 9, C = 48, H = 3, MLP 192 (the smallest public case; its chain takes under a second)
+  const small = readEncoderCase(raws[3]!);
+
+  it('float block: with every weight 0, the output is the dequantized input plus fc2\'s bias (both residuals, by hand)', () => {
+    const zero = (l: { w: number[][]; wScale: number[]; bias: number[] }, bias: number[]) => ({ ...l, w: l.w.map((r) => r.map(() => 0)), bias });
+    const l = small.layers;
+    const layer = {
+      ...small,
+      layers: {
+        ...l,
+        qkv: zero(l.qkv, l.qkv.bias.map(() => 0)), proj: zero(l.proj, l.proj.bias.map(() => 0)),
+        fc1: zero(l.fc1, l.fc1.bias.map(() => 0)), fc2: zero(l.fc2, l.fc2.bias.map((_, c) => c / 8)),
+      },
+    };
+    const q = small.quantizers.in;
+    const out = encoderFloat(layer, small.inputs);
+    out.forEach((row, t) => row.forEach((v, c) => expect(v).toBeCloseTo((small.inputs[t]![c]! - q.zeroPoint) * q.scales[c]! + c / 8, 12)));
+  });
+
+  it('float block: near each public case\'s float_out (which also has float weights and tokens): above 10 dB (k and v swapped: 4.8 dB)', () => {
+    for (const index of [1, 2, 3]) {
+      const c = readEncoderCase(raws[index]!);
+      const f = encoderFloat(c, c.inputs);
+      let signal = 0;
+      let noise = 0;
+      f.forEach((row, t) => row.forEach((v, ch) => { signal += c.floatOut[t]![ch]! ** 2; noise += (v - c.floatOut[t]![ch]!) ** 2; }));
+      expect(10 * Math.log10(signal / noise), `case ${index}`).toBeGreaterThan(10);
+    }
+  });
+
+  it('a configuration that runs a public case reports the encoder model\'s own sqnr_db and sqnr_fqvit_db on it', () => {
+    const report = encoderAccuracy(4, { ...caseInstance(small).params });
+    const model = encoderCaseReport(small);
+    expect(report.primary).toBe('sqnr_db');
+    expect(report.metrics.map((m) => m.name)).toEqual(['sqnr_db', 'sqnr_fqvit_db', 'sqnr_float_block_db']);
+    expect(report.metrics[0]!.value).toBe(model.sqnr_db);
+    expect(report.metrics[1]!.value).toBe(model.sqnr_fqvit_db);
+    for (const m of report.metrics) expect(m.better).toBe('higher');
+    expect(report.inputs).toMatch(/^public case 3 of \.\.\/shared\/vectors\/fqvit-encoder-public\.json /);
+  });
+
+  it('a configuration no public case fits is measured on the synthetic default layer against the float block', () => {
+    // Case 3's instance but one token short (8 < N = 9), and the default instance (C = 16: no public case)
+    expect(fittingCases(resolveEncoder(4, { ...caseInstance(small).params, max_tokens: 8 }))).toEqual([]);
+    const report = encoderAccuracy(4, undefined);
+    expect(report.primary).toBe('sqnr_float_block_db');
+    expect(report.metrics.map((m) => m.name)).toEqual(['sqnr_float_block_db']);
+    expect(Number.isFinite(report.metrics[0]!.value)).toBe(true);
+    expect(report.inputs).toMatch(/^no public case .* synthetic default layer .* N = 8 tokens of C = 16 codes/);
+    expect(encoderAccuracy(4, undefined)).toEqual(report);
+  });
+
+  it('a missing vector file is not an error: every configuration takes the synthetic layer, and says so', () => {
+    const report = encoderAccuracy(4, { ...caseInstance(small).params }, undefined, '/nonexistent/encoder.json');
+    expect(report.primary).toBe('sqnr_float_block_db');
+    expect(report.inputs).toMatch(/no public case of .*nonexistent/);
   });
 });

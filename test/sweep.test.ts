@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../generators/common/errors.ts';
 import { expandConfigurations, shardOf, sweepIdentity, type SweepSpecFile } from '../generators/sweep/plan.ts';
-import { mergeReports, throughputFromManifest, type SweepReport, type SweepRow } from '../generators/sweep/report.ts';
+import { frontIds, mergeReports, sweepMarkdown, sweepPlots, throughputFromManifest, type SweepReport, type SweepRow } from '../generators/sweep/report.ts';
+import { measureAccuracy } from '../generators/accuracy/index.ts';
 import { paretoFront, scatterChartSvg } from '../generators/sweep/scatter.ts';
 import { SWEEP_HELP } from '../scripts/help.generated.ts';
-import { parseBitsRange, parseShard, splitMerge, writeReport } from '../scripts/sweep.ts';
+import { parseBitsRange, parseShard, planSweep, splitMerge, writeReport } from '../scripts/sweep.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsx = join(root, 'node_modules/.bin/tsx');
@@ -132,6 +133,42 @@ function fakeReport(ids: string[], id = 'sweep-a'): SweepReport {
   return { sweep: { id, configurations: ids, options: { device: 'hx8k', seed: 1 } }, shard: null, merged_from: 0, generator: 'g', tools: { yosys: 'y', 'nextpnr-ice40': 'n' }, rows };
 }
 
+describe('encoder rows: an SQNR (higher is better) and designs that do not fit', () => {
+  // Figures made up but for the accuracy, which is the encoder's real measure of the default instance at 2 to 4 bits
+  const rows: SweepRow[] = [2, 3, 4].map((bits, i) => ({
+    ...fakeReport(['encoder-bits2']).rows[0]!, id: `encoder-bits${bits}`, block: 'encoder', bits,
+    lc: [5000, 6000, 9000][i]!, fits: bits !== 4, fmax_mhz: bits !== 4 ? 60 : null,
+    accuracy: measureAccuracy('encoder', bits, undefined),
+  }));
+  const report: SweepReport = { ...fakeReport([]), sweep: { id: 's', configurations: rows.map((r) => r.id), options: { device: 'hx8k', seed: 1, target_mhz: 100 } }, rows };
+  const sqnr = rows.map((r) => r.accuracy.metrics.find((m) => m.name === 'sqnr_float_block_db')!.value);
+
+  it('names the metric beside each figure, and the front keeps the higher SQNR for the cells among designs that fit', () => {
+    const md = sweepMarkdown(report);
+    expect(sqnr[1]).toBeGreaterThan(sqnr[0]!); // 3 bits more accurate than 2 (both fit; 3 bits has more cells)
+    expect(md).toContain(`| encoder-bits2 | 5000 |`);
+    expect(md).toContain(`sqnr_float_block_db ${Number(sqnr[0]!.toPrecision(4))}`);
+    expect(md).toMatch(/- encoder \(sqnr_float_block_db, higher is better\): encoder-bits2, encoder-bits3; not on the front as they do not fit: encoder-bits4/);
+    expect(md).toMatch(/\| encoder-bits4 \| 9000 \|.*\| does not fit \|/);
+    expect(md).toMatch(/\| encoder-bits2 \| 5000 \|.*\| 60 \(below the 100 MHz target\) \|/);
+    expect(frontIds(rows)).toEqual(new Set(['encoder-bits2', 'encoder-bits3']));
+  });
+
+  it('plots the design that does not fit as a cross, labelled, on a linear dB axis', () => {
+    const svg = sweepPlots(report)['pareto-encoder.svg']!;
+    expect(svg).toContain('4b (does not fit)');
+    expect(svg).toContain('>2b 60 MHz<'); // fits, but below the timing target
+    expect(svg.match(/<path d="M[^"]*" stroke="#1f77b4" stroke-width="2"><title>encoder-bits4: 9000 LC \(does not fit\)/g)).toHaveLength(1);
+    expect(svg).toContain('sqnr_float_block_db against float64 (higher is better)');
+    expect(svg).not.toContain('(log scale)');
+  });
+
+  it('a block whose rows have different metrics gets one plot per metric', () => {
+    const mixed = { ...report, rows: [rows[0]!, { ...rows[1]!, accuracy: { ...rows[1]!.accuracy, primary: 'other_db', metrics: [{ name: 'other_db', value: 1, meaning: 'm', better: 'higher' as const }] } }] };
+    expect(Object.keys(sweepPlots(mixed)).sort()).toEqual(['fmax.svg', 'pareto-encoder-other_db.svg', 'pareto-encoder-sqnr_float_block_db.svg']);
+  });
+});
+
 describe('npm run sweep -- --merge', () => {
   const ids = ['softmax-bits2', 'softmax-bits3', 'softmax-bits4', 'gemm-bits2', 'gemm-bits3'];
   const whole = fakeReport(ids);
@@ -173,6 +210,12 @@ describe('npm run sweep', () => {
   it('refuses a bad --shard with exit status 2 and one line naming it and its form', async () => {
     const runs = await Promise.all(['0/2', '3/2', 'a/b'].map((s) => sweep(['--blocks', 'softmax', '--bits', '2', '--out', join(tmpdir(), 'unused'), '--shard', s])));
     for (const run of runs) expectUsageError(run, /--shard: must be i\/n with integers 1 <= i <= n/);
+  });
+
+  it('sweeps every block with an accuracy measure by default, and refuses one without, naming those it takes', async () => {
+    expect([...new Set(planSweep({ bits: '4' }).configs.map((c) => c.block))]).toEqual(['gemm', 'layernorm', 'softmax', 'encoder']);
+    const run = await sweep(['--blocks', 'softmax,attention', '--bits', '4', '--out', join(tmpdir(), 'unused')]);
+    expectUsageError(run, /--blocks: attention has no accuracy measure of its own .*; measured blocks: gemm, layernorm, softmax, encoder$/);
   });
 
   it('refuses a missing --bits or --out and a bad spec section in any shard, and prints its generated help', async () => {

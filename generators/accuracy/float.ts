@@ -2,6 +2,8 @@
  * The float64 references the accuracy figures compare with, and the error statistics. Plain float64 arithmetic, no
  * quantization anywhere: this is the "float" side of every accuracy figure.
  */
+import type { EncoderCase, LinearLayer } from '../encoder/case.ts';
+import { geluFloat } from '../gelu/erf.ts';
 
 /** softmax(x) in float64, with the row maximum subtracted first (the same value, without overflow). */
 export function softmaxFloat(x: readonly number[]): number[] {
@@ -51,4 +53,45 @@ export function errorStats(got: readonly number[], want: readonly number[]): Err
     if (d > maxAbs) maxAbs = d;
   });
   return { count: got.length, meanAbs: sumAbs / got.length, maxAbs, rms: Math.sqrt(sumSq / got.length) };
+}
+
+/** The float parameters of an encoder block: its layers (weights as codes with per-channel scales) and input quantizer. */
+export type EncoderFloatLayer = Pick<EncoderCase, 'dim' | 'heads' | 'headDim' | 'attnScale' | 'layers'> & { quantizers: Pick<EncoderCase['quantizers'], 'in'> };
+
+/** x · Wᵀ + bias for one token, W dequantized (code · w_scale of its output channel). */
+function linearFloat(x: readonly number[], layer: LinearLayer): number[] {
+  return layer.w.map((row, n) => row.reduce((acc, w, k) => acc + x[k]! * w * layer.wScale[n]!, 0) + layer.bias[n]!);
+}
+
+/**
+ * The whole FQ-ViT encoder block in float64 (../shared/FQVIT.md, "The whole encoder block", with no quantizer between
+ * the steps) on input codes dequantized by quantizer `in`: LayerNorm (no epsilon), qkv, per head softmax(q·kᵀ ·
+ * attn_scale)·v, proj, residual, LayerNorm, fc1, GELU (erf), fc2, residual. The weights are the layer's codes times
+ * their scales: this is the block with its quantized weights, so weight quantization is not part of an error against it.
+ */
+export function encoderFloat(layer: EncoderFloatLayer, inputs: readonly (readonly number[])[]): number[][] {
+  const { dim, heads, headDim } = layer;
+  const l = layer.layers;
+  const q = layer.quantizers.in;
+  const x = inputs.map((t) => t.map((code, c) => (code - q.zeroPoint) * q.scales[c]!));
+  const qkv = x.map((t) => linearFloat(layerNormFloat(t, l.norm1.gamma, l.norm1.beta), l.qkv));
+  const attn = x.map(() => new Array<number>(dim).fill(0));
+  for (let h = 0; h < heads; h++) {
+    const col = (part: number, d: number) => part * dim + h * headDim + d;
+    qkv.forEach((qi, i) => {
+      const scores = qkv.map((kj) => {
+        let s = 0;
+        for (let d = 0; d < headDim; d++) s += qi[col(0, d)]! * kj[col(1, d)]!;
+        return s * layer.attnScale;
+      });
+      const p = softmaxFloat(scores);
+      for (let d = 0; d < headDim; d++) attn[i]![h * headDim + d] = p.reduce((acc, pj, j) => acc + pj * qkv[j]![col(2, d)]!, 0);
+    });
+  }
+  const resid1 = x.map((t, i) => { const proj = linearFloat(attn[i]!, l.proj); return t.map((v, c) => v + proj[c]!); });
+  return resid1.map((t) => {
+    const hidden = linearFloat(layerNormFloat(t, l.norm2.gamma, l.norm2.beta), l.fc1).map(geluFloat);
+    const fc2 = linearFloat(hidden, l.fc2);
+    return t.map((v, c) => v + fc2[c]!);
+  });
 }

@@ -6,6 +6,8 @@ export interface AccuracyMetric {
   value: number;
   /** What is compared with what, in which units. */
   meaning: string;
+  /** Which way is more accurate: 'lower' (an error; the default when absent) or 'higher' (an SQNR). */
+  better?: 'lower' | 'higher';
 }
 
 export interface AccuracyReport {

@@ -77,9 +77,10 @@ export function throughputFromManifest(manifest: Record<string, unknown>): Sweep
   return { per_cycle: null, unit: '', read: 'rtl/manifest.json states no throughput' };
 }
 
-export function primaryError(row: SweepRow): { name: string; value: number } {
+/** The row's plotted accuracy figure, and which way is better (an error: lower; an SQNR: higher). */
+export function primaryError(row: SweepRow): { name: string; value: number; better: 'lower' | 'higher' } {
   const m = row.accuracy.metrics.find((x) => x.name === row.accuracy.primary)!;
-  return { name: m.name, value: m.value };
+  return { name: m.name, value: m.value, better: m.better ?? 'lower' };
 }
 
 /** Rows in the sweep's order. */
@@ -122,6 +123,18 @@ export function missingConfigurations(report: SweepReport): string[] {
   return report.sweep.configurations.filter((id) => !have.has(id));
 }
 
+/** The sweep's timing target (synth flow option target_mhz), if it states one. */
+function targetMhz(report: SweepReport): number | null {
+  const t = report.sweep.options.target_mhz;
+  return typeof t === 'number' ? t : null;
+}
+
+/** A design that fits but was routed below the timing target: shown as such in the table and the plot, not hidden. */
+function belowTarget(report: SweepReport, r: SweepRow): boolean {
+  const t = targetMhz(report);
+  return t !== null && r.fits && r.fmax_mhz !== null && r.fmax_mhz < t;
+}
+
 function num(v: number | null, digits = 4): string {
   if (v === null) return '–';
   return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(digits)));
@@ -138,21 +151,24 @@ export function sweepMarkdown(report: SweepReport): string {
       `${report.rows.length} of ${report.sweep.configurations.length} configurations.` +
       (missing.length ? ` Missing: ${missing.join(', ')}.` : ''),
     '',
-    'LC, LUT, FF, BRAM, DSP: the block alone (pin harness subtracted); Fmax after routing. Accuracy against float64 on seeded inputs, each figure named by its metric (meanings below).',
+    'LC, LUT, FF, BRAM, DSP: the block alone (pin harness subtracted); Fmax after routing. Accuracy against a float64 reference on seeded inputs (the encoder: on a public vector case its configuration runs, where there is one), each figure named by its metric (meanings below; an error is better lower, an SQNR higher).',
     '',
     '| configuration | LC | LUT | FF | BRAM | DSP | Fmax (MHz) | throughput per cycle | accuracy |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   ];
   for (const r of report.rows) {
-    const fmax = r.fits ? num(r.fmax_mhz) : 'does not fit';
+    const fmax = r.fits ? `${num(r.fmax_mhz)}${belowTarget(report, r) ? ` (below the ${targetMhz(report)} MHz target)` : ''}` : 'does not fit';
     const tp = r.throughput.per_cycle === null ? '–' : `${num(r.throughput.per_cycle)} ${r.throughput.unit}`;
     const acc = r.accuracy.metrics.map((m) => `${m.name} ${num(m.value)}`).join(', ');
     lines.push(`| ${r.id} | ${num(r.lc)} | ${r.lut} | ${r.ff} | ${r.bram} | ${r.dsp} | ${fmax} | ${tp} | ${acc} |`);
   }
-  lines.push('', '## Pareto front (fewest logic cells for the error)', '');
-  for (const [block, rows] of byBlock(report.rows)) {
+  lines.push('', '## Pareto front (fewest logic cells for the accuracy)', '');
+  for (const [key, rows] of byBlock(report.rows)) {
     const front = frontIds(rows);
-    lines.push(`- ${block} (${primaryError(rows[0]!).name}): ${rows.filter((r) => front.has(r.id)).map((r) => r.id).join(', ')}`);
+    const p = primaryError(rows[0]!);
+    const noFit = rows.filter((r) => !r.fits).map((r) => r.id);
+    lines.push(`- ${key} (${p.name}, ${p.better} is better): ${rows.filter((r) => front.has(r.id)).map((r) => r.id).join(', ') || 'none fits'}` +
+      (noFit.length ? `; not on the front as they do not fit: ${noFit.join(', ')}` : ''));
   }
   lines.push('', '## Metrics', '');
   const meanings = new Map<string, string>();
@@ -163,14 +179,28 @@ export function sweepMarkdown(report: SweepReport): string {
   return lines.join('\n');
 }
 
-function byBlock(rows: readonly SweepRow[]): Map<string, SweepRow[]> {
+/**
+ * Rows by block, and within a block by plotted metric (an encoder configuration that runs a public case is measured
+ * against its float_out, another against the float block): `gemm`, or `encoder sqnr_db` beside `encoder
+ * sqnr_float_block_db` when a block's rows have more than one.
+ */
+export function byBlock(rows: readonly SweepRow[]): Map<string, SweepRow[]> {
+  const metrics = new Map<string, Set<string>>();
+  for (const r of rows) metrics.set(r.block, (metrics.get(r.block) ?? new Set()).add(r.accuracy.primary));
   const out = new Map<string, SweepRow[]>();
-  for (const r of rows) out.set(r.block, [...(out.get(r.block) ?? []), r]);
+  for (const r of rows) {
+    const key = metrics.get(r.block)!.size > 1 ? `${r.block} ${r.accuracy.primary}` : r.block;
+    out.set(key, [...(out.get(key) ?? []), r]);
+  }
   return out;
 }
 
-function frontIds(rows: readonly SweepRow[]): Set<string> {
-  const points = rows.filter((r) => r.lc !== null && r.fits).map((r) => ({ id: r.id, x: primaryError(r).value, y: r.lc! }));
+/** The rows on the Pareto front: fewest logic cells for the accuracy, among the designs that fit. */
+export function frontIds(rows: readonly SweepRow[]): Set<string> {
+  const points = rows.filter((r) => r.lc !== null && r.fits).map((r) => {
+    const p = primaryError(r);
+    return { id: r.id, x: p.better === 'higher' ? -p.value : p.value, y: r.lc! };
+  });
   return new Set(paretoFront(points).map((p) => p.id));
 }
 
@@ -178,19 +208,22 @@ function frontIds(rows: readonly SweepRow[]): Set<string> {
 export function sweepPlots(report: SweepReport): Record<string, string> {
   const plots: Record<string, string> = {};
   const device = String(report.sweep.options.device);
-  for (const [block, rows] of byBlock(report.rows)) {
+  for (const [key, rows] of byBlock(report.rows)) {
     const front = frontIds(rows);
-    const metric = primaryError(rows[0]!).name;
-    plots[`pareto-${block}.svg`] = scatterChartSvg({
-      title: `${block}: logic cells against error (iCE40 ${device})`,
-      xLabel: `${metric} against float64`,
+    const { name: metric, better } = primaryError(rows[0]!);
+    plots[`pareto-${key.replace(' ', '-')}.svg`] = scatterChartSvg({
+      title: `${rows[0]!.block}: logic cells against ${better === 'higher' ? 'accuracy' : 'error'} (iCE40 ${device})`,
+      xLabel: `${metric} against float64 (${better} is better)`,
       yLabel: 'logic cells',
-      points: rows.filter((r) => r.lc !== null && r.fits).map((r) => ({
+      xScale: better === 'higher' ? 'linear' : 'auto',
+      // Every design with a cell count, those that do not fit too (crosses at nextpnr's packed count)
+      points: rows.filter((r) => r.lc !== null).map((r) => ({
         x: primaryError(r).value,
         y: r.lc!,
-        label: `${r.bits}b${r.spec ? ` ${r.spec.slice(0, 4)}` : ''}`,
-        title: `${r.id}: ${r.lc} LC, ${metric} ${num(primaryError(r).value)}`,
+        label: `${r.bits}b${r.spec ? ` ${r.spec.slice(0, 4)}` : ''}${r.fits ? '' : ' (does not fit)'}${belowTarget(report, r) ? ` ${Math.floor(r.fmax_mhz!)} MHz` : ''}`,
+        title: `${r.id}: ${r.lc} LC${r.fits ? `, ${num(r.fmax_mhz)} MHz` : ' (does not fit)'}, ${metric} ${num(primaryError(r).value)}`,
         front: front.has(r.id),
+        fits: r.fits,
       })),
     });
   }

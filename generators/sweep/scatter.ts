@@ -1,7 +1,8 @@
 /**
  * An SVG scatter chart of logic cells against error (same style and tick rule as generators/synth/plot.ts), with the
  * Pareto front joined and filled in. The error axis is logarithmic when every error is above zero and they span more
- * than a factor of ten (error halves with each bit). Same data → same bytes.
+ * than a factor of ten (error halves with each bit), unless the chart asks for a linear one (an SQNR in dB). A design
+ * that does not fit the device is drawn as a cross at nextpnr's packed count, never on the front. Same data → same bytes.
  */
 import { niceStep } from '../synth/plot.ts';
 
@@ -13,6 +14,8 @@ export interface ScatterPoint {
   /** Hover text. */
   title: string;
   front: boolean;
+  /** False: the design does not fit the device (drawn as a cross). */
+  fits?: boolean;
 }
 
 export interface ScatterChart {
@@ -20,6 +23,8 @@ export interface ScatterChart {
   xLabel: string;
   yLabel: string;
   points: ScatterPoint[];
+  /** 'linear' keeps the x axis linear (a figure in dB is already logarithmic); 'auto' (default) as above. */
+  xScale?: 'auto' | 'linear';
 }
 
 const WIDTH = 640;
@@ -27,6 +32,7 @@ const HEIGHT = 400;
 const MARGIN = { left: 70, right: 170, top: 40, bottom: 50 };
 const FRONT = '#d62728';
 const OTHER = '#7f7f7f';
+const NO_FIT = '#1f77b4';
 
 function fmt(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(1);
@@ -50,7 +56,7 @@ export function scatterChartSvg(chart: ScatterChart): string {
   const ys = chart.points.map((p) => p.y);
   const xMinData = Math.min(...xs);
   const xMaxData = Math.max(...xs);
-  const log = xs.length > 0 && xMinData > 0 && xMaxData / xMinData > 10;
+  const log = chart.xScale !== 'linear' && xs.length > 0 && xMinData > 0 && xMaxData / xMinData > 10;
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const yMaxData = Math.max(0, ...ys);
@@ -64,11 +70,14 @@ export function scatterChartSvg(chart: ScatterChart): string {
     xTicks = Array.from({ length: hi - lo + 1 }, (_, i) => 10 ** (lo + i));
     px = (x) => MARGIN.left + ((Math.log10(x) - lo) / Math.max(1, hi - lo)) * plotW;
   } else {
-    const xMaxAxis = xMaxData * 1.05 || 1;
-    const step = niceStep(xMaxAxis);
+    // From 0, or from below the smallest value when one is negative (an SQNR below 0 dB)
+    const xMaxAxis = Math.max(0, xMaxData) * 1.05 || 1;
+    const xMinAxis = Math.min(0, xMinData * 1.05);
+    const step = niceStep(xMaxAxis - xMinAxis);
     const top = Math.ceil(xMaxAxis / step) * step;
-    xTicks = Array.from({ length: Math.round(top / step) + 1 }, (_, i) => i * step);
-    px = (x) => MARGIN.left + (x / top) * plotW;
+    const bottom = Math.floor(xMinAxis / step) * step;
+    xTicks = Array.from({ length: Math.round((top - bottom) / step) + 1 }, (_, i) => bottom + i * step);
+    px = (x) => MARGIN.left + ((x - bottom) / (top - bottom)) * plotW;
   }
   const py = (y: number) => MARGIN.top + plotH - (y / yMax) * plotH;
   const out: string[] = [
@@ -93,15 +102,25 @@ export function scatterChartSvg(chart: ScatterChart): string {
     out.push(`<polyline fill="none" stroke="${FRONT}" stroke-width="2" points="${front.map((p) => `${fmt(px(p.x))},${fmt(py(p.y))}`).join(' ')}"/>`);
   }
   for (const p of chart.points) {
-    const color = p.front ? FRONT : OTHER;
-    out.push(`<circle cx="${fmt(px(p.x))}" cy="${fmt(py(p.y))}" r="4" fill="${p.front ? color : 'white'}" stroke="${color}" stroke-width="1.5"><title>${escapeXml(p.title)}</title></circle>`);
-    out.push(`<text x="${fmt(px(p.x) + 6)}" y="${fmt(py(p.y) - 6)}" fill="${color}">${escapeXml(p.label)}</text>`);
+    const color = p.fits === false ? NO_FIT : p.front ? FRONT : OTHER;
+    const [x, y] = [px(p.x), py(p.y)];
+    if (p.fits === false) {
+      out.push(`<path d="M${fmt(x - 4)},${fmt(y - 4)}L${fmt(x + 4)},${fmt(y + 4)}M${fmt(x - 4)},${fmt(y + 4)}L${fmt(x + 4)},${fmt(y - 4)}" stroke="${color}" stroke-width="2"><title>${escapeXml(p.title)}</title></path>`);
+    } else {
+      out.push(`<circle cx="${fmt(x)}" cy="${fmt(y)}" r="4" fill="${p.front ? color : 'white'}" stroke="${color}" stroke-width="1.5"><title>${escapeXml(p.title)}</title></circle>`);
+    }
+    out.push(`<text x="${fmt(x + 6)}" y="${fmt(y - 6)}" fill="${color}">${escapeXml(p.label)}</text>`);
   }
   const ly = MARGIN.top + 10;
   out.push(`<circle cx="${WIDTH - MARGIN.right + 25}" cy="${ly}" r="4" fill="${FRONT}" stroke="${FRONT}"/>`);
   out.push(`<text x="${WIDTH - MARGIN.right + 40}" y="${ly + 4}">Pareto front</text>`);
   out.push(`<circle cx="${WIDTH - MARGIN.right + 25}" cy="${ly + 20}" r="4" fill="white" stroke="${OTHER}" stroke-width="1.5"/>`);
   out.push(`<text x="${WIDTH - MARGIN.right + 40}" y="${ly + 24}">dominated</text>`);
+  if (chart.points.some((p) => p.fits === false)) {
+    const [cx, cy] = [WIDTH - MARGIN.right + 25, ly + 40];
+    out.push(`<path d="M${cx - 4},${cy - 4}L${cx + 4},${cy + 4}M${cx - 4},${cy + 4}L${cx + 4},${cy - 4}" stroke="${NO_FIT}" stroke-width="2"/>`);
+    out.push(`<text x="${WIDTH - MARGIN.right + 40}" y="${cy + 4}">does not fit</text>`);
+  }
   out.push('</svg>', '');
   return out.join('\n');
 }
