@@ -27,7 +27,7 @@ export interface GemmParams {
   frac_bits: number;
   /** Cycles the requantizer spends on each output code: it multiplies the sum by M one chunk of ceil(ceil(frac_bits / 2) / requant_cycles) two-bit digits per cycle, so a tile's rows·cols codes take about rows·cols·requant_cycles cycles, and the array never waits when K is at least that (the manifest's throughput condition gives the exact bound). 1 is a fully parallel requantizer. @range 1..20 @default 3 */
   requant_cycles: number;
-  /** How each MAC forms its product (a - zp) * w: "logic" sums registered radix-4 digit products in logic cells (any FPGA; iCE40 HX has no multipliers); "dsp" writes a plain signed a * w with registered operands and product, which Yosys `synth_ice40 -dsp` (the UP5K flow) packs into one SB_MAC16 per MAC when the product is at least 11 bits wide (mul2dsp's DSP_Y_MINWIDTH, i.e. a_bits + 1 + w_bits >= 11); a narrower product stays in logic cells. Same latency and results either way. @allowed logic, dsp @default logic */
+  /** How each MAC forms its product (a - zp) * w: "logic" sums registered radix-4 digit products in logic cells (any FPGA; iCE40 HX has no multipliers); "dsp" writes a plain signed a * w with registered operands and product and an accumulator that holds or loads zero, which Yosys `synth_ice40 -dsp` (the UP5K flow) packs into one SB_MAC16 per MAC (the accumulator too, at 8 bits) when the product is at least 11 bits wide (mul2dsp's DSP_Y_MINWIDTH, i.e. a_bits + 1 + w_bits >= 11); a narrower product stays in logic cells. Same latency and results either way. @allowed logic, dsp @default logic */
   multiplier: 'logic' | 'dsp';
 }
 
