@@ -60,10 +60,10 @@ describe('gemm RTL equals the golden model (Icarus)', () => {
     }
   });
 
-  it('holds the extreme sums of max_k products and the widest requantizer sums exactly', async () => {
+  it.each(['logic', 'dsp'] as const)('holds the extreme sums of max_k products and the widest requantizer sums exactly (multiplier %s)', async (multiplier) => {
     for (const [aBits, wBits] of [[8, 8], [3, 6]] as const) {
       const k = 23;
-      const spec = resolveGemm(aBits, { a_bits: aBits, w_bits: wBits, rows: 2, cols: 2, max_k: k });
+      const spec = resolveGemm(aBits, { a_bits: aBits, w_bits: wBits, rows: 2, cols: 2, max_k: k, multiplier });
       const { accMax, shiftMax, offsetAbsMax } = spec.derived;
       const aMax = Number(maxUnsigned(aBits));
       const wMin = -(2 ** (wBits - 1));
@@ -115,6 +115,41 @@ describe('gemm RTL equals the golden model (Icarus)', () => {
   });
 });
 
+// The MAC whose product is a plain registered a * w (multiplier "dsp", mapped onto SB_MAC16 on the UP5K): the same
+// results and the same cycle of every output beat as the logic MAC, under stalls and without.
+const DSP_SWEEP: SweepCase[] = [
+  { a: 8, w: 8, rows: 2, cols: 4, m: 5, k: 19, n: 9, stall: 30, seed: 21 },
+  { a: 3, w: 5, rows: 3, cols: 2, m: 4, k: 1, n: 5, stall: 40, seed: 22 },
+  { a: 5, w: 7, rows: 1, cols: 3, m: 3, k: 7, n: 4, stall: 20, rc: 1, seed: 23 },
+];
+
+describe('gemm RTL with multiplier "dsp" equals the golden model (Icarus)', () => {
+  const dspSpec = (c: SweepCase, multiplier: 'logic' | 'dsp') =>
+    resolveGemm(c.a, { a_bits: c.a, w_bits: c.w, rows: c.rows, cols: c.cols, out_bits: c.out ?? c.a, max_k: 64, multiplier, ...(c.rc === undefined ? {} : { requant_cycles: c.rc }) });
+
+  it.each(DSP_SWEEP)('a$a w$w $rows x $cols, m$m k$k n$n, stall $stall%', async (c) => {
+    const spec = dspSpec(c, 'dsp');
+    expect(emitRtl(spec).get(`${gemmTop(spec)}_mac.v`)).toMatch(/product_reg <= a_reg \* w_reg;/);
+    const p = integerProblem(spec, defaultProblem(spec, c.seed, { m: c.m, k: c.k, n: c.n }));
+    const r = await runProblem(spec, p, work(), { stallPercent: c.stall, seed: c.seed });
+    expect(r.first).toBeUndefined();
+    expect(r.rtlVsModel).toBe(0);
+    expect(r.out).toEqual(r.model.out);
+  });
+
+  it('has the logic MAC\'s latency and cycle count without stalls', async () => {
+    const c = DSP_SWEEP[0]!;
+    const [logic, dsp] = await Promise.all((['logic', 'dsp'] as const).map((m) => {
+      const spec = dspSpec(c, m);
+      return runProblem(spec, integerProblem(spec, defaultProblem(spec, c.seed, { m: c.m, k: c.k, n: c.n })), work(), { stallPercent: 0 });
+    }));
+    expect(dsp!.rtlVsModel).toBe(0);
+    expect(dsp!.firstOutput).toBe(c.k - 1 + dspSpec(c, 'dsp').derived.drainLatency);
+    expect([dsp!.firstOutput, dsp!.cycles]).toEqual([logic!.firstOutput, logic!.cycles]);
+    expect(dsp!.out).toEqual(logic!.out);
+  });
+});
+
 describe('gemm K guard', () => {
   it('a K run longer than max_k sets K_OVERFLOW, adds nothing past max_k (no wrap), and the next tile is right', async () => {
     const spec = resolveGemm(4, { rows: 2, cols: 2, max_k: 5 });
@@ -147,11 +182,13 @@ describe('gemm RTL lint', () => {
     [2, 2, 1, 1, 1],
     [8, 8, 4, 4, 4096],
     [16, 5, 3, 5, 100],
-  ])('is clean under verilator -Wall and yosys hierarchy -check (a%i w%i %ix%i, max_k %i)', async (a, w, rows, cols, maxK) => {
-    const spec = resolveGemm(a, { a_bits: a, w_bits: w, rows, cols, max_k: maxK });
-    const files = emitRtl(spec);
-    expect(await lintVerilator(files, gemmTop(spec))).toEqual([]);
-    expect(await lintYosys(files, gemmTop(spec))).toEqual([]);
+  ])('is clean under verilator -Wall and yosys hierarchy -check (a%i w%i %ix%i, max_k %i), with either multiplier', async (a, w, rows, cols, maxK) => {
+    for (const multiplier of ['logic', 'dsp'] as const) {
+      const spec = resolveGemm(a, { a_bits: a, w_bits: w, rows, cols, max_k: maxK, multiplier });
+      const files = emitRtl(spec);
+      expect(await lintVerilator(files, gemmTop(spec)), multiplier).toEqual([]);
+      expect(await lintYosys(files, gemmTop(spec)), multiplier).toEqual([]);
+    }
   });
 
   it('emits each leaf arithmetic unit alone, lint-clean at small widths', async () => {

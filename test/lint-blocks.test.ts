@@ -16,6 +16,10 @@ const EXTREMES: Record<BlockName, Array<[number, Record<string, unknown>]>> = {
     [16, { rows: 16, cols: 16, max_k: 1048576, frac_bits: 40 }],
     [8, { a_bits: 2, w_bits: 16, out_bits: 2 }],
     [8, { a_bits: 16, w_bits: 2, out_bits: 16 }],
+    // The product as a plain a * w (DSP blocks), at its narrowest and widest operands
+    [2, { rows: 1, cols: 1, max_k: 1, frac_bits: 8, multiplier: 'dsp' }],
+    [16, { rows: 2, cols: 3, multiplier: 'dsp' }],
+    [8, { rows: 2, cols: 4, multiplier: 'dsp' }],
   ],
   layernorm: [
     [4, { channels: 8, rsqrt_bits: 16 }],

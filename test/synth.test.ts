@@ -5,11 +5,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { libraryFiles } from '../generators/common/library.ts';
+import { simulateAndCompare } from '../generators/common/sim.ts';
+import { expectedBeats } from '../generators/gemm/driver.ts';
+import { defaultProblem, harnessFor, integerProblem } from '../generators/gemm/index.ts';
+import { emitRtl, gemmArrayTop, gemmTop } from '../generators/gemm/rtl.ts';
+import { resolveGemm } from '../generators/gemm/spec.ts';
 import { lintVerilator } from '../generators/common/lint.ts';
-import { DEFAULT_FLOW, subtractCells, synthesizeDesign, verilogInteger, type SynthDesign } from '../generators/synth/flow.ts';
+import { DEFAULT_FLOW, subtractCells, synthCommand, synthesizeDesign, verilogInteger, type SynthDesign } from '../generators/synth/flow.ts';
 import { chainLayout, emitHarness, emitStub, HARNESS_TOP, type PortInfo } from '../generators/synth/harness.ts';
 import { lineChartSvg } from '../generators/synth/plot.ts';
-import { parseNextpnrOverflow } from '../generators/synth/report.ts';
+import { cellsFromStat, parseNextpnrOverflow } from '../generators/synth/report.ts';
 import { buildReport, reportMarkdown, reportPlots } from '../generators/synth/summary.ts';
 import { ToolError, ToolRunner } from '../generators/synth/tools.ts';
 import { SYNTH_HELP } from '../scripts/help.generated.ts';
@@ -199,5 +204,58 @@ describe('gemm rows carry their MACs', () => {
     const row = { block: 'gemm', device: 'hx8k' as const, lc: 1, lut: 1, ff: 1, carry: 0, bram: 0, dsp: 0, fmax_mhz: 100 };
     expect(plainRow({ ...row, macs: 15 })).toEqual({ ...row, macs: 15 });
     expect('macs' in plainRow(row)).toBe(false);
+  });
+});
+
+// The GEMM's multiplier option on the UP5K flow (synth_ice40 -dsp, placed and routed): one tiny array (1 x 2 MACs)
+// per variant, the MACs alone (gemm_array), from an empty cache.
+describe('gemm multiplier on the UP5K', () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'synth-cache-dsp-'));
+  const flow = { ...DEFAULT_FLOW, device: 'up5k' as const, families: ['ice40'] as const };
+  const arrayRow = async (overrides: Record<string, unknown>) => {
+    const spec = resolveGemm(5, { rows: 1, cols: 2, max_k: 16, ...overrides });
+    const design: SynthDesign = { name: 'gemm_array', top: gemmArrayTop(spec), files: Object.fromEntries(emitRtl(spec)) };
+    const report = await synthesizeDesign(design, flow, new ToolRunner({ cacheDir }));
+    return report.rows[0]!;
+  };
+
+  it('"dsp" puts each MAC\'s product in an SB_MAC16, "logic" in none, and a product below 11 bits stays in logic', async () => {
+    // a_bits 5, w_bits 6: a 6-bit centered activation times a 6-bit weight, a 12-bit product
+    const [dsp, logic, narrow] = await Promise.all([
+      arrayRow({ a_bits: 5, w_bits: 6, multiplier: 'dsp' }),
+      arrayRow({ a_bits: 5, w_bits: 6, multiplier: 'logic' }),
+      // a_bits 4, w_bits 5: 5 + 5 = 10 bits, under synth_ice40's DSP_Y_MINWIDTH of 11
+      arrayRow({ a_bits: 4, w_bits: 5, multiplier: 'dsp' }),
+    ]);
+    expect([dsp.device, dsp.dsp, dsp.cells.SB_MAC16]).toEqual(['up5k', 2, 2]);
+    expect([logic.dsp, logic.cells.SB_MAC16]).toEqual([0, undefined]);
+    expect([narrow.dsp, narrow.cells.SB_MAC16]).toEqual([0, undefined]);
+    // The products leave the logic cells: the dsp array is smaller
+    expect(dsp.lc!).toBeLessThan(logic.lc!);
+  });
+
+  // What ice40_dsp packed (operand, pipeline and accumulator registers, the accumulator's hold and zero load) is what
+  // the RTL says: the synthesized netlist, simulated with Yosys's own models of the iCE40 cells, equals the golden model.
+  it('the dsp GEMM\'s UP5K netlist, simulated gate by gate, equals the golden model under stalls', async () => {
+    const spec = resolveGemm(8, { rows: 1, cols: 2, max_k: 64, multiplier: 'dsp' });
+    const files = Object.fromEntries(emitRtl(spec));
+    const read = `read_verilog ${Object.keys(files).filter((f) => f.endsWith('.v')).sort().join(' ')}`;
+    const synth = await new ToolRunner({ cacheDir }).run({
+      label: 'gemm up5k netlist', files, keep: ['netlist.v', 'stat.json'],
+      steps: [{ tool: 'yosys', args: ['-q', '-p', [read, synthCommand('ice40', gemmTop(spec), 'up5k'), 'tee -q -o stat.json stat -json', 'write_verilog -noattr netlist.v'].join('; ')] }],
+    });
+    expect(cellsFromStat(synth.outputs['stat.json']!).SB_MAC16).toBe(2);
+    // Port defaults are SystemVerilog; the models' ports are all connected in the netlist
+    const cellModels = '`define NO_ICE40_DEFAULT_ASSIGNMENTS\n`default_nettype wire\n'
+      + readFileSync(fileURLToPath(new URL('../node_modules/@yowasp/yosys/gen/share/ice40/cells_sim.v', import.meta.url)), 'utf8');
+    for (const [seed, k] of [[31, 40], [32, 1]] as const) {
+      const p = integerProblem(spec, defaultProblem(spec, seed, { m: 3, k, n: 5 }));
+      const { harness, model } = harnessFor(spec, p);
+      const netlist = { ...harness, rtl: new Map([['netlist.v', synth.outputs['netlist.v']!], ['cells_sim.v', cellModels]]) };
+      const run = await simulateAndCompare(netlist, mkdtempSync(join(tmpdir(), 'gemm-netlist-')), { stallPercent: 30, seed }, expectedBeats(spec, p, model.out));
+      expect(run.result.timedOut).toBe(false);
+      expect(run.comparison.first).toBeUndefined();
+      expect(run.comparison.mismatches).toBe(0);
+    }
   });
 });

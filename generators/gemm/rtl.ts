@@ -10,7 +10,7 @@ import { moduleNames } from '../common/names.ts';
 import { render } from '../common/render.ts';
 import { headerComment } from '../common/verilog.ts';
 import { clog2 } from '../common/arith.ts';
-import { ARRAY_STAGES, requantSerialStages, type GemmSpec } from './spec.ts';
+import { ARRAY_STAGES, ICE40_DSP_MIN_PRODUCT_WIDTH, requantSerialStages, type GemmMultiplier, type GemmSpec } from './spec.ts';
 
 /** Base names of the block's own modules (each is prefixed, common/names.ts). */
 const MODULES = ['gemm', 'gemm_array', 'gemm_mac', 'gemm_drain', 'gemm_requant_serial', 'gemm_rne_shift'] as const;
@@ -27,7 +27,9 @@ export function gemmArrayTop(spec: GemmSpec): string {
 
 /** The spec as it appears in headers and the manifest (user-facing names). */
 export function publicSpec(spec: GemmSpec): Record<string, number | string> {
-  return { rows: spec.rows, cols: spec.cols, a_bits: spec.aBits, w_bits: spec.wBits, out_bits: spec.outBits, max_k: spec.maxK, frac_bits: spec.fracBits, requant_cycles: spec.requantCycles ?? 1, prefix: spec.prefix };
+  // multiplier only when it is not the default "logic", so a default spec's headers and manifest stay as they were.
+  const multiplier: Record<string, string> = spec.multiplier === 'dsp' ? { multiplier: spec.multiplier } : {};
+  return { rows: spec.rows, cols: spec.cols, a_bits: spec.aBits, w_bits: spec.wBits, out_bits: spec.outBits, max_k: spec.maxK, frac_bits: spec.fracBits, requant_cycles: spec.requantCycles ?? 1, ...multiplier, prefix: spec.prefix };
 }
 
 /**
@@ -42,10 +44,12 @@ export function emitPe(p: { aWidth: number; wWidth: number; accWidth: number }, 
 /**
  * The GEMM array's MAC: the same product stages as emitPe, an accumulator cleared by its flip-flops' synchronous reset
  * (acc_clear) instead of a first-term multiplexer, and a result register that is also a link of the drain's shift
- * chain (shift, shift_in), so the drain needs no ROWS * COLS-way multiplexer.
+ * chain (shift, shift_in), so the drain needs no ROWS * COLS-way multiplexer. `multiplier` "dsp" writes the product as
+ * a registered a * w that Yosys maps onto a DSP block (gemm_mac_dsp.v.hbs): same ports, stages and results.
  */
-export function emitMac(p: { aWidth: number; wWidth: number; accWidth: number }, spec?: unknown, name = 'gemm_mac'): string {
-  return render('gemm/gemm_mac.v', { header: headerComment(`${name}: one MAC of the GEMM array, a link of the drain chain`, spec ?? p), name, ...p });
+export function emitMac(p: { aWidth: number; wWidth: number; accWidth: number }, spec?: unknown, name = 'gemm_mac', multiplier: GemmMultiplier = 'logic'): string {
+  const template = multiplier === 'dsp' ? 'gemm/gemm_mac_dsp.v' : 'gemm/gemm_mac.v';
+  return render(template, { header: headerComment(`${name}: one MAC of the GEMM array, a link of the drain chain`, spec ?? p), name, ...p });
 }
 
 /**
@@ -121,7 +125,7 @@ export function emitRtl(spec: GemmSpec, options: { accOut?: boolean } = {}): Fil
   const files: FileSet = new Map([
     [`${n.gemm}.v`, render('gemm/gemm.v', { header: headerComment(`${n.gemm}: integer GEMM with per-channel requantization (FQ-ViT)`, pub), ...v })],
     [`${n.gemm_array}.v`, render('gemm/gemm_array.v', { header: headerComment(`${n.gemm_array}: the MAC array, its operand registers and the drain chain`, pub), name: n.gemm_array, macName: n.gemm_mac, ...v })],
-    [`${n.gemm_mac}.v`, emitMac({ aWidth: d.centeredWidth, wWidth: spec.wBits, accWidth: d.accWidth }, pub, n.gemm_mac)],
+    [`${n.gemm_mac}.v`, emitMac({ aWidth: d.centeredWidth, wWidth: spec.wBits, accWidth: d.accWidth }, pub, n.gemm_mac, spec.multiplier)],
     [`${n.gemm_drain}.v`, render('gemm/gemm_drain.v', { header: headerComment(`${n.gemm_drain}: reads a finished tile and pairs it with its channel constants`, pub), name: n.gemm_drain, ...v })],
     [`${n.gemm_requant_serial}.v`, emitRequantSerial({ accWidth: d.accWidth, fracBits: spec.fracBits, shiftWidth: d.shiftWidth, offsetWidth: d.offsetWidth, sumWidth: d.sumWidth, outBits: spec.outBits, chunkDigits: d.requantChunkDigits }, pub, { name: n.gemm_requant_serial, rneShiftName: n.gemm_rne_shift })],
     [`${n.gemm_rne_shift}.v`, emitRneShift({ width: d.sumWidth, shiftWidth: d.shiftWidth }, pub, n.gemm_rne_shift)],
@@ -166,6 +170,19 @@ export const GEMM_ERRORS = [
   { bit: 0, name: 'K_OVERFLOW', meaning: 'a K run longer than max_k beats: the beats past max_k were taken but not accumulated (nothing wraps); that tile\'s codes are not the product' },
 ];
 
+/** With multiplier "dsp": the product width Yosys sees and whether synth_ice40 -dsp puts it in an SB_MAC16 (one per
+ * MAC). Nothing for "logic", whose manifest stays as it was before the option. */
+function multiplierFacts(spec: GemmSpec): Record<string, unknown> {
+  if (spec.multiplier !== 'dsp') return {};
+  const width = spec.derived.centeredWidth + spec.wBits;
+  return {
+    mac_product_width: width,
+    ice40_dsp: width >= ICE40_DSP_MIN_PRODUCT_WIDTH
+      ? `one SB_MAC16 per MAC (${spec.rows * spec.cols}) under synth_ice40 -dsp: the ${width}-bit product is at least ${ICE40_DSP_MIN_PRODUCT_WIDTH} bits`
+      : `none: synth_ice40 -dsp maps only products of at least ${ICE40_DSP_MIN_PRODUCT_WIDTH} bits (mul2dsp DSP_Y_MINWIDTH); this ${width}-bit product is a LUT multiplier`,
+  };
+}
+
 export function manifest(spec: GemmSpec): string {
   const d = spec.derived;
   const m: BlockManifest = {
@@ -178,6 +195,7 @@ export function manifest(spec: GemmSpec): string {
     derived: {
       ...d,
       macs: spec.rows * spec.cols,
+      ...multiplierFacts(spec),
       requant_stages: requantSerialStages(d.requantChunkDigits, d.requantCycles),
       rounding: 'half to even: out = clamp(round_half_even((acc * M + B) / 2^S), 0, 2^out_bits - 1)',
       overflow: `none: acc_width holds every sum of up to max_k = ${spec.maxK} products; a longer K run sets K_OVERFLOW`,

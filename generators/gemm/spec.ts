@@ -4,7 +4,7 @@
  */
 import { clog2, maxUnsigned, signedWidth, unsignedWidth } from '../common/arith.ts';
 import { SpecError } from '../common/errors.ts';
-import { intInRange, object, onlyKeys } from '../common/validate.ts';
+import { intInRange, object, oneOf, onlyKeys } from '../common/validate.ts';
 
 /**
  * Integer GEMM: an output-stationary ROWS × COLS MAC array (unsigned activations with a zero point, signed weights,
@@ -27,9 +27,17 @@ export interface GemmParams {
   frac_bits: number;
   /** Cycles the requantizer spends on each output code: it multiplies the sum by M one chunk of ceil(ceil(frac_bits / 2) / requant_cycles) two-bit digits per cycle, so a tile's rows·cols codes take about rows·cols·requant_cycles cycles, and the array never waits when K is at least that (the manifest's throughput condition gives the exact bound). 1 is a fully parallel requantizer. @range 1..20 @default 3 */
   requant_cycles: number;
+  /** How each MAC forms its product (a - zp) * w: "logic" sums registered radix-4 digit products in logic cells (any FPGA; iCE40 HX has no multipliers); "dsp" writes a plain signed a * w with registered operands and product and an accumulator that holds or loads zero, which Yosys `synth_ice40 -dsp` (the UP5K flow) packs into one SB_MAC16 per MAC (the accumulator too, at 8 bits) when the product is at least 11 bits wide (mul2dsp's DSP_Y_MINWIDTH, i.e. a_bits + 1 + w_bits >= 11); a narrower product stays in logic cells. Same latency and results either way. @allowed logic, dsp @default logic */
+  multiplier: 'logic' | 'dsp';
 }
 
-export const GEMM_PARAM_KEYS = ['rows', 'cols', 'a_bits', 'w_bits', 'out_bits', 'max_k', 'frac_bits', 'requant_cycles'] as const;
+/** The MAC's product implementations (GemmParams.multiplier). */
+export const GEMM_MULTIPLIERS = ['logic', 'dsp'] as const;
+export type GemmMultiplier = GemmParams['multiplier'];
+/** Narrowest product Yosys's synth_ice40 -dsp maps onto SB_MAC16 (mul2dsp's DSP_Y_MINWIDTH in that pass). */
+export const ICE40_DSP_MIN_PRODUCT_WIDTH = 11;
+
+export const GEMM_PARAM_KEYS = ['rows', 'cols', 'a_bits', 'w_bits', 'out_bits', 'max_k', 'frac_bits', 'requant_cycles', 'multiplier'] as const;
 
 /** Every width of the datapath, derived once from the parameters (see `deriveGemm`). */
 export interface GemmDerived {
@@ -82,13 +90,17 @@ export interface GemmSpec {
   /** Requested cycles per code of the serial requantizer (derived.requantCycles is what the chunking gives, never
    * more); absent (1, parallel) in the GEMM specs the attention block derives for its own requantizers. */
   readonly requantCycles?: number;
+  /** The MACs' product (GemmParams.multiplier); absent means "logic" (the specs the attention and encoder blocks
+   * derive never set it). */
+  readonly multiplier?: GemmMultiplier;
   /** Starts every module name (common/names.ts). */
   readonly prefix: string;
   readonly derived: Readonly<GemmDerived>;
 }
 
 /** Pipeline stages, named so the latency below is a sum of facts about the RTL. */
-/** Register stages of the PE's product a * w (gemm_pe): digit products, then their sum. */
+/** Register stages of the PE's product a * w (gemm_pe, gemm_mac): digit products, then their sum; with multiplier
+ * "dsp", the operands (SB_MAC16's input registers), then the product (its output register). */
 export const PE_PRODUCT_STAGES = 2;
 // beat register (centered activations, weights), the MAC's product stages, accumulator, result register (which takes
 // the sum in the idle cycle after the run)
@@ -141,6 +153,8 @@ export function resolveGemm(bits: number, overrides: unknown, prefix = ''): Gemm
     maxK: get('max_k', 1, 1 << 20, 4096),
     fracBits: get('frac_bits', 8, 40, 24),
     requantCycles: get('requant_cycles', 1, 20, 3),
+    // Left out when "logic" so the default spec (and every byte generated from it) is what it was before the option.
+    ...(o.multiplier === undefined || oneOf('gemm.multiplier', o.multiplier, GEMM_MULTIPLIERS) === 'logic' ? {} : { multiplier: 'dsp' as const }),
   };
   return Object.freeze({ ...spec, prefix, derived: Object.freeze(deriveGemm(spec)) });
 }

@@ -55,7 +55,7 @@ const FAMILY_DEVICE: Readonly<Record<Family, (o: FlowOptions) => DeviceName>> = 
   xilinx: () => 'xc7',
 };
 
-function synthCommand(family: Family, top: string, device: Ice40Device): string {
+export function synthCommand(family: Family, top: string, device: Ice40Device): string {
   switch (family) {
     case 'ice40':
       return `synth_ice40 -top ${top}${device === 'up5k' ? ' -dsp' : ''}`;
