@@ -45,11 +45,16 @@ export function defaultCase(spec: EncoderSpec, tokens: number, seed = 1): Encode
       bias: Array.from({ length: out }, () => Math.round((rnd() - 0.5) * 0.5 / (aScale * wScale)) * aScale * wScale),
     };
   };
+  // A residual sum x + y needs more range than x: its quantizer keeps x's channel exponents (alpha) at twice the
+  // scale, so that the sum of a full-range input and a branch output of about unit spread rarely clips.
+  const doubled = (q: PtfQuantizer): PtfQuantizer => ({ ...q, scaleMin: 2 * q.scaleMin, scales: q.scales.map((s) => 2 * s) });
+  const input = ptf(act / 2);
+  const resid1 = doubled(input);
   const quantizers = {
-    in: ptf(act / 2), norm1_out: uniform(act), qkv_out: uniform(act),
+    in: input, norm1_out: uniform(act), qkv_out: uniform(act),
     attn_score: uniform(spec.derived.attention.params.score_scale), attn_out: uniform(act),
-    proj_out: uniform(act), resid1: ptf(act / 2), norm2_out: uniform(act),
-    fc1_act: uniform(act / 2, Math.max(1, 2 ** (p.bits - 3))), fc2_out: uniform(act), resid2: ptf(act / 2),
+    proj_out: uniform(act), resid1, norm2_out: uniform(act),
+    fc1_act: uniform(act / 2, Math.max(1, 2 ** (p.bits - 3))), fc2_out: uniform(act), resid2: doubled(resid1),
   };
   const inputs = Array.from({ length: tokens }, () => Array.from({ length: dim }, () => Math.floor(rnd() * (top + 1))));
   const c: EncoderCase = {
