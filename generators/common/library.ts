@@ -6,8 +6,8 @@ import type { FileSet } from './files.ts';
 import { moduleName } from './names.ts';
 import { render } from './render.ts';
 
-export type LibraryModule = 'axis_skid_buffer' | 'shift_add_step';
-export const LIBRARY_MODULES: readonly LibraryModule[] = ['axis_skid_buffer', 'shift_add_step'];
+export type LibraryModule = 'axis_skid_buffer' | 'shift_add_step' | 'fifo';
+export const LIBRARY_MODULES: readonly LibraryModule[] = ['axis_skid_buffer', 'shift_add_step', 'fifo'];
 
 /**
  * Segment width of shift_add_step's carry-deferred accumulator (and of the comparisons that read it): on an iCE40

@@ -90,12 +90,8 @@ export function emitGeluRtl(spec: GeluSpec): FileSet {
     header: header(`${names.gelu_search_level}: one level of the GELU block's pipelined binary search`),
     names,
   }));
-  // The output FIFO is the softmax block's first-word-fall-through FIFO (same module, the GELU block's name).
-  files.set(`${names.gelu_fifo}.v`, render('softmax/softmax_fifo.v', {
-    header: header(`${names.gelu_fifo}: the GELU block's output FIFO`),
-    name: names.gelu_fifo,
-  }));
-  for (const [path, text] of libraryFiles(['shift_add_step'], spec.prefix, 'gelu')) files.set(path, text);
+  // The output FIFO is the library's (templates/lib/fifo.v.hbs), named <prefix>_gelu_fifo
+  for (const [path, text] of libraryFiles(['shift_add_step', 'fifo'], spec.prefix, 'gelu')) files.set(path, text);
   files.set('manifest.json', manifestJson(geluManifest(spec, [...files.keys()].sort())));
   return files;
 }

@@ -79,12 +79,8 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
     header: header(`${names.residual_div_step}: one restoring-division step of the residual block`),
     names,
   }));
-  // The output FIFO is the softmax block's first-word-fall-through FIFO (same module, the residual's name).
-  files.set(`${names.residual_fifo}.v`, render('softmax/softmax_fifo.v', {
-    header: header(`${names.residual_fifo}: the residual block's output FIFO`),
-    name: names.residual_fifo,
-  }));
-  for (const [path, text] of libraryFiles(['shift_add_step'], spec.prefix, 'residual')) files.set(path, text);
+  // The output FIFO is the library's (templates/lib/fifo.v.hbs), named <prefix>_residual_fifo
+  for (const [path, text] of libraryFiles(['shift_add_step', 'fifo'], spec.prefix, 'residual')) files.set(path, text);
   files.set('manifest.json', manifestJson(residualManifest(spec, [...files.keys()].sort())));
   return files;
 }

@@ -1,5 +1,6 @@
 /** RTL emitter of the LIS softmax: spec -> FileSet of Verilog modules (one per file) and the JSON manifest. */
 import type { FileSet } from '../common/files.ts';
+import { libraryFiles } from '../common/library.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
 import { moduleName, moduleNames } from '../common/names.ts';
 import { render } from '../common/render.ts';
@@ -140,7 +141,8 @@ export function emitSoftmaxRtl(spec: SoftmaxSpec): FileSet {
     name: names.softmax_exp, dWidth: p.in_bits, depth: spec.range.tableDepth, zWidth: d.zWidth, mWidth: d.shiftWidth, eWidth: d.elemWidth, spec: summary,
   }));
   files.set(`${names.softmax_log2_round}.v`, emitLog2RoundUnit({ name: names.softmax_log2_round, sumWidth: d.sumWidth, elemWidth: d.elemWidth, outBits: p.out_bits, spec: summary }));
-  files.set(`${names.softmax_fifo}.v`, render('softmax/softmax_fifo.v', { name: names.softmax_fifo, header: header(`${names.softmax_fifo}: first-word-fall-through FIFO on a block RAM`) }));
+  // The output FIFO is the library's (templates/lib/fifo.v.hbs), named <prefix>_softmax_fifo
+  for (const [path, text] of libraryFiles(['fifo'], spec.prefix, 'softmax')) files.set(path, text);
   files.set(`${names.softmax_ram}.v`, render('softmax/softmax_ram.v', { name: names.softmax_ram, header: header(`${names.softmax_ram}: simple dual-port RAM (row buffer)`) }));
   if (multi) {
     files.set(`${names.softmax_lane_sum}.v`, render('softmax/softmax_lane_sum.v', { name: names.softmax_lane_sum, header: header(`${names.softmax_lane_sum}: sum of a beat's lanes, a registered adder tree`) }));
