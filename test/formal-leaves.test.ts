@@ -379,7 +379,7 @@ ${result}
 endmodule
 `;
 
-  it.each([[4]])('integer square root (ROOT_WIDTH %i) gives floor(sqrt(radicand)) when done, for every radicand and start/rst sequence (BMC)', async (rootWidth) => {
+  it.each([[4], [5]])('integer square root (ROOT_WIDTH %i) gives floor(sqrt(radicand)) when done, for every radicand and start/rst sequence (BMC)', async (rootWidth) => {
     const unit = `ptf_layernorm_isqrt ptf_layernorm_isqrt_inst (.clk(clk), .rst(rst), .start(start), .radicand(radicand), .done(done), .root(root));`;
     const ports = `    input  wire [${2 * rootWidth - 1}:0] radicand,`;
     const impl: FileSet = new Map([['ptf_layernorm_isqrt.v', emitIsqrt(rootWidth)], ['observed.v', observed(unit, ports, [['root', rootWidth]])]]);
@@ -390,7 +390,7 @@ endmodule
     await expectProof(impl, 'observed', ref, { depth: rootWidth + 4 });
   });
 
-  it.each([[7, 4, 4]])('divider (NUM %i, DEN %i, QUOT %i bits) gives floor(numerator / divisor) and inexact when done (BMC)', async (numWidth, denWidth, quotWidth) => {
+  it.each([[7, 4, 4], [8, 4, 4], [6, 5, 3]])('divider (NUM %i, DEN %i, QUOT %i bits) gives floor(numerator / divisor) and inexact when done (BMC)', async (numWidth, denWidth, quotWidth) => {
     const unit = `ptf_layernorm_divider ptf_layernorm_divider_inst (.clk(clk), .rst(rst), .start(start), .numerator(numerator), .divisor(divisor), .done(done), .quotient(quotient), .inexact(inexact));`;
     const ports = `    input  wire [${numWidth - 1}:0] numerator,\n    input  wire [${denWidth - 1}:0] divisor,`;
     const outputs: Array<[string, number]> = [['quotient', quotWidth], ['inexact', 1]];

@@ -12,9 +12,10 @@ function counterWidth(n: number): number {
 }
 
 /**
- * floor(sqrt(radicand)), exact, by the restoring digit recurrence: one root bit per cycle, ROOT_WIDTH cycles from
- * `start` to the `done` pulse. The partial remainder never exceeds twice the partial root, so ROOT_WIDTH + 2 bits hold
- * it. `start` while busy restarts.
+ * floor(sqrt(radicand)), exact, by the non-restoring digit recurrence: one root bit per cycle (one carry chain whose
+ * operand the remainder's sign chooses, no trial subtraction and multiplexer), ROOT_WIDTH cycles from `start` to the
+ * `done` pulse. The partial remainder's magnitude never exceeds twice the partial root plus one, so ROOT_WIDTH + 2
+ * signed bits hold it. `start` while busy restarts.
  */
 export function emitIsqrt(rootWidth: number, name = 'ptf_layernorm_isqrt'): string {
   const cw = counterWidth(rootWidth);
@@ -28,7 +29,7 @@ export function emitIsqrt(rootWidth: number, name = 'ptf_layernorm_isqrt'): stri
 }
 
 /**
- * quotient = floor(numerator / divisor), exact, by restoring division: one quotient bit per cycle, QUOT_WIDTH cycles
+ * quotient = floor(numerator / divisor), exact, by non-restoring division: one quotient bit per cycle (one carry chain each), QUOT_WIDTH cycles
  * from \`start\` to the \`done\` pulse; \`inexact\` says the remainder is not zero (for the floor of a negative quotient).
  * Requires numerator < divisor · 2^QUOT_WIDTH (the caller's widths guarantee it), so the quotient has QUOT_WIDTH bits.
  */
@@ -40,7 +41,7 @@ export function emitDivider(numWidth: number, denWidth: number, quotWidth: numbe
     ? `{1'b0, numerator[NUM_WIDTH-1:QUOT_WIDTH]}`
     : `{{DEN_WIDTH-NUM_WIDTH+QUOT_WIDTH+1{1'b0}}, numerator[NUM_WIDTH-1:QUOT_WIDTH]}`;
   return render('layernorm/ptf_layernorm_divider.v', {
-    header: headerComment(`${name}: bit-serial restoring divider, floor(numerator / divisor), exact`, { numWidth, denWidth, quotWidth }),
+    header: headerComment(`${name}: bit-serial non-restoring divider, floor(numerator / divisor), exact`, { numWidth, denWidth, quotWidth }),
     name,
     numWidth,
     denWidth,
