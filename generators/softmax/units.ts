@@ -114,7 +114,8 @@ export function emitLog2RoundUnit(view: Log2RoundView): string {
   // The barrel shift of B onto A's leading one, split in a coarse step (multiples of 8) and a fine step.
   const bExt = zeroExtend('b4_reg', bWidth, aWidth);
   const coarseShift = posWidth > 3 ? `${bExt} << {sh4_reg[${posWidth - 1}:3], 3'b000}` : bExt;
-  const fineShift = posWidth > 3 ? 'bs5_reg << sh5_reg[2:0]' : `bs5_reg << sh5_reg[${posWidth - 1}:0]`;
+  const fineWidth = Math.min(posWidth, 3);
+  const fineShift = 'bs5_reg << sh5_reg';
   // t <= 2 + (aWidth - 2): compare with the largest code only where t can exceed it (or has bits the code drops).
   const maxT = aWidth;
   const saturate = (t: string, zero: string) =>
@@ -159,6 +160,8 @@ export function emitLog2RoundUnit(view: Log2RoundView): string {
     shExpr: `${zeroExtend('a_pos', posWidth, shWidth)} - ${zeroExtend('b_pos', posWidth, shWidth)}`,
     coarseShift,
     fineShift,
+    fineMsb: fineWidth - 1,
+    fineZero: `${fineWidth}'d0`,
     shOne: hexLiteral(shWidth, 1),
     shTwo: hexLiteral(shWidth, 2),
     shThree: hexLiteral(shWidth, 3),
