@@ -8,6 +8,7 @@ import { SpecError } from '../generators/common/errors.ts';
 import type { FileSet } from '../generators/common/files.ts';
 import { inParallel, lintVerilator, lintYosys } from '../generators/common/lint.ts';
 import { BLOCKS } from '../generators/registry.ts';
+import { sweepsWidth } from './setup/widths.ts';
 
 /** The corners of each block's documented ranges (docs/parameters.md), at the widths where they are hardest. */
 const EXTREMES: Record<BlockName, Array<[number, Record<string, unknown>]>> = {
@@ -52,12 +53,6 @@ const EXTREMES: Record<BlockName, Array<[number, Record<string, unknown>]>> = {
   ],
 };
 
-/**
- * A block composed of the others (the encoder) is linted at these widths only: its units are linted at every width
- * above, and each composed width costs a minute of the suite's ten.
- */
-const COMPOSITE_WIDTHS: Partial<Record<BlockName, number[]>> = { encoder: [2, 4, 8, 12] };
-
 interface Config {
   label: string;
   rtl: FileSet;
@@ -92,7 +87,8 @@ describe.each(BLOCKS.map((b) => [b.name, b] as const))('lint: %s', (name, block)
       continue;
     }
     accepted.push(bits);
-    if (COMPOSITE_WIDTHS[name] && !COMPOSITE_WIDTHS[name].includes(bits)) continue;
+    // A composite block (the encoder) is linted at a few widths only (test/setup/widths.ts)
+    if (!sweepsWidth(name, bits)) continue;
     configs.push(configure(block, bits, undefined, spec));
   }
 
