@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { FileSet } from '../generators/common/files.ts';
 import { libraryFiles, type LibraryModule } from '../generators/common/library.ts';
-import { inParallel, lintVerilator, lintYosys } from '../generators/common/lint.ts';
+import { inParallel, lintVerilator, lintYosys, lintYosysTops } from '../generators/common/lint.ts';
 import { emitTestbench, TB_NAME, type Beat, type SimHarness } from '../generators/common/sim.ts';
 
 const libModules = readdirSync(new URL('../templates/lib/', import.meta.url)).filter((f) => f.endsWith('.v.hbs')).map((f) => f.slice(0, -6));
@@ -59,5 +59,15 @@ describe('the linters catch defects', () => {
     expect((await lintYosys(missing, 'bad_missing')).join('\n')).toMatch(/not_defined/);
     const implicit = new Map([['bad_implicit.v', 'module bad_implicit (input wire x, output wire y);\nassign z = x;\nassign y = z;\nendmodule\n']]);
     expect((await lintYosys(implicit, 'bad_implicit')).join('\n')).toMatch(/Warning: Identifier `\\z' is implicitly declared/);
+  });
+
+  it('Yosys over several tops in one run reports the missing module under the second top, and a module defined twice', async () => {
+    const clean = module('good_top', '    input  wire x,\n    output wire y\n);\nassign y = x;');
+    const missing = module('bad_missing', '    input  wire x,\n    output wire y\n);\nnot_defined not_defined_inst (.a(x), .b(y));');
+    const both: FileSet = new Map([...clean, ...missing]);
+    expect(await lintYosysTops(clean, ['good_top'])).toEqual([]);
+    expect((await lintYosysTops(both, ['good_top', 'bad_missing'])).join('\n')).toMatch(/not_defined/);
+    const twice: FileSet = new Map([...clean, ['copy/good_top.v', clean.get('good_top.v')!]]);
+    expect(await lintYosysTops(twice, ['good_top'])).not.toEqual([]);
   });
 });

@@ -82,6 +82,19 @@ export async function lintYosys(files: FileSet, top: string, options: Pick<LintO
   return findings;
 }
 
+/**
+ * Yosys's verdict on one design under each of several tops, in one run: the sources are read once and the design is
+ * restored before each `hierarchy -check -top` (which drops what its top does not use). Findings as lintYosys.
+ */
+export async function lintYosysTops(files: FileSet, tops: readonly string[]): Promise<string[]> {
+  const paths = verilogSources(files).map(([p]) => p);
+  const checks = tops.map((top) => `design -load sources; hierarchy -check -top ${top}`).join('; ');
+  const { log, code } = await runYosysScript(files, `read_verilog ${paths.join(' ')}; design -save sources; ${checks}`);
+  const findings = log.split('\n').map((l) => l.trim()).filter((l) => /(^|: )(Warning|ERROR):/.test(l));
+  if (code !== 0 && findings.length === 0) findings.push(`yosys exited with ${code}: ${log.trim().split('\n').slice(-3).join(' | ')}`);
+  return findings;
+}
+
 /** Runs `jobs` with at most `limit` in flight (the machine has 2 cores), keeping the results in order. */
 export async function inParallel<T>(jobs: Array<() => Promise<T>>, limit = 2): Promise<T[]> {
   const results: T[] = new Array(jobs.length);
