@@ -4,6 +4,7 @@
  * words from lane C mod lanes up are ignored on input and 0 on output; tlast is on the token's last beat.
  */
 import { clog2, unsignedWidth } from './arith.ts';
+import { hexLiteral } from './verilog.ts';
 import { SpecError } from './errors.ts';
 
 export const LANE_CHOICES = [1, 2, 4, 8] as const;
@@ -41,6 +42,27 @@ export function lanePipeline(laneLatency: number, maxChannels: number, lanes: nu
     bankWidth: unsignedWidth(bankDepth - 1),
     laneBits: clog2(lanes),
     flightWidth: unsignedWidth(capacity) + 1,
+  };
+}
+
+/**
+ * The values a lane-pipeline top's template binds (gelu, residual): lanes, the pipeline's widths, the output FIFO and
+ * the in-flight bound, and the channel counter's last value.
+ */
+export function lanePipelineView(d: LanePipeline & { chanWidth: number }, lanes: number, maxChannels: number) {
+  return {
+    lanes,
+    singleLane: lanes === 1,
+    laneBits: d.laneBits,
+    bankWidth: d.bankWidth,
+    laneLatency: d.laneLatency,
+    fifoAddr: d.fifoAddr,
+    capacity: hexLiteral(d.flightWidth, d.capacity),
+    flightWidth: d.flightWidth,
+    chanWidth: d.chanWidth,
+    maxChannels,
+    maxChanLast: hexLiteral(d.chanWidth, maxChannels - 1),
+    chanLastAllOnes: maxChannels === 2 ** d.chanWidth,
   };
 }
 

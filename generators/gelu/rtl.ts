@@ -1,5 +1,6 @@
 /** RTL emitter of the GELU block: spec -> FileSet of Verilog modules (one per file) and the manifest. */
 import type { FileSet } from '../common/files.ts';
+import { lanePipelineView } from '../common/lanes.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
 import { CARRY_SEGMENT_BITS, libraryFiles, libraryName } from '../common/library.ts';
 import { moduleName, moduleNames } from '../common/names.ts';
@@ -36,34 +37,23 @@ export function emitGeluRtl(spec: GeluSpec): FileSet {
   files.set(`${names.gelu}.v`, render('gelu/gelu.v', {
     header: header(`${names.gelu}: GELU requantizer, exact, comparisons only, ${p.lanes} element(s) per cycle`),
     names,
+    ...lanePipelineView(d, p.lanes, p.max_channels),
     bits: p.bits,
     bitsMsb: p.bits - 1,
     dataInMsb: p.lanes * d.accWidth - 1,
     dataOutMsb: p.lanes * p.bits - 1,
-    lanes: p.lanes,
-    singleLane: p.lanes === 1,
-    laneBits: d.laneBits,
-    bankWidth: d.bankWidth,
-    laneLatency: d.laneLatency,
-    fifoAddr: d.fifoAddr,
-    capacity: hexLiteral(d.flightWidth, d.capacity),
     accWidth: d.accWidth,
     accMsb: d.accWidth - 1,
     multBits: p.mult_bits,
     zWidth: d.zWidth,
     zMsb: d.zWidth - 1,
-    chanWidth: d.chanWidth,
-    maxChannels: p.max_channels,
     idxWidth: d.idxWidth,
-    flightWidth: d.flightWidth,
     tablesPlusFour: idx(2 * tables + 4),
     idxOne: idx(1),
     idxTwo: idx(2),
     idxFalling: idx(2 + tables),
     idxFallingMinusOne: idx(1 + tables),
     idxChannels: idx(2 + 2 * tables),
-    maxChanLast: hexLiteral(d.chanWidth, p.max_channels - 1),
-    chanLastAllOnes: p.max_channels === 2 ** d.chanWidth,
   }));
   files.set(`${names.gelu_lane}.v`, render('gelu/gelu_lane.v', {
     header: header(`${names.gelu_lane}: one lane of the GELU block, one element per cycle, never stalls`),

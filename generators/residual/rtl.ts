@@ -1,5 +1,6 @@
 /** RTL emitter of the residual block: spec -> FileSet of Verilog modules (one per file) and the manifest. */
 import type { FileSet } from '../common/files.ts';
+import { lanePipelineView } from '../common/lanes.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
 import { CARRY_SEGMENT_BITS, libraryFiles, libraryName } from '../common/library.ts';
 import { moduleName, moduleNames } from '../common/names.ts';
@@ -32,27 +33,16 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
   files.set(`${names.residual}.v`, render('residual/residual.v', {
     header: header(`${names.residual}: residual add with PTF requantization, exact, ${p.lanes} element(s) per cycle`),
     names,
+    ...lanePipelineView(d, p.lanes, p.max_channels),
     bits: p.bits,
     bitsMsb: p.bits - 1,
     dataMsb: p.lanes * p.bits - 1,
-    lanes: p.lanes,
-    singleLane: p.lanes === 1,
-    laneBits: d.laneBits,
-    bankWidth: d.bankWidth,
-    laneLatency: d.laneLatency,
-    fifoAddr: d.fifoAddr,
-    capacity: hexLiteral(d.flightWidth, d.capacity),
     constBits: p.const_bits,
     cfgWidth: d.cfgWidth,
     cfgMsb: d.cfgWidth - 1,
-    chanWidth: d.chanWidth,
-    maxChannels: p.max_channels,
     idxWidth: d.idxWidth,
-    flightWidth: d.flightWidth,
     headerPlusOne: idx(RESIDUAL_HEADER_WORDS + 1),
     idxHeader: idx(RESIDUAL_HEADER_WORDS),
-    maxChanLast: hexLiteral(d.chanWidth, p.max_channels - 1),
-    chanLastAllOnes: p.max_channels === 2 ** d.chanWidth,
     idx1: idx(1), idx2: idx(2), idx3: idx(3), idx4: idx(4), idx5: idx(5), idx6: idx(6), idx7: idx(7),
   }));
   files.set(`${names.residual_lane}.v`, render('residual/residual_lane.v', {
