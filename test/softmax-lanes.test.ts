@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpecError } from '../generators/common/errors.ts';
 import { lintVerilator, lintYosys } from '../generators/common/lint.ts';
-import { mulberry32 } from '../generators/common/random.ts';
-import { defaultStimulus, packInput, programPhase, rowsToBeats, runSoftmax, softmaxBlock, verifySoftmaxCase, verifySoftmaxOneInstance, type SoftmaxPhase } from '../generators/softmax/index.ts';
+import { defaultStimulus, packInput, programPhase, randomRows, rowsToBeats, runSoftmax, softmaxBlock, verifySoftmaxCase, verifySoftmaxOneInstance, type SoftmaxPhase } from '../generators/softmax/index.ts';
 import { packLanes, readLaneBeats } from '../generators/softmax/lanes.ts';
 import { emitSoftmaxRtl, softmaxLatency, softmaxStatusWidth, softmaxTop } from '../generators/softmax/rtl.ts';
 import { resolveSoftmax, softmaxLayer } from '../generators/softmax/spec.ts';
@@ -20,20 +19,6 @@ import { designFromGenerated } from '../scripts/synth.ts';
 import type { Generated } from '../scripts/gen.ts';
 
 const work = () => mkdtempSync(join(tmpdir(), 'softmax-lanes-'));
-
-/** Seeded random rows: lengths 1..maxLen (every fifth one full), peaky or flat, sometimes all equal. */
-function randomRows(bits: number, maxLen: number, count: number, seed: number): number[][] {
-  const rnd = mulberry32(seed);
-  const int = (n: number) => Math.floor(rnd() * n);
-  const top = 2 ** bits - 1;
-  return Array.from({ length: count }, (_, r) => {
-    const len = r % 5 === 0 ? maxLen : 1 + int(maxLen);
-    if (r % 7 === 3) return Array(len).fill(int(top + 1));
-    const spread = r % 2 ? top : Math.max(1, top >> 2);
-    const base = int(top + 1 - spread);
-    return Array.from({ length: len }, () => base + int(spread + 1));
-  });
-}
 
 describe('softmax lanes: spec', () => {
   it('lanes is 1, 2, 4 or 8, at most max_length; widths and buffers count beats', () => {

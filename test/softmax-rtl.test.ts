@@ -12,27 +12,13 @@ import { lintVerilator, lintYosys } from '../generators/common/lint.ts';
 import { log2RoundCode } from '../generators/softmax/model.ts';
 import { mulberry32 } from '../generators/common/random.ts';
 import { simulate, simulateAndCompare } from '../generators/common/sim.ts';
-import { defaultStimulus, expectedBeats, programPhase, rowsToBeats, runSoftmax, softmaxBlock, softmaxHarness, type SoftmaxPhase } from '../generators/softmax/index.ts';
+import { defaultStimulus, expectedBeats, programPhase, randomRows, rowsToBeats, runSoftmax, softmaxBlock, softmaxHarness, type SoftmaxPhase } from '../generators/softmax/index.ts';
 import { softmaxProgram } from '../generators/softmax/program.ts';
 import { SOFTMAX_TOP, emitSoftmaxRtl, softmaxLatency, softmaxTop } from '../generators/softmax/rtl.ts';
 import { resolveSoftmax, softmaxLayer } from '../generators/softmax/spec.ts';
 import { LOG2_ROUND_LATENCY, emitLog2RoundUnit } from '../generators/softmax/units.ts';
 
 const work = () => mkdtempSync(join(tmpdir(), 'softmax-'));
-
-/** Seeded random rows: lengths 1..maxLen, peaky or flat, sometimes all equal. */
-function randomRows(bits: number, maxLen: number, count: number, seed: number): number[][] {
-  const rnd = mulberry32(seed);
-  const int = (n: number) => Math.floor(rnd() * n);
-  const top = 2 ** bits - 1;
-  return Array.from({ length: count }, (_, r) => {
-    const len = r % 5 === 0 ? maxLen : 1 + int(maxLen);
-    if (r % 7 === 3) return Array(len).fill(int(top + 1));
-    const spread = r % 2 ? top : Math.max(1, top >> 2);
-    const base = int(top + 1 - spread);
-    return Array.from({ length: len }, () => base + int(spread + 1));
-  });
-}
 
 interface SweepCase { bits: number; out: number; maxLen: number; n?: number; scale?: number; stall: number; seed: number; sumWidth?: number }
 

@@ -139,6 +139,20 @@ export function rowsToBeats(rows: readonly (readonly number[])[]): SoftmaxBeat[]
   return rows.flatMap((row) => row.map((q, i) => ({ q, last: i === row.length - 1 })));
 }
 
+/** Seeded random rows: lengths 1..maxLen (every fifth one full), peaky or flat, sometimes all equal (the tests' stimulus). */
+export function randomRows(bits: number, maxLen: number, count: number, seed: number): number[][] {
+  const rnd = mulberry32(seed);
+  const int = (n: number) => Math.floor(rnd() * n);
+  const top = 2 ** bits - 1;
+  return Array.from({ length: count }, (_, r) => {
+    const len = r % 5 === 0 ? maxLen : 1 + int(maxLen);
+    if (r % 7 === 3) return Array(len).fill(int(top + 1));
+    const spread = r % 2 ? top : Math.max(1, top >> 2);
+    const base = int(top + 1 - spread);
+    return Array.from({ length: len }, () => base + int(spread + 1));
+  });
+}
+
 /**
  * The default stimulus: the edge cases (L = 1, an all-equal row, the largest spread of codes, a full-length row, a
  * row cut at max_length) and seeded random rows of random lengths, peaky and flat.
