@@ -4,7 +4,7 @@
  * or when the model stands farther from a vector file's expected outputs than its block's tolerance allows; 2 for a
  * case whose block the project does not know.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BLOCK_NAMES, toleranceViolations, type Block, type CaseReport, type DefaultReport } from '../generators/block.ts';
 import { UsageError } from '../generators/common/errors.ts';
@@ -34,9 +34,15 @@ export function checkCaseBlocks(path: string, cases: ReadonlyArray<{ block: stri
   }
 }
 
+/** This run's own folder under build/verify (two runs at once never share one), made when first needed. */
+let runRoot: string | undefined;
+
 function workDir(...parts: string[]): string {
-  const dir = join(WORK_ROOT, ...parts);
-  rmSync(dir, { recursive: true, force: true });
+  if (runRoot === undefined) {
+    mkdirSync(WORK_ROOT, { recursive: true });
+    runRoot = mkdtempSync(join(WORK_ROOT, 'run-'));
+  }
+  const dir = join(runRoot, ...parts);
   mkdirSync(dir, { recursive: true });
   return dir;
 }
