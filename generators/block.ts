@@ -129,6 +129,11 @@ export interface VerifyOptions extends SimOptions {
   workDir: string;
   /** verify --dump DIR: blocks that write the model's output per case (encoder: DIR/<index>-encoder.json). */
   dumpDir?: string;
+  /**
+   * verify --vectors --spec FILE: the block's section of the spec file, limited to its `caseHardware` keys. Each case
+   * fixes the widths, dimensions and constants; these choose the hardware that runs it (lanes, array shape, ...).
+   */
+  hardware?: Readonly<Record<string, unknown>>;
 }
 
 export interface Block<Spec> {
@@ -140,6 +145,12 @@ export interface Block<Spec> {
   readonly caseBlock?: string;
   /** One line for --help and the README. */
   readonly summary: string;
+  /**
+   * The spec keys `verify --vectors` takes from a --spec file (VerifyOptions.hardware): generation-time choices of
+   * hardware that a vector case does not fix and that do not change what the block computes. Any other key of the
+   * block's section is a usage error there, since each case sets it.
+   */
+  readonly caseHardware?: readonly string[];
   /** How far the golden model may stand from a vector file's reference outputs (see Tolerance). */
   readonly tolerance: Tolerance;
   /**

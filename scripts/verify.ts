@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { BLOCK_NAMES, toleranceViolations, type Block, type CaseReport, type DefaultReport } from '../generators/block.ts';
 import { UsageError } from '../generators/common/errors.ts';
 import { SIMULATORS } from '../generators/common/sim.ts';
-import { cliInt, oneOf } from '../generators/common/validate.ts';
+import { cliInt, object, oneOf } from '../generators/common/validate.ts';
 import { readVectorFile } from '../generators/common/vectors.ts';
 import { BLOCKS, blockByName } from '../generators/registry.ts';
 import { configNaming, parseBits, parseBlocks, parseCli, readSpecFile, resolveBlocks, runMain, selectBlocks } from './cli.ts';
@@ -32,6 +32,26 @@ export function checkCaseBlocks(path: string, cases: ReadonlyArray<{ block: stri
   if (unknown >= 0) {
     throw new UsageError(`--vectors: case ${unknown} of ${path} has block ${JSON.stringify(cases[unknown]!.block)}, which is not a block of this project (known: ${known.join(', ')})`);
   }
+}
+
+/**
+ * With --vectors, a --spec file chooses only each block's hardware (Block.caseHardware: lanes, the array's shape, ...);
+ * every other key is fixed by the cases, so giving one is a usage error rather than silently ignored.
+ */
+export function caseHardware(spec: ReturnType<typeof readSpecFile>, blocks: ReadonlyArray<Block<unknown>>): Map<string, Record<string, unknown>> {
+  const chosen = new Map<string, Record<string, unknown>>();
+  for (const block of blocks) {
+    if (spec?.blocks[block.name] === undefined) continue;
+    const section = object(`--spec ${block.name}`, spec.blocks[block.name]);
+    const allowed = block.caseHardware ?? [];
+    const fixed = Object.keys(section).filter((key) => !allowed.includes(key));
+    if (fixed.length > 0) {
+      const may = allowed.length ? `only ${allowed.join(', ')}` : 'nothing';
+      throw new UsageError(`--spec: ${block.name}.${fixed[0]} is fixed by each vector case; with --vectors the section "${block.name}" may set ${may}`);
+    }
+    chosen.set(block.name, section);
+  }
+  return chosen;
 }
 
 /** This run's own folder under build/verify (two runs at once never share one), made when first needed. */
@@ -77,8 +97,10 @@ async function main(): Promise<number> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
 
   if (args.vectors !== undefined) {
+    if (args.bits !== undefined) throw new UsageError('--bits: not used with --vectors (each case gives its widths); choose hardware with --spec');
     const file = readVectorFile(args.vectors);
     checkCaseBlocks(args.vectors, file.cases);
+    const hardware = caseHardware(readSpecFile(args.spec), blocks.map((b) => blockByName(b)!));
     const reports: CaseReport[] = [];
     const record = (report: CaseReport, block: Block<unknown>) => {
       report.violations = toleranceViolations(report, block.tolerance);
@@ -91,15 +113,16 @@ async function main(): Promise<number> {
     const instances: Record<string, number> = {};
     const oneInstance = args['one-instance'] ?? false;
     for (const block of blocks.map((b) => blockByName(b)!)) {
+      const blockSim = { ...sim, ...(hardware.has(block.name) ? { hardware: hardware.get(block.name)! } : {}) };
       const cases = file.cases.flatMap((vectorCase, index) => (vectorCase.block === (block.caseBlock ?? block.name) ? [{ index, vectorCase }] : []));
       if (oneInstance && block.verifyOneInstance && cases.length > 0) {
-        const run = await block.verifyOneInstance(cases, { ...sim, workDir: workDir('one-instance', block.name) });
+        const run = await block.verifyOneInstance(cases, { ...blockSim, workDir: workDir('one-instance', block.name) });
         instances[block.name] = run.instances;
         for (const report of run.reports) record(report, block);
         continue;
       }
       for (const { index, vectorCase } of cases) {
-        record(await block.verifyCase(vectorCase, index, { ...sim, workDir: workDir('vectors', `${block.name}-${index}`) }), block);
+        record(await block.verifyCase(vectorCase, index, { ...blockSim, workDir: workDir('vectors', `${block.name}-${index}`) }), block);
       }
     }
     reports.sort((a, b) => a.index - b.index || a.block.localeCompare(b.block));
@@ -109,7 +132,8 @@ async function main(): Promise<number> {
     ));
     const failed = reports.filter((r) => r.violations!.length > 0).length;
     log(`${reports.length - failed} passed, ${failed} failed (RTL equal to the model, model within its block's tolerance: README, "Verification results")`);
-    if (args.json) log(JSON.stringify(oneInstance ? { cases: reports, instances } : { cases: reports }));
+    const chosen = hardware.size ? { hardware: Object.fromEntries(hardware) } : {};
+    if (args.json) log(JSON.stringify(oneInstance ? { cases: reports, instances, ...chosen } : { cases: reports, ...chosen }));
     return failed ? 1 : 0;
   }
 

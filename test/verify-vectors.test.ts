@@ -2,7 +2,7 @@
 // tolerance of the file's expected outputs, 1 when a case falls outside (codes, accumulators, calibration), 2 for a
 // case whose block the project does not know. Cases are taken from ../shared/vectors and changed where the test says.
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { BLOCK_NAMES, toleranceViolations, type CaseReport, type Tolerance } from '../generators/block.ts';
 import { calibratePtf } from '../generators/layernorm/calibrate.ts';
 import { BLOCKS } from '../generators/registry.ts';
+import { tokenCodes } from '../generators/common/lanes.ts';
+import { softmaxBlock } from '../generators/softmax/index.ts';
 import { checkCaseBlocks } from '../scripts/verify.ts';
+import { VERIFY_HELP } from '../scripts/help.generated.ts';
 import { readEncoderCase } from '../generators/encoder/case.ts';
 import { expectedCodes } from '../generators/encoder/index.ts';
 import { STAGE_NAMES } from '../generators/encoder/report.ts';
@@ -183,8 +186,43 @@ describe('npm run verify -- --vectors: exit status', () => {
     expect(JSON.parse(readFileSync(join(dump, '0-encoder.json'), 'utf8'))).toEqual({ output: chain });
   });
 
+  it('2 with --spec keys a vector case fixes, or with --bits, naming them, before anything runs', async () => {
+    const spec = join(scratch, 'fixed.json');
+    writeFileSync(spec, JSON.stringify({ softmax: { lanes: 4, in_bits: 4 } }));
+    const fixed = await verify('spec-fixed.json', [smallest('softmax')], ['--spec', spec]);
+    expect(fixed.exitCode).toBe(2);
+    expect(fixed.stderr.trim()).toBe('error: --spec: softmax.in_bits is fixed by each vector case; with --vectors the section "softmax" may set only lanes');
+    const bits = await verify('spec-bits.json', [smallest('softmax')], ['--bits', '4']);
+    expect(bits.exitCode).toBe(2);
+    expect(bits.stderr.trim()).toMatch(/^error: --bits: not used with --vectors/);
+  });
+
   it('knows the cases a block runs under another name (encoder cases: attention, gelu, residual)', () => {
     expect(() => checkCaseBlocks('f.json', [{ block: 'encoder' }, { block: 'softmax' }])).not.toThrow();
     expect(() => checkCaseBlocks('f.json', [{ block: 'no-such-block' }])).toThrow(/known: .*\bencoder\b/);
   });
 });
+
+describe('verify --vectors --spec: the spec chooses the hardware each case runs on', () => {
+  const topText = (dir: string, file: string) => readFileSync(join(dir, 'rtl', readdirSync(join(dir, 'rtl')).find((f) => f === file || f.endsWith(`_${file}`))!), 'utf8');
+
+  it('softmax at 4 lanes (tkeep on the stream) on the smallest public case: RTL == model == the reference', async () => {
+    const workDir = mkdtempSync(join(scratch, 'softmax-lanes-'));
+    const r = await softmaxBlock.verifyCase(smallest('softmax'), 0, { workDir, hardware: { lanes: 4 }, stallPercent: 30, seed: 5 });
+    expect(r).toMatchObject({ rtl_vs_model: 0, model_vs_expect: 0 });
+    expect(topText(workDir, 'softmax_lis.v')).toMatch(/input\s+wire\s+\[3:0\]\s+s_axis_tkeep/);
+  });
+
+  it('the help names every key a block takes from --spec with --vectors', () => {
+    const vectorsHelp = VERIFY_HELP.split('\n').find((l) => l.trimStart().startsWith('--vectors'))!;
+    for (const block of BLOCKS) for (const key of block.caseHardware ?? []) expect(vectorsHelp, `${block.name}.${key}`).toMatch(new RegExp(`\\b${key}\\b[^;]*\\b${block.name}\\b`));
+  });
+
+  it("tokenCodes reads each token's codes from its beats, dropping the words past C in its last beat (hand-worked: C 5, 2 lanes)", () => {
+    // Tokens [1 2 3 4 5] and [6 7 8 9 10], 4-bit words, lane 0 in the low bits: beats {2,1} {4,3} {0,5}, {7,6} {9,8} {0,10}
+    const beats = [0x21n, 0x43n, 0x05n, 0x76n, 0x98n, 0x0an].map((data) => ({ data }));
+    expect(tokenCodes(beats, 2, 4, 5)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(tokenCodes(beats, 1, 4, 3)).toEqual([1, 3, 5, 6, 8, 10]);
+  });
+});
+

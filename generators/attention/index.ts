@@ -331,6 +331,11 @@ export function attentionManifest(spec: AttentionSpec, rtl: FileSet): BlockManif
   };
 }
 
+/** The PV lanes a vector case runs on: verify --spec's (checked by resolveAttention), else `fallback`. */
+function caseLanes(options: VerifyOptions, fallback: number): number {
+  return (options.hardware?.lanes as number | undefined) ?? fallback;
+}
+
 export const attentionBlock: Block<AttentionSpec> = {
   name: 'attention',
   caseBlock: 'encoder',
@@ -340,6 +345,7 @@ export const attentionBlock: Block<AttentionSpec> = {
     reason: "model_vs_expect is the attn_out step fed the file's own attn_prob, as FQVIT.md says to compare each step (a chain fed its own probabilities carries FQ-ViT's float LIS artifact: FQVIT.md measures up to 3.7% of a chain's codes, by up to 5); every stage but attn_prob_fqvit (that artifact itself) must be 0, and the RTL equals the chained model on every tap",
     artifactStages: { attn_prob_fqvit: ATTN_PROB_FQVIT_LIMIT },
   },
+  caseHardware: ['lanes'],
   summary: 'FQ-ViT attention head: QK^T with zero points, the GEMM requantizer, LIS softmax, attention x V by shifts (no multiplier)',
   resolve: resolveAttention,
   generate(spec) {
@@ -374,8 +380,9 @@ export const attentionBlock: Block<AttentionSpec> = {
   },
   async verifyCase(vectorCase, index, options: VerifyOptions): Promise<CaseReport> {
     const c = readEncoderCase(vectorCase);
-    // head_dim lanes: a head in N * N cycles a pass, the fewest simulated cycles (the model does not depend on lanes)
-    const spec = caseSpec(c, { lanes: c.headDim });
+    // --spec's lanes, else head_dim lanes: a head in N * N cycles a pass, the fewest simulated cycles (the model does
+    // not depend on lanes; resolveAttention checks the value)
+    const spec = caseSpec(c, { lanes: caseLanes(options, c.headDim) });
     const layer = attentionLayer(spec, caseScales(c));
     const { comparison } = await runAttention(spec, [{ layer, qkv: c.intermediate.qkv_out }], options.workDir, options);
     return caseReport(c, index, spec, layer, comparison);
@@ -394,7 +401,7 @@ export const attentionBlock: Block<AttentionSpec> = {
     for (const group of groups.values()) {
       const first = group[0]!.c;
       const spec = caseSpec(first, {
-        maxTokens: Math.max(...group.map((r) => r.c.tokens)), lanes: first.headDim,
+        maxTokens: Math.max(...group.map((r) => r.c.tokens)), lanes: caseLanes(options, first.headDim),
         minScoreScale: Math.min(...group.map((r) => r.c.quantizers.attn_score.scale)),
       });
       const runs = group.map((r) => ({ layer: attentionLayer(spec, caseScales(r.c)), qkv: r.c.intermediate.qkv_out }));

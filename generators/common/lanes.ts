@@ -102,6 +102,16 @@ export function packLanes<T>(elements: readonly T[], channels: readonly number[]
   return beats;
 }
 
+/**
+ * The codes of beats packed by the lane rule, tokens of `channels` codes each: every word but those past the last
+ * channel in a token's last beat (lanes 1: one code a beat).
+ */
+export function tokenCodes(beats: ReadonlyArray<{ data: bigint }>, lanes: number, width: number, channels: number): number[] {
+  const beatsPerToken = Math.ceil(channels / lanes);
+  const lastBeatWords = channels - (beatsPerToken - 1) * lanes;
+  return beats.flatMap((b, i) => unpackLanes(b.data, lanes, width).slice(0, i % beatsPerToken === beatsPerToken - 1 ? lastBeatWords : lanes).map(Number));
+}
+
 /** Splits beats of `lanes` words back into words (lowest lane first). */
 export function unpackLanes(data: bigint, lanes: number, width: number): bigint[] {
   const mask = (1n << BigInt(width)) - 1n;

@@ -93,12 +93,14 @@ function describeBeat(runs: readonly EncoderCase[], index: number): string {
 
 /**
  * The instance `verify --vectors` builds for a case: its widths, C and heads, room for exactly its N and MLP width,
- * the softmax table sized for its score scale, and a 4 × 4 array (the figures of README.md, "DeiT-Tiny").
+ * the softmax table sized for its score scale, and a 4 × 4 array (the figures of README.md, "DeiT-Tiny") unless
+ * `hardware` (verify --spec) gives rows and cols.
  */
-export function caseInstance(c: EncoderCase): EncoderSpec {
+export function caseInstance(c: EncoderCase, hardware: VerifyOptions['hardware'] = {}): EncoderSpec {
   return resolveEncoder(c.aBits, {
+    rows: 4, cols: 4, ...hardware,
     w_bits: c.wBits, dim: c.dim, heads: c.heads, max_tokens: c.tokens, max_mlp_hidden: c.mlpHidden,
-    min_score_scale: c.quantizers.attn_score.scale, rows: 4, cols: 4,
+    min_score_scale: c.quantizers.attn_score.scale,
   });
 }
 
@@ -223,7 +225,7 @@ async function verifyEncoderOneInstance(cases: ReadonlyArray<{ index: number; ve
   for (const members of groups.values()) {
     const runs = members.map((m) => m.c);
     const spec = resolveEncoder(runs[0]!.aBits, {
-      w_bits: runs[0]!.wBits, dim: runs[0]!.dim, heads: runs[0]!.heads, rows: 4, cols: 4,
+      rows: 4, cols: 4, ...options.hardware, w_bits: runs[0]!.wBits, dim: runs[0]!.dim, heads: runs[0]!.heads,
       max_tokens: Math.max(...runs.map((c) => c.tokens)), max_mlp_hidden: Math.max(...runs.map((c) => c.mlpHidden)),
       min_score_scale: Math.min(...runs.map((c) => c.quantizers.attn_score.scale)),
     });
@@ -244,6 +246,7 @@ async function verifyEncoderOneInstance(cases: ReadonlyArray<{ index: number; ve
 
 export const encoderBlock: Block<EncoderSpec> = {
   name: 'encoder',
+  caseHardware: ['rows', 'cols'],
   summary: 'The whole FQ-ViT encoder block (norm1, qkv, attention, proj, resid1, norm2, fc1, GELU, fc2, resid2) on one instance of each unit, with a sequencer',
   maxBits: GELU_MAX_BITS,
   tolerance: {
@@ -279,7 +282,7 @@ export const encoderBlock: Block<EncoderSpec> = {
     const model = encoderCaseReport(c);
     if (options.dumpDir !== undefined) dumpEncoder(options.dumpDir, index, model.output);
     // The RTL against the chain the report already ran (model.output: resid2 of the chain fed `inputs`)
-    const run = await runEncoder(caseInstance(c), [c], options.workDir, options, [model.output]);
+    const run = await runEncoder(caseInstance(c, options.hardware), [c], options.workDir, options, [model.output]);
     return encoderRow(index, model, run);
   },
   verifyOneInstance: verifyEncoderOneInstance,

@@ -12,7 +12,7 @@ import { readEncoderCase, type EncoderCase } from '../encoder/case.ts';
 import { accumulate } from '../gemm/model.ts';
 import { mulberry32 } from '../common/random.ts';
 import { SpecError } from '../common/errors.ts';
-import { packLanes } from '../common/lanes.ts';
+import { packLanes, tokenCodes } from '../common/lanes.ts';
 import { geluStream, streamChannels, type GeluBeat, type GeluLayer } from './model.ts';
 import { geluProgram, type GeluProgram } from './program.ts';
 import { emitGeluRtl, geluTop } from './rtl.ts';
@@ -141,12 +141,12 @@ export function encoderGeluStep(c: EncoderCase): { layer: GeluLayer; beats: Gelu
  * The spec an encoder case needs (its widths, K = dim, mlp_hidden channels), with the default multiplier width, or
  * the narrowest wider one whose exactness proof holds for this case's layer when the default's does not.
  */
-export function specForCase(c: EncoderCase, layer: GeluLayer = encoderGeluStep(c).layer): GeluSpec {
-  return specFitting(c.aBits, { bits: c.aBits, w_bits: c.wBits, max_k: c.dim, max_channels: c.mlpHidden }, [layer]);
+export function specForCase(c: EncoderCase, layer: GeluLayer = encoderGeluStep(c).layer, hardware: VerifyOptions['hardware'] = {}): GeluSpec {
+  return specFitting(c.aBits, { ...hardware, bits: c.aBits, w_bits: c.wBits, max_k: c.dim, max_channels: c.mlpHidden }, [layer]);
 }
 
 /** The spec of `overrides`, with mult_bits raised (in steps of 4, up to 64) until every layer's program is proven. */
-export function specFitting(bits: number, overrides: Record<string, number>, layers: readonly GeluLayer[]): GeluSpec {
+export function specFitting(bits: number, overrides: Readonly<Record<string, unknown>>, layers: readonly GeluLayer[]): GeluSpec {
   let spec = resolveGelu(bits, overrides);
   for (;;) {
     try {
@@ -173,14 +173,18 @@ export async function verifyGeluOneInstance(cases: ReadonlyArray<{ index: number
   for (const members of groups.values()) {
     const first = members[0]!.c;
     const spec = specFitting(first.aBits, {
-      w_bits: first.wBits, max_k: Math.max(...members.map((m) => m.c.dim)), max_channels: Math.max(...members.map((m) => m.c.mlpHidden)),
+      ...options.hardware, w_bits: first.wBits, max_k: Math.max(...members.map((m) => m.c.dim)), max_channels: Math.max(...members.map((m) => m.c.mlpHidden)),
     }, members.map((m) => encoderGeluStep(m.c).layer));
     const perCase = members.map((m) => {
       const step = encoderGeluStep(m.c);
       return { m, run: { program: geluProgram(spec, step.layer), beats: step.beats }, reference: step.expect.flat() };
     });
     const { expected, result } = await runGelu(spec, perCase.map((p) => p.run), `${options.workDir}/instance-${g++}`, options);
-    reports.push(...reportsPerCase('gelu', perCase.map((p) => ({ index: p.m.index, count: p.run.beats.length, reference: p.reference })), expected, result.beats));
+    const { lanes, bits } = spec.params;
+    reports.push(...reportsPerCase('gelu', perCase.map((p) => ({
+      index: p.m.index, count: p.m.c.tokens * Math.ceil(p.m.c.mlpHidden / lanes), reference: p.reference,
+      codes: (beats: readonly Beat[]) => tokenCodes(beats, lanes, bits, p.m.c.mlpHidden),
+    })), expected, result.beats));
   }
   return { instances: groups.size, reports: reports.sort((a, b) => a.index - b.index) };
 }
@@ -188,6 +192,7 @@ export async function verifyGeluOneInstance(cases: ReadonlyArray<{ index: number
 export const geluBlock: Block<GeluSpec> = {
   name: 'gelu',
   caseBlock: 'encoder',
+  caseHardware: ['lanes'],
   summary: 'GELU requantizer (fc1 accumulator -> fc1_act code): exact against the erf-based formula, comparisons only (proven per layer), one element per cycle, layer as a run-time program',
   tolerance: { maxAbsDiff: 0, maxMismatchFraction: 0, reason: "exact: every fc1_act code equals the exact formula clamp(round_half_even(GELU(acc·s_a·s_w + bias) / s_act) + zp) on the reference's own fc1 accumulators (the generator proves the program per channel)" },
   maxBits: GELU_MAX_BITS,
@@ -209,11 +214,12 @@ export const geluBlock: Block<GeluSpec> = {
   async verifyCase(vectorCase, index, options: VerifyOptions): Promise<CaseReport> {
     const c = readEncoderCase(vectorCase);
     const step = encoderGeluStep(c);
-    const spec = specForCase(c, step.layer);
+    const spec = specForCase(c, step.layer, options.hardware);
     const runs = [{ program: geluProgram(spec, step.layer), beats: step.beats }];
     const { expected, comparison } = await runGelu(spec, runs, options.workDir, options);
-    const ref = againstReference(expected, step.expect.flat());
-    return { block: 'gelu', index, elements: expected.length, rtl_vs_model: comparison.mismatches, model_vs_expect: ref.mismatches, max_abs_diff: ref.maxAbsDiff, first: comparison.first };
+    const reference = step.expect.flat();
+    const ref = againstReference(tokenCodes(expected, spec.params.lanes, spec.params.bits, c.mlpHidden), reference);
+    return { block: 'gelu', index, elements: reference.length, rtl_vs_model: comparison.mismatches, model_vs_expect: ref.mismatches, max_abs_diff: ref.maxAbsDiff, first: comparison.first };
   },
   verifyOneInstance: verifyGeluOneInstance,
 };

@@ -130,13 +130,16 @@ function numberList(c: Record<string, unknown>, field: string, length: number): 
   return v as number[];
 }
 
-/** The spec and problem of a vector-file case: the default array, the case's widths, max_k at least its k. */
-export function caseProblem(c: Record<string, unknown>): { spec: GemmSpec; problem: ScaledProblem; expect: number[][]; expectAcc: number[][] } {
+/**
+ * The spec and problem of a vector-file case: the default array (or `hardware`'s: rows, cols, requant_cycles,
+ * multiplier), the case's widths, max_k at least its k.
+ */
+export function caseProblem(c: Record<string, unknown>, hardware: Readonly<Record<string, unknown>> = {}): { spec: GemmSpec; problem: ScaledProblem; expect: number[][]; expectAcc: number[][] } {
   const aBits = numberField(c, 'a_bits');
   const m = numberField(c, 'm');
   const k = numberField(c, 'k');
   const n = numberField(c, 'n');
-  const spec = resolveGemm(aBits, { a_bits: aBits, w_bits: numberField(c, 'w_bits'), out_bits: aBits, max_k: Math.max(4096, k) });
+  const spec = resolveGemm(aBits, { ...hardware, a_bits: aBits, w_bits: numberField(c, 'w_bits'), out_bits: aBits, max_k: Math.max(4096, k) });
   const problem: ScaledProblem = {
     a: intMatrix(c, 'a', m, k),
     w: intMatrix(c, 'w', n, k),
@@ -154,6 +157,7 @@ export function caseProblem(c: Record<string, unknown>): { spec: GemmSpec; probl
 
 export const gemmBlock: Block<GemmSpec> = {
   name: 'gemm',
+  caseHardware: ['rows', 'cols', 'requant_cycles', 'multiplier'],
   summary: 'Integer GEMM: ROWS x COLS output-stationary MAC array, per-channel fixed-point requantization (round half to even, saturating)',
   tolerance: {
     maxAbsDiff: 1,
@@ -180,7 +184,7 @@ export const gemmBlock: Block<GemmSpec> = {
   },
 
   async verifyCase(c: Record<string, unknown>, index: number, options: VerifyOptions): Promise<CaseReport> {
-    const { spec, problem, expect, expectAcc } = caseProblem(c);
+    const { spec, problem, expect, expectAcc } = caseProblem(c, options.hardware);
     const p = integerProblem(spec, problem);
     const r = await runProblem(spec, p, options.workDir, options);
     let modelVsExpect = 0;

@@ -9,7 +9,7 @@ import { mergeFileSets, type FileSet } from '../common/files.ts';
 import { programBeats, programFiles, type Program } from '../common/program.ts';
 import { emitTestbench, runTiming, simulateAndCompare, type Beat, type SimHarness, type SimOptions } from '../common/sim.ts';
 import { mulberry32 } from '../common/random.ts';
-import { packLanes } from '../common/lanes.ts';
+import { packLanes, tokenCodes } from '../common/lanes.ts';
 import { residualChannels, residualStream, type ResidualBeat, type ResidualLayer, type ResidualProgramValues } from './model.ts';
 import { residualProgram } from './program.ts';
 import { emitResidualRtl, residualTop } from './rtl.ts';
@@ -153,14 +153,19 @@ export async function verifyResidualOneInstance(cases: ReadonlyArray<{ index: nu
   const reports: CaseReport[] = [];
   let g = 0;
   for (const [bits, members] of [...groups].sort(([a], [b]) => a - b)) {
-    const spec = resolveResidual(bits, { max_channels: Math.max(...members.map((m) => m.c.dim)) });
+    const spec = resolveResidual(bits, { ...options.hardware, max_channels: Math.max(...members.map((m) => m.c.dim)) });
     const perCase = members.map((m) => {
       const steps = encoderResidualSteps(m.c);
       return { m, runs: steps.map((s) => ({ program: residualProgram(spec, s.layer), beats: s.beats })), reference: steps.flatMap((s) => s.expect.flat()) };
     });
     const runs = perCase.flatMap((p) => p.runs);
     const { expected, result } = await runResidual(spec, runs, `${options.workDir}/instance-${g++}`, options);
-    reports.push(...reportsPerCase('residual', perCase.map((p) => ({ index: p.m.index, count: p.runs.reduce((k, r) => k + r.beats.length, 0), reference: p.reference })), expected, result.beats));
+    const { lanes } = spec.params;
+    reports.push(...reportsPerCase('residual', perCase.map((p) => ({
+      // Two steps (resid1, resid2) of N tokens of C codes each
+      index: p.m.index, count: 2 * p.m.c.tokens * Math.ceil(p.m.c.dim / lanes), reference: p.reference,
+      codes: (beats: readonly Beat[]) => tokenCodes(beats, lanes, bits, p.m.c.dim),
+    })), expected, result.beats));
   }
   return { instances: groups.size, reports: reports.sort((a, b) => a.index - b.index) };
 }
@@ -168,6 +173,7 @@ export async function verifyResidualOneInstance(cases: ReadonlyArray<{ index: nu
 export const residualBlock: Block<ResidualSpec> = {
   name: 'residual',
   caseBlock: 'encoder',
+  caseHardware: ['lanes'],
   summary: 'residual add with PTF requantization (x + y between PTF quantizers): exact integer division by restoring steps, one element per cycle, layer as a run-time program',
   tolerance: { maxAbsDiff: 0, maxMismatchFraction: 0, reason: "exact: every resid code equals the exact rational formula on the reference's own inputs (the float64 scales are exact dyadic rationals)" },
   resolve: resolveResidual,
@@ -187,12 +193,13 @@ export const residualBlock: Block<ResidualSpec> = {
   },
   async verifyCase(vectorCase, index, options: VerifyOptions): Promise<CaseReport> {
     const c = readEncoderCase(vectorCase);
-    const spec = resolveResidual(c.aBits, { max_channels: c.dim });
+    const spec = resolveResidual(c.aBits, { ...options.hardware, max_channels: c.dim });
     const steps = encoderResidualSteps(c);
     const runs = steps.map((s) => ({ program: residualProgram(spec, s.layer), beats: s.beats }));
     const { expected, comparison } = await runResidual(spec, runs, options.workDir, options);
-    const ref = againstReference(expected, steps.flatMap((s) => s.expect.flat()));
-    return { block: 'residual', index, elements: expected.length, rtl_vs_model: comparison.mismatches, model_vs_expect: ref.mismatches, max_abs_diff: ref.maxAbsDiff, first: comparison.first };
+    const reference = steps.flatMap((s) => s.expect.flat());
+    const ref = againstReference(tokenCodes(expected, spec.params.lanes, c.aBits, c.dim), reference);
+    return { block: 'residual', index, elements: reference.length, rtl_vs_model: comparison.mismatches, model_vs_expect: ref.mismatches, max_abs_diff: ref.maxAbsDiff, first: comparison.first };
   },
   verifyOneInstance: verifyResidualOneInstance,
 };

@@ -255,7 +255,7 @@ function modelVsExpect(spec: SoftmaxSpec, layer: SoftmaxLayer, c: SoftmaxCase): 
 export async function verifySoftmaxOneInstance(
   cases: ReadonlyArray<{ index: number; vectorCase: Record<string, unknown> }>,
   options: VerifyOptions,
-  lanes = 1,
+  lanes: unknown = options.hardware?.lanes ?? 1,
 ): Promise<{ instances: number; reports: CaseReport[] }> {
   const groups = new Map<string, Array<{ index: number; c: SoftmaxCase }>>();
   for (const { index, vectorCase } of cases) {
@@ -279,7 +279,7 @@ export async function verifySoftmaxOneInstance(
       const caseExpected = expectedBeats(spec, phases[i]!.beats, layers[i]!);
       const count = caseExpected.length;
       // Compared beat by beat (a beat holds `lanes` elements; a case's rows end on a beat boundary).
-      const beats = packLanes(caseExpected, lanes, spec.derived.outWidth).length;
+      const beats = packLanes(caseExpected, spec.params.lanes, spec.derived.outWidth).length;
       const want = packed.slice(at, at + beats);
       const got = result.beats.slice(at, at + beats);
       // The last case also owns any extra beats the RTL produced.
@@ -296,8 +296,11 @@ export async function verifySoftmaxOneInstance(
   return { instances: groups.size, reports };
 }
 
-/** verify: a softmax case of a vector file on an instance of its own (with `lanes` elements a beat), its program loaded first. */
-export async function verifySoftmaxCase(vectorCase: Record<string, unknown>, index: number, options: VerifyOptions, lanes = 1): Promise<CaseReport> {
+/**
+ * verify: a softmax case of a vector file on an instance of its own (with `lanes` elements a beat: --spec's, else 1),
+ * its program loaded first.
+ */
+export async function verifySoftmaxCase(vectorCase: Record<string, unknown>, index: number, options: VerifyOptions, lanes: unknown = options.hardware?.lanes ?? 1): Promise<CaseReport> {
   const c = readCase(vectorCase);
   const spec = resolveSoftmax(c.inBits, { in_bits: c.inBits, out_bits: c.outBits, scale: c.scale, max_length: c.length, lanes });
   const model = modelVsExpect(spec, spec.layer, c);
@@ -310,6 +313,7 @@ export async function verifySoftmaxCase(vectorCase: Record<string, unknown>, ind
 
 export const softmaxBlock: Block<SoftmaxSpec> = {
   name: 'softmax',
+  caseHardware: ['lanes'],
   summary: 'LIS softmax (FQ-ViT log-int-softmax): rows of codes to log2 codes, integer only, no divider, one element per cycle per lane (lanes 1, 2, 4 or 8); a layer\'s exp table is a run-time program',
   tolerance: {
     maxAbsDiff: 1,
