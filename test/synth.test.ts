@@ -167,16 +167,17 @@ describe('npm run synth', () => {
     expect(run.stdout).toBe(SYNTH_HELP);
   });
 
-  // One small generated block through the real command, from an empty cache (the cache lives under the working folder).
+  // One small generated block through the real command, from an empty cache (the cache lives under the working folder),
+  // on iCE40 only: the skid-buffer flow test above covers every family.
   it('synthesizes a small softmax configuration and writes its report, plots and JSON', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'synth-cli-'));
     const spec = join(dir, 'tiny.json');
     writeFileSync(spec, JSON.stringify({ softmax: { max_length: 4 } }));
     const script = fileURLToPath(new URL('../scripts/synth.ts', import.meta.url));
     const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
-    const run = await execa(tsx, [script, '--bits', '2', '--blocks', 'softmax', '--spec', spec, '--out', join(dir, 'out'), '--json'], { cwd: dir });
+    const run = await execa(tsx, [script, '--bits', '2', '--blocks', 'softmax', '--spec', spec, '--out', join(dir, 'out'), '--families', 'ice40', '--json'], { cwd: dir });
     const printed = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { rows: Array<Record<string, unknown>> };
-    expect(printed.rows.map((r) => [r.block, r.device])).toEqual([['softmax', 'hx8k'], ['softmax', 'ecp5'], ['softmax', 'xc7']]);
+    expect(printed.rows.map((r) => [r.block, r.device])).toEqual([['softmax', 'hx8k']]);
     const hx8k = printed.rows[0]!;
     for (const field of ['lc', 'lut', 'ff', 'carry', 'fmax_mhz']) expect(hx8k[field], field).toBeGreaterThan(0);
     expect(hx8k.lc).toBeLessThan(7680);
