@@ -158,10 +158,10 @@ describe('layernorm status_error guards', () => {
   const zp = spec.layer.zeroPoint;
   const tokens = defaultTokens(spec, 4, 6).filter((t) => new Set(t).size > 1).slice(0, 3);
   const program = (epoch: number) => programBeats(layernormProgram(spec), epoch);
-  const data = (ts: readonly (readonly number[])[], epoch: number) => tokenBeats(ts).map((b) => ({ ...b, epoch }));
+  const data = (ts: readonly (readonly number[])[], epoch: number) => tokenBeats(spec, ts).map((b) => ({ ...b, epoch }));
   /** Runs raw streams; the output must equal the model on `expectTokens` (each C codes). */
   async function run(cfg: Beat[], beats: Beat[], expectTokens: number[][], seed: number) {
-    const expected = outputBeats(modelOutputs(spec, expectTokens));
+    const expected = outputBeats(spec, modelOutputs(spec, expectTokens));
     const harness = rawHarness(spec, cfg, beats, expected.length, 20 * (cfg.length + beats.length) + 2000);
     const { result, comparison } = await simulateAndCompare(harness, work(), { stallPercent: 25, seed }, expected);
     return { mismatches: comparison.mismatches, first: comparison.first, timedOut: result.timedOut, status: result.statusError };
@@ -170,7 +170,7 @@ describe('layernorm status_error guards', () => {
   it('token_length (bit 1): an early tlast pads the token with the zero point, a late one drops beats up to tlast; the next token is right', async () => {
     const t = tokens[0]!;
     const early = data([t.slice(0, 6)], 1); // tlast on channel 5 of 16
-    const late = tokenBeats([[...t, 1, 2, 3]]).map((b) => ({ ...b, epoch: 1 })); // tlast on beat C + 3
+    const late = tokenBeats(spec, [[...t, 1, 2, 3]]).map((b) => ({ ...b, epoch: 1 })); // tlast on beat C + 3
     const runs = await Promise.all([
       run(program(0), [...early, ...data(tokens.slice(1), 1)], [[...t.slice(0, 6), ...new Array<number>(C - 6).fill(zp)], ...tokens.slice(1)], 1),
       run(program(0), [...late, ...data(tokens.slice(1), 1)], [t, ...tokens.slice(1)], 2),
