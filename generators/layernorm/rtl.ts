@@ -696,7 +696,7 @@ export function layernormManifest(spec: LayernormSpec, files: FileSet, latencyCy
     prefix: spec.prefix,
     files: [...files.keys()].sort(),
     parameters: [],
-    spec: { ...specSummary(spec), default_layer: { channels: spec.channels, zero_point: spec.layer.zeroPoint, out_zero_point: spec.layer.outZeroPoint, out_scale: spec.layer.outScale, in_scale_min: spec.layer.inScaleMin, calibrated: spec.calibrated, alpha: spec.layer.alpha, gamma: spec.layer.gamma, beta: spec.layer.beta } },
+    spec: { ...specSummary(spec), lanes: spec.lanes, default_layer: { channels: spec.channels, zero_point: spec.layer.zeroPoint, out_zero_point: spec.layer.outZeroPoint, out_scale: spec.layer.outScale, in_scale_min: spec.layer.inScaleMin, calibrated: spec.calibrated, alpha: spec.layer.alpha, gamma: spec.layer.gamma, beta: spec.layer.beta } },
     derived: {
       ...d,
       layer_range: `C from 8 to ${spec.maxChannels}; zero points 0..${2 ** spec.bits - 1}; alpha 0..3; |gamma/out_scale| and |beta/out_scale| below 2^${spec.scaleRatioBits} (scale_ratio_bits); every width above is the worst case over these (no overflow anywhere); nA above ${d.nAMax} saturates to it (M = 0 either way)`,
@@ -706,17 +706,23 @@ export function layernormManifest(spec: LayernormSpec, files: FileSet, latencyCy
     },
     latency: {
       cycles: latencyCycles,
-      formula: `C − 1 + ${statsStages(spec)} (stats) + ${T} (token unit) + ${elementPlan(spec).stages} (element pipeline), first input beat to first output beat, no stalls; value for the default layer's C = ${spec.channels}`,
+      formula: `${spec.lanes > 1 ? `ceil(C/${spec.lanes})` : 'C'} − 1 + ${statsStages(spec)} (stats) + ${T} (token unit) + ${elementPlan(spec).stages} (element pipeline), first input beat to first output beat, no stalls; value for the default layer's C = ${spec.channels}`,
     },
     throughput: {
       elements_per_cycle: elementsPerCycle(spec),
       unit: 'output elements per cycle, back-to-back tokens, no stalls',
-      condition: `U·C / max(U·C, T) for back-to-back tokens of C channels, with T = ${T} cycles (the token unit's time per token) and U = ${w.tokenUnits} token unit${w.tokenUnits > 1 ? 's' : ''}: one element per cycle when C ≥ ${Math.ceil(T / w.tokenUnits)}, below that ${w.tokenUnits}·C/${T}; value for the default layer's C = ${spec.channels}`,
+      condition: spec.lanes === 1
+        ? `U·C / max(U·C, T) for back-to-back tokens of C channels, with T = ${T} cycles (the token unit's time per token) and U = ${w.tokenUnits} token unit${w.tokenUnits > 1 ? 's' : ''}: one element per cycle when C ≥ ${Math.ceil(T / w.tokenUnits)}, below that ${w.tokenUnits}·C/${T}; value for the default layer's C = ${spec.channels}`
+        : `U tokens of C channels every max(U·ceil(C/lanes), T) cycles (back to back), with lanes = ${spec.lanes}, T = ${T} cycles (the token unit's time per token) and U = ${w.tokenUnits} token unit${w.tokenUnits > 1 ? 's' : ''} (ceil(T / ceil(max_channels/lanes)), at most 2·lanes): ${spec.lanes} elements per cycle when C is a multiple of ${spec.lanes} and ceil(C/${spec.lanes}) ≥ ${Math.ceil(T / w.tokenUnits)}, below that ${w.tokenUnits}·C/${T}; value for the default layer's C = ${spec.channels}`,
     },
     ports: {
       s_cfg_axis: { direction: 'in', tdata: layout.wordWidth, meaning: 'the layer program (program.order); tready only while the block holds no token; tlast on the last word' },
-      s_axis: { direction: 'in', tdata: spec.bits, meaning: 'input codes, C per token in channel order; tlast on channel C − 1 (checked: status_error[1])' },
-      m_axis: { direction: 'out', tdata: spec.bits, meaning: 'output codes clamp(y + out_zero_point, 0, 2^bits − 1), C per token; tlast on channel C − 1' },
+      s_axis: spec.lanes === 1
+        ? { direction: 'in', tdata: spec.bits, meaning: 'input codes, C per token in channel order; tlast on channel C − 1 (checked: status_error[1])' }
+        : { direction: 'in', tdata: spec.lanes * spec.bits, meaning: `input codes, ${spec.lanes} a beat: channel ${spec.lanes}·b + l of a token in word l of its beat b, ceil(C/${spec.lanes}) beats a token; the words of a partial last beat from lane C mod ${spec.lanes} up are ignored; tlast on the token's last beat (checked: status_error[1])` },
+      m_axis: spec.lanes === 1
+        ? { direction: 'out', tdata: spec.bits, meaning: 'output codes clamp(y + out_zero_point, 0, 2^bits − 1), C per token; tlast on channel C − 1' }
+        : { direction: 'out', tdata: spec.lanes * spec.bits, meaning: `output codes clamp(y + out_zero_point, 0, 2^bits − 1), ${spec.lanes} a beat as on s_axis (0 in the words of a partial last beat from lane C mod ${spec.lanes} up); tlast on the token's last beat` },
     },
     errors: STATUS_ERRORS.map((e, bit) => ({ bit, name: e.name, meaning: e.meaning })),
     program: { ...program.format, file: 'program/default.hex' },
