@@ -43,7 +43,7 @@ export interface LayernormParams {
   scale_ratio_bits: number;
   /** Significant bits of the per-token reciprocal square root R = floor(2^(2F) / floor(sqrt(var·4^(k+G)))). @range 16..40 @default 28 */
   rsqrt_bits: number;
-  /** Elements per beat and per clock: tdata carries lanes codes, channel lanes b + l in word l of a token's beat b; a token whose C is not a multiple of lanes ends with a partial beat (words from lane C mod lanes up are ignored, output 0). The element pipeline is copied per lane; the stats unit sums lanes x and x² a beat; token units are added until the default C streams at lanes elements a cycle (up to 2·lanes, generators/layernorm/README.md). At most max_channels. @range 1, 2, 4, 8 @default 1 */
+  /** Elements per beat and per clock: tdata carries lanes codes, channel lanes b + l in word l of a token's beat b; a token whose C is not a multiple of lanes ends with a partial beat (words from lane C mod lanes up are ignored, output 0). The element pipeline is copied per lane; the stats unit sums lanes x and x² a beat; token units are added until tokens of max_channels stream at lanes elements a cycle (at most 2·lanes, generators/layernorm/README.md). At most max_channels. @range 1, 2, 4, 8 @default 1 */
   lanes: number;
 }
 
