@@ -179,6 +179,14 @@ describe('layernorm lanes: lanes codes a beat (common/lanes.ts), RTL == model', 
     expect(words).toEqual(model);
   });
 
+  it('verify --vectors --spec {"layernorm": {"lanes": 4}}: the smallest public case at 4 lanes, RTL == model == the reference', async () => {
+    const cases = vectors.cases.map((c, i) => ({ c, i })).filter(({ c }) => c.block === 'layernorm');
+    const { c, i } = cases.reduce((a, b) => ((b.c.inputs as unknown[]).length * Number(b.c.channels) < (a.c.inputs as unknown[]).length * Number(a.c.channels) ? b : a));
+    const r = await layernormBlock.verifyCase(c, i, { workDir: work(), hardware: { lanes: 4 }, stallPercent: 30, seed: 7 });
+    expect(r).toMatchObject({ rtl_vs_model: 0, model_vs_expect: 0, calibration: 'match' });
+    expect(r.elements).toBeGreaterThan(0);
+  });
+
   it('streams lanes elements per cycle where max(U·ceil(C/lanes), T) says so, and with the manifest latency', async () => {
     // lanes 2, max C 64: U = ceil(T / 32) token units; C = 64 and 63 (a partial last beat) at 2 elements a cycle, C = 16
     // paced by the token units. lanes 4, max C 64: U = ceil(T / 16), C = 64 at 4 a cycle; max C 32: ceil(T / 8) is

@@ -204,9 +204,13 @@ function num(c: Record<string, unknown>, field: string): number {
   return v;
 }
 
-/** The spec of a vector case: its layer as a --spec "layernorm" section, on hardware for up to maxChannels channels. */
-export function specOfCase(c: Record<string, unknown>, maxChannels?: number): LayernormSpec {
+/**
+ * The spec of a vector case: its layer as a --spec "layernorm" section, on hardware for up to maxChannels channels,
+ * with the hardware choices of verify --vectors --spec (caseHardware: lanes).
+ */
+export function specOfCase(c: Record<string, unknown>, maxChannels?: number, hardware: VerifyOptions['hardware'] = {}): LayernormSpec {
   return resolveLayernorm(num(c, 'in_bits'), {
+    ...hardware,
     channels: num(c, 'channels'),
     ...(maxChannels === undefined ? {} : { max_channels: maxChannels }),
     in_scale_min: c.in_scale_min,
@@ -244,7 +248,7 @@ function caseModelReport(c: Record<string, unknown>, spec: LayernormSpec) {
 }
 
 async function verifyCase(c: Record<string, unknown>, index: number, options: VerifyOptions): Promise<CaseReport> {
-  const spec = specOfCase(c);
+  const spec = specOfCase(c, undefined, options.hardware);
   const m = caseModelReport(c, spec);
   const { comparison } = await runTokens(spec, m.tokens, options);
   return {
@@ -274,7 +278,7 @@ async function verifyOneInstance(cases: ReadonlyArray<{ index: number; vectorCas
   let g = 0;
   for (const [, group] of [...groups].sort(([a], [b]) => a - b)) {
     const maxChannels = Math.max(...group.map((k) => num(k.vectorCase, 'channels')));
-    const specs = group.map((k) => specOfCase(k.vectorCase, maxChannels));
+    const specs = group.map((k) => specOfCase(k.vectorCase, maxChannels, options.hardware));
     const models = group.map((k, i) => caseModelReport(k.vectorCase, specs[i]!));
     const workDir = options.workDir + (groups.size > 1 ? `/instance${g++}` : '');
     const run = await runLayers(specs.map((spec, i) => ({ spec, tokens: models[i]!.tokens })), { ...options, workDir });
@@ -301,6 +305,7 @@ function intOrFloatRows(v: unknown[], channels: number): number[][] {
 
 export const layernormBlock: Block<LayernormSpec> = {
   name: 'layernorm',
+  caseHardware: ['lanes'],
   summary: 'PTF LayerNorm (FQ-ViT QIntLayerNorm, integer-only): per-token integer rsqrt, per-channel M/N/B; one instance for every layer up to max_channels (a program per layer)',
   tolerance: {
     maxAbsDiff: 1,
