@@ -19,7 +19,7 @@ export interface GenOptions {
 
 /** Options of `npm run verify` (besides --bits, --blocks and --spec of `gen`). */
 export interface VerifyCliOptions {
-  /** Vector file (format of ../shared/vectors/FORMAT.md): run each of its cases through the golden model and the RTL; exit status 1 when the RTL differs from the model or the model is outside its block's tolerance of the file's expected outputs (README, Verification results), 2 when a case names a block the project does not know. Each case fixes its widths, dimensions and constants (so --bits is refused); a --spec file then chooses only the hardware each case runs on: lanes (softmax, attention, gelu, residual), rows and cols (gemm, encoder), requant_cycles and multiplier (gemm); any other key is refused, and the JSON line gains "hardware". @default none: verify the default stimulus of each block */
+  /** Vector file (format of ../shared/vectors/FORMAT.md): run each of its cases through the golden model and the RTL; exit status 1 when the RTL differs from the model or the model is outside its block's tolerance of the file's expected outputs (README, Verification results), 2 when a case names a block the project does not know. Each case fixes its widths, dimensions and constants (so --bits is refused); a --spec file then chooses only the hardware each case runs on: lanes (softmax, attention, gelu, residual, layernorm), rows and cols (gemm, encoder), requant_cycles and multiplier (gemm); any other key is refused, and the JSON line gains "hardware". @default none: verify the default stimulus of each block */
   vectors: string;
   /** Print the report as one JSON object on the last line of standard output. @default false */
   json: boolean;

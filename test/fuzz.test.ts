@@ -22,6 +22,7 @@ import { expectedBeats as gemmExpectedBeats } from '../generators/gemm/driver.ts
 import { defaultProblem, harnessFor, integerProblem } from '../generators/gemm/index.ts';
 import { resolveGemm } from '../generators/gemm/spec.ts';
 import { defaultTokens, layernormHarness, modelOutputs, outputBeats } from '../generators/layernorm/index.ts';
+import { tokenBeatCount } from '../generators/layernorm/rtl.ts';
 import { resolveLayernorm } from '../generators/layernorm/spec.ts';
 import { rowsToBeats, softmaxHarness } from '../generators/softmax/index.ts';
 import { resolveSoftmax } from '../generators/softmax/spec.ts';
@@ -215,9 +216,10 @@ const CASES: Partial<Record<BlockName, Draw>> = {
     return {
       label: `layernorm --bits ${bits} ${JSON.stringify(overrides)}, ${tokens.length} tokens`,
       harness: layernormHarness(spec, tokens),
-      expected: outputBeats(modelOutputs(spec, tokens)),
-      replayStarts: tokens.map((_, t) => ({ s_axis: t * spec.channels })),
-      replayExpected: (at) => outputBeats(modelOutputs(spec, tokens.slice(at.s_axis! / spec.channels))),
+      expected: outputBeats(spec, modelOutputs(spec, tokens)),
+      // A token is ceil(C / lanes) beats (common/lanes.ts): a replay starts at a token's first beat.
+      replayStarts: tokens.map((_, t) => ({ s_axis: t * tokenBeatCount(spec) })),
+      replayExpected: (at) => outputBeats(spec, modelOutputs(spec, tokens.slice(at.s_axis! / tokenBeatCount(spec)))),
     };
   },
 };
@@ -243,7 +245,7 @@ describe(`random sweep, SEED=${SEED}`, () => {
   it('draws every documented numeric parameter, from both halves of its range', () => {
     expect(Object.keys(documentedRanges('--spec "gemm"')).sort()).toEqual(['a_bits', 'cols', 'frac_bits', 'max_k', 'out_bits', 'requant_cycles', 'rows', 'w_bits']);
     expect(Object.keys(documentedRanges('--spec "softmax"')).sort()).toEqual(['in_bits', 'max_length', 'n', 'out_bits']);
-    for (const block of ['softmax', 'gelu', 'residual']) expect(documentedChoices(`--spec "${block}"`), block).toEqual({ lanes: [1, 2, 4, 8] });
+    for (const block of ['softmax', 'gelu', 'residual', 'layernorm']) expect(documentedChoices(`--spec "${block}"`), block).toEqual({ lanes: [1, 2, 4, 8] });
     expect(Object.keys(documentedRanges('--spec "layernorm"')).sort()).toEqual(['max_channels', 'rsqrt_bits']);
     expect(bitsRange()).toEqual([2, 16]);
     for (const block of blocks) {

@@ -10,9 +10,10 @@ import { inParallel, lintVerilator, lintYosys } from '../generators/common/lint.
 import { packWord, programBeats } from '../generators/common/program.ts';
 import { simulateAndCompare, type Beat } from '../generators/common/sim.ts';
 import { defaultTokens, latencyCycles, layernormBlock, modelOutputs, outputBeats, rawHarness, runLayers, runTokens, tokenBeats } from '../generators/layernorm/index.ts';
-import { cyclesPerTokenGroup, elementsPerCycle, emitLayernormRtl, layernormProgram, programLayout, rtlWidths, tokenUnitCycles, topName } from '../generators/layernorm/rtl.ts';
+import { cyclesPerTokenGroup, elementsPerCycle, tokenBeatCount, emitLayernormRtl, layernormProgram, programLayout, rtlWidths, tokenUnitCycles, topName } from '../generators/layernorm/rtl.ts';
 import { resolveLayernorm, scaleRatioLog2 } from '../generators/layernorm/spec.ts';
 import { mulberry32 } from '../generators/common/random.ts';
+import { unpackLanes } from '../generators/common/lanes.ts';
 import { readFileSync } from 'node:fs';
 
 const work = () => mkdtempSync(join(tmpdir(), 'layernorm-'));
@@ -152,16 +153,93 @@ describe('layernorm RTL equals the golden model', () => {
   });
 });
 
-describe('layernorm status_error guards', () => {
-  const spec = resolveLayernorm(5, { channels: 16, max_channels: 24 });
+describe('layernorm lanes: lanes codes a beat (common/lanes.ts), RTL == model', () => {
+  // Per lanes value: one instance, three layers back to back (C a multiple of lanes and not, the smallest C = 8), under
+  // random stalls on every stream; the output words of a partial last beat above its last lane must be 0.
+  it.each([
+    { lanes: 2, bits: 4, max: 24, layers: [24, 21, 8], stall: 30, seed: 61 },
+    { lanes: 4, bits: 6, max: 20, layers: [13, 20, 8], stall: 25, seed: 62 },
+    { lanes: 8, bits: 5, max: 16, layers: [11, 16, 8], stall: 35, seed: 63 },
+  ])('lanes $lanes, $bits bits, C = $layers on one instance (max_channels $max), stall $stall%', async (c) => {
+    const rnd = mulberry32(c.seed);
+    const layers = c.layers.map((C, k) => k === 1 ? resolveLayernorm(c.bits, { channels: C, max_channels: c.max, lanes: c.lanes }) : resolveLayernorm(c.bits, {
+      channels: C, max_channels: c.max, lanes: c.lanes, in_scale_min: 0.05, zero_point: 3 + k, alpha: Array.from({ length: C }, (_, i) => (i * (k + 1)) % 4),
+      gamma: Array.from({ length: C }, () => (rnd() - 0.3) * 2), beta: Array.from({ length: C }, () => rnd() - 0.5), out_scale: 0.05, out_zero_point: 2 ** (c.bits - 1) - k,
+    }));
+    const segments = [0, 1, 2, 0].map((l, k) => ({ spec: layers[l]!, tokens: defaultTokens(layers[l]!, 2, k + c.seed) }));
+    const r = await runLayers(segments, { workDir: work(), stallPercent: c.stall, seed: c.seed });
+    expect(r.result.timedOut).toBe(false);
+    expect(r.comparison).toMatchObject({ mismatches: 0 });
+    expect(r.perSegment).toEqual(segments.map(() => 0));
+    expect(r.result.beats.length).toBe(r.expected.length);
+    expect(r.result.statusError).toBe(0n);
+    // The words of each token's beats, unpacked: the model's codes, then 0 in a partial last beat.
+    const words = r.result.beats.flatMap((b) => unpackLanes(b.data, c.lanes, c.bits));
+    const model = segments.flatMap((s) => modelOutputs(s.spec, s.tokens).flatMap((t) => [...t, ...new Array<bigint>(tokenBeatCount(s.spec) * c.lanes - t.length).fill(0n)]));
+    expect(words).toEqual(model);
+  });
+
+  it('verify --vectors --spec {"layernorm": {"lanes": 4}}: the smallest public case at 4 lanes, RTL == model == the reference', async () => {
+    const cases = vectors.cases.map((c, i) => ({ c, i })).filter(({ c }) => c.block === 'layernorm');
+    const { c, i } = cases.reduce((a, b) => ((b.c.inputs as unknown[]).length * Number(b.c.channels) < (a.c.inputs as unknown[]).length * Number(a.c.channels) ? b : a));
+    const r = await layernormBlock.verifyCase(c, i, { workDir: work(), hardware: { lanes: 4 }, stallPercent: 30, seed: 7 });
+    expect(r).toMatchObject({ rtl_vs_model: 0, model_vs_expect: 0, calibration: 'match' });
+    expect(r.elements).toBeGreaterThan(0);
+  });
+
+  it('streams lanes elements per cycle where max(U·ceil(C/lanes), T) says so, and with the manifest latency', async () => {
+    // lanes 2, max C 64: U = ceil(T / 32) token units; C = 64 and 63 (a partial last beat) at 2 elements a cycle, C = 16
+    // paced by the token units. lanes 4, max C 64: U = ceil(T / 16), C = 64 at 4 a cycle; max C 32: ceil(T / 8) is
+    // above the cap 2·lanes = 8, so the token units set the pace even at C = max_channels.
+    const cases: Array<[number, Record<string, unknown>]> = [
+      [4, { max_channels: 64, channels: 64, lanes: 2 }], [4, { max_channels: 64, channels: 63, lanes: 2 }], [4, { max_channels: 64, channels: 16, lanes: 2 }],
+      [5, { max_channels: 64, channels: 64, lanes: 4 }], [5, { max_channels: 32, channels: 32, lanes: 4 }],
+    ];
+    const runs = await inParallel(cases.map(([bits, o]) => async () => {
+      const spec = resolveLayernorm(bits, o);
+      const U = rtlWidths(spec).tokenUnits;
+      // Tokens with var > 0 (a constant token takes the token unit less time), enough for four groups of U after the first.
+      const tokens = defaultTokens(spec, 3 * U + 12, 9).filter((t) => new Set(t).size > 1).slice(0, 5 * U + 1);
+      const r = await runTokens(spec, tokens, { workDir: work(), stallPercent: 0 });
+      const B = tokenBeatCount(spec);
+      const starts = tokens.map((_, t) => r.result.beats[t * B]!.cycle);
+      const groups = starts.slice(1 + U).map((s, i) => s - starts[1 + i]!);
+      return { spec, U, T: tokenUnitCycles(spec), mismatches: r.comparison.mismatches, groups, latency: starts[0]! - r.result.firstInput.s_axis! };
+    }));
+    for (const r of runs) {
+      expect(r.mismatches).toBe(0);
+      expect(r.groups.length).toBeGreaterThanOrEqual(3 * r.U);
+      expect(new Set(r.groups)).toEqual(new Set([cyclesPerTokenGroup(r.spec)]));
+      expect(r.latency).toBe(latencyCycles(r.spec));
+    }
+    // Token units: ceil(T / ceil(max_channels / lanes)), so that U tokens of max_channels take no more than T.
+    expect(runs.map((r) => r.U)).toEqual(runs.map((r) => Math.min(Math.ceil(r.T / Math.ceil(r.spec.maxChannels / r.spec.lanes)), 2 * r.spec.lanes)));
+    // lanes elements per cycle at C = max_channels (measured: the groups above), C·U/max(U·ceil(C/lanes), T) below.
+    const perCycle = runs.map((r) => r.spec.channels * r.U / r.groups[0]!);
+    expect(perCycle[0]).toBe(2);
+    expect(perCycle[1]).toBeCloseTo(63 / 32, 10);
+    expect(perCycle[2]).toBeLessThan(2);
+    expect(perCycle[3]).toBe(4);
+    expect(runs[4]!.U).toBe(8);
+    expect(perCycle[4]).toBe(32 * 8 / runs[4]!.T);
+    expect(runs.map((r) => elementsPerCycle(r.spec))).toEqual(perCycle);
+  });
+});
+
+// At one lane, and at 4 lanes with C = 14 (a partial last beat): early tlast on beat j pads beats j + 1 .. B − 1.
+describe.each([
+  { lanes: 1, channels: 16, cut: 6 },
+  { lanes: 4, channels: 14, cut: 8 },
+])('layernorm status_error guards, lanes $lanes', ({ lanes, channels, cut }) => {
+  const spec = resolveLayernorm(5, { channels, max_channels: 24, lanes });
   const C = spec.channels;
   const zp = spec.layer.zeroPoint;
   const tokens = defaultTokens(spec, 4, 6).filter((t) => new Set(t).size > 1).slice(0, 3);
   const program = (epoch: number) => programBeats(layernormProgram(spec), epoch);
-  const data = (ts: readonly (readonly number[])[], epoch: number) => tokenBeats(ts).map((b) => ({ ...b, epoch }));
+  const data = (ts: readonly (readonly number[])[], epoch: number) => tokenBeats(spec, ts).map((b) => ({ ...b, epoch }));
   /** Runs raw streams; the output must equal the model on `expectTokens` (each C codes). */
   async function run(cfg: Beat[], beats: Beat[], expectTokens: number[][], seed: number) {
-    const expected = outputBeats(modelOutputs(spec, expectTokens));
+    const expected = outputBeats(spec, modelOutputs(spec, expectTokens));
     const harness = rawHarness(spec, cfg, beats, expected.length, 20 * (cfg.length + beats.length) + 2000);
     const { result, comparison } = await simulateAndCompare(harness, work(), { stallPercent: 25, seed }, expected);
     return { mismatches: comparison.mismatches, first: comparison.first, timedOut: result.timedOut, status: result.statusError };
@@ -169,10 +247,10 @@ describe('layernorm status_error guards', () => {
 
   it('token_length (bit 1): an early tlast pads the token with the zero point, a late one drops beats up to tlast; the next token is right', async () => {
     const t = tokens[0]!;
-    const early = data([t.slice(0, 6)], 1); // tlast on channel 5 of 16
-    const late = tokenBeats([[...t, 1, 2, 3]]).map((b) => ({ ...b, epoch: 1 })); // tlast on beat C + 3
+    const early = data([t.slice(0, cut)], 1); // tlast on channel cut − 1 of C (beat cut / lanes − 1)
+    const late = tokenBeats(spec, [[...t, 1, 2, 3]]).map((b) => ({ ...b, epoch: 1 })); // tlast on channel C + 2
     const runs = await Promise.all([
-      run(program(0), [...early, ...data(tokens.slice(1), 1)], [[...t.slice(0, 6), ...new Array<number>(C - 6).fill(zp)], ...tokens.slice(1)], 1),
+      run(program(0), [...early, ...data(tokens.slice(1), 1)], [[...t.slice(0, cut), ...new Array<number>(C - cut).fill(zp)], ...tokens.slice(1)], 1),
       run(program(0), [...late, ...data(tokens.slice(1), 1)], [t, ...tokens.slice(1)], 2),
     ]);
     for (const r of runs) expect(r).toMatchObject({ mismatches: 0, timedOut: false, status: 0b010n });

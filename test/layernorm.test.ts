@@ -6,7 +6,7 @@ import { SpecError } from '../generators/common/errors.ts';
 import { calibratePtf, sumLikeTorch } from '../generators/layernorm/calibrate.ts';
 import { fqvitLayernormToken } from '../generators/layernorm/fqvit-float.ts';
 import { defaultTokens as defaultTokensOf, generateLayernorm, modelLayer, modelOutputs, modelUnclamped, specOfCase } from '../generators/layernorm/index.ts';
-import { elementsPerCycle, layernormProgram } from '../generators/layernorm/rtl.ts';
+import { elementsPerCycle, layernormProgram, rtlWidths, tokenUnitCycles } from '../generators/layernorm/rtl.ts';
 import { centeredInputs, elementTerms, isqrt, tokenScalars, tokenStats } from '../generators/layernorm/model.ts';
 import { mulberry32 } from '../generators/common/random.ts';
 import { resolveLayernorm } from '../generators/layernorm/spec.ts';
@@ -30,6 +30,8 @@ describe('layernorm spec', () => {
       [4, { channels: 4 }, /layernorm\.channels: must be an integer from 8 to 1024/],
       [4, { chanels: 8 }, /layernorm\.chanels: is not a parameter/],
       [4, { rsqrt_bits: 8 }, /layernorm\.rsqrt_bits: must be an integer from 16 to 40/],
+      [4, { lanes: 3 }, /layernorm\.lanes: must be one of 1, 2, 4, 8 \(got 3\)/],
+      [4, { lanes: 16 }, /layernorm\.lanes: must be one of 1, 2, 4, 8 \(got 16\)/],
     ];
     for (const [bits, o, re] of bad) {
       expect(() => resolveLayernorm(bits, o)).toThrow(SpecError);
@@ -68,6 +70,22 @@ describe('layernorm spec', () => {
     expect(a.get('program/default.hex')!.trim().split('\n').map((h) => BigInt(`0x${h}`))).toEqual(words);
     expect(JSON.parse(a.get('program/default.json')!).format.wordWidth).toBe(manifest.program.wordWidth);
     expect(words.length).toBe(spec.channels + 1);
+  });
+
+  it('lanes: tdata of lanes codes, the manifest states lanes, U and the throughput; the layer is still a program', () => {
+    const spec = resolveLayernorm(4, { lanes: 8 });
+    const files = generateLayernorm(spec);
+    const manifest = JSON.parse(files.get('rtl/manifest.json')!);
+    // The default hardware (C = 384, T = 107): 48 beats a token, so ceil(107 / 48) = 3 token units give 8 elements a cycle.
+    expect(tokenUnitCycles(spec)).toBe(107);
+    expect(rtlWidths(spec).tokenUnits).toBe(3);
+    expect(manifest).toMatchObject({ spec: { lanes: 8 }, ports: { s_axis: { tdata: 32 }, m_axis: { tdata: 32 } }, throughput: { elements_per_cycle: 8 } });
+    expect(manifest.throughput.condition).toMatch(/max\(U·ceil\(C\/lanes\), T\)/);
+    expect(files.get('rtl/ptf_layernorm.v')).toMatch(/input {2}wire \[31:0\] +s_axis_tdata/);
+    // One lane: the manifest says so too (synthesis rows take lanes from it).
+    expect(JSON.parse(generateLayernorm(resolveLayernorm(4, {})).get('rtl/manifest.json')!).spec.lanes).toBe(1);
+    // C from 8 up at every lanes value (C = 8 at 8 lanes: one beat a token).
+    expect(() => resolveLayernorm(4, { channels: 8, lanes: 8 })).not.toThrow();
   });
 
   it('one instance serves every layer: the RTL depends only on bits, max_channels, rsqrt_bits and the prefix', () => {

@@ -26,6 +26,9 @@ const EXTREMES: Record<BlockName, Array<[number, Record<string, unknown>]>> = {
     [4, { channels: 8, rsqrt_bits: 16 }],
     [8, { channels: 1024, rsqrt_bits: 40, scale_ratio_bits: 15 }],
     [4, { channels: 1024, rsqrt_bits: 16 }],
+    // lanes: 2 at the default C, and 8 at the smallest C (a token of one beat, 16 token units)
+    [8, { channels: 384, lanes: 2 }],
+    [4, { channels: 8, rsqrt_bits: 16, lanes: 8 }],
   ],
   gelu: [
     [2, { max_k: 1, max_channels: 1, mult_bits: 16 }],

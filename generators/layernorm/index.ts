@@ -11,9 +11,10 @@ import { compareBeats, emitTestbench, runTiming, simulateAndCompare, type Beat, 
 import { intMatrix } from '../common/vectors.ts';
 import { calibratePtf } from './calibrate.ts';
 import { layernormToken, layernormTokenUnclamped, type ModelLayer } from './model.ts';
-import { cyclesPerToken, elementPlan, emitLayernormRtl, layernormManifest, layernormProgram, programLayout, STATUS_ERRORS, statsStages, tokenUnitCycles, topName } from './rtl.ts';
+import { cyclesPerToken, tokenBeatCount, elementPlan, emitLayernormRtl, layernormManifest, layernormProgram, programLayout, STATUS_ERRORS, statsStages, tokenUnitCycles, topName } from './rtl.ts';
 import { resolveLayernorm, type LayernormSpec } from './spec.ts';
 import { mulberry32 } from '../common/random.ts';
+import { packLanes } from '../common/lanes.ts';
 
 export function modelLayer(spec: LayernormSpec): ModelLayer {
   return {
@@ -39,10 +40,11 @@ export function modelUnclamped(spec: LayernormSpec, tokens: readonly (readonly n
 
 /**
  * Cycles from the first accepted input beat to the first output beat with no stalls (any token with var > 0: the
- * token unit takes the same time for every one): C beats in, the stats pipeline, the token unit, the element pipeline.
+ * token unit takes the same time for every one): ceil(C / lanes) beats in, the stats pipeline, the token unit, the
+ * element pipeline.
  */
 export function latencyCycles(spec: LayernormSpec, channels = spec.channels): number {
-  return channels - 1 + statsStages(spec) + tokenUnitCycles(spec) + elementPlan(spec).stages;
+  return tokenBeatCount(spec, channels) - 1 + statsStages(spec) + tokenUnitCycles(spec) + elementPlan(spec).stages;
 }
 
 /**
@@ -71,12 +73,22 @@ export function defaultTokens(spec: LayernormSpec, count = 8, seed = 1): number[
   return [...tokens, ...edges];
 }
 
-export function tokenBeats(tokens: readonly (readonly number[])[]): Beat[] {
-  return tokens.flatMap((t) => t.map((q, c) => ({ data: BigInt(q), last: c === t.length - 1 })));
+/** The hardware's beat shape: `lanes` codes of `bits` a beat (common/lanes.ts). */
+export type LaneShape = Pick<LayernormSpec, 'lanes' | 'bits'>;
+
+/** A token's codes as beats of `lanes` codes, channel lanes·b + l in word l of beat b, tlast on its last beat. */
+function packToken<T>(hw: LaneShape, codes: readonly T[], word: (v: T) => bigint): Beat[] {
+  return packLanes(codes.map((v, c) => ({ v, c })), codes.map((_, c) => c), hw.lanes, (e) => word(e.v), (e) => e.c === codes.length - 1, hw.bits);
 }
 
-export function outputBeats(outputs: readonly (readonly bigint[])[]): Beat[] {
-  return outputs.flatMap((t) => t.map((y, c) => ({ data: y, last: c === t.length - 1 })));
+/** Input beats of tokens (a token of any length: its last beat carries tlast; unused words of a partial beat are 0). */
+export function tokenBeats(hw: LaneShape, tokens: readonly (readonly number[])[]): Beat[] {
+  return tokens.flatMap((t) => packToken(hw, t, (q) => BigInt(q)));
+}
+
+/** Output beats of the model's tokens (0 in the unused words of a token's partial last beat). */
+export function outputBeats(hw: LaneShape, outputs: readonly (readonly bigint[])[]): Beat[] {
+  return outputs.flatMap((t) => packToken(hw, t, (y) => y));
 }
 
 /** One layer's stretch of a stream: its program (spec) and the tokens that use it. */
@@ -87,7 +99,7 @@ export interface LayerSegment {
 
 /** Whether two specs describe the same hardware (one instance runs both layers). */
 export function sameHardware(a: LayernormSpec, b: LayernormSpec): boolean {
-  return a.bits === b.bits && a.maxChannels === b.maxChannels && a.rsqrtBits === b.rsqrtBits && a.scaleRatioBits === b.scaleRatioBits && a.prefix === b.prefix;
+  return a.bits === b.bits && a.maxChannels === b.maxChannels && a.lanes === b.lanes && a.rsqrtBits === b.rsqrtBits && a.scaleRatioBits === b.scaleRatioBits && a.prefix === b.prefix;
 }
 
 /**
@@ -101,9 +113,9 @@ export function rawHarness(hw: LayernormSpec, cfg: Beat[], data: Beat[], expecte
     rtl: emitLayernormRtl(hw),
     inputs: [
       { prefix: 's_cfg_axis', width: programLayout(hw).wordWidth, beats: cfg },
-      { prefix: 's_axis', width: hw.bits, beats: data },
+      { prefix: 's_axis', width: hw.lanes * hw.bits, beats: data },
     ],
-    output: { prefix: 'm_axis', width: hw.bits, expectedBeats },
+    output: { prefix: 'm_axis', width: hw.lanes * hw.bits, expectedBeats },
     maxCycles,
     statusWidth: STATUS_ERRORS.length,
   };
@@ -121,12 +133,12 @@ function segmentCycles(hw: LayernormSpec, channels: number, tokens: number): num
 export function layersHarness(segments: readonly LayerSegment[]): SimHarness {
   const hw = segments[0]!.spec;
   for (const s of segments) {
-    if (!sameHardware(hw, s.spec)) throw new Error('layernorm: every layer of one stream must run on the same hardware (bits, max_channels, scale_ratio_bits, rsqrt_bits, prefix)');
+    if (!sameHardware(hw, s.spec)) throw new Error('layernorm: every layer of one stream must run on the same hardware (bits, max_channels, lanes, scale_ratio_bits, rsqrt_bits, prefix)');
     if (s.tokens.length === 0) throw new Error('layernorm: a layer segment needs at least one token');
   }
   const cfg = segments.flatMap((s, k) => programBeats(layernormProgram(s.spec), 2 * k));
-  const data = segments.flatMap((s, k) => tokenBeats(s.tokens).map((b) => ({ ...b, epoch: 2 * k + 1 })));
-  const expected = segments.reduce((n, s) => n + s.tokens.length * s.spec.channels, 0);
+  const data = segments.flatMap((s, k) => tokenBeats(hw, s.tokens).map((b) => ({ ...b, epoch: 2 * k + 1 })));
+  const expected = segments.reduce((n, s) => n + s.tokens.length * tokenBeatCount(hw, s.spec.channels), 0);
   const cycles = segments.reduce((n, s) => n + segmentCycles(hw, s.spec.channels, s.tokens.length), 0);
   return rawHarness(hw, cfg, data, expected, cycles);
 }
@@ -144,14 +156,14 @@ export function generateLayernorm(spec: LayernormSpec): FileSet {
   const tokens = defaultTokens(spec);
   const harness = layernormHarness(spec, tokens);
   // The testbench checks itself against the golden model's beats (vectors/expected.hex).
-  const expected = outputBeats(modelOutputs(spec, tokens));
+  const expected = outputBeats(spec, modelOutputs(spec, tokens));
   const tb = emitTestbench({ ...harness, output: { ...harness.output, expected } }, { stallPercent: 20, seed: 1 });
   return mergeFileSets(files, tb);
 }
 
 /** Simulates layers back to back (segments) through one instance and compares with the golden model. */
 export async function runLayers(segments: readonly LayerSegment[], options: VerifyOptions) {
-  const outputs = segments.map((s) => outputBeats(modelOutputs(s.spec, s.tokens)));
+  const outputs = segments.map((s) => outputBeats(s.spec, modelOutputs(s.spec, s.tokens)));
   const expected = outputs.flat();
   const where: Array<{ segment: number; start: number }> = [];
   let start = 0;
@@ -160,8 +172,10 @@ export async function runLayers(segments: readonly LayerSegment[], options: Veri
     const seg = [...where].reverse().find((w) => w.start <= i) ?? where[0]!;
     const s = segments[seg.segment]!;
     const j = i - seg.start;
-    const [t, c] = [Math.floor(j / s.spec.channels), j % s.spec.channels];
-    return `${segments.length > 1 ? `layer ${seg.segment} ` : ''}token ${t} channel ${c} (input code ${s.tokens[t]?.[c] ?? '?'})`;
+    const B = tokenBeatCount(s.spec);
+    const [t, c] = [Math.floor(j / B), (j % B) * s.spec.lanes];
+    const lanes = s.spec.lanes > 1 ? `beat ${j % B}: channels ${c}..${Math.min(c + s.spec.lanes, s.spec.channels) - 1}, lane 0's` : `channel ${c}`;
+    return `${segments.length > 1 ? `layer ${seg.segment} ` : ''}token ${t} ${lanes} (input code ${s.tokens[t]?.[c] ?? '?'})`;
   };
   const { result, comparison } = await simulateAndCompare(layersHarness(segments), options.workDir, options, expected, describe);
   if (result.timedOut) comparison.mismatches = Math.max(comparison.mismatches, 1);
@@ -190,9 +204,13 @@ function num(c: Record<string, unknown>, field: string): number {
   return v;
 }
 
-/** The spec of a vector case: its layer as a --spec "layernorm" section, on hardware for up to maxChannels channels. */
-export function specOfCase(c: Record<string, unknown>, maxChannels?: number): LayernormSpec {
+/**
+ * The spec of a vector case: its layer as a --spec "layernorm" section, on hardware for up to maxChannels channels,
+ * with the hardware choices of verify --vectors --spec (caseHardware: lanes).
+ */
+export function specOfCase(c: Record<string, unknown>, maxChannels?: number, hardware: VerifyOptions['hardware'] = {}): LayernormSpec {
   return resolveLayernorm(num(c, 'in_bits'), {
+    ...hardware,
     channels: num(c, 'channels'),
     ...(maxChannels === undefined ? {} : { max_channels: maxChannels }),
     in_scale_min: c.in_scale_min,
@@ -230,7 +248,7 @@ function caseModelReport(c: Record<string, unknown>, spec: LayernormSpec) {
 }
 
 async function verifyCase(c: Record<string, unknown>, index: number, options: VerifyOptions): Promise<CaseReport> {
-  const spec = specOfCase(c);
+  const spec = specOfCase(c, undefined, options.hardware);
   const m = caseModelReport(c, spec);
   const { comparison } = await runTokens(spec, m.tokens, options);
   return {
@@ -260,7 +278,7 @@ async function verifyOneInstance(cases: ReadonlyArray<{ index: number; vectorCas
   let g = 0;
   for (const [, group] of [...groups].sort(([a], [b]) => a - b)) {
     const maxChannels = Math.max(...group.map((k) => num(k.vectorCase, 'channels')));
-    const specs = group.map((k) => specOfCase(k.vectorCase, maxChannels));
+    const specs = group.map((k) => specOfCase(k.vectorCase, maxChannels, options.hardware));
     const models = group.map((k, i) => caseModelReport(k.vectorCase, specs[i]!));
     const workDir = options.workDir + (groups.size > 1 ? `/instance${g++}` : '');
     const run = await runLayers(specs.map((spec, i) => ({ spec, tokens: models[i]!.tokens })), { ...options, workDir });
@@ -287,6 +305,7 @@ function intOrFloatRows(v: unknown[], channels: number): number[][] {
 
 export const layernormBlock: Block<LayernormSpec> = {
   name: 'layernorm',
+  caseHardware: ['lanes'],
   summary: 'PTF LayerNorm (FQ-ViT QIntLayerNorm, integer-only): per-token integer rsqrt, per-channel M/N/B; one instance for every layer up to max_channels (a program per layer)',
   tolerance: {
     maxAbsDiff: 1,

@@ -26,9 +26,9 @@ function squareLatency(spec: LayernormSpec): number {
   return pipelinedMultiplierPlan(spec.bits + 1, spec.bits + 1, 0, CHUNK, MAX_CARRY).latency;
 }
 
-/** Cycles of the stats pipeline from an accepted beat to the token's S and Q. */
+/** Cycles of the stats pipeline from an accepted beat to the token's S and Q (one more with lanes: the beat's sums). */
 export function statsStages(spec: LayernormSpec): number {
-  return 3 + squareLatency(spec);
+  return 3 + squareLatency(spec) + (spec.lanes > 1 ? 1 : 0);
 }
 
 
@@ -41,8 +41,18 @@ export interface LayernormRtlWidths {
   kShiftWidth: number;
   accWidth: number;
   bufferAddrWidth: number;
-  /** Token units working on alternate tokens: 2 when one unit's time exceeds max_channels. */
+  /**
+   * Token units taking tokens in turn (round robin): ceil(T / ceil(max_channels / lanes)), so that tokens of
+   * max_channels stream at lanes elements a cycle, capped at 2·lanes (1 or 2 at one lane).
+   */
   tokenUnits: number;
+  /** Beats of the longest token, ceil(max_channels / lanes): the depth of each lane's channel-RAM bank. */
+  maxBeats: number;
+}
+
+/** The most token units an instance gets: 2·lanes (2 at one lane, as before lanes). */
+export function tokenUnitCap(lanes: number): number {
+  return 2 * lanes;
 }
 
 function absWidthOf(spec: LayernormSpec): number {
@@ -54,10 +64,11 @@ export function rtlWidths(spec: LayernormSpec): LayernormRtlWidths {
   const p = d.precision;
   const absWidth = absWidthOf(spec);
   const t = tokenUnitCycles(spec);
-  // A token's codes stay in the buffer from its first beat in until its last beat out (2C + the stats pipeline + the
-  // token unit, tokens arriving every C cycles), so the buffer holds that many entries (at least 2C).
-  let bufferDepth = d.bufferDepth;
-  while (bufferDepth < 2 * spec.maxChannels + statsStages(spec) + t + 2) bufferDepth *= 2;
+  // A token's beats stay in the buffer from its first beat in until its last beat out (2B + the stats pipeline + the
+  // token unit, B = ceil(C / lanes) beats a token, tokens arriving every B cycles), so the buffer holds that many beats.
+  const maxBeats = Math.ceil(spec.maxChannels / spec.lanes);
+  let bufferDepth = spec.lanes === 1 ? d.bufferDepth : 1;
+  while (bufferDepth < 2 * maxBeats + statsStages(spec) + t + 2) bufferDepth *= 2;
   return {
     absWidth,
     prodWidth: Math.max(p.varWidth, 2 * absWidth),
@@ -66,13 +77,38 @@ export function rtlWidths(spec: LayernormSpec): LayernormRtlWidths {
     kShiftWidth: unsignedWidth(p.fracK),
     accWidth: Math.max(d.accWidth, 33),
     bufferAddrWidth: clog2(bufferDepth),
-    tokenUnits: t > spec.maxChannels ? 2 : 1,
+    tokenUnits: Math.min(Math.ceil(t / maxBeats), tokenUnitCap(spec.lanes)),
+    maxBeats,
   };
+}
+
+/** What every lane-aware template binds: one lane (the text of the block before lanes) or several. */
+function laneView(spec: LayernormSpec) {
+  return { multiLane: spec.lanes > 1, singleLane: spec.lanes === 1, lanes: spec.lanes, laneBits: clog2(spec.lanes) };
+}
+
+function lanesOf(spec: LayernormSpec): number[] {
+  return Array.from({ length: spec.lanes }, (_, l) => l);
+}
+
+/**
+ * A lane's bank of a channel RAM (channel c in bank c mod lanes at address c / lanes, common/lanes.ts): its depth
+ * (at least 2, so that the address has a bit), address width, and the bank address of a channel index `addr`.
+ */
+function bankView(spec: LayernormSpec, addr: string) {
+  const d = spec.derived;
+  const lb = clog2(spec.lanes);
+  const depth = Math.max(2, rtlWidths(spec).maxBeats);
+  const bankWidth = unsignedWidth(depth - 1);
+  const high = d.channelWidth - lb;
+  const bankWrAddr = high <= 0 ? `${bankWidth}'d0` : high >= bankWidth ? `${addr}[LANE_BITS+BANK_WIDTH-1:LANE_BITS]` : `{${bankWidth - high}'d0, ${addr}[CHANNEL_WIDTH-1:LANE_BITS]}`;
+  return { bankDepth: depth, bankWidth, bankWrAddr };
 }
 
 /** The hardware spec as written into headers and the manifest (the layer is a program: not in the RTL). */
 export function specSummary(spec: LayernormSpec): Record<string, unknown> {
-  return { block: 'layernorm', bits: spec.bits, max_channels: spec.maxChannels, scale_ratio_bits: spec.scaleRatioBits, rsqrt_bits: spec.rsqrtBits, prefix: spec.prefix };
+  // lanes only above 1: the one-lane headers stay those of the block before lanes (same bytes).
+  return { block: 'layernorm', bits: spec.bits, max_channels: spec.maxChannels, scale_ratio_bits: spec.scaleRatioBits, rsqrt_bits: spec.rsqrtBits, ...(spec.lanes > 1 ? { lanes: spec.lanes } : {}), prefix: spec.prefix };
 }
 
 /**
@@ -124,7 +160,7 @@ function emitBuffer(spec: LayernormSpec): string {
   return render('layernorm/ptf_layernorm_buffer.v', {
     names: moduleNames(spec.prefix, MODULE_BASES),
     header: headerComment(`${moduleName(spec.prefix, 'ptf_layernorm_buffer')}: the token buffer, a FIFO in inferred RAM`, specSummary(spec)),
-    bits: spec.bits,
+    bits: spec.lanes * spec.bits,
     bufferAddrWidth: w.bufferAddrWidth,
   });
 }
@@ -143,6 +179,14 @@ function emitStats(spec: LayernormSpec): string {
     squareLatency: squareLatency(spec),
     squareWidth: pipelinedMultiplierPlan(spec.bits + 1, spec.bits + 1, 0, CHUNK, MAX_CARRY).productWidth,
     maxChannels: spec.maxChannels,
+    ...laneView(spec),
+    ...bankView(spec, 'alpha_wr_addr'),
+    codes: spec.lanes === 1 ? 'DATA_WIDTH' : 'LANES*DATA_WIDTH',
+    sumValid: spec.lanes === 1 ? 'valid_c' : 'beat_valid_reg',
+    sumLast: spec.lanes === 1 ? 'last_c' : 'beat_last_reg',
+    // Σ over the lanes of x (sign-extended) and of x^2 (zero-extended).
+    beatSum: lanesOf(spec).map((l) => `\{{SUM_WIDTH-X_WIDTH{x_c_lanes[${l + 1}*X_WIDTH-1]}}, x_c_lanes[${l}*X_WIDTH +: X_WIDTH]}`).join(' + '),
+    beatSq: lanesOf(spec).map((l) => `\{{SQ_WIDTH-XSQ_WIDTH{1'b0}}, xsq_c_lanes[${l}*XSQ_WIDTH +: XSQ_WIDTH]}`).join(' + '),
   });
 }
 
@@ -273,6 +317,7 @@ function emitElement(spec: LayernormSpec): string {
   const ACC = w.accWidth;
   const L = spec.bits + 2;
   const pipe = new Pipeline();
+  const bank = bankView(spec, 'const_wr_addr');
   const paBExt = `{${paCorrection(spec).extWidth - d.raWidth - 1}'d0, ra1_reg, 1'b0}`;
   // Stage 1: the buffered code and the constants (block RAM outputs) and the token's scalars.
   const word1: Sig = { name: 'const_word', width: constWidth(spec), signed: false, stage: 1 };
@@ -397,6 +442,16 @@ function emitElement(spec: LayernormSpec): string {
     nOperand: nY.name,
     pipelineStatements: pipe.stmts.join('\n        '),
     outExpr,
+    ...laneView(spec),
+    ...bank,
+    codes: spec.lanes === 1 ? 'DATA_WIDTH' : 'LANES*DATA_WIDTH',
+    laneCodeExt: `$signed({{X_WIDTH-DATA_WIDTH{1'b0}}, ${spec.lanes === 1 ? 'buf_rd_data' : 'lane_code'}})`,
+    codesZero: spec.lanes === 1 ? "{DATA_WIDTH{1'b0}}" : "{LANES*DATA_WIDTH{1'b0}}",
+    ramAddrWidth: spec.lanes === 1 ? 'CHANNEL_WIDTH' : 'BANK_WIDTH',
+    ramDepth: spec.lanes === 1 ? spec.maxChannels : bank.bankDepth,
+    ramWrEn: spec.lanes === 1 ? 'const_wr_en' : 'const_wr_en && const_wr_addr[LANE_BITS-1:0] == LANE',
+    ramWrAddr: spec.lanes === 1 ? 'const_wr_addr' : bank.bankWrAddr,
+    ramRdAddr: spec.lanes === 1 ? 'channel_reg' : 'channel_reg[BANK_WIDTH-1:0]',
   });
 }
 
@@ -481,6 +536,7 @@ function emitConfig(spec: LayernormSpec): string {
     naLsb: layout.naLsb,
     nAWidth: d.nAWidth,
     minChannels: CHANNELS_MIN,
+    ...laneView(spec),
     maxChannels: spec.maxChannels,
     headerChecks: hdrChecks.join(' || '),
     nAMin: d.nAMin,
@@ -499,7 +555,9 @@ function emitTop(spec: LayernormSpec): string {
     header: headerComment(`${moduleName(spec.prefix, 'ptf_layernorm')}: PTF LayerNorm (FQ-ViT, integer-only); the layer is a program loaded through s_cfg_axis`, specSummary(spec)),
     top: topName(spec),
     cfgMsb: layout.wordWidth - 1,
-    dataMsb: spec.bits - 1,
+    dataMsb: spec.lanes * spec.bits - 1,
+    ...laneView(spec),
+    codes: spec.lanes === 1 ? 'DATA_WIDTH' : 'BEAT_WIDTH',
     statusMsb: STATUS_ERRORS.length - 1,
     bits: spec.bits,
     channelWidth: d.channelWidth,
@@ -513,11 +571,36 @@ function emitTop(spec: LayernormSpec): string {
     kMsb: d.kWidth - 1,
     statusWidth: STATUS_ERRORS.length,
     bufferAddrWidth: w.bufferAddrWidth,
-    // Two token units take alternate tokens (a token unit's time exceeds max_channels): tokens enter unit 0, 1, 0, ...
-    // and their scalars leave in the same order, so short tokens stream without waiting for one unit.
-    dualTokenUnits: w.tokenUnits === 2,
-    tokenUnitList: [0, 1].map((index) => ({ index, select: index === 0 ? '!' : '' })),
+    // Token units take tokens in turn (a token unit's time exceeds a token's beats): tokens enter unit 0, 1, ..., U − 1,
+    // 0, ... and their scalars leave in the same order, so short tokens stream without waiting for one unit.
+    ...tokenUnitView(w.tokenUnits),
   });
+}
+
+/**
+ * The round robin over U token units: a pointer for the unit taking the next sums and one for the unit whose scalars
+ * go out next (one bit flipped at U = 2; a counter wrapping at U − 1 above), and the multiplexers they drive.
+ */
+function tokenUnitView(units: number) {
+  const sw = clog2(units);
+  const two = units === 2;
+  const is = (sel: string, i: number) => (two ? `${i === 0 ? '!' : ''}${sel}` : `${sel} == ${sw}'d${i}`);
+  const next = (sel: string) => (two ? `!${sel}` : `${sel} == ${sw}'d${units - 1} ? ${sw}'d0 : ${sel} + 1'b1`);
+  const mux = (sel: string, port: string) => {
+    if (two) return `${sel} ? token1_${port} : token0_${port}`;
+    let e = `token0_${port}`;
+    for (let i = 1; i < units; i++) e = `${sel} == ${sw}'d${i} ? token${i}_${port} : ${e}`;
+    return e;
+  };
+  return {
+    multiTokenUnits: units > 1,
+    selRange: two ? '' : `[${sw - 1}:0] `,
+    selZero: two ? "1'b0" : `${sw}'d0`,
+    inNext: next('in_sel_reg'),
+    outNext: next('out_sel_reg'),
+    tokenUnitList: Array.from({ length: units }, (_, index) => ({ index, inSelect: is('in_sel_reg', index), outSelect: is('out_sel_reg', index) })),
+    mux: { s_ready: mux('in_sel_reg', 's_ready'), m_valid: mux('out_sel_reg', 'm_valid'), ra: mux('out_sel_reg', 'ra'), w: mux('out_sel_reg', 'w'), k: mux('out_sel_reg', 'k'), const: mux('out_sel_reg', 'const') },
+  };
 }
 
 /** Cycles of the token unit for one token, worst case (largest k), without waiting for the element pipeline. */
@@ -529,13 +612,19 @@ export function tokenUnitCycles(spec: LayernormSpec): number {
   return 1 + w.absWidth + 2 + (d.kMax + 1) + (d.rootWidth + 2) + (Math.max(d.rootWidth, d.wQuotWidth) + 2) + 2 + 1;
 }
 
+/** Beats of a token of C channels: ceil(C / lanes). */
+export function tokenBeatCount(spec: LayernormSpec, channels = spec.channels): number {
+  return Math.ceil(channels / spec.lanes);
+}
+
 /**
- * Steady-state cycles per U tokens of C channels (U = token units, taking alternate tokens), back to back with no
- * stalls: max(U·C, T) with T = tokenUnitCycles: U·C at one element per cycle, or a token unit's time when that is
- * longer (short tokens: the token unit, not the stream, sets the pace). Measured exactly by test/layernorm-rtl.test.ts.
+ * Steady-state cycles per U tokens of C channels (U = token units, taking tokens in turn), back to back with no
+ * stalls: max(U·ceil(C/lanes), T) with T = tokenUnitCycles: U·ceil(C/lanes) at one beat per cycle, or a token unit's
+ * time when that is longer (short tokens: the token unit, not the stream, sets the pace). Measured exactly by
+ * test/layernorm-rtl.test.ts.
  */
 export function cyclesPerTokenGroup(spec: LayernormSpec, channels = spec.channels): number {
-  return Math.max(rtlWidths(spec).tokenUnits * channels, tokenUnitCycles(spec));
+  return Math.max(rtlWidths(spec).tokenUnits * tokenBeatCount(spec, channels), tokenUnitCycles(spec));
 }
 
 /** Steady-state cycles per token (the average over a group of token units: may be a half). */
@@ -543,7 +632,7 @@ export function cyclesPerToken(spec: LayernormSpec, channels = spec.channels): n
   return cyclesPerTokenGroup(spec, channels) / rtlWidths(spec).tokenUnits;
 }
 
-/** Steady-state elements per cycle for tokens of C channels: U·C / max(U·C, T) (1 when U·C ≥ T). */
+/** Steady-state elements per cycle for tokens of C channels: U·C / max(U·ceil(C/lanes), T) (lanes when C is a multiple of lanes and U·C/lanes ≥ T). */
 export function elementsPerCycle(spec: LayernormSpec, channels = spec.channels): number {
   return channels / cyclesPerToken(spec, channels);
 }
@@ -607,7 +696,7 @@ export function layernormManifest(spec: LayernormSpec, files: FileSet, latencyCy
     prefix: spec.prefix,
     files: [...files.keys()].sort(),
     parameters: [],
-    spec: { ...specSummary(spec), default_layer: { channels: spec.channels, zero_point: spec.layer.zeroPoint, out_zero_point: spec.layer.outZeroPoint, out_scale: spec.layer.outScale, in_scale_min: spec.layer.inScaleMin, calibrated: spec.calibrated, alpha: spec.layer.alpha, gamma: spec.layer.gamma, beta: spec.layer.beta } },
+    spec: { ...specSummary(spec), lanes: spec.lanes, default_layer: { channels: spec.channels, zero_point: spec.layer.zeroPoint, out_zero_point: spec.layer.outZeroPoint, out_scale: spec.layer.outScale, in_scale_min: spec.layer.inScaleMin, calibrated: spec.calibrated, alpha: spec.layer.alpha, gamma: spec.layer.gamma, beta: spec.layer.beta } },
     derived: {
       ...d,
       layer_range: `C from 8 to ${spec.maxChannels}; zero points 0..${2 ** spec.bits - 1}; alpha 0..3; |gamma/out_scale| and |beta/out_scale| below 2^${spec.scaleRatioBits} (scale_ratio_bits); every width above is the worst case over these (no overflow anywhere); nA above ${d.nAMax} saturates to it (M = 0 either way)`,
@@ -617,17 +706,23 @@ export function layernormManifest(spec: LayernormSpec, files: FileSet, latencyCy
     },
     latency: {
       cycles: latencyCycles,
-      formula: `C − 1 + ${statsStages(spec)} (stats) + ${T} (token unit) + ${elementPlan(spec).stages} (element pipeline), first input beat to first output beat, no stalls; value for the default layer's C = ${spec.channels}`,
+      formula: `${spec.lanes > 1 ? `ceil(C/${spec.lanes})` : 'C'} − 1 + ${statsStages(spec)} (stats) + ${T} (token unit) + ${elementPlan(spec).stages} (element pipeline), first input beat to first output beat, no stalls; value for the default layer's C = ${spec.channels}`,
     },
     throughput: {
       elements_per_cycle: elementsPerCycle(spec),
       unit: 'output elements per cycle, back-to-back tokens, no stalls',
-      condition: `U·C / max(U·C, T) for back-to-back tokens of C channels, with T = ${T} cycles (the token unit's time per token) and U = ${w.tokenUnits} token unit${w.tokenUnits > 1 ? 's' : ''}: one element per cycle when C ≥ ${Math.ceil(T / w.tokenUnits)}, below that ${w.tokenUnits}·C/${T}; value for the default layer's C = ${spec.channels}`,
+      condition: spec.lanes === 1
+        ? `U·C / max(U·C, T) for back-to-back tokens of C channels, with T = ${T} cycles (the token unit's time per token) and U = ${w.tokenUnits} token unit${w.tokenUnits > 1 ? 's' : ''}: one element per cycle when C ≥ ${Math.ceil(T / w.tokenUnits)}, below that ${w.tokenUnits}·C/${T}; value for the default layer's C = ${spec.channels}`
+        : `U tokens of C channels every max(U·ceil(C/lanes), T) cycles (back to back), with lanes = ${spec.lanes}, T = ${T} cycles (the token unit's time per token) and U = ${w.tokenUnits} token unit${w.tokenUnits > 1 ? 's' : ''} (ceil(T / ceil(max_channels/lanes)), at most 2·lanes): ${spec.lanes} elements per cycle when C is a multiple of ${spec.lanes} and ceil(C/${spec.lanes}) ≥ ${Math.ceil(T / w.tokenUnits)}, below that ${w.tokenUnits}·C/${T}; value for the default layer's C = ${spec.channels}`,
     },
     ports: {
       s_cfg_axis: { direction: 'in', tdata: layout.wordWidth, meaning: 'the layer program (program.order); tready only while the block holds no token; tlast on the last word' },
-      s_axis: { direction: 'in', tdata: spec.bits, meaning: 'input codes, C per token in channel order; tlast on channel C − 1 (checked: status_error[1])' },
-      m_axis: { direction: 'out', tdata: spec.bits, meaning: 'output codes clamp(y + out_zero_point, 0, 2^bits − 1), C per token; tlast on channel C − 1' },
+      s_axis: spec.lanes === 1
+        ? { direction: 'in', tdata: spec.bits, meaning: 'input codes, C per token in channel order; tlast on channel C − 1 (checked: status_error[1])' }
+        : { direction: 'in', tdata: spec.lanes * spec.bits, meaning: `input codes, ${spec.lanes} a beat: channel ${spec.lanes}·b + l of a token in word l of its beat b, ceil(C/${spec.lanes}) beats a token; the words of a partial last beat from lane C mod ${spec.lanes} up are ignored; tlast on the token's last beat (checked: status_error[1])` },
+      m_axis: spec.lanes === 1
+        ? { direction: 'out', tdata: spec.bits, meaning: 'output codes clamp(y + out_zero_point, 0, 2^bits − 1), C per token; tlast on channel C − 1' }
+        : { direction: 'out', tdata: spec.lanes * spec.bits, meaning: `output codes clamp(y + out_zero_point, 0, 2^bits − 1), ${spec.lanes} a beat as on s_axis (0 in the words of a partial last beat from lane C mod ${spec.lanes} up); tlast on the token's last beat` },
     },
     errors: STATUS_ERRORS.map((e, bit) => ({ bit, name: e.name, meaning: e.meaning })),
     program: { ...program.format, file: 'program/default.hex' },

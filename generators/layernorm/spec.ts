@@ -6,6 +6,7 @@
 import { exactBinary, maxUnsigned, roundHalfEvenDiv, signedWidth, unsignedWidth } from '../common/arith.ts';
 import { mulberry32 } from '../common/random.ts';
 import { checkPrefix } from '../common/names.ts';
+import { lanesParam } from '../common/lanes.ts';
 import { arrayOf, finite, intInRange, object, onlyKeys, positiveFinite, require } from '../common/validate.ts';
 import { calibratePtf } from './calibrate.ts';
 import { isqrt, type ChannelConstants, type LayernormPrecision } from './model.ts';
@@ -42,10 +43,12 @@ export interface LayernormParams {
   scale_ratio_bits: number;
   /** Significant bits of the per-token reciprocal square root R = floor(2^(2F) / floor(sqrt(var·4^(k+G)))). @range 16..40 @default 28 */
   rsqrt_bits: number;
+  /** Elements per beat and per clock: tdata carries lanes codes, channel lanes b + l in word l of a token's beat b; a token whose C is not a multiple of lanes ends with a partial beat (words from lane C mod lanes up are ignored, output 0). The element pipeline is copied per lane; the stats unit sums lanes x and x² a beat; token units are added until tokens of max_channels stream at lanes elements a cycle (at most 2·lanes, generators/layernorm/README.md). At most max_channels. @range 1, 2, 4, 8 @default 1 */
+  lanes: number;
 }
 
 export const LAYERNORM_PARAM_KEYS = [
-  'channels', 'max_channels', 'in_scale_min', 'zero_point', 'alpha', 'gamma', 'beta', 'out_scale', 'out_zero_point', 'calibration', 'scale_ratio_bits', 'rsqrt_bits',
+  'channels', 'max_channels', 'in_scale_min', 'zero_point', 'alpha', 'gamma', 'beta', 'out_scale', 'out_zero_point', 'calibration', 'scale_ratio_bits', 'rsqrt_bits', 'lanes',
 ] as const;
 
 export const CHANNELS_MIN = 8;
@@ -140,6 +143,8 @@ export interface LayernormSpec {
   readonly prefix: string;
   /** Hardware: the largest C. */
   readonly maxChannels: number;
+  /** Hardware: elements per beat (common/lanes.ts). */
+  readonly lanes: number;
   /** The layer's C. */
   readonly channels: number;
   readonly layer: Readonly<CalibratedLayer>;
@@ -193,6 +198,7 @@ export function resolveLayernorm(bits: number, overrides: unknown, prefix = ''):
   const channels = o.channels === undefined ? Math.min(DEFAULT_CHANNELS, maxChannelsGiven ?? DEFAULT_CHANNELS)
     : intInRange('layernorm.channels', o.channels, CHANNELS_MIN, maxChannelsGiven ?? CHANNELS_MAX);
   const maxChannels = maxChannelsGiven ?? channels;
+  const lanes = lanesParam('layernorm', o.lanes ?? 1, maxChannels);
   const rsqrtBits = o.rsqrt_bits === undefined ? DEFAULT_RSQRT_BITS : intInRange('layernorm.rsqrt_bits', o.rsqrt_bits, 16, 40);
   const scaleRatioBits = o.scale_ratio_bits === undefined ? defaultScaleRatioBits(bits) : intInRange('layernorm.scale_ratio_bits', o.scale_ratio_bits, 1, scaleRatioLog2(bits));
   const qmax = Number(maxUnsigned(bits));
@@ -241,7 +247,7 @@ export function resolveLayernorm(bits: number, overrides: unknown, prefix = ''):
   const derived = deriveWidths(bits, maxChannels, scaleRatioBits, precision);
   const constants = channelConstants(layer, channels, precision, derived.nAMax);
   return Object.freeze({
-    bits, prefix, maxChannels, channels, layer: Object.freeze(layer), calibrated: rows !== undefined, rsqrtBits, scaleRatioBits,
+    bits, prefix, maxChannels, lanes, channels, layer: Object.freeze(layer), calibrated: rows !== undefined, rsqrtBits, scaleRatioBits,
     constants: Object.freeze(constants), derived: Object.freeze(derived),
   });
 }
