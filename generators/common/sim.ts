@@ -5,7 +5,9 @@
  * block's job, in TypeScript.
  */
 import { execa } from 'execa';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileSet } from './files.ts';
@@ -166,7 +168,7 @@ export function emitTestbench(harness: SimHarness, options: SimOptions = {}): Fi
   for (const lib of TB_LIBRARY) files.set(`tb/${lib}`, readFileSync(join(tbDir, lib), 'utf8'));
   const sources = [...[...harness.rtl.keys()].filter((p) => p.endsWith('.v')).sort().map((p) => `rtl/${p}`), `tb/${TB_NAME}.v`, ...TB_LIBRARY.map((l) => `tb/${l}`)];
   files.set('tb/files.f', sources.join('\n') + '\n');
-  files.set('tb/Makefile', render('tb_makefile', { tb: TB_NAME, dut: harness.dut, selfCheck: expected !== undefined, verilatorFlags: VERILATOR_BUILD_FLAGS.filter((f) => !f.includes('OPT_') && f !== '-MAKEFLAGS').join(' ') }));
+  files.set('tb/Makefile', render('tb_makefile', { tb: TB_NAME, dut: harness.dut, selfCheck: expected !== undefined, verilatorFlags: VERILATOR_BINARY_FLAGS.join(' ') }));
   return files;
 }
 
@@ -224,7 +226,7 @@ export async function simulate(harness: SimHarness, workDir: string, options: Si
     stdout = (await execa('vvp', ['-n', 'sim.vvp', ...plusargs], { cwd: workDir })).stdout;
   } else {
     await ensureVerilator();
-    await execa('verilator', [...VERILATOR_BUILD_FLAGS, ...(options.vcd ? ['--trace'] : []), '--top-module', TB_NAME, '-Mdir', 'obj_dir', ...sources], { cwd: workDir });
+    await buildVerilator(workDir, sources, options.vcd === true);
     stdout = (await execa(join(workDir, 'obj_dir', `V${TB_NAME}`), plusargs, { cwd: workDir })).stdout;
   }
   const result = parseRun(stdout, readFileSync(join(workDir, 'output.txt'), 'utf8'), harness.output.width, workDir);
@@ -236,12 +238,53 @@ export async function simulate(harness: SimHarness, workDir: string, options: Si
 /**
  * Verilator builds the testbench as a binary with its timing support (delays, `wait`). The build is for simulation
  * only: warnings are not fatal here because lint has its own, stricter check (generators/common/lint.ts); -O1 keeps
- * the C++ compile short, which dominates on the vector sets of a test.
+ * the C++ compile short, which dominates on the vector sets of a test. These are `--binary` spelled out without
+ * `--build`, so that make runs here, after the runtime is put in place (buildVerilator).
  */
-const VERILATOR_BUILD_FLAGS = [
-  '--binary', '--timing', '-Wno-fatal', '-Wno-lint', '-Wno-style', '--quiet-exit', '-j', '2',
-  '-MAKEFLAGS', 'OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O1',
-];
+const VERILATOR_FLAGS = ['--cc', '--exe', '--main', '--timing', '-Wno-fatal', '-Wno-lint', '-Wno-style', '--quiet-exit'];
+const VERILATOR_MAKE_VARIABLES = ['OPT_FAST=-O1', 'OPT_SLOW=-O0', 'OPT_GLOBAL=-O1'];
+/** The same build as a `verilator --binary` command line, for the standalone testbench's Makefile. */
+export const VERILATOR_BINARY_FLAGS = ['--binary', '--timing', '-Wno-fatal', '-Wno-lint', '-Wno-style', '--quiet-exit', '-j', '2'];
+
+/**
+ * Verilates the testbench into `workDir/obj_dir` and makes the binary. Verilator's runtime (verilated.o,
+ * verilated_threads.o, verilated_timing.o: its "global" classes) is the same object code for every design built by
+ * the same Verilator and compiler with the same flags, and compiling it is most of a small design's build (about 6
+ * of its 8 CPU seconds). So it is compiled once per key into a folder under the system's temporary folder and copied
+ * into each obj_dir after verilating, where make finds it newer than its sources and its makefile and links it as it is.
+ */
+async function buildVerilator(workDir: string, sources: string[], trace: boolean): Promise<void> {
+  const flags = [...VERILATOR_FLAGS, ...(trace ? ['--trace'] : [])];
+  await execa('verilator', [...flags, '--top-module', TB_NAME, '-Mdir', 'obj_dir', ...sources], { cwd: workDir });
+  const objDir = join(workDir, 'obj_dir');
+  const classes = readFileSync(join(objDir, `V${TB_NAME}_classes.mk`), 'utf8');
+  const runtime = [...classes.matchAll(/^VM_GLOBAL_(?:FAST|SLOW) \+= \\\n((?:\t\S+ \\\n)*)/gm)]
+    .flatMap((m) => m[1]!.split('\n').map((l) => l.trim().replace(/ \\$/, '')).filter((name) => name !== ''))
+    .map((name) => `${name}.o`);
+  const cache = join(tmpdir(), 'fqvit-verilator-runtime', await runtimeKey(flags, runtime));
+  const cached = runtime.length > 0 && runtime.every((o) => existsSync(join(cache, o)));
+  if (cached) for (const o of runtime) copyFileSync(join(cache, o), join(objDir, o));
+  await execa('make', ['-C', objDir, '-f', `V${TB_NAME}.mk`, '-j', '2', ...VERILATOR_MAKE_VARIABLES], { cwd: workDir });
+  if (!cached && runtime.length > 0) {
+    // Filled in a folder of its own and renamed into place, so a build running beside this one sees all or nothing.
+    mkdirSync(dirname(cache), { recursive: true });
+    const staging = mkdtempSync(`${cache}.part-`);
+    for (const o of runtime) copyFileSync(join(objDir, o), join(staging, o));
+    try {
+      renameSync(staging, cache);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another build put it there first
+    }
+  }
+}
+
+let toolVersions: Promise<string> | undefined;
+
+/** What the runtime objects depend on: Verilator's and the compiler's versions, the flags, the objects' names. */
+async function runtimeKey(flags: string[], runtime: string[]): Promise<string> {
+  toolVersions ??= Promise.all([execa('verilator', ['--version']), execa('g++', ['--version'])]).then((runs) => runs.map((r) => r.stdout).join('\n'));
+  return createHash('sha256').update(JSON.stringify([await toolVersions, flags, VERILATOR_MAKE_VARIABLES, runtime])).digest('hex').slice(0, 16);
+}
 
 function parseRun(stdout: string, output: string, width: number, workDir: string): SimResult {
   const firstInput: Record<string, number> = {};
