@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FileSet } from '../generators/common/files.ts';
-import { inParallel, lintVerilator, lintYosysTops } from '../generators/common/lint.ts';
+import { lintVerilatorTops, lintYosysTops } from '../generators/common/lint.ts';
 import { ensureIcarus, ensureVerilator } from '../generators/common/sim.ts';
 import { writeFolderAtomic } from '../generators/common/files.ts';
 import { BLOCKS } from '../generators/registry.ts';
@@ -35,12 +35,10 @@ describe('two configurations in one design', () => {
   it('reads into Verilator -Wall and Yosys together, under every top, with no duplicate module', async () => {
     const all = [...tops(one.files), ...tops(two.files)];
     expect(all.length).toBe(2 * BLOCKS.length);
-    // Verilator elaborates each top on its own; Yosys reads the sources once and checks the hierarchy under every top
-    const [verilator, yosys] = await Promise.all([
-      inParallel(all.map((top) => async () => ({ top, findings: await lintVerilator(design, top) })), 1),
-      lintYosysTops(design, all),
-    ]);
-    for (const r of verilator) expect(r).toEqual({ top: r.top, findings: [] });
+    // Both read the sources once: Verilator elaborates every top (the modules nothing instantiates must be exactly
+    // these), Yosys checks the hierarchy under each
+    const [verilator, yosys] = await Promise.all([lintVerilatorTops(design, all), lintYosysTops(design, all)]);
+    expect(verilator).toEqual([]);
     expect(yosys).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { FileSet } from '../generators/common/files.ts';
 import { libraryFiles, type LibraryModule } from '../generators/common/library.ts';
-import { inParallel, lintVerilator, lintYosys, lintYosysTops } from '../generators/common/lint.ts';
+import { inParallel, lintVerilator, lintVerilatorTops, lintYosys, lintYosysTops } from '../generators/common/lint.ts';
 import { emitTestbench, TB_NAME, type Beat, type SimHarness } from '../generators/common/sim.ts';
 
 const libModules = readdirSync(new URL('../templates/lib/', import.meta.url)).filter((f) => f.endsWith('.v.hbs')).map((f) => f.slice(0, -6));
@@ -69,5 +69,17 @@ describe('the linters catch defects', () => {
     expect((await lintYosysTops(both, ['good_top', 'bad_missing'])).join('\n')).toMatch(/not_defined/);
     const twice: FileSet = new Map([...clean, ['copy/good_top.v', clean.get('good_top.v')!]]);
     expect(await lintYosysTops(twice, ['good_top'])).not.toEqual([]);
+  });
+
+  it('Verilator over several tops in one run reports a defect under the second top, a top too many or too few, and a module defined twice', async () => {
+    const first = module('good_top', '    input  wire x,\n    output wire y\n);\nassign y = x;');
+    const second = module('other_top', '    input  wire x,\n    output wire y\n);\nassign y = ~x;');
+    const clean: FileSet = new Map([...first, ...second]);
+    expect(await lintVerilatorTops(clean, ['good_top', 'other_top'])).toEqual([]);
+    const unused = module('bad_unused', '    input  wire [3:0] x,\n    output wire [3:0] y\n);\nwire [3:0] spare;\nassign y = x;');
+    expect((await lintVerilatorTops(new Map([...first, ...unused]), ['good_top', 'bad_unused'])).join('\n')).toMatch(/%Warning-UNUSEDSIGNAL/);
+    expect((await lintVerilatorTops(clean, ['good_top', 'third_top'])).join('\n')).toMatch(/found the top modules good_top, other_top, expected good_top, third_top/);
+    const twice: FileSet = new Map([...clean, ['copy/good_top.v', first.get('good_top.v')!]]);
+    expect(await lintVerilatorTops(twice, ['good_top', 'other_top'])).not.toEqual([]);
   });
 });

@@ -43,6 +43,34 @@ export async function lintVerilator(files: FileSet, top: string, options: LintOp
   }
 }
 
+/**
+ * Verilator's verdict on one design with several tops, in one run: without --top-module it elaborates every module
+ * nothing instantiates, each at its default parameters, as lintVerilator does one at a time. Its MULTITOP warning
+ * lists those modules; it is the expected answer here, not a finding, when they are exactly `tops` (any other
+ * uninstantiated module, or a top missing, is a finding).
+ */
+export async function lintVerilatorTops(files: FileSet, tops: readonly string[]): Promise<string[]> {
+  if (tops.length < 2) return tops.length === 1 ? lintVerilator(files, tops[0]!) : [];
+  await ensureVerilator();
+  const dir = mkdtempSync(join(tmpdir(), 'lint-'));
+  try {
+    const sources = verilogSources(files);
+    for (const [path, text] of sources) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+    const run = await execa('verilator', ['--lint-only', '-Wall', ...sources.map(([p]) => p)], { cwd: dir, reject: false });
+    const findings = run.stderr.split('\n').filter((l) => /^%(Warning|Error)/.test(l) && !/^%Error: Exiting due to/.test(l) && !/^%Warning-MULTITOP:/.test(l));
+    const found = [...run.stderr.matchAll(/: \.\.\. Top module '(\w+)'/g)].map((m) => m[1]!).sort();
+    const expected = [...tops].sort();
+    if (JSON.stringify(found) !== JSON.stringify(expected)) findings.push(`verilator found the top modules ${found.join(', ') || '(none)'}, expected ${expected.join(', ')}`);
+    if (run.exitCode !== 0 && findings.length === 0 && !/^%Warning-MULTITOP:/m.test(run.stderr)) findings.push(`verilator exited with ${run.exitCode}: ${run.stderr.trim()}`);
+    return findings;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Runs Yosys (the WebAssembly build, in-process) with `script` over the `.v` files; returns its log and exit code. */
 export async function runYosysScript(files: FileSet, script: string): Promise<{ log: string; code: number; files: Record<string, unknown> }> {
   const { runYosys, Exit } = await import('@yowasp/yosys');
