@@ -1,6 +1,6 @@
 // GELU RTL against the golden model in Icarus under random stalls: layers back to back with a reprogramming, several
-// widths, the public encoder cases' GELU step, every accumulator of a small layer, each status_error bit and the
-// recovery after it, throughput, and lint of the generated modules.
+// widths, the public encoder cases' GELU step (through verify --one-instance, on Verilator), every accumulator of a
+// small layer, each status_error bit and the recovery after it, throughput, and lint of the generated modules.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,18 +62,6 @@ describe('GELU RTL on Verilator', () => {
 });
 
 const encoder = JSON.parse(readFileSync(new URL('../../shared/vectors/fqvit-encoder-public.json', import.meta.url), 'utf8')) as { cases: Array<Record<string, unknown>> };
-
-describe('GELU RTL on the public encoder cases (fc1 accumulators of the reference norm2_out)', () => {
-  it.each([1, 3])('case %i: RTL == model == the reference fc1_act', async (index) => {
-    const c = readEncoderCase(encoder.cases[index]!);
-    const spec = specForCase(c);
-    const step = encoderGeluStep(c);
-    const runs = [{ program: geluProgram(spec, step.layer), beats: step.beats }];
-    const r = await runGelu(spec, runs, work(), { stallPercent: 20, seed: index });
-    expect(r.comparison.mismatches).toBe(0);
-    expect(r.result.beats.map((b) => Number(b.data))).toEqual(step.expect.flat());
-  });
-});
 
 describe('GELU RTL: throughput, errors and recovery', () => {
   const spec = resolveGelu(5, { w_bits: 5, max_k: 16, max_channels: 8, mult_bits: 32 });
