@@ -21,8 +21,11 @@ function verilogSources(files: FileSet): Array<[string, string]> {
   return [...files].filter(([p]) => p.endsWith('.v')).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** Verilator's verdict on the design under `top`: every %Warning/%Error line (with its code), empty when clean. */
-export async function lintVerilator(files: FileSet, top: string, options: LintOptions = {}): Promise<string[]> {
+/**
+ * Runs `verilator --lint-only -Wall` with `args` over the `.v` files (written to a temporary folder, removed after);
+ * returns its stderr, exit code and the %Warning/%Error lines (with their codes) but Verilator's closing line.
+ */
+async function runVerilatorLint(files: FileSet, args: string[]): Promise<{ stderr: string; exitCode: number; findings: string[] }> {
   await ensureVerilator();
   const dir = mkdtempSync(join(tmpdir(), 'lint-'));
   try {
@@ -31,16 +34,20 @@ export async function lintVerilator(files: FileSet, top: string, options: LintOp
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), text);
     }
-    const params = Object.entries(options.params ?? {}).map(([k, v]) => `-G${k}=${v}`);
-    const run = await execa('verilator', [
-      '--lint-only', '-Wall', ...(options.timing ? ['--timing'] : []), '--top-module', top, ...params, ...sources.map(([p]) => p),
-    ], { cwd: dir, reject: false });
+    const run = await execa('verilator', ['--lint-only', '-Wall', ...args, ...sources.map(([p]) => p)], { cwd: dir, reject: false });
     const findings = run.stderr.split('\n').filter((l) => /^%(Warning|Error)/.test(l) && !/^%Error: Exiting due to/.test(l));
-    if (run.exitCode !== 0 && findings.length === 0) findings.push(`verilator exited with ${run.exitCode}: ${run.stderr.trim()}`);
-    return findings;
+    return { stderr: run.stderr, exitCode: run.exitCode ?? -1, findings };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Verilator's verdict on the design under `top`: every %Warning/%Error line (with its code), empty when clean. */
+export async function lintVerilator(files: FileSet, top: string, options: LintOptions = {}): Promise<string[]> {
+  const params = Object.entries(options.params ?? {}).map(([k, v]) => `-G${k}=${v}`);
+  const { stderr, exitCode, findings } = await runVerilatorLint(files, [...(options.timing ? ['--timing'] : []), '--top-module', top, ...params]);
+  if (exitCode !== 0 && findings.length === 0) findings.push(`verilator exited with ${exitCode}: ${stderr.trim()}`);
+  return findings;
 }
 
 /**
@@ -51,24 +58,13 @@ export async function lintVerilator(files: FileSet, top: string, options: LintOp
  */
 export async function lintVerilatorTops(files: FileSet, tops: readonly string[]): Promise<string[]> {
   if (tops.length < 2) return tops.length === 1 ? lintVerilator(files, tops[0]!) : [];
-  await ensureVerilator();
-  const dir = mkdtempSync(join(tmpdir(), 'lint-'));
-  try {
-    const sources = verilogSources(files);
-    for (const [path, text] of sources) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), text);
-    }
-    const run = await execa('verilator', ['--lint-only', '-Wall', ...sources.map(([p]) => p)], { cwd: dir, reject: false });
-    const findings = run.stderr.split('\n').filter((l) => /^%(Warning|Error)/.test(l) && !/^%Error: Exiting due to/.test(l) && !/^%Warning-MULTITOP:/.test(l));
-    const found = [...run.stderr.matchAll(/: \.\.\. Top module '(\w+)'/g)].map((m) => m[1]!).sort();
-    const expected = [...tops].sort();
-    if (JSON.stringify(found) !== JSON.stringify(expected)) findings.push(`verilator found the top modules ${found.join(', ') || '(none)'}, expected ${expected.join(', ')}`);
-    if (run.exitCode !== 0 && findings.length === 0 && !/^%Warning-MULTITOP:/m.test(run.stderr)) findings.push(`verilator exited with ${run.exitCode}: ${run.stderr.trim()}`);
-    return findings;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const run = await runVerilatorLint(files, []);
+  const findings = run.findings.filter((l) => !/^%Warning-MULTITOP:/.test(l));
+  const found = [...run.stderr.matchAll(/: \.\.\. Top module '(\w+)'/g)].map((m) => m[1]!).sort();
+  const expected = [...tops].sort();
+  if (JSON.stringify(found) !== JSON.stringify(expected)) findings.push(`verilator found the top modules ${found.join(', ') || '(none)'}, expected ${expected.join(', ')}`);
+  if (run.exitCode !== 0 && run.findings.length === 0) findings.push(`verilator exited with ${run.exitCode}: ${run.stderr.trim()}`);
+  return findings;
 }
 
 /** Runs Yosys (the WebAssembly build, in-process) with `script` over the `.v` files; returns its log and exit code. */
