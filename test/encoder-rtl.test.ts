@@ -13,6 +13,7 @@ import { simulateAndCompare } from '../generators/common/sim.ts';
 import { readEncoderCase, type EncoderCase } from '../generators/encoder/case.ts';
 import { headerWord, checkCaseFits } from '../generators/encoder/host.ts';
 import { encoderBlock, encoderHarness, expectedCodes, firstTokens, runEncoder } from '../generators/encoder/index.ts';
+import { headerFields } from '../generators/encoder/rtl.ts';
 import { resolveEncoder, type EncoderSpec } from '../generators/encoder/spec.ts';
 
 const work = (name: string) => mkdtempSync(join(tmpdir(), `encoder-${name}-`));
@@ -43,6 +44,8 @@ describe('encoder RTL', () => {
       const spec = instanceFor(c);
       const runs = twice ? [c, firstTokens(c, Math.max(1, Math.ceil(c.tokens / 3)))] : [c];
       const { harness, expected } = encoderHarness(spec, runs);
+      // N = max_tokens + 1 must fit the header's N field, or the header would say something else
+      if (twice) expect(spec.params.max_tokens + 1).toBeLessThan(2 ** headerFields(spec).nWidth);
       if (twice) harness.inputs[0]!.beats.unshift({ data: headerWord(spec, 0, c.mlpHidden), last: true }, { data: headerWord(spec, spec.params.max_tokens + 1, c.mlpHidden), last: true });
       const { comparison, result } = await simulateAndCompare(harness, work('case'), { stallPercent: 30, seed: c.tokens, simulator: 'verilator' }, expected);
       expect(comparison.first).toBeUndefined();

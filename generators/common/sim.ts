@@ -241,10 +241,11 @@ export async function simulate(harness: SimHarness, workDir: string, options: Si
  * the C++ compile short, which dominates on the vector sets of a test. These are `--binary` spelled out without
  * `--build`, so that make runs here, after the runtime is put in place (buildVerilator).
  */
-const VERILATOR_FLAGS = ['--cc', '--exe', '--main', '--timing', '-Wno-fatal', '-Wno-lint', '-Wno-style', '--quiet-exit'];
+const VERILATOR_OPTIONS = ['--timing', '-Wno-fatal', '-Wno-lint', '-Wno-style', '--quiet-exit'];
+const VERILATOR_FLAGS = ['--cc', '--exe', '--main', ...VERILATOR_OPTIONS];
 const VERILATOR_MAKE_VARIABLES = ['OPT_FAST=-O1', 'OPT_SLOW=-O0', 'OPT_GLOBAL=-O1'];
-/** The same build as a `verilator --binary` command line, for the standalone testbench's Makefile. */
-export const VERILATOR_BINARY_FLAGS = ['--binary', '--timing', '-Wno-fatal', '-Wno-lint', '-Wno-style', '--quiet-exit', '-j', '2'];
+/** The same build as one `verilator --binary` command line, for the standalone testbench's Makefile. */
+const VERILATOR_BINARY_FLAGS = ['--binary', ...VERILATOR_OPTIONS, '-j', '2'];
 
 /**
  * Verilates the testbench into `workDir/obj_dir` and makes the binary. Verilator's runtime (verilated.o,
