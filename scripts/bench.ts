@@ -320,8 +320,8 @@ export function benchMarkdown(rows: BenchRow[], info: Record<string, string>, co
   return lines.join('\n');
 }
 
-async function main(): Promise<number> {
-  const args = parseCli(process.argv.slice(2), {
+export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
+  const args = parseCli(argv, {
     bits: { type: 'string' },
     blocks: { type: 'string' },
     device: { type: 'string' },
@@ -368,7 +368,7 @@ async function main(): Promise<number> {
       ? 'not measured: --cached regenerated this page from the synthesis cache (the synth column gives each tool run\'s time when it ran)'
       : `${seconds(started)} s (synthesis and place and route of every design: ${synthSeconds} s with ${flow.jobs} tool runs at once)`,
   };
-  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  const command = `npm run bench -- ${argv.join(' ')}`.trim();
   mkdirSync(dirname(resolve(doc)), { recursive: true });
   writeFileSync(doc, benchMarkdown(rows, info, command));
   mkdirSync(WORK, { recursive: true });

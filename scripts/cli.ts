@@ -8,20 +8,29 @@ import { readJsonFile } from '../generators/common/vectors.ts';
 import { checkPrefix } from '../generators/common/names.ts';
 import { BLOCKS, blockByName } from '../generators/registry.ts';
 
-/** Runs a script's main, turning UsageError into `error: ...` on stderr with exit status 2. */
-export function runMain(main: () => Promise<number | void>): void {
-  main().then(
-    (code) => { process.exitCode = code ?? 0; },
-    (err: unknown) => {
-      if (err instanceof UsageError) {
-        process.stderr.write(`error: ${err.message}\n`);
-        process.exitCode = 2;
-      } else {
-        process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-        process.exitCode = 1;
-      }
-    },
-  );
+/** A script's entry point: takes its arguments (without `node script`), returns its exit status or nothing for 0. */
+export type ScriptMain = (argv: string[]) => Promise<number | void>;
+
+/**
+ * Runs a script's main on `argv` and returns its exit status: a UsageError becomes `error: ...` on stderr and status 2,
+ * any other error its stack and status 1. The tests call this in-process; runMain is the same from the command line.
+ */
+export async function exitStatus(main: ScriptMain, argv: string[]): Promise<number> {
+  try {
+    return (await main(argv)) ?? 0;
+  } catch (err: unknown) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+/** Runs a script's main on the command line's arguments and sets the process's exit status. */
+export function runMain(main: ScriptMain): void {
+  void exitStatus(main, process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }
 
 /** node:util parseArgs with its errors turned into UsageError (unknown flags, missing values, positionals). */

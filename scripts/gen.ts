@@ -74,8 +74,8 @@ export function writeConfiguration(out: string, generated: Generated, extra: Fil
   return writeEntriesAtomic(out, generated.name, entries);
 }
 
-async function main(): Promise<number> {
-  const args = parseCli(process.argv.slice(2), {
+export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
+  const args = parseCli(argv, {
     bits: { type: 'string' },
     blocks: { type: 'string' },
     out: { type: 'string' },

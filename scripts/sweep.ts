@@ -179,8 +179,8 @@ export function runMerge(dirs: readonly string[], out: string | undefined): Swee
   return merged;
 }
 
-async function main(): Promise<number> {
-  const { merge, rest } = splitMerge(process.argv.slice(2));
+export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
+  const { merge, rest } = splitMerge(argv);
   if (merge) {
     const args = parseCli(rest, { out: { type: 'string' }, help: { type: 'boolean' } });
     if (args.help) { process.stdout.write(`${SWEEP_HELP}\n`); return 0; }

@@ -132,8 +132,8 @@ export async function runSynth(args: SynthArgs): Promise<SynthReport[]> {
   return reports;
 }
 
-async function main(): Promise<number> {
-  const args = parseCli(process.argv.slice(2), {
+export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
+  const args = parseCli(argv, {
     bits: { type: 'string' },
     blocks: { type: 'string' },
     spec: { type: 'string' },

@@ -1,7 +1,7 @@
-// Bad input, table-driven: the CLI (run as a user would, through tsx) and the spec loader (in-process, over every
-// parameter of every block as documented by its JSDoc) get wrong types, NaN, negative and huge numbers, unknown keys,
-// empty and malformed files and unwritable paths. Each must end with exit status 2 and one line naming the parameter,
-// and leave no file behind.
+// Bad input, table-driven: the CLI (each script's main in-process, and one case per script through tsx as a user runs
+// it) and the spec loader (in-process, over every parameter of every block as documented by its JSDoc) get wrong
+// types, NaN, negative and huge numbers, unknown keys, empty and malformed files and unwritable paths. Each must end
+// with exit status 2 and one line naming the parameter, and leave no file behind.
 import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../generators/common/errors.ts';
 import { BLOCKS } from '../generators/registry.ts';
 import { collectSections } from '../scripts/docs.ts';
-import { generateConfiguration } from '../scripts/gen.ts';
+import { generateConfiguration, main as genMain } from '../scripts/gen.ts';
+import { main as verifyMain } from '../scripts/verify.ts';
+import { runInProcess } from './setup/cli.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const tsx = join(root, 'node_modules/.bin/tsx');
@@ -30,6 +32,8 @@ interface CliCase {
   /** What the one stderr line must say (it always starts with "error: "). */
   message: RegExp;
 }
+
+const MAINS = { gen: genMain, verify: verifyMain };
 
 const notAFolder = file('plain-file', 'x');
 const genCases: CliCase[] = [
@@ -76,16 +80,22 @@ describe('CLI: bad arguments and files end with exit status 2, one line on stder
     expect(BLOCKS.map((b) => b.name).sort()).toEqual(['attention', 'encoder', 'gelu', 'gemm', 'layernorm', 'residual', 'softmax']);
   });
 
-  it.concurrent.each([...genCases, ...blockCases].map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+  // In-process (test/setup/cli.ts), and the first case of each script again through tsx as a user runs it.
+  const all = [...genCases, ...blockCases];
+  const throughTsx = new Set(['gen', 'verify'].map((script) => all.find((c) => c.script === script)!.name));
+  it.each(all.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const out = join(scratch, `out-${c.name.replace(/\W+/g, '-')}`);
     mkdirSync(out);
     const args = c.script === 'gen' && !c.args.includes('--out') ? [...c.args, '--out', out] : c.args;
-    const run = await execa(tsx, [`scripts/${c.script}.ts`, ...args], { cwd: root, reject: false, env: { NODE_OPTIONS: '' } });
-    expect({ exitCode: run.exitCode, stdout: run.stdout }).toEqual({ exitCode: 2, stdout: '' });
-    const lines = run.stderr.split('\n').filter((l) => l !== '');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(c.message);
-    expect(readdirSync(out)).toEqual([]);
+    const runs: Array<{ exitCode?: number; stdout: string; stderr: string }> = [await runInProcess(MAINS[c.script], args)];
+    if (throughTsx.has(c.name)) runs.push(await execa(tsx, [`scripts/${c.script}.ts`, ...args], { cwd: root, reject: false, env: { NODE_OPTIONS: '' } }));
+    for (const run of runs) {
+      expect({ exitCode: run.exitCode, stdout: run.stdout }).toEqual({ exitCode: 2, stdout: '' });
+      const lines = run.stderr.split('\n').filter((l) => l !== '');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(c.message);
+      expect(readdirSync(out)).toEqual([]);
+    }
   });
 });
 

@@ -1,14 +1,14 @@
 // What `gen` writes into an --out folder that already holds output: each call replaces only the block folders it
 // generates (and configuration.json, which lists every block present), never deletes what another call wrote, and
 // writes nothing at all when anything is wrong, including a malformed spec section of a block that is not selected.
-import { execa } from 'execa';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { writeEntriesAtomic, type FileSet, type FolderEntry } from '../generators/common/files.ts';
-import { generateConfiguration } from '../scripts/gen.ts';
+import { generateConfiguration, main as genMain } from '../scripts/gen.ts';
+import { main as verifyMain } from '../scripts/verify.ts';
+import { runInProcess } from './setup/cli.ts';
 
 // renameSync with a switch to make one rename fail, for the roll-back test (everything else passes through).
 const fsHooks = vi.hoisted(() => ({ failOnRename: undefined as undefined | ((from: string, to: string) => boolean) }));
@@ -21,10 +21,9 @@ vi.mock('node:fs', async (importOriginal) => {
   return { ...actual, default: { ...actual, renameSync }, renameSync };
 });
 
-const root = fileURLToPath(new URL('../', import.meta.url));
-const tsx = join(root, 'node_modules/.bin/tsx');
 const scratch = () => mkdtempSync(join(tmpdir(), 'gen-output-'));
-const gen = (args: string[]) => execa(tsx, ['scripts/gen.ts', ...args], { cwd: root, reject: false, env: { NODE_OPTIONS: '' } });
+/** `npm run gen` as its main in-process (test/setup/cli.ts); test/cli.test.ts runs it through tsx too. */
+const gen = (args: string[]) => runInProcess(genMain, args);
 
 /** Every file under `dir` (relative path → text), sorted. */
 function snapshot(dir: string): Map<string, string> {
@@ -88,7 +87,7 @@ describe('gen into an output folder that already holds output', () => {
   it('npm run verify refuses a malformed section of a block it does not run, too', async () => {
     const spec = join(scratch(), 'bad-layernorm.json');
     writeFileSync(spec, JSON.stringify({ layernorm: { channels: 4 } }));
-    const run = await execa(tsx, ['scripts/verify.ts', '--blocks', 'gemm', '--spec', spec], { cwd: root, reject: false, env: { NODE_OPTIONS: '' } });
+    const run = await runInProcess(verifyMain, ['--blocks', 'gemm', '--spec', spec]);
     expect(run.exitCode).toBe(2);
     expect(run.stderr.trim()).toMatch(/^error: layernorm\.channels: must be an integer from 8 to 1024 \(got 4\)$/);
   });

@@ -10,12 +10,16 @@ import { frontIds, mergeReports, sweepMarkdown, sweepPlots, throughputFromManife
 import { measureAccuracy } from '../generators/accuracy/index.ts';
 import { paretoFront, scatterChartSvg } from '../generators/sweep/scatter.ts';
 import { SWEEP_HELP } from '../scripts/help.generated.ts';
-import { parseBitsRange, parseShard, planSweep, splitMerge, writeReport } from '../scripts/sweep.ts';
+import { main, parseBitsRange, parseShard, planSweep, splitMerge, writeReport } from '../scripts/sweep.ts';
+import { runInProcess } from './setup/cli.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsx = join(root, 'node_modules/.bin/tsx');
 const script = join(root, 'scripts/sweep.ts');
+/** Through tsx, as a user runs it (the runs that synthesize or write a report). */
 const sweep = (args: string[]) => execa(tsx, [script, ...args], { cwd: root, reject: false });
+/** Its main in-process (test/setup/cli.ts): the refusals, which end before any work. */
+const sweepMain = (args: string[]) => runInProcess(main, args);
 
 function expectUsageError(run: { exitCode?: number; stderr: string }, message: RegExp): void {
   expect(run.exitCode, run.stderr).toBe(2);
@@ -191,11 +195,11 @@ describe('npm run sweep -- --merge', () => {
     const other = writeReport(join(dir, 'other'), fakeReport(['softmax-bits5'], 'sweep-b'));
     writeFileSync(join(dir, 'broken.json'), '{');
     const [dup, foreign, missing, none, extra] = await Promise.all([
-      sweep(['--merge', shardDirs[0]!, shardDirs[0]!, '--out', join(dir, 'm1')]),
-      sweep(['--merge', shardDirs[0]!, other, '--out', join(dir, 'm2')]),
-      sweep(['--merge', shardDirs[0]!, join(dir, 'nothing-here'), '--out', join(dir, 'm3')]),
-      sweep(['--merge', '--out', join(dir, 'm4')]),
-      sweep(['--merge', shardDirs[0]!, '--out', join(dir, 'm5'), '--bits', '4']),
+      sweepMain(['--merge', shardDirs[0]!, shardDirs[0]!, '--out', join(dir, 'm1')]),
+      sweepMain(['--merge', shardDirs[0]!, other, '--out', join(dir, 'm2')]),
+      sweepMain(['--merge', shardDirs[0]!, join(dir, 'nothing-here'), '--out', join(dir, 'm3')]),
+      sweepMain(['--merge', '--out', join(dir, 'm4')]),
+      sweepMain(['--merge', shardDirs[0]!, '--out', join(dir, 'm5'), '--bits', '4']),
     ]);
     expectUsageError(dup, /--merge: configuration softmax-bits2 is in both/);
     expectUsageError(foreign, /--merge: .*other is from a different sweep \(sweep id sweep-b, .* has sweep-a\)/);
@@ -208,13 +212,13 @@ describe('npm run sweep -- --merge', () => {
 
 describe('npm run sweep', () => {
   it('refuses a bad --shard with exit status 2 and one line naming it and its form', async () => {
-    const runs = await Promise.all(['0/2', '3/2', 'a/b'].map((s) => sweep(['--blocks', 'softmax', '--bits', '2', '--out', join(tmpdir(), 'unused'), '--shard', s])));
+    const runs = await Promise.all(['0/2', '3/2', 'a/b'].map((s) => sweepMain(['--blocks', 'softmax', '--bits', '2', '--out', join(tmpdir(), 'unused'), '--shard', s])));
     for (const run of runs) expectUsageError(run, /--shard: must be i\/n with integers 1 <= i <= n/);
   });
 
   it('sweeps every block with an accuracy measure by default, and refuses one without, naming those it takes', async () => {
     expect([...new Set(planSweep({ bits: '4' }).configs.map((c) => c.block))]).toEqual(['gemm', 'layernorm', 'softmax', 'encoder']);
-    const run = await sweep(['--blocks', 'softmax,attention', '--bits', '4', '--out', join(tmpdir(), 'unused')]);
+    const run = await sweepMain(['--blocks', 'softmax,attention', '--bits', '4', '--out', join(tmpdir(), 'unused')]);
     expectUsageError(run, /--blocks: attention has no accuracy measure of its own .*; measured blocks: gemm, layernorm, softmax, encoder$/);
   });
 
@@ -222,11 +226,11 @@ describe('npm run sweep', () => {
     const bad = join(mkdtempSync(join(tmpdir(), 'sweep-spec-')), 'bad.json');
     writeFileSync(bad, JSON.stringify({ softmax: { max_length: 0 } }));
     const [noBits, noOut, badSpec, help] = await Promise.all([
-      sweep(['--blocks', 'softmax', '--out', join(tmpdir(), 'unused')]),
-      sweep(['--blocks', 'softmax', '--bits', '2..3']),
+      sweepMain(['--blocks', 'softmax', '--out', join(tmpdir(), 'unused')]),
+      sweepMain(['--blocks', 'softmax', '--bits', '2..3']),
       // The bad configurations are in shard 2 of 2 (softmax); shard 1 (gemm) refuses them too, before any synthesis.
-      sweep(['--blocks', 'gemm,softmax', '--bits', '4', '--spec', bad, '--shard', '1/2', '--out', join(tmpdir(), 'unused')]),
-      sweep(['--help']),
+      sweepMain(['--blocks', 'gemm,softmax', '--bits', '4', '--spec', bad, '--shard', '1/2', '--out', join(tmpdir(), 'unused')]),
+      sweepMain(['--help']),
     ]);
     expectUsageError(noBits, /--bits: required/);
     expectUsageError(noOut, /--out: required/);
@@ -234,28 +238,29 @@ describe('npm run sweep', () => {
     expect(help.stdout).toBe(SWEEP_HELP);
   });
 
-  // Two configurations of a small softmax through the real flow, as two shards at once, with the project's synthesis
-  // cache (build/synth-cache): a few minutes when the cache is cold on 2 cores, seconds when warm. Speed is not asserted.
-  it('runs two small softmax configurations as two shards, merges them, and serves a rerun from the cache', async () => {
+  // Two configurations of a one-MAC GEMM (the smallest measured block, about 500 LC) through the real flow, as two
+  // shards at once, with the project's synthesis cache (build/synth-cache): under a minute when the cache is cold on
+  // 2 cores, seconds when warm. Speed is not asserted.
+  it('runs two small GEMM configurations as two shards, merges them, and serves a rerun from the cache', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sweep-small-'));
     const spec = join(dir, 'tiny.json');
-    writeFileSync(spec, JSON.stringify({ softmax: { max_length: 4 } }));
-    const common = ['--blocks', 'softmax', '--bits', '2,3', '--spec', spec, '--jobs', '1'];
+    writeFileSync(spec, JSON.stringify({ gemm: { rows: 1, cols: 1, max_k: 1, frac_bits: 8 } }));
+    const common = ['--blocks', 'gemm', '--bits', '2,3', '--spec', spec, '--jobs', '1'];
     const shards = await Promise.all([1, 2].map((i) => sweep([...common, '--shard', `${i}/2`, '--out', join(dir, `shard${i}`)])));
     for (const run of shards) expect(run.exitCode, run.stderr).toBe(0);
     const merge = await sweep(['--merge', join(dir, 'shard1'), join(dir, 'shard2'), '--out', join(dir, 'merged')]);
     expect(merge.exitCode, merge.stderr).toBe(0);
     const merged = JSON.parse(readFileSync(join(dir, 'merged', 'report.json'), 'utf8')) as SweepReport;
-    expect(merged.rows.map((r) => [r.block, r.bits])).toEqual([['softmax', 2], ['softmax', 3]]);
+    expect(merged.rows.map((r) => [r.block, r.bits])).toEqual([['gemm', 2], ['gemm', 3]]);
     for (const r of merged.rows) {
-      expect(r.id).toMatch(/^softmax-bits[23]-[0-9a-f]{8}$/);
+      expect(r.id).toMatch(/^gemm-bits[23]-[0-9a-f]{8}$/);
       for (const field of ['lc', 'lut', 'ff', 'fmax_mhz'] as const) expect(r[field], `${r.id} ${field}`).toBeGreaterThan(0);
       expect(r.bram + r.dsp).toBeGreaterThanOrEqual(0);
       expect(r.fits).toBe(true);
       expect(r.throughput.per_cycle).toBeGreaterThan(0);
       expect(r.throughput.read).toMatch(/^rtl\/manifest\.json /);
-      expect(r.accuracy.metrics.map((m) => m.name)).toEqual(['mean_abs_error', 'max_abs_error']);
-      expect(r.accuracy.inputs).toMatch(/max_length = 4 scores/);
+      expect(r.accuracy.metrics.map((m) => m.name)).toEqual(['rms_error', 'max_abs_error']);
+      expect(r.accuracy.inputs).toMatch(/A \d+ × 1, W \d+ × 1/);
     }
     // The whole sweep in one run: every tool job from the cache, the same rows as the merged shards.
     const again = await sweep([...common, '--out', join(dir, 'whole')]);
@@ -266,7 +271,7 @@ describe('npm run sweep', () => {
     const whole = JSON.parse(readFileSync(join(dir, 'whole', 'report.json'), 'utf8')) as SweepReport;
     expect(whole.rows).toEqual(merged.rows);
     expect(whole.sweep).toEqual(merged.sweep);
-    expect(readFileSync(join(dir, 'merged', 'report.md'), 'utf8')).toMatch(/\| softmax-bits2-[0-9a-f]{8} \| \d+ \|/);
-    expect(readFileSync(join(dir, 'merged', 'pareto-softmax.svg'), 'utf8')).toContain('Pareto front');
+    expect(readFileSync(join(dir, 'merged', 'report.md'), 'utf8')).toMatch(/\| gemm-bits2-[0-9a-f]{8} \| \d+ \|/);
+    expect(readFileSync(join(dir, 'merged', 'pareto-gemm.svg'), 'utf8')).toContain('Pareto front');
   });
 });

@@ -12,10 +12,11 @@ import { calibratePtf } from '../generators/layernorm/calibrate.ts';
 import { BLOCKS } from '../generators/registry.ts';
 import { tokenCodes } from '../generators/common/lanes.ts';
 import { softmaxBlock } from '../generators/softmax/index.ts';
-import { checkCaseBlocks } from '../scripts/verify.ts';
+import { checkCaseBlocks, main as verifyMain } from '../scripts/verify.ts';
 import { VERIFY_HELP } from '../scripts/help.generated.ts';
 import { readEncoderCase } from '../generators/encoder/case.ts';
 import { expectedCodes } from '../generators/encoder/index.ts';
+import { runInProcess } from './setup/cli.ts';
 import { STAGE_NAMES } from '../generators/encoder/report.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -32,10 +33,14 @@ function smallest(block: string): Case {
   return copy(publicCases.filter((c) => c.block === block).sort((a, b) => size(a) - size(b))[0]!);
 }
 
-async function verify(name: string, cases: Case[], extra: string[] = []) {
+/** `npm run verify` on a vector file of `cases`: its main in-process (test/setup/cli.ts), or through tsx as a user runs it. */
+async function verify(name: string, cases: Case[], extra: string[] = [], how: 'in-process' | 'tsx' = 'in-process') {
   const path = join(scratch, name);
   writeFileSync(path, JSON.stringify({ source: 'test', cases }));
-  const run = await execa(tsx, ['scripts/verify.ts', '--vectors', path, '--json', ...extra], { cwd: root, reject: false, env: { NODE_OPTIONS: '' } });
+  const argv = ['--vectors', path, '--json', ...extra];
+  const run = how === 'tsx'
+    ? await execa(tsx, ['scripts/verify.ts', ...argv], { cwd: root, reject: false, env: { NODE_OPTIONS: '' } })
+    : await runInProcess(verifyMain, argv);
   const last = run.stdout.trim().split('\n').at(-1) ?? '';
   const reports = last.startsWith('{"cases"') ? (JSON.parse(last) as { cases: CaseReport[] }).cases : undefined;
   return { exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, reports };
@@ -174,7 +179,7 @@ describe('npm run verify -- --vectors: exit status', () => {
   it('0 on a public encoder case (4 bits, N 9, C 48) under Verilator: every stage, the chain, SQNR and RTL == model; --dump writes the chain\'s output', async () => {
     const c = copy(encoderCases.find((k) => k.block === 'encoder' && k.a_bits === 4)!);
     const dump = join(scratch, 'dump');
-    const run = await verify('encoder.json', [c], ['--blocks', 'encoder', '--sim', 'verilator', '--dump', dump]);
+    const run = await verify('encoder.json', [c], ['--blocks', 'encoder', '--sim', 'verilator', '--dump', dump], 'tsx');
     expect(run.exitCode, run.stdout + run.stderr).toBe(0);
     const r = run.reports![0]!;
     expect(r).toMatchObject({ block: 'encoder', index: 0, elements: 9 * 48, rtl_vs_model: 0, model_vs_expect: 0, max_abs_diff: 0, violations: [] });
