@@ -1,6 +1,6 @@
 // Blocks as a user drops them into a design: every generated rtl/ file of two configurations (different prefixes) read
 // together by Verilator -Wall and Yosys with no duplicate module, and each block's standalone testbench run from its
-// Makefile, on Icarus and on Verilator, passing as generated and failing when one expected value is changed.
+// Makefile, on Icarus and on Verilator, passing as generated, and (one block) failing when one expected value is changed.
 import { execa } from 'execa';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,17 +49,23 @@ describe('standalone testbench (make, no Node)', () => {
   const folder = writeFolderAtomic(out, generated.name, generated.files);
   const make = (block: string, ...args: string[]) => execa('make', ['-C', join(folder, block, 'tb'), ...args], { reject: false });
 
-  it.each(BLOCKS.map((b) => b.name))('%s passes on Icarus as generated, and fails when one expected value changes', async (block) => {
+  it.each(BLOCKS.map((b) => b.name))('%s passes on Icarus as generated', async (block) => {
     await ensureIcarus();
     const pass = await make(block);
     expect(pass.stdout).toMatch(/^PASS \d+ outputs$/m);
     expect(pass.exitCode).toBe(0);
-    const expected = join(folder, block, 'vectors', 'expected.hex');
+  });
+
+  // The check is the shared testbench's (tb_top and axis_sink, the same for every block), so one block stands for all;
+  // a mutated run simulates to the end, as long as the passing one (about 14 s for the encoder).
+  it('fails when one expected value changes (gemm)', async () => {
+    await ensureIcarus();
+    const expected = join(folder, 'gemm', 'vectors', 'expected.hex');
     const words = readFileSync(expected, 'utf8').split('\n');
     // Flip the lowest bit of the third word: a wrong value the testbench must catch.
     words[2] = (BigInt(`0x${words[2]}`) ^ 1n).toString(16).padStart(words[2]!.length, '0');
     writeFileSync(expected, words.join('\n'));
-    const fail = await make(block);
+    const fail = await make('gemm');
     expect(fail.stdout).toMatch(/^FAIL first difference at output beat 2 /m);
     expect(fail.exitCode).not.toBe(0);
   });
