@@ -69,6 +69,10 @@ describe('the linters catch defects', () => {
     expect((await lintYosysTops(both, ['good_top', 'bad_missing'])).join('\n')).toMatch(/not_defined/);
     const twice: FileSet = new Map([...clean, ['copy/good_top.v', clean.get('good_top.v')!]]);
     expect(await lintYosysTops(twice, ['good_top'])).not.toEqual([]);
+    // Read with -defer, a module is elaborated under its top: an implicit wire in an instantiated module still shows
+    const implicit = new Map([['bad_implicit.v', 'module bad_implicit (input wire x, output wire y);\nassign z = x;\nassign y = z;\nendmodule\n']]);
+    const user = module('implicit_user', '    input  wire x,\n    output wire y\n);\nbad_implicit bad_implicit_inst (.x(x), .y(y));');
+    expect((await lintYosysTops(new Map([...clean, ...user, ...implicit]), ['good_top', 'implicit_user'])).join('\n')).toMatch(/Warning: Identifier `\\z' is implicitly declared/);
   });
 
   it('Verilator over several tops in one run reports a defect under the second top, a top too many or too few, and a module defined twice', async () => {
