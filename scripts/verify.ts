@@ -68,6 +68,7 @@ function workDir(...parts: string[]): string {
 }
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
+  runRoot = undefined; // each call is a run with its own folder (the tests call main several times in one process)
   const args = parseCli(argv, {
     bits: { type: 'string' },
     blocks: { type: 'string' },
