@@ -239,8 +239,8 @@ describe('npm run sweep', () => {
   });
 
   // Two configurations of a one-MAC GEMM (the smallest measured block, about 500 LC) through the real flow, as two
-  // shards at once, with the project's synthesis cache (build/synth-cache): under a minute when the cache is cold on
-  // 2 cores, seconds when warm. Speed is not asserted.
+  // shards at once, with the project's synthesis cache (build/synth-cache): about 45 s of CPU when the cache is cold,
+  // seconds when warm. Speed is not asserted.
   it('runs two small GEMM configurations as two shards, merges them, and serves a rerun from the cache', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sweep-small-'));
     const spec = join(dir, 'tiny.json');
