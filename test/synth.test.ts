@@ -11,7 +11,7 @@ import { defaultProblem, harnessFor, integerProblem } from '../generators/gemm/i
 import { emitRtl, gemmArrayTop, gemmTop } from '../generators/gemm/rtl.ts';
 import { resolveGemm } from '../generators/gemm/spec.ts';
 import { lintVerilator } from '../generators/common/lint.ts';
-import { DEFAULT_FLOW, subtractCells, synthCommand, synthesizeDesign, verilogInteger, type SynthDesign } from '../generators/synth/flow.ts';
+import { DEFAULT_FLOW, subtractCells, synthCommand, synthesizeDesign, verilogInteger, yosysJob, type SynthDesign } from '../generators/synth/flow.ts';
 import { chainLayout, emitHarness, emitStub, HARNESS_TOP, type PortInfo } from '../generators/synth/harness.ts';
 import { lineChartSvg } from '../generators/synth/plot.ts';
 import { cellsFromStat, parseNextpnrOverflow } from '../generators/synth/report.ts';
@@ -227,12 +227,8 @@ describe('gemm multiplier on the UP5K', () => {
     return { name: 'gemm_array', top: gemmArrayTop(spec), files: Object.fromEntries(emitRtl(spec)) };
   };
   const yosysCells = async (design: SynthDesign) => {
-    const read = `read_verilog ${Object.keys(design.files).filter((f) => f.endsWith('.v')).sort().join(' ')}`;
-    const run = await new ToolRunner({ cacheDir }).run({
-      label: `${design.name} up5k cells`, files: design.files, keep: ['stat.json'],
-      steps: [{ tool: 'yosys', args: ['-q', '-p', [read, synthCommand('ice40', design.top, 'up5k'), 'tee -q -o stat.json stat -json'].join('; ')] }],
-    });
-    return cellsFromStat(run.outputs['stat.json']!);
+    const job = yosysJob(`${design.name} up5k cells`, design, [synthCommand('ice40', design.top, 'up5k'), 'tee -q -o stat.json stat -json'], ['stat.json']);
+    return cellsFromStat((await new ToolRunner({ cacheDir }).run(job)).outputs['stat.json']!);
   };
 
   it('"dsp" puts each MAC\'s product in an SB_MAC16, "logic" in none, and a product below 11 bits stays in logic', async () => {
@@ -257,12 +253,9 @@ describe('gemm multiplier on the UP5K', () => {
   // the RTL says: the synthesized netlist, simulated with Yosys's own models of the iCE40 cells, equals the golden model.
   it('the dsp GEMM\'s UP5K netlist, simulated gate by gate, equals the golden model under stalls', async () => {
     const spec = resolveGemm(8, { rows: 1, cols: 2, max_k: 64, multiplier: 'dsp' });
-    const files = Object.fromEntries(emitRtl(spec));
-    const read = `read_verilog ${Object.keys(files).filter((f) => f.endsWith('.v')).sort().join(' ')}`;
-    const synth = await new ToolRunner({ cacheDir }).run({
-      label: 'gemm up5k netlist', files, keep: ['netlist.v', 'stat.json'],
-      steps: [{ tool: 'yosys', args: ['-q', '-p', [read, synthCommand('ice40', gemmTop(spec), 'up5k'), 'tee -q -o stat.json stat -json', 'write_verilog -noattr netlist.v'].join('; ')] }],
-    });
+    const design: SynthDesign = { name: 'gemm', top: gemmTop(spec), files: Object.fromEntries(emitRtl(spec)) };
+    const synth = await new ToolRunner({ cacheDir }).run(yosysJob('gemm up5k netlist', design,
+      [synthCommand('ice40', design.top, 'up5k'), 'tee -q -o stat.json stat -json', 'write_verilog -noattr netlist.v'], ['netlist.v', 'stat.json']));
     expect(cellsFromStat(synth.outputs['stat.json']!).SB_MAC16).toBe(2);
     // Port defaults are SystemVerilog; the models' ports are all connected in the netlist
     const cellModels = '`define NO_ICE40_DEFAULT_ASSIGNMENTS\n`default_nettype wire\n'

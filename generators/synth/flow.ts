@@ -78,7 +78,8 @@ export function verilogInteger(value: number): string {
   return value < 0 ? `32'sh${(value >>> 0).toString(16)}` : String(value);
 }
 
-function yosys(label: string, design: SynthDesign, script: string[], keep: string[]): ToolJob {
+/** A Yosys job over a design: its sources read (and its parameters set), then `script`; `keep` names the outputs. */
+export function yosysJob(label: string, design: SynthDesign, script: string[], keep: string[]): ToolJob {
   return { label, files: design.files, keep, steps: [{ tool: 'yosys', args: ['-q', '-p', [readCommand(design.files, design), ...script].join('; ')] }] };
 }
 
@@ -93,14 +94,14 @@ export async function synthesizeDesign(design: SynthDesign, options: FlowOptions
     onStep(job.label, result);
     return result;
   };
-  const portsRun = await run(yosys(`${design.name} ports`, design,
+  const portsRun = await run(yosysJob(`${design.name} ports`, design,
     [`hierarchy -check -top ${design.top}`, 'proc', `select -module ${design.top}`, 'delete c:* p:*', 'select -clear', `write_json -noscopeinfo -selected ports.json`], ['ports.json']));
   const ports = portsFromYosysJson(portsRun.outputs['ports.json']!, design.top);
 
   const rows = await Promise.all(options.families.map(async (family): Promise<RowDetails> => {
     const device = FAMILY_DEVICE[family](options);
     if (family !== 'ice40') {
-      const result = await run(yosys(`${design.name} ${device} synthesis`, design,
+      const result = await run(yosysJob(`${design.name} ${device} synthesis`, design,
         [synthCommand(family, design.top, options.device), 'tee -q -o stat.json stat -json'], ['stat.json']));
       const cells = cellsFromStat(result.outputs['stat.json']!);
       return { block: design.name, device, lc: null, ...resourcesFromCells(family, cells), fmax_mhz: null, cells, seconds: seconds(result), cached: result.cached };
