@@ -23,9 +23,10 @@ function verilogSources(files: FileSet): Array<[string, string]> {
 
 /**
  * Runs `verilator --lint-only -Wall` with `args` over the `.v` files (written to a temporary folder, removed after);
- * returns its stderr, exit code and the %Warning/%Error lines (with their codes) but Verilator's closing line.
+ * returns its stderr and the %Warning/%Error lines (with their codes) but Verilator's closing line, or, when it failed
+ * without such a line, one finding saying so.
  */
-async function runVerilatorLint(files: FileSet, args: string[]): Promise<{ stderr: string; exitCode: number; findings: string[] }> {
+async function runVerilatorLint(files: FileSet, args: string[]): Promise<{ stderr: string; findings: string[] }> {
   await ensureVerilator();
   const dir = mkdtempSync(join(tmpdir(), 'lint-'));
   try {
@@ -36,7 +37,8 @@ async function runVerilatorLint(files: FileSet, args: string[]): Promise<{ stder
     }
     const run = await execa('verilator', ['--lint-only', '-Wall', ...args, ...sources.map(([p]) => p)], { cwd: dir, reject: false });
     const findings = run.stderr.split('\n').filter((l) => /^%(Warning|Error)/.test(l) && !/^%Error: Exiting due to/.test(l));
-    return { stderr: run.stderr, exitCode: run.exitCode ?? -1, findings };
+    if (run.exitCode !== 0 && findings.length === 0) findings.push(`verilator exited with ${run.exitCode}: ${run.stderr.trim()}`);
+    return { stderr: run.stderr, findings };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -45,9 +47,7 @@ async function runVerilatorLint(files: FileSet, args: string[]): Promise<{ stder
 /** Verilator's verdict on the design under `top`: every %Warning/%Error line (with its code), empty when clean. */
 export async function lintVerilator(files: FileSet, top: string, options: LintOptions = {}): Promise<string[]> {
   const params = Object.entries(options.params ?? {}).map(([k, v]) => `-G${k}=${v}`);
-  const { stderr, exitCode, findings } = await runVerilatorLint(files, [...(options.timing ? ['--timing'] : []), '--top-module', top, ...params]);
-  if (exitCode !== 0 && findings.length === 0) findings.push(`verilator exited with ${exitCode}: ${stderr.trim()}`);
-  return findings;
+  return (await runVerilatorLint(files, [...(options.timing ? ['--timing'] : []), '--top-module', top, ...params])).findings;
 }
 
 /**
@@ -63,7 +63,6 @@ export async function lintVerilatorTops(files: FileSet, tops: readonly string[])
   const found = [...run.stderr.matchAll(/: \.\.\. Top module '(\w+)'/g)].map((m) => m[1]!).sort();
   const expected = [...tops].sort();
   if (JSON.stringify(found) !== JSON.stringify(expected)) findings.push(`verilator found the top modules ${found.join(', ') || '(none)'}, expected ${expected.join(', ')}`);
-  if (run.exitCode !== 0 && run.findings.length === 0) findings.push(`verilator exited with ${run.exitCode}: ${run.stderr.trim()}`);
   return findings;
 }
 
