@@ -85,8 +85,8 @@ export function emitSoftmaxRtl(spec: SoftmaxSpec): FileSet {
   const header = (what: string) => headerComment(what, summary);
   const files: FileSet = new Map();
   const rangeTerms = [
-    ...(p.n < 2 ** d.shiftWidth - 1 ? [`cfg_word_reg[WORD_WIDTH-1:Z_WIDTH] > ${hexLiteral(d.shiftWidth, p.n)}`] : []),
-    ...(spec.range.zMax < (1n << BigInt(d.zWidth)) - 1n ? [`cfg_word_reg[Z_WIDTH-1:0] > ${hexLiteral(d.zWidth, spec.range.zMax)}`] : []),
+    ...(p.n < 2 ** d.shiftWidth - 1 ? [`s_cfg_axis_tdata[WORD_WIDTH-1:Z_WIDTH] > ${hexLiteral(d.shiftWidth, p.n)}`] : []),
+    ...(spec.range.zMax < (1n << BigInt(d.zWidth)) - 1n ? [`s_cfg_axis_tdata[Z_WIDTH-1:0] > ${hexLiteral(d.zWidth, spec.range.zMax)}`] : []),
   ];
   const multi = p.lanes > 1;
   const lanesView = multi ? {

@@ -11,7 +11,7 @@ import { headerComment, hexLiteral } from '../common/verilog.ts';
 /** Cycles from d to e in softmax_exp: the table read, then the shift. */
 export const EXP_LATENCY = 2;
 /** Cycles from (sum, elem) to (code, zero) in softmax_log2_round. */
-export const LOG2_ROUND_LATENCY = 9;
+export const LOG2_ROUND_LATENCY = 10;
 
 /** `{N'b0, expr}`: expr (of `width` bits) zero-extended to `to` bits. */
 export function zeroExtend(expr: string, width: number, to: number): string {
@@ -157,7 +157,7 @@ export function emitLog2RoundUnit(view: Log2RoundView): string {
     bGroups: b.groups,
     groupLines: [...a.groupLines, ...b.groupLines],
     leadLines: [...a.leadLines, ...b.leadLines],
-    shExpr: `${zeroExtend('a_pos', posWidth, shWidth)} - ${zeroExtend('b_pos', posWidth, shWidth)}`,
+    shExpr: `${zeroExtend('a_pos4_reg', posWidth, shWidth)} - ${zeroExtend('b_pos4_reg', posWidth, shWidth)}`,
     coarseShift,
     fineShift,
     fineMsb: fineWidth - 1,
