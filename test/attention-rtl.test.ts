@@ -37,7 +37,7 @@ describe('attention RTL', () => {
       const headDim = int(1, 6);
       const divisors = Array.from({ length: headDim }, (_, i) => i + 1).filter((l) => headDim % l === 0);
       const lanes = divisors[int(0, divisors.length - 1)]!;
-      const spec = resolveAttention(bits, { s_bits: int(2, 4), heads: int(1, 3), head_dim: headDim, lanes, max_tokens: int(1, 7), frac_bits: int(32, 40) });
+      const spec = resolveAttention(bits, { s_bits: int(2, 4), heads: int(1, 3), head_dim: headDim, lanes, max_tokens: int(1, 7), frac_bits: int(32, 40), requant_cycles: int(1, 5) });
       const runs = [packet(spec, int(1, spec.params.max_tokens), rnd), packet(spec, spec.params.max_tokens, rnd)];
       const { comparison, result } = await runAttention(spec, runs, work('random'), { stallPercent: int(10, 50), seed: int(1, 1000) });
       expect(comparison.first, JSON.stringify(spec.params)).toBeUndefined();
@@ -145,10 +145,11 @@ describe('attention RTL', () => {
     }
   });
 
-  it('cycles per head, measured: heads after the first each take headCycles (the QK pass, lanes MACs a cycle, with the PV pass overlapped and no slower when 2 * lanes <= N)', async () => {
+  it('cycles per head, measured: heads after the first each take headCycles (the QK pass, lanes MACs a cycle, with the PV pass overlapped and no slower when 2R * lanes <= N)', async () => {
     const rnd = mulberry32(2);
-    for (const [n, hd, heads, lanes] of [[4, 4, 2, 1], [8, 4, 2, 1], [16, 8, 3, 1], [12, 6, 3, 1], [12, 8, 2, 4], [6, 8, 2, 8], [3, 2, 3, 2], [40, 4, 2, 1]] as const) {
-      const spec = resolveAttention(8, { heads, head_dim: hd, max_tokens: n, lanes });
+    // requant_cycles: its default (the largest of 1 .. 4 keeping the QK rate), else where its slots set the pace
+    for (const [n, hd, heads, lanes, rc] of [[4, 4, 2, 1], [8, 4, 2, 1], [16, 8, 3, 1], [12, 6, 3, 1], [12, 8, 2, 4], [6, 8, 2, 8], [3, 2, 3, 2], [40, 4, 2, 1], [4, 8, 2, 1, 4], [6, 4, 2, 1, 4], [9, 4, 2, 2, 3]] as const) {
+      const spec = resolveAttention(8, { heads, head_dim: hd, max_tokens: n, lanes, ...(rc === undefined ? {} : { requant_cycles: rc }) });
       // attn_out only: the score and probability taps are always ready and dropped by the testbench wrapper
       const { comparison, result } = await runAttention(spec, [packet(spec, n, rnd)], work('throughput'), { stallPercent: 0, taps: false });
       expect(comparison.first).toBeUndefined();
@@ -158,12 +159,12 @@ describe('attention RTL', () => {
       const headEnds = Array.from({ length: heads }, (_, h) => result.beats[(h + 1) * n * hd - 1]!.cycle);
       const perHead = headEnds.slice(1).map((c, h) => c - headEnds[h]!);
       const qk = n * n * hd / lanes;
-      console.log(`attention N ${n} head_dim ${hd} heads ${heads} lanes ${lanes}: ${perHead.join(', ')} cycles a head (steady state; headCycles ${headCycles(spec, n)}), ` +
+      console.log(`attention N ${n} head_dim ${hd} heads ${heads} lanes ${lanes} requant_cycles ${spec.derived.requantCycles}: ${perHead.join(', ')} cycles a head (steady state; headCycles ${headCycles(spec, n)}), ` +
         `ideal ${qk} (QK MACs / lanes; QK + softmax + PV unoverlapped: ${qk + n * n + pvRowCycles(spec, n) * n}), ${cycles} after the last input (bound ${packetCycles(spec, n)})`);
       expect(perHead).toEqual(Array(heads - 1).fill(headCycles(spec, n)));
       expect(headCycles(spec, n)).toBeGreaterThanOrEqual(qk);
-      // The PV pass no slower than the QK pass when 2 * lanes <= N
-      if (2 * lanes <= n) expect(pvRowCycles(spec, n)).toBeLessThanOrEqual(qkRowCycles(spec, n));
+      // The PV pass no slower than the QK pass when 2R * lanes <= N
+      if (2 * spec.derived.requantCycles * lanes <= n) expect(pvRowCycles(spec, n)).toBeLessThanOrEqual(qkRowCycles(spec, n));
       expect(cycles).toBeLessThanOrEqual(packetCycles(spec, n));
     }
   });

@@ -28,7 +28,14 @@ function specError(f: () => unknown): SpecError {
 describe('attention spec', () => {
   it('defaults and ranges', () => {
     const s = resolveAttention(8, undefined);
-    expect(s.params).toEqual({ bits: 8, s_bits: 4, head_dim: 16, heads: 2, lanes: 1, max_tokens: 32, score_scale: 1 / 32, min_score_scale: 1 / 32, frac_bits: 28 });
+    expect(s.params).toEqual({ bits: 8, s_bits: 4, head_dim: 16, heads: 2, lanes: 1, max_tokens: 32, score_scale: 1 / 32, min_score_scale: 1 / 32, frac_bits: 28, requant_cycles: 4 });
+    // frac_bits 28: 14 two-bit digits of M, 4 a cycle in 4 cycles
+    expect([s.derived.requantChunkDigits, s.derived.requantCycles]).toEqual([4, 4]);
+    // The default requant_cycles keeps the QK pass's rate: 2R <= head_dim / lanes, at most 4
+    expect([[8, 1], [6, 1], [4, 1], [2, 1], [16, 8], [64, 1]].map(([hd, l]) => resolveAttention(8, { head_dim: hd, lanes: l }).params.requant_cycles)).toEqual([4, 3, 2, 1, 1, 4]);
+    // A requested count the chunking cannot make exactly: 3 asks for 5 digits a cycle, 14 digits then take 3 cycles
+    expect(resolveAttention(8, { requant_cycles: 3 }).derived.requantCycles).toBe(3);
+    expect(resolveAttention(8, { requant_cycles: 6 }).derived.requantCycles).toBe(5);
     expect(s.derived.probFracBits).toBe(15);
     expect(s.derived.scoreAbsMax).toBe(16n * 255n * 255n);
     expect(s.derived.outAbsMax).toBe(32n * 255n << 15n);
@@ -39,6 +46,8 @@ describe('attention spec', () => {
     expect(specError(() => resolveAttention(4, { s_bits: 6 })).parameter).toBe('attention.s_bits');
     expect(specError(() => resolveAttention(4, { frac_bits: 20 })).parameter).toBe('attention.frac_bits');
     expect(specError(() => resolveAttention(4, { lanes: 3 })).parameter).toBe('attention.lanes'); // does not divide 16
+    expect(specError(() => resolveAttention(4, { requant_cycles: 0 })).parameter).toBe('attention.requant_cycles');
+    expect(specError(() => resolveAttention(4, { requant_cycles: 9 })).parameter).toBe('attention.requant_cycles');
     expect(specError(() => resolveAttention(4, { nonsense: 2 })).parameter).toBe('attention.nonsense');
     expect(specError(() => resolveAttention(4, undefined, '9x')).parameter).toBe('attention.prefix');
   });

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { unsignedWidth } from '../generators/common/arith.ts';
 import type { FileSet } from '../generators/common/files.ts';
 import { proveEquivalent, type ProofOptions } from '../generators/common/formal.ts';
-import { emitPe, emitRequant, emitRneShift } from '../generators/gemm/rtl.ts';
-import { PE_PRODUCT_STAGES, requantStages } from '../generators/gemm/spec.ts';
+import { emitPe, emitRequantSerial, emitRneShift } from '../generators/gemm/rtl.ts';
+import { PE_PRODUCT_STAGES, requantChunking, requantSerialStages } from '../generators/gemm/spec.ts';
 import { emitDivider, emitIsqrt, emitMn, emitRoundShiftPipelined } from '../generators/layernorm/leaves.ts';
 import { softmaxProgram } from '../generators/softmax/program.ts';
 import { resolveSoftmax } from '../generators/softmax/spec.ts';
@@ -63,16 +63,22 @@ endmodule
     expect(r.summary).toMatch(/^not proven.*counterexample/);
   });
 
+  // The serial requantizer takes an element when in_valid and in_ready, is busy for the other cycles of its M (in_ready
+  // low), and gives the element's code `requantSerialStages` enabled cycles after the take. Its code and last are
+  // meaningful with out_valid: both sides show them only then.
   it.each([
-    { accWidth: 3, fracBits: 5, shiftWidth: 3, offsetWidth: 4, sumWidth: 10, outBits: 2 },
-    // Shifts of 8 and more go through the coarse (multiple-of-8) shift and its sticky bit, which the first never reaches.
-    { accWidth: 3, fracBits: 3, shiftWidth: 4, offsetWidth: 10, sumWidth: 16, outBits: 2 },
-  ])('gemm_requant equals clamp(round_half_even((acc * M + B) / 2^S)), requantStages(frac_bits) enabled cycles later (frac_bits $fracBits, shift width $shiftWidth)', async (p) => {
-    const fracBits = p.fracBits;
-    const stages = requantStages(fracBits);
+    // M in one chunk (1 cycle a code)
+    { accWidth: 3, fracBits: 5, shiftWidth: 3, offsetWidth: 4, sumWidth: 10, outBits: 2, chunkDigits: 3 },
+    // M in two chunks of two digits, the second zero-padded (2 cycles a code)
+    { accWidth: 3, fracBits: 5, shiftWidth: 3, offsetWidth: 4, sumWidth: 10, outBits: 2, chunkDigits: 2 },
+    // Shifts of 8 and more go through the coarse (multiple-of-8) shift and its sticky bit, which the others never reach
+    { accWidth: 3, fracBits: 3, shiftWidth: 4, offsetWidth: 10, sumWidth: 16, outBits: 2, chunkDigits: 2 },
+  ])('gemm_requant_serial equals clamp(round_half_even((acc * M + B) / 2^S)), requantSerialStages enabled cycles after it takes the element (frac_bits $fracBits, $chunkDigits digits a cycle, shift width $shiftWidth)', async (p) => {
+    const { chunkDigits, cycles } = requantChunking(p.fracBits, Math.ceil(Math.ceil(p.fracBits / 2) / p.chunkDigits));
+    expect(chunkDigits).toBe(p.chunkDigits);
+    const stages = requantSerialStages(chunkDigits, cycles);
     const W = 24; // wide enough for every acc * M + B here
-    const ref = `module gemm_requant (
-    input  wire clk,
+    const ports = `    input  wire clk,
     input  wire rst,
     input  wire enable,
     input  wire in_valid,
@@ -81,9 +87,25 @@ endmodule
     input  wire [${p.fracBits - 1}:0] in_mult,
     input  wire [${p.shiftWidth - 1}:0] in_shift,
     input  wire signed [${p.offsetWidth - 1}:0] in_offset,
+    output wire in_ready,
     output wire out_valid,
-    output wire out_last,
-    output wire [${p.outBits - 1}:0] out_code
+    output wire out_last_when_valid,
+    output wire [${p.outBits - 1}:0] out_code_when_valid`;
+    const observedUnit = `module observed (
+${ports}
+);
+wire out_last;
+wire [${p.outBits - 1}:0] out_code;
+gemm_requant_serial #(.CHUNK_DIGITS(${chunkDigits})) unit_inst (
+    .clk(clk), .rst(rst), .enable(enable), .in_valid(in_valid), .in_ready(in_ready), .in_last(in_last), .in_acc(in_acc),
+    .in_mult(in_mult), .in_shift(in_shift), .in_offset(in_offset), .out_valid(out_valid), .out_last(out_last), .out_code(out_code)
+);
+assign out_last_when_valid = out_valid && out_last;
+assign out_code_when_valid = out_valid ? out_code : ${p.outBits}'d0;
+endmodule
+`;
+    const ref = `module observed (
+${ports}
 );
 reg signed [${W - 1}:0] acc, mult, offset, s, q, r, half, rounded;
 reg [${p.outBits - 1}:0] code;
@@ -100,20 +122,36 @@ always @* begin
     else if (rounded > ${2 ** p.outBits - 1}) code = ${2 ** p.outBits - 1};
     else code = rounded[${p.outBits - 1}:0];
 end
+// Busy for the ${cycles - 1} enabled cycles after a take
+integer busy_left = 0;
+assign in_ready = enable && busy_left == 0;
+wire take = in_valid && in_ready;
+always @(posedge clk) begin
+    if (enable) begin
+        if (take) busy_left <= ${cycles - 1};
+        else if (busy_left != 0) busy_left <= busy_left - 1;
+    end
+    if (rst) busy_left <= 0;
+end
 ${delayLine('code', p.outBits, 'code', stages, 'enable')}
 ${delayLine('last', 1, 'in_last', stages, 'enable')}
 reg [${stages - 1}:0] valid_reg = 0;
 always @(posedge clk) begin
-    if (enable) valid_reg <= {valid_reg, in_valid};
+    if (enable) valid_reg <= {valid_reg, take};
     if (rst) valid_reg <= 0;
 end
-assign out_code = code_pipe[${stages - 1}];
-assign out_last = last_pipe[${stages - 1}];
 assign out_valid = valid_reg[${stages - 1}];
+assign out_last_when_valid = out_valid && last_pipe[${stages - 1}];
+assign out_code_when_valid = out_valid ? code_pipe[${stages - 1}] : ${p.outBits}'d0;
 endmodule
 `;
-    const impl: FileSet = new Map([['gemm_requant.v', emitRequant(p)], ['gemm_rne_shift.v', emitRneShift({ width: p.sumWidth, shiftWidth: p.shiftWidth })]]);
-    await expectProof(impl, 'gemm_requant', ref, { depth: stages + 2 });
+    const impl: FileSet = new Map([
+      ['gemm_requant_serial.v', emitRequantSerial(p)],
+      ['gemm_rne_shift.v', emitRneShift({ width: p.sumWidth, shiftWidth: p.shiftWidth })],
+      ['observed.v', observedUnit],
+    ]);
+    // Deep enough for an element taken in the first cycle to leave, and a second taken as soon as in_ready allows
+    await expectProof(impl, 'observed', ref, { depth: stages + cycles + 1 });
   });
 
   it.each([[3, 3], [2, 4]])('gemm_pe (a %i bits, w %i bits) accumulates products a * w over K runs and holds the finished sum (BMC, 8 cycles)', async (aWidth, wWidth) => {

@@ -21,6 +21,7 @@ import { attentionNames } from './leaves.ts';
 import { attentionLayer, attentionModel, type AttentionLayer, type AttentionScales } from './model.ts';
 import { ERROR_BITS, PIPELINE_OVERHEAD, STATUS_WIDTH, fifoAddrWidthOf, attentionProgram, cfgWidth, emitAttentionRtl, headCycles, memoryBits, packetCycles, programFormat, programLength, publicSpec } from './rtl.ts';
 import { resolveAttention, type AttentionSpec } from './spec.ts';
+import { requantSerialStages } from '../gemm/spec.ts';
 import { softmaxTop } from '../softmax/rtl.ts';
 import { ATTN_PROB_FQVIT_LIMIT, caseScales, caseSpec, stageChecks, type StageCount } from './stages.ts';
 
@@ -287,6 +288,12 @@ export function attentionManifest(spec: AttentionSpec, rtl: FileSet): BlockManif
       out_abs_max: d.outAbsMax,
       score_requantizer: req(d.score),
       out_requantizer: req(d.out),
+      requantizer: {
+        cycles_per_code: d.requantCycles,
+        chunk_digits: d.requantChunkDigits,
+        stages: requantSerialStages(d.requantChunkDigits, d.requantCycles),
+        slots: `one requantizer (gemm_requant_serial) for both passes, in slots of ${2 * d.requantCycles} cycles: a score enters in slot 0, a PV sum in slot ${d.requantCycles}`,
+      },
       memory_bits: memoryBits(spec),
       cycles_per_head: headCycles(spec, p.max_tokens),
       softmax: {
@@ -308,15 +315,15 @@ export function attentionManifest(spec: AttentionSpec, rtl: FileSet): BlockManif
     },
     latency: {
       cycles: packetCycles(spec, p.max_tokens),
-      formula: 'after the last input beat of a packet of N tokens, at most heads * N * max(N * head_dim / lanes, R) + R + softmax_latency(N) + ' +
-        `${PIPELINE_OVERHEAD} cycles to its last output, R = (head_dim / lanes) * max(N, lanes) the PV pass of a row (cycles given for N = max_tokens); ` +
+      formula: 'after the last input beat of a packet of N tokens, at most heads * N * max(Q, P) + P + softmax_latency(N) + 2 * (requantizer.stages + 2 * requantizer.cycles_per_code) + ' +
+        `${PIPELINE_OVERHEAD} cycles to its last output, Q = N * max(head_dim / lanes, 2 * cycles_per_code) the QK pass of a row, P = (head_dim / lanes) * max(N, 2 * cycles_per_code * lanes) the PV pass of a row (packetCycles in rtl.ts; cycles given for N = max_tokens); ` +
         `the packet's ${3 * p.heads * p.head_dim} * N input beats come first, one a cycle`,
     },
     throughput: {
       elements_per_cycle: (p.max_tokens * p.head_dim) / headCycles(spec, p.max_tokens),
       unit: `attn_out codes a cycle in the steady state (every head of a packet after its first), for N = max_tokens: N * head_dim codes in ${headCycles(spec, p.max_tokens)} cycles a head (derived.cycles_per_head)`,
-      condition: `N * max(N * max(head_dim / lanes, 2), (head_dim / lanes) * max(N, 2 * lanes)) cycles a head (headCycles in rtl.ts): the QK pass, lanes MACs a cycle (${p.lanes}), ` +
-        'with the PV pass overlapped and no slower when 2 * lanes <= N and head_dim > lanes, so N^2 * head_dim / lanes, the ideal for lanes MACs; attn_out always ready and the score and ' +
+      condition: `N * max(Q, P) cycles a head (headCycles in rtl.ts; Q and P as in latency.formula): the QK pass, lanes MACs a cycle (${p.lanes}), ` +
+        `with the PV pass overlapped and no slower when 2 * requant_cycles * lanes <= N (here N >= ${2 * d.requantCycles * p.lanes}) and 2 * requant_cycles <= head_dim / lanes (here ${2 * d.requantCycles <= p.head_dim / p.lanes ? 'it holds' : 'it does not: a score waits for its slot'}), so N^2 * head_dim / lanes, the ideal for lanes MACs; attn_out always ready and the score and ` +
         'probability taps always ready (they carry 2 N^2 codes a head); measured exactly by test/attention-rtl.test.ts (cycles per head)',
     },
     ports: {

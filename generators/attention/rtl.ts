@@ -9,12 +9,13 @@
  */
 import { clog2, toUnsigned } from '../common/arith.ts';
 import type { FileSet } from '../common/files.ts';
+import { libraryFiles, libraryName } from '../common/library.ts';
 import { moduleNames } from '../common/names.ts';
 import { packWord, type Program, type ProgramFormat } from '../common/program.ts';
 import { render } from '../common/render.ts';
 import { headerComment, hexLiteral } from '../common/verilog.ts';
-import { emitPe, emitRequant, emitRneShift } from '../gemm/rtl.ts';
-import { requantStages, type GemmSpec } from '../gemm/spec.ts';
+import { emitPe, emitRequantSerial, emitRneShift } from '../gemm/rtl.ts';
+import { requantSerialStages, type GemmSpec } from '../gemm/spec.ts';
 import { softmaxProgram } from '../softmax/program.ts';
 import { SOFTMAX_ERRORS, SOFTMAX_STATUS_WIDTH, emitSoftmaxRtl, softmaxLatency, softmaxTop } from '../softmax/rtl.ts';
 import type { SoftmaxSpec } from '../softmax/spec.ts';
@@ -25,7 +26,7 @@ import { subPrefix, type AttentionSpec } from './spec.ts';
 
 /** The GEMM leaves the block instantiates, named under the block scope (`<prefix>_attention_gemm_pe`, ...). */
 export function gemmLeafNames(spec: AttentionSpec) {
-  return moduleNames(subPrefix(spec.prefix), ['gemm_pe', 'gemm_requant', 'gemm_rne_shift'] as const);
+  return moduleNames(subPrefix(spec.prefix), ['gemm_pe', 'gemm_requant_serial', 'gemm_rne_shift'] as const);
 }
 /** log2 of the entries of the score and output FIFOs (plus a head register each): 32, or room for two runs of lanes outputs. */
 export function fifoAddrWidthOf(spec: AttentionSpec): number {
@@ -176,13 +177,15 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
   const shared = sharedRequantWidths(spec);
   const sw = d.score.derived;
   const ow = d.out.derived;
-  const stages = requantStages(p.frac_bits);
+  const stages = requantSerialStages(d.requantChunkDigits, d.requantCycles);
+  const slots = requantSlots(spec);
   const files: FileSet = new Map();
   files.set(`${names.attention}.v`, render('attention/attention.v', {
     header: headerComment(`${names.attention}: FQ-ViT attention head (QK^T, LIS softmax, attention x V by shifts)`, pub),
     names,
     peName: leaves.gemm_pe,
-    requantName: leaves.gemm_requant,
+    requantName: leaves.gemm_requant_serial,
+    cfgSkidName: libraryName('axis_skid_buffer', spec.prefix, 'attention'),
     softmaxTop: softmaxTop(sm),
     programWords: programLength(spec),
     ownWords: PROGRAM_WORDS,
@@ -221,9 +224,18 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
     pvTermWidth: pv.termWidth,
     shared,
     requantStages: stages,
-    // Taken on an odd cycle t, a PV sum is registered at t + 1 and leaves the requantizer at t + 1 + stages
-    outSlotExit: `1'b${1 ^ ((stages + 1) & 1)}`,
-    pvGap: hexLiteral(laneWidth + 1, 2 * lanes - 1),
+    requantCycles: d.requantCycles,
+    requantChunkDigits: d.requantChunkDigits,
+    slotWidth: slots.width,
+    lastSlot: hexLiteral(slots.width, slots.period - 1),
+    pvSlot: hexLiteral(slots.width, d.requantCycles),
+    // Taken in slot R (the PV slot) on cycle t, a PV sum is registered at t + 1 and leaves the requantizer at
+    // t + 1 + stages, in slot (R + 1 + stages) mod 2R; a score leaves R slots away from it
+    outSlotExit: hexLiteral(slots.width, (d.requantCycles + 1 + stages) % slots.period),
+    gapWidth: slots.gapWidth,
+    gapOne: hexLiteral(slots.gapWidth, 1),
+    qkGap: hexLiteral(slots.gapWidth, slots.period - 1),
+    pvGap: hexLiteral(slots.gapWidth, slots.period * lanes - 1),
     sharedAccS: signExtend('score_in_acc', sw.accWidth, shared.accWidth),
     sharedAccO: signExtend('pv_sum', ow.accWidth, shared.accWidth),
     sharedShiftS: zeroExtend('s_shift_reg', sw.shiftWidth, shared.shiftWidth),
@@ -242,27 +254,46 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
   for (const [path, text] of [emitPvTerm(spec.prefix, pv, pub), emitPvAcc(spec.prefix, pv, pub)]) files.set(path, text);
   // The GEMM's leaves: the PE at the score's widths, the requantizer at the shared widths
   files.set(`${leaves.gemm_pe}.v`, emitPe({ aWidth: p.bits + 1, wWidth: p.bits + 1, accWidth: sw.accWidth }, pub, leaves.gemm_pe));
-  files.set(`${leaves.gemm_requant}.v`, emitRequant(
-    { accWidth: shared.accWidth, fracBits: p.frac_bits, shiftWidth: shared.shiftWidth, offsetWidth: shared.offsetWidth, sumWidth: shared.sumWidth, outBits: p.bits },
+  files.set(`${leaves.gemm_requant_serial}.v`, emitRequantSerial(
+    { accWidth: shared.accWidth, fracBits: p.frac_bits, shiftWidth: shared.shiftWidth, offsetWidth: shared.offsetWidth, sumWidth: shared.sumWidth, outBits: p.bits, chunkDigits: d.requantChunkDigits },
     pub,
-    { name: leaves.gemm_requant, rneShiftName: leaves.gemm_rne_shift },
+    { name: leaves.gemm_requant_serial, rneShiftName: leaves.gemm_rne_shift },
   ));
   files.set(`${leaves.gemm_rne_shift}.v`, emitRneShift({ width: shared.sumWidth, shiftWidth: shared.shiftWidth }, pub, leaves.gemm_rne_shift));
   for (const [path, text] of emitSoftmaxRtl(sm)) if (path.endsWith('.v')) files.set(path, text);
+  for (const [path, text] of libraryFiles(['axis_skid_buffer'], spec.prefix, 'attention')) files.set(path, text);
   return files;
 }
 
-/** Pipeline cycles beyond the passes themselves: memory reads, PE, requantizer, FIFOs (bounded by the throughput test). */
-export const PIPELINE_OVERHEAD = 48;
+/**
+ * Pipeline cycles beyond the passes and the requantizer: memory reads, PE, FIFOs (bounded by the throughput test). A
+ * packet's last code crosses the requantizer twice (its score, then its output), each time waiting up to a slot period.
+ */
+export const PIPELINE_OVERHEAD = 28;
 
-/** Cycles of the QK pass for one row of N scores: head_dim / lanes a score, at least 2 (the shared requantizer). */
-export function qkRowCycles(spec: AttentionSpec, n: number): number {
-  return n * Math.max(spec.params.head_dim / spec.params.lanes, 2);
+/** The requantizer's part of a packet's latency: two crossings of its pipeline, each after up to a slot period's wait. */
+export function requantCrossings(spec: AttentionSpec): number {
+  const d = spec.derived;
+  return 2 * (requantSerialStages(d.requantChunkDigits, d.requantCycles) + requantSlots(spec).period);
 }
 
-/** Cycles of the PV pass for one row: head_dim / lanes runs of N shift-adds, a run at least 2 * lanes (its sums leave one every two cycles). */
+/**
+ * The requantizer's time slots: a period of 2R cycles (R = derived.requantCycles), the QK pass's slot at 0 and the PV
+ * pass's at R, each taking one element a period; the width of the slot counter and of the passes' gap counters.
+ */
+export function requantSlots(spec: AttentionSpec): { period: number; width: number; gapWidth: number } {
+  const period = 2 * spec.derived.requantCycles;
+  return { period, width: clog2(period), gapWidth: clog2(period * spec.params.lanes) + 1 };
+}
+
+/** Cycles of the QK pass for one row of N scores: head_dim / lanes a score, at least 2R (its requantizer slot). */
+export function qkRowCycles(spec: AttentionSpec, n: number): number {
+  return n * Math.max(spec.params.head_dim / spec.params.lanes, requantSlots(spec).period);
+}
+
+/** Cycles of the PV pass for one row: head_dim / lanes runs of N shift-adds, a run at least 2R * lanes (its sums leave one every 2R cycles). */
 export function pvRowCycles(spec: AttentionSpec, n: number): number {
-  return (spec.params.head_dim / spec.params.lanes) * Math.max(n, 2 * spec.params.lanes);
+  return (spec.params.head_dim / spec.params.lanes) * Math.max(n, requantSlots(spec).period * spec.params.lanes);
 }
 
 /**
@@ -281,7 +312,7 @@ export function headCycles(spec: AttentionSpec, n: number): number {
  */
 export function packetCycles(spec: AttentionSpec, n: number): number {
   const pvRow = pvRowCycles(spec, n);
-  return spec.params.heads * n * Math.max(qkRowCycles(spec, n), pvRow) + pvRow + softmaxLatency(n) + PIPELINE_OVERHEAD;
+  return spec.params.heads * n * Math.max(qkRowCycles(spec, n), pvRow) + pvRow + softmaxLatency(n) + requantCrossings(spec) + PIPELINE_OVERHEAD;
 }
 
 /** Registered-read memories hold max_tokens * heads * head_dim codes each (q, k, v): the entries, for the manifest. */

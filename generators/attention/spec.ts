@@ -13,7 +13,7 @@ import { maxUnsigned } from '../common/arith.ts';
 import { checkPrefix, moduleName } from '../common/names.ts';
 import { intInRange, object, onlyKeys, positiveFinite, require } from '../common/validate.ts';
 import { SOFTMAX_DEFAULTS, defaultScale, deriveSoftmax, type SoftmaxSpec } from '../softmax/spec.ts';
-import { deriveGemm, type GemmSpec } from '../gemm/spec.ts';
+import { deriveGemm, requantChunking, type GemmSpec } from '../gemm/spec.ts';
 
 /**
  * FQ-ViT attention head: per head, S = (Q - zp)(K - zp)ᵀ exact, requantized to attn_score codes, LIS softmax of each
@@ -30,7 +30,7 @@ export interface AttentionParams {
   heads: number;
   /** Elements of a head computed at once: the QK pass has this many MACs and the PV pass this many shift-add units, so both take N * N * head_dim / lanes cycles a head (the PV pass at least N * head_dim: one output code a cycle). Must divide head_dim. 1 keeps the block small (an iCE40 HX8K has no multipliers). @range 1..256 @default 1 */
   lanes: number;
-  /** Largest number of tokens N; any N from 1 to this is chosen at run time. The default, 32, is below DeiT-Tiny's 197 so that the default build fits an iCE40 HX8K at --bits 4 and 8 (routed at 100.8 and 103.1 MHz, nextpnr seed 1, README) (specs/deit-tiny-attention.json: 197). @range 1..1024 @default 32 */
+  /** Largest number of tokens N; any N from 1 to this is chosen at run time. The default, 32, is below DeiT-Tiny's 197 so that the default build fits an iCE40 HX8K at --bits 4 and 8 (5,167 and 6,164 logic cells; Fmax over nextpnr seeds in the README) (specs/deit-tiny-attention.json: 197). @range 1..1024 @default 32 */
   max_tokens: number;
   /** The attn_score scale s_score of the default layer (gen's program/default and the testbench's stimulus). Any layer with min_score_scale <= s_score runs on the same hardware: its softmax exp table is part of its program. @default the softmax's default scale for bits and max_tokens */
   score_scale: number;
@@ -38,10 +38,20 @@ export interface AttentionParams {
   min_score_scale: number;
   /** Fraction bits of the requantizer (the GEMM's requantizer: M * 2^-S with M a frac_bits-bit integer; one instance serves both the score and the output requantization). A rescale r must map every |S| up to the accumulator's bound to the same code as the exact r, which needs M's grid (r * 2^(1 - frac_bits)) finer than the gap between r and the nearest rescale that moves a rounding threshold across an integer S; requant.ts exactChannel checks it exactly per layer and moves M inside the exact interval, and a layer with no exact M is a SpecError. The default, 28, is 2 bits above the most any layer of the public encoder file needs (24 to 26, at N up to 197 and 8 bits) and keeps the default build inside an iCE40 HX8K; verify builds each case's instance with 40 (stages.ts CASE_FRAC_BITS). @range 24..40 @default 28 */
   frac_bits: number;
+  /** Cycles the one requantizer spends on each code (the GEMM's digit-serial requantizer, multiplying M a chunk of ceil(ceil(frac_bits / 2) / requant_cycles) two-bit digits a cycle; the chunking may round it down, derived.requantCycles is what is built). The QK and the PV pass each get the requantizer once every 2 * requant_cycles cycles, which costs no throughput while 2 * requant_cycles <= head_dim / lanes (a score's MACs) and 2 * requant_cycles * lanes <= N (a PV run). Larger is smaller: at 8 bits, frac_bits 28, 4 takes about 1,150 fewer LUT4 than 1. @range 1..8 @default the largest of 1 to 4 with 2 * requant_cycles <= head_dim / lanes */
+  requant_cycles: number;
 }
 
-export const ATTENTION_KEYS = ['bits', 's_bits', 'head_dim', 'heads', 'lanes', 'max_tokens', 'score_scale', 'min_score_scale', 'frac_bits'] as const;
+export const ATTENTION_KEYS = ['bits', 's_bits', 'head_dim', 'heads', 'lanes', 'max_tokens', 'score_scale', 'min_score_scale', 'frac_bits', 'requant_cycles'] as const;
 export const ATTENTION_DEFAULTS = { s_bits: 4, head_dim: 16, heads: 2, lanes: 1, max_tokens: 32, frac_bits: 28 } as const;
+
+/** The largest requant_cycles the default takes: 4 (about 1,150 LUT4 fewer than 1 at 8 bits); more saves less. */
+const DEFAULT_MAX_REQUANT_CYCLES = 4;
+
+/** The default requant_cycles: the largest of 1 .. 4 that keeps the QK pass at its rate (2 * it <= head_dim / lanes). */
+export function defaultRequantCycles(headDim: number, lanes: number): number {
+  return Math.max(1, Math.min(DEFAULT_MAX_REQUANT_CYCLES, Math.floor(headDim / lanes / 2)));
+}
 
 export interface AttentionDerived {
   /** Fraction bits of the PV accumulator: 2^s_bits - 1, so (v - zp) · 2^-t is an exact integer for every code t. */
@@ -50,6 +60,9 @@ export interface AttentionDerived {
   score: GemmSpec;
   /** The output requantizer: O is a K = max_tokens run of (v - zp) times 2^(probFracBits - t) (probFracBits + 2 bits signed). */
   out: GemmSpec;
+  /** The shared requantizer: two-bit digits of M multiplied a cycle, and the cycles a code takes (requantChunking). */
+  requantChunkDigits: number;
+  requantCycles: number;
   /** Largest |S| and largest |O| (the exactness of the requantizer constants is checked over these). */
   scoreAbsMax: bigint;
   outAbsMax: bigint;
@@ -88,8 +101,10 @@ export function resolveAttention(bits: number, overrides: unknown, prefix = ''):
     score_scale: scoreScale,
     min_score_scale: o.min_score_scale === undefined ? scoreScale : positiveFinite('attention.min_score_scale', o.min_score_scale),
     frac_bits: intInRange('attention.frac_bits', o.frac_bits ?? ATTENTION_DEFAULTS.frac_bits, 24, 40),
+    requant_cycles: 1,
   };
   require(params.head_dim % params.lanes === 0, 'attention.lanes', `must divide head_dim (${params.head_dim})`, params.lanes);
+  params.requant_cycles = intInRange('attention.requant_cycles', o.requant_cycles ?? defaultRequantCycles(params.head_dim, params.lanes), 1, 8);
   require(params.score_scale >= params.min_score_scale, 'attention.score_scale', `must be at least min_score_scale (${params.min_score_scale})`, params.score_scale);
   const checked = prefix === '' ? '' : checkPrefix('attention.prefix', prefix);
   return Object.freeze({
@@ -115,10 +130,13 @@ export function deriveAttention(p: AttentionParams, prefix = ''): AttentionDeriv
   const score = gemm(p.bits + 1, p.head_dim);
   const out = gemm(probFracBits + 2, p.max_tokens);
   const aMax = maxUnsigned(p.bits);
+  const chunking = requantChunking(p.frac_bits, p.requant_cycles);
   return {
     probFracBits,
     score,
     out,
+    requantChunkDigits: chunking.chunkDigits,
+    requantCycles: chunking.cycles,
     scoreAbsMax: BigInt(p.head_dim) * aMax * aMax,
     outAbsMax: BigInt(p.max_tokens) * aMax << BigInt(probFracBits),
     softmax,

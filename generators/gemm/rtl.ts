@@ -53,9 +53,10 @@ export function emitMac(p: { aWidth: number; wWidth: number; accWidth: number },
 }
 
 /**
- * The serial requantizer: the same function as emitRequant, one element every `requantChunking(...).cycles` cycles
- * (in_ready), multiplying by M `chunkDigits` two-bit digits per cycle; `requantSerialStages` stages (spec.ts) from
- * taking an element to its code. It instantiates the shifter `rneShiftName`.
+ * The requantizer, clamp(round_half_even((acc * M + B) / 2^S), 0, 2^outBits - 1), digit serial: one element every
+ * `requantChunking(...).cycles` cycles (in_ready), multiplying by M `chunkDigits` two-bit digits per cycle (all of M in
+ * one cycle when chunkDigits covers it); `requantSerialStages` stages (spec.ts) from taking an element to its code. It
+ * instantiates the shifter `rneShiftName`. The GEMM and the attention block both use it.
  */
 export function emitRequantSerial(
   p: { accWidth: number; fracBits: number; shiftWidth: number; offsetWidth: number; sumWidth: number; outBits: number; chunkDigits: number },
@@ -68,19 +69,6 @@ export function emitRequantSerial(
 /** The round-half-even shifter, combinational: quotient = floor(value / 2^shift) and round_up, with round_half_even(value / 2^shift) = quotient + round_up; value is `width` bits signed. */
 export function emitRneShift(p: { width: number; shiftWidth: number }, spec?: unknown, name = 'gemm_rne_shift'): string {
   return render('gemm/gemm_rne_shift.v', { header: headerComment(`${name}: arithmetic right shift, rounding half to even`, spec ?? p), name, ...p });
-}
-
-/**
- * The requantizer: clamp(round_half_even((acc * M + B) / 2^S), 0, 2^outBits - 1), `requantStages(fracBits)` pipeline
- * stages (spec.ts): digit products, an adder tree, the offset in two halves, the shift, the saturation. It
- * instantiates the shifter `rneShiftName`.
- */
-export function emitRequant(
-  p: { accWidth: number; fracBits: number; shiftWidth: number; offsetWidth: number; sumWidth: number; outBits: number },
-  spec?: unknown,
-  names: { name: string; rneShiftName: string } = { name: 'gemm_requant', rneShiftName: 'gemm_rne_shift' },
-): string {
-  return render('gemm/gemm_requant.v', { header: headerComment(`${names.name}: per-channel requantizer`, spec ?? p), ...names, ...p });
 }
 
 function view(spec: GemmSpec, accOut = false) {

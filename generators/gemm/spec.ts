@@ -105,7 +105,7 @@ export const PE_PRODUCT_STAGES = 2;
 // beat register (centered activations, weights), the MAC's product stages, accumulator, result register (which takes
 // the sum in the idle cycle after the run)
 export const ARRAY_STAGES = 1 + PE_PRODUCT_STAGES + 1 + 1;
-/** Bits of M per digit product of the requantizer (templates/gemm/gemm_requant*.v.hbs have the same). */
+/** Bits of M per digit product of the requantizer (templates/gemm/gemm_requant_serial.v.hbs has the same). */
 export const REQUANT_DIGIT_BITS = 2;
 
 /** The serial requantizer's chunking: two-bit digits of M per cycle, and the cycles (chunks) per code. */
@@ -116,22 +116,12 @@ export function requantChunking(fracBits: number, requestedCycles: number): { ch
 }
 
 /**
- * Register stages of the GEMM's serial requantizer (gemm_requant_serial) from taking an element to its code: the hold
+ * Register stages of the requantizer (gemm_requant_serial, the GEMM's and the attention block's) from taking an element to its code: the hold
  * registers, the digit products, the adder tree over one chunk, one running-product step per chunk, the offset in two
  * halves, the coarse and fine shifts, the saturated code.
  */
 export function requantSerialStages(chunkDigits: number, cycles: number): number {
   return 1 + 1 + clog2(chunkDigits) + cycles + 2 + 2 + 1;
-}
-
-/**
- * Register stages of the requantizer (gemm_requant): the digit products acc * M[2j+1:2j], one per level of the adder
- * tree over them, the offset added in two halves, the round-half-even shift in two steps (coarse, fine), the
- * saturated code.
- */
-export function requantStages(fracBits: number): number {
-  const digits = Math.ceil(fracBits / REQUANT_DIGIT_BITS);
-  return 1 + clog2(digits) + 2 + 2 + 1;
 }
 const SKID_STAGES = 1; // output skid buffer register
 const DRAIN_STAGES = 1; // the chain's head moved into the drain's output register
