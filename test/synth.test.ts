@@ -11,7 +11,7 @@ import { defaultProblem, harnessFor, integerProblem } from '../generators/gemm/i
 import { emitRtl, gemmArrayTop, gemmTop } from '../generators/gemm/rtl.ts';
 import { resolveGemm } from '../generators/gemm/spec.ts';
 import { lintVerilator } from '../generators/common/lint.ts';
-import { DEFAULT_FLOW, subtractCells, synthCommand, synthesizeDesign, verilogInteger, yosysJob, type SynthDesign } from '../generators/synth/flow.ts';
+import { DEFAULT_FLOW, NEXTPNR_DOES_NOT_FIT, subtractCells, synthCommand, synthesizeDesign, verilogInteger, yosysJob, type SynthDesign } from '../generators/synth/flow.ts';
 import { chainLayout, emitHarness, emitStub, HARNESS_TOP, type PortInfo } from '../generators/synth/harness.ts';
 import { lineChartSvg } from '../generators/synth/plot.ts';
 import { cellsFromStat, parseNextpnrOverflow } from '../generators/synth/report.ts';
@@ -125,6 +125,17 @@ describe('nextpnr logs', () => {
     ].join('\n');
     expect(parseNextpnrOverflow(log)).toEqual({ lc: 8374, available_lc: 7680, bram: 2, dsp: 0, io: 5, fmax_mhz: null });
     expect(() => parseNextpnrOverflow('ERROR: something else')).toThrow(/no ICESTORM_LC/);
+  });
+
+  it('takes the three placement failures of a design too large for the device as "does not fit", and no other error', () => {
+    // nextpnr's placer messages (the third came from the softmax at 8 bits with 4 lanes, 2026-12-02)
+    for (const line of [
+      'ERROR: Failed to expand region (0, 0) |_> (33, 33) of 8374 ICESTORM_LCs',
+      'ERROR: Unable to place cell \'x\', no BELs remaining to implement cell type \'ICESTORM_LC\'',
+      'ERROR: Unable to find legal placement for all cells, design is probably at utilisation limit.',
+    ]) expect(NEXTPNR_DOES_NOT_FIT.test(line), line).toBe(true);
+    expect(NEXTPNR_DOES_NOT_FIT.test('ERROR: Max frequency for clock \'clk\': 12.00 MHz')).toBe(false);
+    expect(NEXTPNR_DOES_NOT_FIT.test('ERROR: nextpnr-ice40 crashed: unreachable')).toBe(false);
   });
 });
 

@@ -140,13 +140,20 @@ export function subtractCells(total: Record<string, number>, minus: Record<strin
   return Object.fromEntries(Object.entries(total).map(([type, n]) => [type, Math.max(0, n - (minus[type] ?? 0))] as const).filter(([, n]) => n > 0));
 }
 
+/**
+ * nextpnr-ice40's errors for a design the device cannot hold: more logic cells than it has (the analytic placer's
+ * region cannot expand, or a cell finds no site), or a count just inside that still has no legal placement. Such a
+ * run is a result ("does not fit", with the utilisation it printed), not an error.
+ */
+export const NEXTPNR_DOES_NOT_FIT = /ERROR: Failed to expand region|ERROR: Unable to place cell|ERROR: Unable to find legal placement for all cells/;
+
 /** Yosys synth_ice40 of the harnessed design (with its cell statistics), then nextpnr-ice40 with its JSON report. */
 function routeJob(label: string, design: SynthDesign, options: FlowOptions): ToolJob {
   return {
     label,
     files: design.files,
     keep: ['stat.json', 'report.json'],
-    acceptFailure: /ERROR: Failed to expand region|ERROR: Unable to place cell/,
+    acceptFailure: NEXTPNR_DOES_NOT_FIT,
     steps: [
       { tool: 'yosys', args: ['-q', '-p', [readCommand(design.files, design), synthCommand('ice40', HARNESS_TOP, options.device), 'tee -q -o stat.json stat -json', 'write_json netlist.json'].join('; ')] },
       {
