@@ -67,11 +67,10 @@ endmodule
   // low), and gives the element's code `requantSerialStages` enabled cycles after the take. Its code and last are
   // meaningful with out_valid: both sides show them only then.
   it.each([
-    // M in one chunk (1 cycle a code)
-    { accWidth: 3, fracBits: 5, shiftWidth: 3, offsetWidth: 4, sumWidth: 10, outBits: 2, chunkDigits: 3 },
     // M in two chunks of two digits, the second zero-padded (2 cycles a code)
     { accWidth: 3, fracBits: 5, shiftWidth: 3, offsetWidth: 4, sumWidth: 10, outBits: 2, chunkDigits: 2 },
-    // Shifts of 8 and more go through the coarse (multiple-of-8) shift and its sticky bit, which the others never reach
+    // M in one chunk (1 cycle a code); shifts of 8 and more go through the coarse (multiple-of-8) shift and its sticky
+    // bit, which the other never reaches
     { accWidth: 3, fracBits: 3, shiftWidth: 4, offsetWidth: 10, sumWidth: 16, outBits: 2, chunkDigits: 2 },
   ])('gemm_requant_serial equals clamp(round_half_even((acc * M + B) / 2^S)), requantSerialStages enabled cycles after it takes the element (frac_bits $fracBits, $chunkDigits digits a cycle, shift width $shiftWidth)', async (p) => {
     const { chunkDigits, cycles } = requantChunking(p.fracBits, Math.ceil(Math.ceil(p.fracBits / 2) / p.chunkDigits));
