@@ -91,20 +91,24 @@ export function resolveAttention(bits: number, overrides: unknown, prefix = ''):
   const width = intInRange('attention.bits', o.bits ?? bits, 2, 16);
   const maxTokens = intInRange('attention.max_tokens', o.max_tokens ?? ATTENTION_DEFAULTS.max_tokens, 1, 1024);
   const scoreScale = o.score_scale === undefined ? defaultScale(width, maxTokens) : positiveFinite('attention.score_scale', o.score_scale);
+  const sBits = intInRange('attention.s_bits', o.s_bits ?? ATTENTION_DEFAULTS.s_bits, 1, 5);
+  const headDim = intInRange('attention.head_dim', o.head_dim ?? ATTENTION_DEFAULTS.head_dim, 1, 256);
+  const heads = intInRange('attention.heads', o.heads ?? ATTENTION_DEFAULTS.heads, 1, 16);
+  const lanes = intInRange('attention.lanes', o.lanes ?? ATTENTION_DEFAULTS.lanes, 1, 256);
+  require(headDim % lanes === 0, 'attention.lanes', `must divide head_dim (${headDim})`, lanes);
   const params: AttentionParams = {
     bits: width,
-    s_bits: intInRange('attention.s_bits', o.s_bits ?? ATTENTION_DEFAULTS.s_bits, 1, 5),
-    head_dim: intInRange('attention.head_dim', o.head_dim ?? ATTENTION_DEFAULTS.head_dim, 1, 256),
-    heads: intInRange('attention.heads', o.heads ?? ATTENTION_DEFAULTS.heads, 1, 16),
-    lanes: intInRange('attention.lanes', o.lanes ?? ATTENTION_DEFAULTS.lanes, 1, 256),
+    s_bits: sBits,
+    head_dim: headDim,
+    heads,
+    lanes,
     max_tokens: maxTokens,
     score_scale: scoreScale,
     min_score_scale: o.min_score_scale === undefined ? scoreScale : positiveFinite('attention.min_score_scale', o.min_score_scale),
     frac_bits: intInRange('attention.frac_bits', o.frac_bits ?? ATTENTION_DEFAULTS.frac_bits, 24, 40),
-    requant_cycles: 1,
+    // Its default needs head_dim and lanes, checked above
+    requant_cycles: intInRange('attention.requant_cycles', o.requant_cycles ?? defaultRequantCycles(headDim, lanes), 1, 8),
   };
-  require(params.head_dim % params.lanes === 0, 'attention.lanes', `must divide head_dim (${params.head_dim})`, params.lanes);
-  params.requant_cycles = intInRange('attention.requant_cycles', o.requant_cycles ?? defaultRequantCycles(params.head_dim, params.lanes), 1, 8);
   require(params.score_scale >= params.min_score_scale, 'attention.score_scale', `must be at least min_score_scale (${params.min_score_scale})`, params.score_scale);
   const checked = prefix === '' ? '' : checkPrefix('attention.prefix', prefix);
   return Object.freeze({
