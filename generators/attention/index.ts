@@ -21,7 +21,6 @@ import { attentionNames } from './leaves.ts';
 import { attentionLayer, attentionModel, type AttentionLayer, type AttentionScales } from './model.ts';
 import { ERROR_BITS, PIPELINE_OVERHEAD, STATUS_WIDTH, fifoAddrWidthOf, attentionProgram, cfgWidth, emitAttentionRtl, headCycles, memoryBits, packetCycles, programFormat, programLength, publicSpec } from './rtl.ts';
 import { resolveAttention, type AttentionSpec } from './spec.ts';
-import { requantSerialStages } from '../gemm/spec.ts';
 import { softmaxTop } from '../softmax/rtl.ts';
 import { ATTN_PROB_FQVIT_LIMIT, caseScales, caseSpec, stageChecks, type StageCount } from './stages.ts';
 
@@ -291,7 +290,7 @@ export function attentionManifest(spec: AttentionSpec, rtl: FileSet): BlockManif
       requantizer: {
         cycles_per_code: d.requantCycles,
         chunk_digits: d.requantChunkDigits,
-        stages: requantSerialStages(d.requantChunkDigits, d.requantCycles),
+        stages: d.requantStages,
         slots: `one requantizer (gemm_requant_serial) for both passes, in slots of ${2 * d.requantCycles} cycles: a score enters in slot 0, a PV sum in slot ${d.requantCycles}`,
       },
       memory_bits: memoryBits(spec),

@@ -15,7 +15,7 @@ import { packWord, type Program, type ProgramFormat } from '../common/program.ts
 import { render } from '../common/render.ts';
 import { headerComment, hexLiteral } from '../common/verilog.ts';
 import { emitPe, emitRequantSerial, emitRneShift } from '../gemm/rtl.ts';
-import { requantSerialStages, type GemmSpec } from '../gemm/spec.ts';
+import type { GemmSpec } from '../gemm/spec.ts';
 import { softmaxProgram } from '../softmax/program.ts';
 import { SOFTMAX_ERRORS, SOFTMAX_STATUS_WIDTH, emitSoftmaxRtl, softmaxLatency, softmaxTop } from '../softmax/rtl.ts';
 import type { SoftmaxSpec } from '../softmax/spec.ts';
@@ -177,7 +177,7 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
   const shared = sharedRequantWidths(spec);
   const sw = d.score.derived;
   const ow = d.out.derived;
-  const stages = requantSerialStages(d.requantChunkDigits, d.requantCycles);
+  const stages = d.requantStages;
   const slots = requantSlots(spec);
   const files: FileSet = new Map();
   files.set(`${names.attention}.v`, render('attention/attention.v', {
@@ -274,7 +274,7 @@ export const PIPELINE_OVERHEAD = 28;
 /** The requantizer's part of a packet's latency: two crossings of its pipeline, each after up to a slot period's wait. */
 export function requantCrossings(spec: AttentionSpec): number {
   const d = spec.derived;
-  return 2 * (requantSerialStages(d.requantChunkDigits, d.requantCycles) + requantSlots(spec).period);
+  return 2 * (d.requantStages + requantSlots(spec).period);
 }
 
 /**

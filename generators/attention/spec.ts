@@ -13,7 +13,7 @@ import { maxUnsigned } from '../common/arith.ts';
 import { checkPrefix, moduleName } from '../common/names.ts';
 import { intInRange, object, onlyKeys, positiveFinite, require } from '../common/validate.ts';
 import { SOFTMAX_DEFAULTS, defaultScale, deriveSoftmax, type SoftmaxSpec } from '../softmax/spec.ts';
-import { deriveGemm, requantChunking, type GemmSpec } from '../gemm/spec.ts';
+import { deriveGemm, requantChunking, requantSerialStages, type GemmSpec } from '../gemm/spec.ts';
 
 /**
  * FQ-ViT attention head: per head, S = (Q - zp)(K - zp)ᵀ exact, requantized to attn_score codes, LIS softmax of each
@@ -60,9 +60,11 @@ export interface AttentionDerived {
   score: GemmSpec;
   /** The output requantizer: O is a K = max_tokens run of (v - zp) times 2^(probFracBits - t) (probFracBits + 2 bits signed). */
   out: GemmSpec;
-  /** The shared requantizer: two-bit digits of M multiplied a cycle, and the cycles a code takes (requantChunking). */
+  /** The shared requantizer: two-bit digits of M multiplied a cycle, the cycles a code takes (requantChunking), and
+   * its register stages from taking an element to its code (requantSerialStages). */
   requantChunkDigits: number;
   requantCycles: number;
+  requantStages: number;
   /** Largest |S| and largest |O| (the exactness of the requantizer constants is checked over these). */
   scoreAbsMax: bigint;
   outAbsMax: bigint;
@@ -141,6 +143,7 @@ export function deriveAttention(p: AttentionParams, prefix = ''): AttentionDeriv
     out,
     requantChunkDigits: chunking.chunkDigits,
     requantCycles: chunking.cycles,
+    requantStages: requantSerialStages(chunking.chunkDigits, chunking.cycles),
     scoreAbsMax: BigInt(p.head_dim) * aMax * aMax,
     outAbsMax: BigInt(p.max_tokens) * aMax << BigInt(probFracBits),
     softmax,
