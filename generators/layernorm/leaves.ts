@@ -83,9 +83,9 @@ export interface PipelinedMultiplierPlan {
 }
 
 function signedBits(min: bigint, max: bigint): number {
-  let w = 1;
-  while (min < -(1n << BigInt(w - 1)) || max > (1n << BigInt(w - 1)) - 1n) w++;
-  return w;
+  // v fits w signed bits when its magnitude bits (v, or -v - 1 below 0) fit w - 1
+  const magnitudeBits = (v: bigint) => (v < 0n ? -v - 1n : v).toString(2).replace(/^0$/, '').length;
+  return Math.max(magnitudeBits(min), magnitudeBits(max)) + 1;
 }
 
 function extend(name: string, from: number, to: number): string {
@@ -225,7 +225,22 @@ function registerBits(tree: TreeResult): number {
 }
 
 /** Of the trees with the addend at each place among the leaves and either pass-through rule, the one with the lowest latency, then the fewest registers (the first such). */
+/** bestTree's answers by its arguments: a search over every tree shape, asked for the same widths many times. */
+const bestTrees = new Map<string, TreeResult>();
+
 function bestTree(aWidth: number, bWidth: number, cWidth: number, chunk: number, maxCarry: number, booth: boolean): TreeResult {
+  const key = [aWidth, bWidth, cWidth, chunk, maxCarry, booth].join();
+  const known = bestTrees.get(key);
+  if (known) return known;
+  // Frozen: every caller shares the answer
+  const best = searchTrees(aWidth, bWidth, cWidth, chunk, maxCarry, booth);
+  Object.freeze(best.plan);
+  Object.freeze(best.decls);
+  bestTrees.set(key, Object.freeze(best));
+  return best;
+}
+
+function searchTrees(aWidth: number, bWidth: number, cWidth: number, chunk: number, maxCarry: number, booth: boolean): TreeResult {
   const leaves = booth ? Math.ceil(bWidth / 2) : Math.ceil(bWidth / chunk);
   const places = cWidth === 0 ? [0] : Array.from({ length: leaves + 1 }, (_, i) => i);
   const trees = places.flatMap((at) => [false, true].map((narrow) => multiplierTree(aWidth, bWidth, cWidth, chunk, maxCarry, booth, at, narrow)));
