@@ -67,8 +67,8 @@ endmodule
   // low), and gives the element's code `requantSerialStages` enabled cycles after the take. Its code and last are
   // meaningful with out_valid: both sides show them only then.
   it.each([
-    // M in two chunks of two digits, the second zero-padded (2 cycles a code)
-    { accWidth: 3, fracBits: 5, shiftWidth: 3, offsetWidth: 4, sumWidth: 10, outBits: 2, chunkDigits: 2 },
+    // M in two chunks of one digit, the second zero-padded (2 cycles a code)
+    { accWidth: 3, fracBits: 3, shiftWidth: 3, offsetWidth: 4, sumWidth: 10, outBits: 2, chunkDigits: 1 },
     // M in one chunk (1 cycle a code); shifts of 8 and more go through the coarse (multiple-of-8) shift and its sticky
     // bit, which the other never reaches
     { accWidth: 3, fracBits: 3, shiftWidth: 4, offsetWidth: 10, sumWidth: 16, outBits: 2, chunkDigits: 2 },
@@ -77,7 +77,8 @@ endmodule
     // Cycles a code: chunks of 2 * chunkDigits bits of M, the last zero-padded
     const cycles = Math.ceil(p.fracBits / (2 * chunkDigits));
     const stages = requantSerialStages(chunkDigits, cycles);
-    const W = 24; // wide enough for every acc * M + B here
+    // Wide enough for every acc * M + B (sumWidth bits) and for 2^S at the largest shift, with a sign bit to spare
+    const W = Math.max(p.sumWidth, 2 ** p.shiftWidth) + 2;
     const ports = `    input  wire clk,
     input  wire rst,
     input  wire enable,
