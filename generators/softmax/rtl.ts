@@ -43,9 +43,9 @@ export function softmaxLatency(length: number, lanes = 1): number {
   const beats = Math.ceil(length / lanes);
   // The last input beat is at beats - 1; pass B reads the row from FIFO_LATENCY cycles later, one beat a cycle.
   const lastSumRead = (beats - 1) + FIFO_LATENCY + (beats - 1);
-  // Above one lane, stages A1 and A2 (the beat's lanes and maximum, the row's) delay the row FIFO's write by two
-  // cycles, and pass B registers the masked e_i before the lane adder.
-  const laneStages = lanes > 1 ? 3 + Math.log2(lanes) : 0;
+  // The row FIFO's write is registered (one cycle); above one lane, stages A1 and A2 (the beat's lanes and maximum, the
+  // row's) write it instead, two cycles later, and pass B registers the masked e_i before the lane adder.
+  const laneStages = lanes > 1 ? 3 + Math.log2(lanes) : 1;
   const passCStart = lastSumRead + laneStages + FRONT_DEPTH + SUM_STAGES - 1 + FIFO_LATENCY;
   return passCStart + FRONT_DEPTH + LOG2_ROUND_LATENCY + FIFO_LATENCY;
 }
