@@ -274,4 +274,29 @@ describe('npm run sweep', () => {
     expect(readFileSync(join(dir, 'merged', 'report.md'), 'utf8')).toMatch(/\| gemm-bits2-[0-9a-f]{8} \| \d+ \|/);
     expect(readFileSync(join(dir, 'merged', 'pareto-gemm.svg'), 'utf8')).toContain('Pareto front');
   });
+
+  // `npm run synth` on the 2-bit configuration of that sweep, as a user runs it (cwd the project: its synthesis cache):
+  // the same design, so after the sweep above every tool job comes from the cache (the flow itself is under test above
+  // and in test/synth.test.ts on every family). What is under test is the command: its rows, report, plots and JSON.
+  it('npm run synth on the sweep\'s one-MAC GEMM writes its report, plots and JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synth-cli-'));
+    const spec = join(dir, 'tiny.json');
+    writeFileSync(spec, JSON.stringify({ gemm: { rows: 1, cols: 1, max_k: 1, frac_bits: 8 } }));
+    const run = await execa(tsx, [join(root, 'scripts/synth.ts'), '--bits', '2', '--blocks', 'gemm', '--spec', spec, '--out', join(dir, 'out'), '--families', 'ice40', '--json'], { cwd: root });
+    const steps = run.stderr.split('\n').filter((l) => /^\[\d+\/\d+\]/.test(l));
+    expect(steps, run.stderr).toHaveLength(3);
+    const printed = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { rows: Array<Record<string, unknown>> };
+    expect(printed.rows.map((r) => [r.block, r.device, r.macs])).toEqual([['gemm', 'hx8k', 1]]);
+    const hx8k = printed.rows[0]!;
+    for (const field of ['lc', 'lut', 'ff', 'carry', 'fmax_mhz']) expect(hx8k[field], field).toBeGreaterThan(0);
+    expect(hx8k.lc).toBeLessThan(7680);
+    expect(hx8k.dsp).toBe(0); // the HX8K has none
+    const folder = join(dir, 'out', String(hx8k.configuration));
+    const report = JSON.parse(readFileSync(join(folder, 'report.json'), 'utf8')) as { rows: Array<Record<string, unknown>> };
+    const fields = ['block', 'device', 'lc', 'lut', 'ff', 'carry', 'bram', 'dsp', 'fmax_mhz', 'macs'];
+    const pick = (r: Record<string, unknown>) => Object.fromEntries(fields.map((f) => [f, r[f]]));
+    expect(report.rows.map(pick)).toEqual(printed.rows.map(pick));
+    expect(readFileSync(join(folder, 'report.md'), 'utf8')).toContain(`| gemm | hx8k | ${hx8k.lc} |`);
+    for (const plot of ['resources.svg', 'fmax.svg']) expect(readFileSync(join(folder, plot), 'utf8')).toMatch(/^<svg/);
+  });
 });

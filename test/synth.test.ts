@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,9 +20,6 @@ import { SYNTH_HELP } from '../scripts/help.generated.ts';
 import { main as synthMain } from '../scripts/synth.ts';
 import { runInProcess } from './setup/cli.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const tsx = join(root, 'node_modules/.bin/tsx');
-
 // One small configuration through the whole flow: the skid buffer (the library's leaf module) synthesized for iCE40
 // HX8K (placed and routed through the pin harness), ECP5 and Xilinx 7-series. Speed is not asserted; the benchmark
 // measures it.
@@ -35,8 +31,6 @@ const skid: SynthDesign = {
 // The skid buffer's registers: output and skid copies of tdata (DATA_WIDTH = 8 by default), tlast and tvalid.
 const SKID_DATA_WIDTH = Number(/parameter DATA_WIDTH = (\d+)/.exec(skid.files['axis_skid_buffer.v']!)![1]);
 const SKID_FLOPS = 2 * (SKID_DATA_WIDTH + 2);
-/** The smallest GEMM the spec allows: one MAC, one k-step, the fewest fraction bits of the requantizer's multiplier. */
-const TINY_GEMM = { rows: 1, cols: 1, max_k: 1, frac_bits: 8 };
 
 describe('synthesis flow on the skid buffer', () => {
   const cacheDir = mkdtempSync(join(tmpdir(), 'synth-cache-'));
@@ -168,6 +162,8 @@ describe('SVG plot', () => {
   });
 });
 
+// The command synthesizing a block, its report, plots and JSON: test/sweep.test.ts, on the sweep's one-MAC GEMM (from
+// the synthesis cache that sweep fills).
 describe('npm run synth', () => {
   it.each([
     [['--device', 'xc7'], /--device: must be one of hx8k, up5k/],
@@ -184,30 +180,6 @@ describe('npm run synth', () => {
     const run = await runInProcess(synthMain, ['--help']);
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toBe(SYNTH_HELP);
-  });
-
-  // One small generated block through the real command, from an empty cache (the cache lives under the working folder),
-  // on iCE40 only: the skid-buffer flow test above covers every family. A one-MAC GEMM with a single k-step and the
-  // narrowest requantizer is the smallest block that has everything a block row has (about 500 LC).
-  it('synthesizes a one-MAC GEMM and writes its report, plots and JSON', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'synth-cli-'));
-    const spec = join(dir, 'tiny.json');
-    writeFileSync(spec, JSON.stringify({ gemm: TINY_GEMM }));
-    const script = join(root, 'scripts/synth.ts');
-    const run = await execa(tsx, [script, '--bits', '2', '--blocks', 'gemm', '--spec', spec, '--out', join(dir, 'out'), '--families', 'ice40', '--json'], { cwd: dir });
-    const printed = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { rows: Array<Record<string, unknown>> };
-    expect(printed.rows.map((r) => [r.block, r.device, r.macs])).toEqual([['gemm', 'hx8k', 1]]);
-    const hx8k = printed.rows[0]!;
-    for (const field of ['lc', 'lut', 'ff', 'carry', 'fmax_mhz']) expect(hx8k[field], field).toBeGreaterThan(0);
-    expect(hx8k.lc).toBeLessThan(7680);
-    expect(hx8k.dsp).toBe(0); // the HX8K has none
-    const folder = join(dir, 'out', String(hx8k.configuration));
-    const report = JSON.parse(readFileSync(join(folder, 'report.json'), 'utf8')) as { rows: Array<Record<string, unknown>> };
-    const fields = ['block', 'device', 'lc', 'lut', 'ff', 'carry', 'bram', 'dsp', 'fmax_mhz', 'macs'];
-    const pick = (r: Record<string, unknown>) => Object.fromEntries(fields.map((f) => [f, r[f]]));
-    expect(report.rows.map(pick)).toEqual(printed.rows.map(pick));
-    expect(readFileSync(join(folder, 'report.md'), 'utf8')).toContain(`| gemm | hx8k | ${hx8k.lc} |`);
-    for (const plot of ['resources.svg', 'fmax.svg']) expect(readFileSync(join(folder, plot), 'utf8')).toMatch(/^<svg/);
   });
 });
 
