@@ -30,7 +30,7 @@ export interface AttentionParams {
   heads: number;
   /** Elements of a head computed at once: the QK pass has this many MACs and the PV pass this many shift-add units, so both take N * N * head_dim / lanes cycles a head (the PV pass at least N * head_dim: one output code a cycle). Must divide head_dim. 1 keeps the block small (an iCE40 HX8K has no multipliers). @range 1..256 @default 1 */
   lanes: number;
-  /** Largest number of tokens N; any N from 1 to this is chosen at run time. The default, 32, is below DeiT-Tiny's 197 so that the default build fits an iCE40 HX8K at --bits 4 and 8 (5,167 and 6,164 logic cells; Fmax over nextpnr seeds in the README) (specs/deit-tiny-attention.json: 197). @range 1..1024 @default 32 */
+  /** Largest number of tokens N; any N from 1 to this is chosen at run time. The default, 32, is below DeiT-Tiny's 197 so that the default build fits an iCE40 HX8K at --bits 4 and 8 (5,215 and 6,240 logic cells; Fmax over nextpnr seeds in the README) (specs/deit-tiny-attention.json: 197). @range 1..1024 @default 32 */
   max_tokens: number;
   /** The attn_score scale s_score of the default layer (gen's program/default and the testbench's stimulus). Any layer with min_score_scale <= s_score runs on the same hardware: its softmax exp table is part of its program. @default the softmax's default scale for bits and max_tokens */
   score_scale: number;
