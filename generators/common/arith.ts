@@ -58,9 +58,9 @@ export function unsignedWidth(max: bigint | number): number {
 export function signedWidth(min: bigint | number, max: bigint | number): number {
   const lo = BigInt(min);
   const hi = BigInt(max);
-  let w = 1;
-  while (-(1n << BigInt(w - 1)) > lo || (1n << BigInt(w - 1)) - 1n < hi) w++;
-  return w;
+  // w bits hold lo >= -2^(w-1) when -lo - 1 fits w - 1 bits, and hi <= 2^(w-1) - 1 when hi does
+  const bitLength = (u: bigint) => (u === 0n ? 0 : u.toString(2).length);
+  return 1 + Math.max(lo < 0n ? bitLength(-lo - 1n) : 0, hi > 0n ? bitLength(hi) : 0);
 }
 
 /** Largest code of an unsigned `bits`-wide value. */

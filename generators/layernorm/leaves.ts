@@ -3,6 +3,7 @@
  * generate them for small widths: the bit-serial integer square root, the bit-serial divider (the reciprocal of the
  * root), the round-half-even variable right shifter, and the per-element M/N unit.
  */
+import { signedWidth } from '../common/arith.ts';
 import { render } from '../common/render.ts';
 import { headerComment } from '../common/verilog.ts';
 
@@ -82,12 +83,6 @@ export interface PipelinedMultiplierPlan {
   productWidth: number;
 }
 
-function signedBits(min: bigint, max: bigint): number {
-  // v fits w signed bits when its magnitude bits (v, or -v - 1 below 0) fit w - 1
-  const magnitudeBits = (v: bigint) => (v < 0n ? -v - 1n : v).toString(2).replace(/^0$/, '').length;
-  return Math.max(magnitudeBits(min), magnitudeBits(max)) + 1;
-}
-
 function extend(name: string, from: number, to: number): string {
   if (to === from) return name;
   if (to < from) return `${name}[${to - 1}:0]`;
@@ -126,7 +121,7 @@ function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: n
     const corners = [aMin * bMin, aMin * bMax, aMax * bMin, aMax * bMax];
     const min = corners.reduce((m, v) => (v < m ? v : m));
     const max = corners.reduce((m, v) => (v > m ? v : m));
-    const width = signedBits(min, max);
+    const width = signedWidth(min, max);
     const name = `pp${i}_reg`;
     const slice = top ? `$signed(b[${hi}:${lo}])` : `$signed({1'b0, b[${hi}:${lo}]})`;
     decls.push(`reg signed [${width - 1}:0] ${name} = ${width}'sd0;`);
@@ -160,7 +155,7 @@ function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: n
     }
     if (pass >= 0) pairs.splice(Math.floor(pass / 2), 0, [level[pass]!, undefined]);
     // The whole level takes two cycles when one of its carry chains would be longer than maxCarry.
-    const spans = pairs.map(([lo, hi]) => (hi ? signedBits(lo.min + (hi.min << BigInt(hi.shift - lo.shift)), lo.max + (hi.max << BigInt(hi.shift - lo.shift))) - (hi.shift - lo.shift) : 0));
+    const spans = pairs.map(([lo, hi]) => (hi ? signedWidth(lo.min + (hi.min << BigInt(hi.shift - lo.shift)), lo.max + (hi.max << BigInt(hi.shift - lo.shift))) - (hi.shift - lo.shift) : 0));
     const split = spans.some((s) => s > maxCarry);
     pairs.forEach(([lo, hi], j) => {
       const name = `s${depth}_${j}_reg`;
@@ -180,7 +175,7 @@ function multiplierTree(aWidth: number, bWidth: number, cWidth: number, chunk: n
       const d = hi.shift - lo.shift;
       const min = lo.min + (hi.min << BigInt(d));
       const max = lo.max + (hi.max << BigInt(d));
-      const width = signedBits(min, max);
+      const width = signedWidth(min, max);
       const span = width - d;
       // Upper part of lo (sign copies when lo is narrower than d) and hi, both extended to the span.
       const loUpperExpr = lo.width > d
