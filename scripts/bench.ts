@@ -17,8 +17,10 @@ import { synthesizeDesign, type DesignReport, type SynthDesign } from '../genera
 import type { RowDetails } from '../generators/synth/report.ts';
 import { fmaxCell } from '../generators/synth/summary.ts';
 import { NotCachedError, ToolError, ToolRunner, TOOL_VERSIONS } from '../generators/synth/tools.ts';
-import { parseBlocks, parseCli, runMain } from './cli.ts';
+import { parseBlocks, parseCli, readSpecFile, runMain } from './cli.ts';
 import type { BlockManifest } from '../generators/common/manifest.ts';
+import { expandConfigurations, type SweepConfig } from '../generators/sweep/plan.ts';
+import { throughputFromManifest } from '../generators/sweep/report.ts';
 import { generateConfiguration } from './gen.ts';
 import { BENCH_HELP } from './help.generated.ts';
 import { designFromGenerated, parseBitsList, parseFlow, progressPrinter, SYNTH_CACHE } from './synth.ts';
@@ -55,6 +57,12 @@ interface Side {
 export interface BenchRow {
   block: string;
   bits: number;
+  /** The configuration: `softmax-bits4`, or `softmax-bits4-<hash>` for a --spec variant (hash of its section). */
+  id: string;
+  /** The --spec file this variant comes from, or null (the block's defaults). */
+  spec: string | null;
+  /** Lanes of the generated block (1 for a block without lanes). */
+  lanes: number;
   device: string;
   /** cycles_per_element: the manifest's steady-state figure as cycles per element (null: a batch block, see BATCH_BLOCKS). */
   generated: Side & { cycles_per_element: number | null; gen_seconds: number; verify_seconds: number };
@@ -64,6 +72,12 @@ export interface BenchRow {
   cycles_ratio: number | null;
   /** one_per_cycle null: not a target of a batch block; fewer_lc null: no baseline, or not measured yet. */
   targets: { fmax_100: boolean; one_per_cycle: boolean | null; fewer_lc: boolean | null };
+  /** Logic cells per lane (null when not placed). */
+  lc_per_lane: number | null;
+  /** The manifest's steady state at Fmax: its throughput.elements_per_cycle × Fmax, in millions of its unit a second. */
+  per_second_m: number | null;
+  /** The manifest's throughput unit (elements, GEMM k-steps, attention codes, encoder MACs). */
+  throughput_unit: string;
   /** The GEMM's density figures (issue 12), measured in the same run. */
   gemm?: GemmDensity;
 }
@@ -133,8 +147,13 @@ function machine(): Record<string, string> {
 }
 
 interface Prepared {
+  config: SweepConfig;
   blockName: string;
   bits: number;
+  lanes: number;
+  /** The manifest's steady state (throughput.elements_per_cycle, null for none) and its unit. */
+  perCycle: number | null;
+  unit: string;
   designs: SynthDesign[];
   generated: Omit<Side, 'lc' | 'fmax_mhz' | 'fmax_text' | 'critical_path' | 'synth_seconds'> & { cycles_per_element: number | null; gen_seconds: number; verify_seconds: number };
   baseline: (Omit<Side, 'lc' | 'fmax_mhz' | 'fmax_text' | 'critical_path' | 'synth_seconds'> & { note: string }) | null;
@@ -142,18 +161,22 @@ interface Prepared {
   gemm?: { spec: GemmSpec; array: SynthDesign; plain: SynthDesign };
 }
 
-/** Generation, verification and the baseline's simulation of one block at one width, timed one at a time. */
-async function prepare(blockName: string, bits: number): Promise<Prepared> {
-  const block = blockByName(blockName as never)!;
-  const work = join(WORK, `bits${bits}`, blockName);
+/**
+ * Generation, verification and the baseline's simulation of one configuration (a block at one width, its defaults or
+ * a --spec variant), timed one at a time. A variant has no baseline: the hand-written ones are the default hardware.
+ */
+async function prepare(config: SweepConfig): Promise<Prepared> {
+  const { block: blockName, bits } = config;
+  const block = blockByName(blockName)!;
+  const work = join(WORK, config.id);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
 
   let t = performance.now();
-  const generated = generateConfiguration({ bits: String(bits), blocks: blockName });
-  writeFolderAtomic(join(WORK, 'rtl-out'), `bits${bits}-${blockName}`, generated.files);
+  const generated = generateConfiguration({ bits: String(bits), blocks: blockName, spec: config.specPath ?? undefined });
+  writeFolderAtomic(join(WORK, 'rtl-out'), config.id, generated.files);
   const genSeconds = seconds(t);
-  const spec = block.resolve(bits, undefined, generated.prefix);
+  const spec = block.resolve(bits, config.section, generated.prefix);
 
   t = performance.now();
   const verify = await block.verifyDefault(spec, { workDir: join(work, 'verify'), stallPercent: 20, seed: 1 });
@@ -161,14 +184,20 @@ async function prepare(blockName: string, bits: number): Promise<Prepared> {
   const clean = await block.verifyDefault(spec, { workDir: join(work, 'cycles'), stallPercent: 0, seed: 1 });
   const manifest = JSON.parse(generated.files.get(`${blockName}/rtl/manifest.json`)!) as BlockManifest;
 
-  const baseline = baselineFor(blockName as never);
+  const baseline = config.section === undefined ? baselineFor(blockName) : undefined;
   const baselineRun = baseline ? await baseline.run(spec, join(work, 'baseline')) : undefined;
-  process.stderr.write(`${blockName} ${bits} bits: generated and verified (${verify.rtl_vs_model + clean.rtl_vs_model} mismatches), baseline simulated (${baselineRun?.mismatches ?? '-'} mismatches)\n`);
-  const own = designFromGenerated(generated, blockName);
+  process.stderr.write(`${config.id}: generated and verified (${verify.rtl_vs_model + clean.rtl_vs_model} mismatches), baseline simulated (${baselineRun?.mismatches ?? '-'} mismatches)\n`);
+  // A variant's design is named after its configuration; the defaults keep the block's name, as `npm run synth` has it.
+  const own = designFromGenerated(generated, blockName, config.section === undefined ? blockName : config.id);
   const gemmSpec = blockName === 'gemm' ? spec as GemmSpec : undefined;
+  const throughput = throughputFromManifest(manifest as unknown as Record<string, unknown>);
   return {
+    config,
     blockName,
     bits,
+    lanes: own.lanes ?? 1,
+    perCycle: throughput.per_cycle,
+    unit: throughput.unit,
     designs: [own, ...(baseline ? [baseline.design(spec)] : [])],
     ...(gemmSpec ? { gemm: { spec: gemmSpec, array: { ...own, name: 'gemm-array', top: gemmArrayTop(gemmSpec) }, plain: gemmArrayBaseline(gemmSpec) } } : {}),
     generated: {
@@ -225,6 +254,9 @@ async function synthesize(p: Prepared, runner: ToolRunner, flow: ReturnType<type
   return {
     block: p.blockName,
     bits: p.bits,
+    id: p.config.id,
+    spec: p.config.specPath,
+    lanes: p.lanes,
     device: flow.device,
     generated: generatedSide,
     baseline: baselineSide,
@@ -236,8 +268,16 @@ async function synthesize(p: Prepared, runner: ToolRunner, flow: ReturnType<type
       one_per_cycle: p.generated.cycles_per_element === null ? null : p.generated.cycles_per_element <= 1,
       fewer_lc: baselineSide && own.lc !== null && baselineSide.lc !== null ? own.lc < baselineSide.lc : null,
     },
+    lc_per_lane: own.lc === null ? null : Math.round(own.lc / p.lanes),
+    per_second_m: p.perCycle === null || own.fmax_mhz === null ? null : Math.round(p.perCycle * own.fmax_mhz * 10) / 10,
+    throughput_unit: p.unit,
     ...(gemm ? { gemm } : {}),
   };
+}
+
+/** The block's name, with the --spec file of a variant. */
+function blockCell(r: BenchRow): string {
+  return r.spec === null ? r.block : `${r.block} (${r.spec})`;
 }
 
 function yesNo(v: boolean | null): string {
@@ -264,14 +304,19 @@ export function benchMarkdown(rows: BenchRow[], info: Record<string, string>, co
     'Fmax: nextpnr\'s achieved clock after routing, register to register (harness included), seed 1, target 100 MHz. ',
     'Cycles/output: cycles from the first input beat to the last output beat divided by the output elements, simulated ',
     'without stalls on the block\'s default problem (the baseline runs the same problem); both are compared with the ',
-    'golden model (mismatches column, must be 0). Ratios are generated / baseline.',
+    'golden model (mismatches column, must be 0). Ratios are generated / baseline. A block given with a --spec variant (its ',
+    'file in brackets) has no baseline: the hand-written ones are the default hardware. Lanes: elements a beat (the spec\'s ',
+    '`lanes`); LC/lane: LC gen / lanes; M/s at Fmax: the manifest\'s steady state (throughput.elements_per_cycle, in the ',
+    'unit listed under the table) times Fmax, in millions a second.',
     '',
-    '| block | bits | LC gen | LC base | LC ratio | Fmax gen (MHz) | Fmax base (MHz) | Fmax ratio | cycles/element (manifest) | cycles/output gen | cycles/output base | cycles ratio | mismatches gen/base |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| block | bits | lanes | LC gen | LC/lane | LC base | LC ratio | Fmax gen (MHz) | Fmax base (MHz) | Fmax ratio | M/s at Fmax | cycles/element (manifest) | cycles/output gen | cycles/output base | cycles ratio | mismatches gen/base |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.block} | ${r.bits} | ${num(r.generated.lc)} | ${num(r.baseline?.lc)} | ${num(r.lc_ratio)} | ${r.generated.fmax_text} | ${r.baseline?.fmax_text ?? '–'} | ${num(r.fmax_ratio)} | ${r.generated.cycles_per_element ?? 'batch¹'} | ${r.generated.cycles_per_output} | ${num(r.baseline?.cycles_per_output)} | ${num(r.cycles_ratio)} | ${r.generated.mismatches}/${num(r.baseline?.mismatches)} |`);
+    lines.push(`| ${blockCell(r)} | ${r.bits} | ${r.lanes} | ${num(r.generated.lc)} | ${num(r.lc_per_lane)} | ${num(r.baseline?.lc)} | ${num(r.lc_ratio)} | ${r.generated.fmax_text} | ${r.baseline?.fmax_text ?? '–'} | ${num(r.fmax_ratio)} | ${num(r.per_second_m)} | ${r.generated.cycles_per_element ?? 'batch¹'} | ${r.generated.cycles_per_output} | ${num(r.baseline?.cycles_per_output)} | ${num(r.cycles_ratio)} | ${r.generated.mismatches}/${num(r.baseline?.mismatches)} |`);
   }
+  const units = new Map(rows.map((r) => [r.block, r.throughput_unit]));
+  lines.push('', 'Units of M/s at Fmax (each block\'s manifest, throughput.unit):', '', ...[...units].map(([b, u]) => `- ${b}: ${u}`));
   const gemmRows = rows.filter((r) => r.gemm);
   if (gemmRows.length) {
     lines.push('', '## GEMM density (iCE40, placed and routed, same run)', '',
@@ -288,24 +333,24 @@ export function benchMarkdown(rows: BenchRow[], info: Record<string, string>, co
     }
   }
   lines.push('', '## Targets (iCE40, each block at each width)', '',
-    '| block | bits | Fmax ≥ 100 MHz | one element per cycle | fewer LCs than the baseline |', '| --- | ---: | --- | --- | --- |');
-  for (const r of rows) lines.push(`| ${r.block} | ${r.bits} | ${yesNo(r.targets.fmax_100)} (${r.generated.fmax_text}) | ${r.targets.one_per_cycle === null ? 'not a target (batch¹)' : yesNo(r.targets.one_per_cycle)} | ${r.baseline ? yesNo(r.targets.fewer_lc) : 'no baseline'} |`);
+    '| block | bits | lanes | Fmax ≥ 100 MHz | one element per cycle | fewer LCs than the baseline |', '| --- | ---: | ---: | --- | --- | --- |');
+  for (const r of rows) lines.push(`| ${blockCell(r)} | ${r.bits} | ${r.lanes} | ${yesNo(r.targets.fmax_100)} (${r.generated.fmax_text}) | ${r.targets.one_per_cycle === null ? 'not a target (batch¹)' : yesNo(r.targets.one_per_cycle)} | ${r.baseline ? yesNo(r.targets.fewer_lc) : 'no baseline'} |`);
   lines.push('', '## Critical paths after routing', '',
     'The clock\'s slowest register-to-register path as nextpnr reports it (cells named after the RTL registers); where Fmax misses ' +
       '100 MHz, this is why.', '', '| block | bits | generated | baseline |', '| --- | ---: | --- | --- |');
-  for (const r of rows) lines.push(`| ${r.block} | ${r.bits} | ${r.generated.critical_path} | ${r.baseline?.critical_path ?? '–'} |`);
+  for (const r of rows) lines.push(`| ${blockCell(r)} | ${r.bits} | ${r.generated.critical_path} | ${r.baseline?.critical_path ?? '–'} |`);
   lines.push('', '## Run times (seconds, this machine)', '',
     'gen: generating the block\'s files in memory and writing them; verify: the block\'s default stimulus with 20% random stalls in Icarus ' +
       '(what `npm run verify` runs for one block); both measured one at a time before any synthesis starts. synth: tool time of Yosys ' +
       'synth_ice40 and nextpnr-ice40 on the design in its harness (the small harness-alone run not counted), with two tool runs ' +
       'sharing the cores and other work on the machine (a cached result reports the time it took when it ran).',
     '', '| block | bits | gen | verify | synth (generated) | synth (baseline) |', '| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of rows) lines.push(`| ${r.block} | ${r.bits} | ${r.generated.gen_seconds} | ${r.generated.verify_seconds} | ${num(r.generated.synth_seconds)} | ${num(r.baseline?.synth_seconds)} |`);
+  for (const r of rows) lines.push(`| ${blockCell(r)} | ${r.bits} | ${r.generated.gen_seconds} | ${r.generated.verify_seconds} | ${num(r.generated.synth_seconds)} | ${num(r.baseline?.synth_seconds)} |`);
   lines.push('', '## Baselines', '');
   for (const r of rows) {
     lines.push(r.baseline
       ? `- ${r.block} at ${r.bits} bits: baselines/${r.block}_baseline.v; ${r.baseline.note}; ${r.baseline.elements} outputs compared with the golden model, ${r.baseline.mismatches} mismatches.`
-      : `- ${r.block} at ${r.bits} bits: no hand-written baseline; its base columns are empty and the LC comparison is not made.`);
+      : `- ${blockCell(r)} at ${r.bits} bits: ${r.spec === null ? 'no hand-written baseline' : 'a --spec variant, not the baselines\' hardware'}; its base columns are empty and the LC comparison is not made.`);
   }
   const batch = [...new Set(rows.filter((r) => r.generated.cycles_per_element === null).map((r) => r.block))];
   if (batch.length) {
@@ -328,6 +373,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     seed: { type: 'string' },
     jobs: { type: 'string' },
     doc: { type: 'string' },
+    spec: { type: 'string', multiple: true },
     cached: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean' },
@@ -341,16 +387,22 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   if (blocks.length === 0) throw new UsageError('--blocks: no block is implemented yet, nothing to benchmark');
   const flow = parseFlow({ device: args.device, seed: args.seed, jobs: args.jobs, families: 'ice40' });
   const doc = args.doc ?? 'docs/benchmarks.md';
+  // The defaults of every block, then each --spec file's variants (a file without a section for a block adds nothing).
+  const specs = (args.spec ?? []).map((path) => ({ path, blocks: readSpecFile(path)!.blocks }));
+  const configs = expandConfigurations(blocks, bitsList, [{ path: '', blocks: {} }, ...specs]);
+  for (const c of configs) blockByName(c.block)!.resolve(c.bits, c.section);
   const runner = new ToolRunner({ cacheDir: SYNTH_CACHE, parallel: flow.jobs, cacheOnly: args.cached ?? false });
-  // Per block: the block and its baseline, each ports + two routed runs; the GEMM adds its array alone and a plain array.
-  const total = bitsList.length * (blocks.length + (blocks.includes('gemm') ? 1 : 0)) * 2 * 3;
+  // Per configuration: the block and (defaults only) its baseline, each ports + two routed runs; the GEMM adds its
+  // array alone and a plain array.
+  const designs = configs.reduce((n, c) => n + 1 + (c.section === undefined && baselineFor(c.block) ? 1 : 0) + (c.block === 'gemm' ? 2 : 0), 0);
+  const total = designs * 3;
   const onStep = progressPrinter(() => total);
   const started = performance.now();
   let rows: BenchRow[];
   let synthSeconds: number;
   try {
     const prepared: Prepared[] = [];
-    for (const bits of bitsList) for (const b of blocks) prepared.push(await prepare(b, bits));
+    for (const c of configs) prepared.push(await prepare(c));
     const synthStarted = performance.now();
     rows = await Promise.all(prepared.map((p) => synthesize(p, runner, flow, onStep)));
     synthSeconds = seconds(synthStarted);

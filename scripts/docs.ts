@@ -104,7 +104,7 @@ export function renderMarkdown(sections: Section[]): string {
 
 const USAGE = {
   synth: 'Usage: npm run synth -- [--bits LIST] [--blocks LIST] [--spec FILE] [--out DIR] [--device hx8k|up5k] [--families LIST] [--seed N] [--jobs N] [--json]',
-  bench: 'Usage: npm run bench -- [--bits LIST] [--blocks LIST] [--device hx8k|up5k] [--seed N] [--jobs N] [--doc FILE] [--cached] [--json]',
+  bench: 'Usage: npm run bench -- [--bits LIST] [--blocks LIST] [--spec FILE ...] [--device hx8k|up5k] [--seed N] [--jobs N] [--doc FILE] [--cached] [--json]',
   sweep: 'Usage: npm run sweep -- --bits LIST [--blocks LIST] [--spec FILE ...] [--device hx8k|up5k] --out DIR [--shard i/n] [--seed N] [--jobs N]\n       npm run sweep -- --merge DIR1 DIR2 ... --out DIR',
 } as const;
 

@@ -65,6 +65,8 @@ export interface BenchCliOptions {
   seed: number;
   /** Tool runs at once. @range 1..256 @default the available cores */
   jobs: number;
+  /** JSON file of per-block overrides, as for `gen`; give it several times for several variants. Each block with a section in a file is also benchmarked with it (no baseline: the baselines are the default hardware), beside its defaults. @default none */
+  spec: string;
   /** Markdown file the benchmark table is written to. @default docs/benchmarks.md */
   doc: string;
   /** Run no synthesis tool: report only results already in the cache (build/synth-cache) and mark the other designs as not measured yet (to regenerate the document while a long run is still going). @default false */
