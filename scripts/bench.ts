@@ -71,8 +71,8 @@ export interface BenchRow {
   lc_ratio: number | null;
   fmax_ratio: number | null;
   cycles_ratio: number | null;
-  /** lanes_per_cycle: `lanes` elements a cycle in the manifest's steady state (null: not a target of a batch block); fewer_lc null: no baseline, or not measured yet. */
-  targets: { fmax_100: boolean; lanes_per_cycle: boolean | null; fewer_lc: boolean | null };
+  /** fmax_100 null: not measured yet; lanes_per_cycle: `lanes` elements a cycle in the manifest's steady state (null: not a target of a batch block); fewer_lc null: no baseline, or not measured yet. */
+  targets: { fmax_100: boolean | null; lanes_per_cycle: boolean | null; fewer_lc: boolean | null };
   /** Logic cells per lane (null when not placed). */
   lc_per_lane: number | null;
   /** The manifest's steady state at Fmax: its throughput.elements_per_cycle × Fmax, in millions of its unit a second. */
@@ -265,7 +265,8 @@ async function synthesize(p: Prepared, runner: ToolRunner, flow: ReturnType<type
     fmax_ratio: ratio(own.fmax_mhz, baselineSide?.fmax_mhz ?? null),
     cycles_ratio: ratio(generatedSide.cycles_per_output, baselineSide?.cycles_per_output ?? null),
     targets: {
-      fmax_100: (own.fmax_mhz ?? 0) >= 100,
+      // null when not measured (--cached); a design that does not fit has no Fmax and misses.
+      fmax_100: own === NOT_MEASURED ? null : (own.fmax_mhz ?? 0) >= 100,
       lanes_per_cycle: p.generated.cycles_per_element === null ? null : (p.perCycle ?? 0) >= p.lanes,
       fewer_lc: baselineSide && own.lc !== null && baselineSide.lc !== null ? own.lc < baselineSide.lc : null,
     },
@@ -316,8 +317,16 @@ export function benchMarkdown(rows: BenchRow[], info: Record<string, string>, co
   for (const r of rows) {
     lines.push(`| ${blockCell(r)} | ${r.bits} | ${r.lanes} | ${num(r.generated.lc)} | ${num(r.lc_per_lane)} | ${num(r.baseline?.lc)} | ${num(r.lc_ratio)} | ${r.generated.fmax_text} | ${r.baseline?.fmax_text ?? '–'} | ${num(r.fmax_ratio)} | ${num(r.per_second_m)} | ${r.generated.cycles_per_element ?? 'batch¹'} | ${r.generated.cycles_per_output} | ${num(r.baseline?.cycles_per_output)} | ${num(r.cycles_ratio)} | ${r.generated.mismatches}/${num(r.baseline?.mismatches)} |`);
   }
-  const units = new Map(rows.map((r) => [r.block, r.throughput_unit]));
-  lines.push('', 'Units of M/s at Fmax (each block\'s manifest, throughput.unit):', '', ...[...units].map(([b, u]) => `- ${b}: ${u}`));
+  // A block's unit may name its configuration (the GEMM's MACs a beat), so it is listed per block and unit text.
+  const units = new Map<string, { block: string; bits: number[]; unit: string }>();
+  for (const r of rows) {
+    const key = `${blockCell(r)}\n${r.throughput_unit}`;
+    const u = units.get(key) ?? { block: blockCell(r), bits: [], unit: r.throughput_unit };
+    if (!u.bits.includes(r.bits)) u.bits.push(r.bits);
+    units.set(key, u);
+  }
+  lines.push('', 'Units of M/s at Fmax (each block\'s manifest, throughput.unit):', '',
+    ...[...units.values()].map((u) => `- ${u.block} (${u.bits.join(', ')} bits): ${u.unit}`));
   const gemmRows = rows.filter((r) => r.gemm);
   if (gemmRows.length) {
     lines.push('', '## GEMM density (iCE40, placed and routed, same run)', '',
