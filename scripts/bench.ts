@@ -149,8 +149,6 @@ function machine(): Record<string, string> {
 
 interface Prepared {
   config: SweepConfig;
-  blockName: string;
-  bits: number;
   lanes: number;
   /** The manifest's steady state (throughput.elements_per_cycle, null for none) and its unit. */
   perCycle: number | null;
@@ -160,6 +158,11 @@ interface Prepared {
   baseline: (Omit<Side, 'lc' | 'fmax_mhz' | 'fmax_text' | 'critical_path' | 'synth_seconds'> & { note: string }) | null;
   /** GEMM only: the array alone and the plain array (synthesized after the block and its baseline), and its spec. */
   gemm?: { spec: GemmSpec; array: SynthDesign; plain: SynthDesign };
+}
+
+/** The hand-written baseline of a configuration: its block's, for the defaults only (the baselines are the default hardware). */
+function baselineOf(config: SweepConfig): ReturnType<typeof baselineFor> | undefined {
+  return config.section === undefined ? baselineFor(config.block) : undefined;
 }
 
 /**
@@ -185,7 +188,7 @@ async function prepare(config: SweepConfig): Promise<Prepared> {
   const clean = await block.verifyDefault(spec, { workDir: join(work, 'cycles'), stallPercent: 0, seed: 1 });
   const manifest = JSON.parse(generated.files.get(`${blockName}/rtl/manifest.json`)!) as BlockManifest;
 
-  const baseline = config.section === undefined ? baselineFor(blockName) : undefined;
+  const baseline = baselineOf(config);
   const baselineRun = baseline ? await baseline.run(spec, join(work, 'baseline')) : undefined;
   process.stderr.write(`${config.id}: generated and verified (${verify.rtl_vs_model + clean.rtl_vs_model} mismatches), baseline simulated (${baselineRun?.mismatches ?? '-'} mismatches)\n`);
   // A variant's design is named after its configuration; the defaults keep the block's name, as `npm run synth` has it.
@@ -194,8 +197,6 @@ async function prepare(config: SweepConfig): Promise<Prepared> {
   const throughput = throughputFromManifest(manifest as unknown as Record<string, unknown>);
   return {
     config,
-    blockName,
-    bits,
     lanes: own.lanes ?? 1,
     perCycle: throughput.per_cycle,
     unit: throughput.unit,
@@ -253,8 +254,8 @@ async function synthesize(p: Prepared, runner: ToolRunner, flow: ReturnType<type
   }
   const baselineSide = base && p.baseline ? { ...p.baseline, ...side(base) } : null;
   return {
-    block: p.blockName,
-    bits: p.bits,
+    block: p.config.block,
+    bits: p.config.bits,
     id: p.config.id,
     spec: p.config.specPath,
     lanes: p.lanes,
@@ -405,7 +406,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   const runner = new ToolRunner({ cacheDir: SYNTH_CACHE, parallel: flow.jobs, cacheOnly: args.cached ?? false });
   // Per configuration: the block and (defaults only) its baseline, each ports + two routed runs; the GEMM adds its
   // array alone and a plain array.
-  const designs = configs.reduce((n, c) => n + 1 + (c.section === undefined && baselineFor(c.block) ? 1 : 0) + (c.block === 'gemm' ? 2 : 0), 0);
+  const designs = configs.reduce((n, c) => n + 1 + (baselineOf(c) ? 1 : 0) + (c.block === 'gemm' ? 2 : 0), 0);
   const total = designs * 3;
   const onStep = progressPrinter(() => total);
   const started = performance.now();
