@@ -87,10 +87,10 @@ function seconds(result: ToolResult): number {
   return Math.round(result.logs.reduce((s, l) => s + l.seconds, 0) * 10) / 10;
 }
 
-/** Synthesizes, and on iCE40 places and routes, one design. */
-export async function synthesizeDesign(design: SynthDesign, options: FlowOptions, runner: ToolRunner, onStep: StepListener = () => {}): Promise<DesignReport> {
+/** Synthesizes, and on iCE40 places and routes, one design (its tool runs at `priority`, see ToolRunner.run). */
+export async function synthesizeDesign(design: SynthDesign, options: FlowOptions, runner: ToolRunner, onStep: StepListener = () => {}, priority = 0): Promise<DesignReport> {
   const run = async (job: ToolJob) => {
-    const result = await runner.run(job);
+    const result = await runner.run(job, priority);
     onStep(job.label, result);
     return result;
   };

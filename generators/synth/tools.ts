@@ -104,7 +104,8 @@ const workerUrl = new URL('./tool-worker.mjs', import.meta.url);
 export class ToolRunner {
   private readonly parallel: number;
   private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  /** Jobs waiting for a worker, highest priority first, in arrival order within a priority. */
+  private readonly waiting: Array<{ priority: number; start: () => void }> = [];
   private readonly workers = new Set<Worker>();
   private stopped = false;
 
@@ -120,12 +121,13 @@ export class ToolRunner {
     return hash.digest('hex');
   }
 
-  async run(job: ToolJob): Promise<ToolResult> {
+  /** Runs a job (or returns its cached result); a job of lower `priority` waits while one of higher priority waits. */
+  async run(job: ToolJob, priority = 0): Promise<ToolResult> {
     const key = ToolRunner.key(job);
     const cached = this.readCache(key);
     if (cached) return { ...cached, cached: true };
     if (this.options.cacheOnly) throw new NotCachedError(job.label);
-    await this.acquire();
+    await this.acquire(priority);
     let reply: WorkerReply;
     try {
       if (this.stopped) throw new Error(`${job.label}: cancelled`);
@@ -176,17 +178,20 @@ export class ToolRunner {
     renameSync(staging, path);
   }
 
-  private acquire(): Promise<void> {
+  private acquire(priority: number): Promise<void> {
     if (this.running < this.parallel) {
       this.running++;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((start) => {
+      const at = this.waiting.findIndex((w) => w.priority < priority);
+      this.waiting.splice(at < 0 ? this.waiting.length : at, 0, { priority, start });
+    });
   }
 
   private release(): void {
     const next = this.waiting.shift();
-    if (next) next();
+    if (next) next.start();
     else this.running--;
   }
 }
