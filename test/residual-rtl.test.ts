@@ -93,6 +93,22 @@ describe('residual RTL: throughput, errors and recovery', () => {
     expect(r.beats.map((b) => b.data)).toEqual(expectedBeats(spec, runs).map((b) => b.data));
   });
 
+  it('bit 1: a program one word too long (and one two words too long) is refused; the next good program recovers', async () => {
+    const tooLong = (epoch: number, extra: number) => {
+      const beats = programBeats(good, epoch);
+      const last = beats.at(-1)!;
+      return [...beats.map((b) => ({ ...b, last: false })), ...Array.from({ length: extra }, (_, i) => ({ ...last, last: i === extra - 1 }))];
+    };
+    const runs = [{ program: good, beats: tokens }];
+    const h = residualHarness(spec, runs);
+    h.inputs[0]!.beats = [...tooLong(1, 1), ...tooLong(2, 2), ...programBeats(good, 3)];
+    h.inputs[1]!.beats.forEach((b) => { b.epoch = 4; });
+    h.inputs[2]!.beats.forEach((b) => { b.epoch = 4; });
+    const r = await simulate(h, work(), { stallPercent: 20, seed: 6 });
+    expect(r.statusError).toBe(0b10n);
+    expect(r.beats.map((b) => b.data)).toEqual(expectedBeats(spec, runs).map((b) => b.data));
+  });
+
   it('bit 2: data before any program is dropped; bit 3: a token without tlast at C - 1; output after recovery is right', async () => {
     const early = randomTokens(6, 4, 1, 11);
     const wrong = tokens.map((b, i) => ({ ...b, last: i === 5 })); // tlast on channel 1 of token 1, none at channel 3 of token 0

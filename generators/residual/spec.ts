@@ -66,11 +66,11 @@ export function resolveResidual(bits: number, overrides: unknown, prefix = ''): 
 export function deriveResidual(p: ResidualParams): ResidualDerived {
   const b = p.bits;
   const c = p.const_bits;
-  // input, offsets, (b + 1) + (b + 4) shift-and-add stages, shift, saturation, b division steps, output
+  // n's carry segments (n is b + c + 7 bits, below)
   const nSegments = carrySegments(b + c + 7);
   // A lane's register stages: input, offsets, 2 bits + 5 shift-and-add stages, nSegments - 1 carry stages, shift,
-  // saturation, bits division steps, output.
-  const laneLatency = 1 + 1 + (2 * b + 5) + (nSegments - 1) + 2 + b + 1;
+  // saturation (two stages), bits division steps of two stages each, output.
+  const laneLatency = 1 + 1 + (2 * b + 5) + (nSegments - 1) + 1 + 2 + 2 * b + 1;
   return {
     cfgWidth: c + b + 1,
     chanWidth: unsignedWidth(p.max_channels - 1),
