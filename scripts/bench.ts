@@ -223,13 +223,14 @@ async function prepare(config: SweepConfig): Promise<Prepared> {
 /** Synthesis and place and route of the block and its baseline (in parallel with the others), and the comparison. */
 async function synthesize(p: Prepared, runner: ToolRunner, flow: ReturnType<typeof parseFlow>, onStep: ReturnType<typeof progressPrinter>): Promise<BenchRow> {
   // With --cached, a design whose tool runs are not in the cache yet is reported as not measured.
-  // Every block's own design first, then the GEMM's array comparison, the slow hand-written baselines last: a run
-  // stopped early (or a --cached page) then lacks baselines, not the blocks' own figures.
+  // Every block's own design first, then the GEMM's array comparison, then the hand-written baselines, the slowest
+  // (an hour or more of Yosys each) last: a run stopped early (or a --cached page) then lacks baselines, not the
+  // blocks' own figures.
   const ice = { ...flow, families: ['ice40'] as const };
   const measure = (d: SynthDesign, priority: number) => synthesizeDesign(d, ice, runner, onStep, priority)
     .catch((err: unknown) => { if (err instanceof NotCachedError) return undefined; throw err; });
   const [reports, arrayReports] = await Promise.all([
-    Promise.all(p.designs.map((d, i) => measure(d, i === 0 ? 2 : 0))),
+    Promise.all(p.designs.map((d, i) => measure(d, i === 0 ? 2 : baselineOf(p.config)?.slowSynthesis ? -1 : 0))),
     p.gemm ? Promise.all([measure(p.gemm.array, 1), measure(p.gemm.plain, 1)]) : undefined,
   ]);
   const own = reports[0] ? iceRow(reports[0]) : NOT_MEASURED;

@@ -41,6 +41,8 @@ export interface Baseline<Spec> {
   design(spec: Spec): SynthDesign;
   /** Simulates the baseline's benchmark problem and compares it with the block's golden model. */
   run(spec: Spec, workDir: string, options?: SimOptions): Promise<BaselineRun>;
+  /** Yosys takes over an hour on it (measured: its wide combinational divider); the benchmark runs it after every other job. */
+  slowSynthesis?: boolean;
 }
 
 const baselineDir = new URL('../../baselines/', import.meta.url);
@@ -243,6 +245,7 @@ function layernormFiles(spec: LayernormSpec): Record<string, string> {
 export const layernormBaseline: Baseline<LayernormSpec> = {
   block: 'layernorm',
   top: 'layernorm_baseline',
+  slowSynthesis: true,
   resolve: (bits) => resolveLayernorm(bits, undefined),
   design(spec) {
     return { name: 'layernorm-baseline', top: this.top, files: layernormFiles(spec), params: layernormParams(spec) };
