@@ -97,7 +97,7 @@ export function residualManifest(spec: ResidualSpec, files: string[]): BlockMani
       rounding: 'half to even (a tie is a zero remainder; q - 1 when q - zp_out is odd)',
       overflow: 'none: every width holds its largest value; the output saturates to 0 and 2^bits - 1 (the clamp)',
     },
-    latency: { cycles: d.latency, formula: '4 bits + segments + 12 cycles from an accepted beat to its output beat (4 bits + segments + 10 in a lane, 2 through the output FIFO; segments = ceil(n_width / ' + CARRY_SEGMENT_BITS + '))' },
+    latency: { cycles: d.latency, formula: '4 bits + segments + 13 cycles from an accepted beat to its output beat (4 bits + segments + 11 in a lane, 2 through the output FIFO; segments = ceil(n_width / ' + CARRY_SEGMENT_BITS + '))' },
     throughput: { elements_per_cycle: p.lanes, unit: 'element (x, y pair)', condition: 'x and y valid and the output ready every cycle, no program loading, tokens whose C is a multiple of lanes (a partial last beat carries fewer); measured in test/residual-rtl.test.ts' },
     ports: {
       s_cfg_axis: { direction: 'in', tdata: d.cfgWidth, meaning: 'the layer program (program format); tlast on its last word' },

@@ -69,8 +69,8 @@ export function deriveResidual(p: ResidualParams): ResidualDerived {
   // n's carry segments (n is b + c + 7 bits, below)
   const nSegments = carrySegments(b + c + 7);
   // A lane's register stages: input, offsets, 2 bits + 5 shift-and-add stages, nSegments - 1 carry stages, shift,
-  // saturation (two stages), bits division steps of two stages each, output.
-  const laneLatency = 1 + 1 + (2 * b + 5) + (nSegments - 1) + 1 + 2 + 2 * b + 1;
+  // saturation (two stages), bits division steps of two stages each, output (two stages: the tie, the code).
+  const laneLatency = 1 + 1 + (2 * b + 5) + (nSegments - 1) + 1 + 2 + 2 * b + 2;
   return {
     cfgWidth: c + b + 1,
     chanWidth: unsignedWidth(p.max_channels - 1),
