@@ -12,7 +12,7 @@ import { readEncoderCase } from '../generators/encoder/case.ts';
 import { encoderResidualSteps, expectedBeats, verifyResidualOneInstance, randomTokens, residualHarness, runResidual, syntheticLayer, type ResidualRun } from '../generators/residual/index.ts';
 import { residualExact } from '../generators/residual/model.ts';
 import { residualProgram } from '../generators/residual/program.ts';
-import { resolveResidual } from '../generators/residual/spec.ts';
+import { RESIDUAL_HEADER_WORDS, resolveResidual } from '../generators/residual/spec.ts';
 import { unpackLanes } from '../generators/common/lanes.ts';
 
 const work = () => mkdtempSync(join(tmpdir(), 'residual-'));
@@ -90,6 +90,25 @@ describe('residual RTL: throughput, errors and recovery', () => {
     h.inputs[2]!.beats.forEach((b) => { b.epoch = 5; });
     const r = await simulate(h, work(), { stallPercent: 20, seed: 4 });
     expect(r.statusError).toBe(0b11n);
+    expect(r.beats.map((b) => b.data)).toEqual(expectedBeats(spec, runs).map((b) => b.data));
+  });
+
+  // Position in the program and the out-of-range value there (generators/residual/README.md "Program"), one at a time:
+  // the bad program alone must raise bit 0, and the good one after it serves the data.
+  it.each([
+    { word: 'zp_x = 2^bits', at: 1, value: 1n << BigInt(spec.params.bits) },
+    { word: "X' = 2^const_bits", at: 4, value: 1n << BigInt(spec.params.const_bits) },
+    { word: "O' = 0", at: 6, value: 0n },
+    { word: 'an alpha word of 16', at: RESIDUAL_HEADER_WORDS, value: 16n },
+  ])('bit 0: a program with $word is refused; the next good program recovers', async ({ at, value }) => {
+    const bad = programBeats(good, 1).map((b, i) => (i === at ? { ...b, data: value } : b));
+    const runs = [{ program: good, beats: tokens }];
+    const h = residualHarness(spec, runs);
+    h.inputs[0]!.beats = [...bad, ...programBeats(good, 2)];
+    h.inputs[1]!.beats.forEach((b) => { b.epoch = 3; });
+    h.inputs[2]!.beats.forEach((b) => { b.epoch = 3; });
+    const r = await simulate(h, work(), { stallPercent: 20, seed: 7 });
+    expect(r.statusError).toBe(0b1n);
     expect(r.beats.map((b) => b.data)).toEqual(expectedBeats(spec, runs).map((b) => b.data));
   });
 

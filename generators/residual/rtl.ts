@@ -22,6 +22,23 @@ export const RESIDUAL_ERRORS = [
   { bit: 3, name: 'token_framing', meaning: 'x tlast not on channel C - 1 (or missing there), or x and y tlast differ; the channel count restarts after tlast either way' },
 ];
 
+/**
+ * The program word's bits cut into chunks for its range checks: every check asks whether the bits from one of
+ * `starts` up are all zero (or the whole word), so chunks break at those bits and every CHUNK_BITS between. A chunk's
+ * nonzero flag is registered as the word is taken (an OR of at most 16 bits: two LUT levels); a check is then an OR
+ * of a few flags, so neither cycle holds a 70-bit OR tree.
+ */
+const CHUNK_BITS = 16;
+
+export function wordChunks(width: number, starts: readonly number[]): { chunks: Array<{ lo: number; hi: number }>; first: (start: number) => number } {
+  const cuts = new Set([0, width]);
+  for (let b = CHUNK_BITS; b < width; b += CHUNK_BITS) cuts.add(b);
+  for (const b of starts) if (b > 0 && b < width) cuts.add(b);
+  const sorted = [...cuts].sort((a, b) => a - b);
+  const chunks = sorted.slice(1).map((hi, i) => ({ lo: sorted[i]!, hi: hi - 1 }));
+  return { chunks, first: (start) => chunks.findIndex((c) => c.lo >= start) };
+}
+
 export function emitResidualRtl(spec: ResidualSpec): FileSet {
   const p = spec.params;
   const d = spec.derived;
@@ -30,7 +47,16 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
   const header = (what: string) => headerComment(what, summary);
   const idx = (v: number) => hexLiteral(d.idxWidth, v);
   const files: FileSet = new Map();
+  const word = wordChunks(d.cfgWidth, [4, p.bits, d.chanWidth, p.const_bits]);
+  // The flags from a check's first chunk up (every start is below the word's width, so each has at least one).
+  const above = (start: number) => `chunk_nz_reg[${word.chunks.length - 1}:${word.first(start)}]`;
   files.set(`${names.residual}.v`, render('residual/residual.v', {
+    chunkCount: word.chunks.length,
+    chunks: word.chunks,
+    aboveAlpha: above(4),
+    aboveBits: above(p.bits),
+    aboveChan: above(d.chanWidth),
+    aboveConst: above(p.const_bits),
     header: header(`${names.residual}: residual add with PTF requantization, exact, ${p.lanes} element(s) per cycle`),
     names,
     ...lanePipelineView(d, p.lanes, p.max_channels),
