@@ -79,18 +79,23 @@ describe('residual RTL: throughput, errors and recovery', () => {
   const good = residualProgram(spec, layer);
   const tokens = randomTokens(6, 4, 3, 9);
 
+  // The program stream's beats, then the tokens once every beat of epoch dataEpoch and below is sent: the outputs must
+  // be the last good program's; returns the status bits raised.
+  async function afterPrograms(beats: ReturnType<typeof programBeats>, dataEpoch: number, seed: number): Promise<bigint | undefined> {
+    const runs = [{ program: good, beats: tokens }];
+    const h = residualHarness(spec, runs);
+    h.inputs[0]!.beats = beats;
+    for (const stream of [h.inputs[1]!, h.inputs[2]!]) stream.beats.forEach((b) => { b.epoch = dataEpoch; });
+    const r = await simulate(h, work(), { stallPercent: 20, seed });
+    expect(r.beats.map((b) => b.data)).toEqual(expectedBeats(spec, runs).map((b) => b.data));
+    return r.statusError;
+  }
+
   it('bit 0: a word out of range (C - 1 >= max_channels) and bit 1: a short program; the next good program recovers', async () => {
     const bad = programBeats(good, 0).map((b, i) => (i === 0 ? { ...b, data: 8n } : b));
     const short = programBeats(good, 2).slice(0, 5).map((b, i) => ({ ...b, last: i === 4 }));
     const fine = programBeats(good, 4);
-    const runs = [{ program: good, beats: tokens }];
-    const h = residualHarness(spec, runs);
-    h.inputs[0]!.beats = [...bad, ...short, ...fine];
-    h.inputs[1]!.beats.forEach((b) => { b.epoch = 5; });
-    h.inputs[2]!.beats.forEach((b) => { b.epoch = 5; });
-    const r = await simulate(h, work(), { stallPercent: 20, seed: 4 });
-    expect(r.statusError).toBe(0b11n);
-    expect(r.beats.map((b) => b.data)).toEqual(expectedBeats(spec, runs).map((b) => b.data));
+    expect(await afterPrograms([...bad, ...short, ...fine], 5, 4)).toBe(0b11n);
   });
 
   // Position in the program and the out-of-range value there (generators/residual/README.md "Program"), one at a time:
@@ -102,14 +107,7 @@ describe('residual RTL: throughput, errors and recovery', () => {
     { word: 'an alpha word of 16', at: RESIDUAL_HEADER_WORDS, value: 16n },
   ])('bit 0: a program with $word is refused; the next good program recovers', async ({ at, value }) => {
     const bad = programBeats(good, 1).map((b, i) => (i === at ? { ...b, data: value } : b));
-    const runs = [{ program: good, beats: tokens }];
-    const h = residualHarness(spec, runs);
-    h.inputs[0]!.beats = [...bad, ...programBeats(good, 2)];
-    h.inputs[1]!.beats.forEach((b) => { b.epoch = 3; });
-    h.inputs[2]!.beats.forEach((b) => { b.epoch = 3; });
-    const r = await simulate(h, work(), { stallPercent: 20, seed: 7 });
-    expect(r.statusError).toBe(0b1n);
-    expect(r.beats.map((b) => b.data)).toEqual(expectedBeats(spec, runs).map((b) => b.data));
+    expect(await afterPrograms([...bad, ...programBeats(good, 2)], 3, 7)).toBe(0b1n);
   });
 
   it('bit 1: a program one word too long (and one two words too long) is refused; the next good program recovers', async () => {
@@ -118,14 +116,7 @@ describe('residual RTL: throughput, errors and recovery', () => {
       const last = beats.at(-1)!;
       return [...beats.map((b) => ({ ...b, last: false })), ...Array.from({ length: extra }, (_, i) => ({ ...last, last: i === extra - 1 }))];
     };
-    const runs = [{ program: good, beats: tokens }];
-    const h = residualHarness(spec, runs);
-    h.inputs[0]!.beats = [...tooLong(1, 1), ...tooLong(2, 2), ...programBeats(good, 3)];
-    h.inputs[1]!.beats.forEach((b) => { b.epoch = 4; });
-    h.inputs[2]!.beats.forEach((b) => { b.epoch = 4; });
-    const r = await simulate(h, work(), { stallPercent: 20, seed: 6 });
-    expect(r.statusError).toBe(0b10n);
-    expect(r.beats.map((b) => b.data)).toEqual(expectedBeats(spec, runs).map((b) => b.data));
+    expect(await afterPrograms([...tooLong(1, 1), ...tooLong(2, 2), ...programBeats(good, 3)], 4, 6)).toBe(0b10n);
   });
 
   it('bit 2: data before any program is dropped; bit 3: a token without tlast at C - 1; output after recovery is right', async () => {
