@@ -15,7 +15,7 @@ import { chainLayout, emitHarness, emitStub, HARNESS_TOP, type PortInfo } from '
 import { lineChartSvg } from '../generators/synth/plot.ts';
 import { cellsFromStat, parseNextpnrOverflow } from '../generators/synth/report.ts';
 import { buildReport, reportMarkdown, reportPlots } from '../generators/synth/summary.ts';
-import { ToolError, ToolRunner } from '../generators/synth/tools.ts';
+import { JobSlots, ToolError, ToolRunner } from '../generators/synth/tools.ts';
 import { SYNTH_HELP } from '../scripts/help.generated.ts';
 import { main as synthMain } from '../scripts/synth.ts';
 import { runInProcess } from './setup/cli.ts';
@@ -82,6 +82,29 @@ describe('synthesis flow on the skid buffer', () => {
     // A different placer seed is a different job.
     expect(ToolRunner.key({ label: 'x', steps: [{ tool: 'nextpnr-ice40', args: ['--seed', '1'] }], files: {}, keep: [] }))
       .not.toBe(ToolRunner.key({ label: 'x', steps: [{ tool: 'nextpnr-ice40', args: ['--seed', '2'] }], files: {}, keep: [] }));
+  });
+
+  it('gives a freed slot to the waiting job of highest priority, in arrival order among equals (the benchmark runs its own designs first)', async () => {
+    const slots = new JobSlots(2);
+    const started: string[] = [];
+    const take = (name: string, priority: number) => slots.acquire(priority).then(() => started.push(name));
+    // Two slots: the first two callers start at once, whatever their priority; the rest wait.
+    const all = [take('first', -1), take('second', 0), take('low', -1), take('own a', 2), take('array', 1), take('own b', 2), take('plain', 0)];
+    await Promise.resolve();
+    expect(started).toEqual(['first', 'second']);
+    for (let i = 0; i < 5; i++) {
+      slots.release();
+      await Promise.resolve();
+      await Promise.resolve();
+    }
+    await Promise.all(all);
+    expect(started).toEqual(['first', 'second', 'own a', 'own b', 'array', 'plain', 'low']);
+    // Each release with nobody waiting frees a slot: two callers start at once again.
+    slots.release();
+    slots.release();
+    const again: string[] = [];
+    await Promise.all([slots.acquire(0).then(() => again.push('x')), slots.acquire(-5).then(() => again.push('y'))]);
+    expect(again).toEqual(['x', 'y']);
   });
 
   it('fails with the tool\'s own error lines on broken Verilog', async () => {

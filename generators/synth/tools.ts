@@ -102,15 +102,12 @@ const workerUrl = new URL('./tool-worker.mjs', import.meta.url);
 
 /** Runs jobs with at most `parallel` workers at a time, through the cache. */
 export class ToolRunner {
-  private readonly parallel: number;
-  private running = 0;
-  /** Jobs waiting for a worker, highest priority first, in arrival order within a priority. */
-  private readonly waiting: Array<{ priority: number; start: () => void }> = [];
+  private readonly slots: JobSlots;
   private readonly workers = new Set<Worker>();
   private stopped = false;
 
   constructor(private readonly options: RunnerOptions = {}) {
-    this.parallel = Math.max(1, options.parallel ?? availableParallelism());
+    this.slots = new JobSlots(Math.max(1, options.parallel ?? availableParallelism()));
   }
 
   /** Cache key of a job: tool versions, steps, kept outputs and every input file. */
@@ -127,13 +124,13 @@ export class ToolRunner {
     const cached = this.readCache(key);
     if (cached) return { ...cached, cached: true };
     if (this.options.cacheOnly) throw new NotCachedError(job.label);
-    await this.acquire(priority);
+    await this.slots.acquire(priority);
     let reply: WorkerReply;
     try {
       if (this.stopped) throw new Error(`${job.label}: cancelled`);
       reply = await runWorker(job, this.workers);
     } finally {
-      this.release();
+      this.slots.release();
     }
     if (!reply.ok) {
       const failed = reply.logs.at(-1);
@@ -178,7 +175,21 @@ export class ToolRunner {
     renameSync(staging, path);
   }
 
-  private acquire(priority: number): Promise<void> {
+}
+
+/**
+ * At most `parallel` holders at a time. A caller that finds every slot taken waits; a freed slot goes to the waiting
+ * caller of highest priority, the earliest to arrive among equals.
+ */
+export class JobSlots {
+  private running = 0;
+  /** Callers waiting for a slot, highest priority first, in arrival order within a priority. */
+  private readonly waiting: Array<{ priority: number; start: () => void }> = [];
+
+  constructor(private readonly parallel: number) {}
+
+  /** Resolves when the caller holds a slot; it must call release() once done with it. */
+  acquire(priority = 0): Promise<void> {
     if (this.running < this.parallel) {
       this.running++;
       return Promise.resolve();
@@ -189,7 +200,8 @@ export class ToolRunner {
     });
   }
 
-  private release(): void {
+  /** Frees a slot: handed straight to the first waiting caller, if any. */
+  release(): void {
     const next = this.waiting.shift();
     if (next) next.start();
     else this.running--;
