@@ -9,7 +9,7 @@ import { headerComment, hexLiteral } from '../common/verilog.ts';
 import { geluProgramFormat } from './program.ts';
 import type { GeluSpec } from './spec.ts';
 
-const BASES = ['gelu', 'gelu_lane', 'gelu_search_level', 'gelu_compare', 'gelu_fifo'] as const;
+const BASES = ['gelu', 'gelu_lane', 'gelu_search_level', 'gelu_compare', 'gelu_compare_combine', 'gelu_fifo'] as const;
 
 /** Search levels of at most this many entries are flip-flops rather than block RAM (a 2^bits-entry level fills one). */
 export const GELU_LOGIC_ENTRIES = 8;
@@ -73,7 +73,11 @@ export function emitGeluRtl(spec: GeluSpec): FileSet {
     segments: d.segments,
   }));
   files.set(`${names.gelu_compare}.v`, render('gelu/gelu_compare.v', {
-    header: header(`${names.gelu_compare}: signed comparison by segments (short carry chains)`),
+    header: header(`${names.gelu_compare}: signed comparison by segments (short carry chains), a flag pair a segment`),
+    names,
+  }));
+  files.set(`${names.gelu_compare_combine}.v`, render('gelu/gelu_compare_combine.v', {
+    header: header(`${names.gelu_compare_combine}: a > b and a == b from the segments' flags`),
     names,
   }));
   files.set(`${names.gelu_search_level}.v`, render('gelu/gelu_search_level.v', {
@@ -109,7 +113,7 @@ export function geluManifest(spec: GeluSpec, files: string[]): BlockManifest {
       rounding: 'half to even (decided exactly by the generator; the hardware only compares)',
       overflow: 'none: |z| stays strictly between the sentinels -2^(z_width - 1) (always) and 2^(z_width - 1) - 1 (never), checked per layer',
     },
-    latency: { cycles: d.latency, formula: 'acc_width + segments + 3 bits + 4 cycles from an accepted beat to its output beat (acc_width + segments + 3 bits + 2 in a lane, 2 through the output FIFO; segments = ceil(z_width / ' + CARRY_SEGMENT_BITS + '))' },
+    latency: { cycles: d.latency, formula: 'acc_width + segments + 4 bits + 4 cycles from an accepted beat to its output beat (acc_width + segments + 4 bits + 2 in a lane, 2 through the output FIFO; segments = ceil(z_width / ' + CARRY_SEGMENT_BITS + '))' },
     throughput: { elements_per_cycle: p.lanes, unit: 'element', condition: 'input valid and output ready every cycle, no program loading, tokens whose C is a multiple of lanes (a partial last beat carries fewer); measured in test/gelu-rtl.test.ts' },
     ports: {
       s_cfg_axis: { direction: 'in', tdata: d.zWidth, meaning: 'the layer program (program format); tlast on its last word' },

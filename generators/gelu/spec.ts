@@ -96,8 +96,8 @@ export function deriveGelu(p: GeluParams): GeluDerived {
   const zWidth = accWidth + p.mult_bits + 2;
   const segments = carrySegments(zWidth);
   // A lane's register stages: input (block RAM read), its register, accWidth shift-and-add stages, segments - 1 carry
-  // stages, the branch, three per search level.
-  const laneLatency = 2 + accWidth + (segments - 1) + 1 + 3 * p.bits;
+  // stages, the branch, four per search level.
+  const laneLatency = 2 + accWidth + (segments - 1) + 1 + 4 * p.bits;
   return {
     accWidth,
     zWidth,
