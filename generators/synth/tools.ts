@@ -174,7 +174,6 @@ export class ToolRunner {
     writeFileSync(staging, JSON.stringify(result));
     renameSync(staging, path);
   }
-
 }
 
 /**
