@@ -323,8 +323,9 @@ endmodule
     await expectProof(new Map([['ptf_layernorm_round_split.v', impl]]), 'ptf_layernorm_round_split', ref, { depth: 4, skip: 2 });
   });
 
-  it.each([7, 6])('M/N unit (NK_WIDTH %i) equals FQ-ViT\'s get_MN with its clamps, one enabled cycle later', async (nkWidth) => {
-    const impl = emitMn(nkWidth);
+  it.each([[7, 44], [6, 44], [7, 60], [6, 31]])('M/N unit (NK_WIDTH %i, FK %i) equals FQ-ViT\'s get_MN with its clamps, and gives FK − N, one enabled cycle later', async (nkWidth, fracK) => {
+    const impl = emitMn(nkWidth, fracK);
+    const kshiftWidth = unsignedWidth(fracK);
     const ref = `module ptf_layernorm_mn (
     input  wire clk,
     input  wire ce,
@@ -333,7 +334,8 @@ endmodule
     input  wire gamma_zero,
     input  wire const_token,
     output wire [7:0] m,
-    output wire [4:0] n
+    output wire [4:0] n,
+    output wire [${kshiftWidth - 1}:0] kshift
 );
 integer delta, nu, mu;
 reg [7:0] m_now;
@@ -365,8 +367,10 @@ always @* begin
 end
 ${delayLine('m', 8, 'm_now', 1, 'ce')}
 ${delayLine('n', 5, 'n_now', 1, 'ce')}
+${delayLine('kshift', kshiftWidth, `${fracK} - n_now`, 1, 'ce')}
 assign m = m_pipe[0];
 assign n = n_pipe[0];
+assign kshift = kshift_pipe[0];
 endmodule
 `;
     await expectProof(new Map([['ptf_layernorm_mn.v', impl]]), 'ptf_layernorm_mn', ref, { depth: 3, skip: 1 });

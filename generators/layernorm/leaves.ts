@@ -3,7 +3,7 @@
  * generate them for small widths: the bit-serial integer square root, the bit-serial divider (the reciprocal of the
  * root), the round-half-even variable right shifter, and the per-element M/N unit.
  */
-import { signedWidth } from '../common/arith.ts';
+import { signedWidth, unsignedWidth } from '../common/arith.ts';
 import { render } from '../common/render.ts';
 import { headerComment } from '../common/verilog.ts';
 
@@ -56,13 +56,23 @@ export function emitDivider(numWidth: number, denWidth: number, quotWidth: numbe
 /**
  * FQ-ViT's M and N of one element from the top bits of PA = RA·|ga| (two cycles, `ce` enabled; the caller gives
  * nA − k, known long before PA): δ = the top bit, N_u = nA − k − δ, M_u = the 8 bits below the leading one (floor), then the clamps of get_MN: N_u < 0 → (255, 0),
- * N_u > 31 → (M_u >> (N_u − 31), 31); gamma = 0 → (0, 31); a constant token → (0, 0).
+ * N_u > 31 → (M_u >> (N_u − 31), 31); gamma = 0 → (0, 31); a constant token → (0, 0). Beside N it gives FK − N, the
+ * offset's shift, from a carry chain of its own in the first cycle (fracK = FK, at least 31).
  */
-export function emitMn(nkWidth: number, name = 'ptf_layernorm_mn'): string {
+export function emitMn(nkWidth: number, fracK: number, name = 'ptf_layernorm_mn'): string {
+  const kShiftWidth = unsignedWidth(fracK);
+  if (fracK < 31) throw new Error(`${name}: FK − N needs FK ≥ 31 (N ≤ 31), got FK = ${fracK}`);
+  const literal = (value: number) => `${kShiftWidth}'d${value % 2 ** kShiftWidth}`;
   return render('layernorm/ptf_layernorm_mn.v', {
-    header: headerComment(`${name}: FQ-ViT's 8-bit multiplier M and shift N per element, in two cycles`, { nkWidth }),
+    header: headerComment(`${name}: FQ-ViT's 8-bit multiplier M and shift N per element, and FK − N, in two cycles`, { nkWidth, fracK }),
     name,
     nkWidth,
+    fracK,
+    kShiftWidth,
+    kShiftBase: literal(fracK + 1),
+    kShiftMax: literal(fracK),
+    kShiftMin: literal(fracK - 31),
+    nkLow: nkWidth >= kShiftWidth ? `nk[${kShiftWidth - 1}:0]` : `{{${kShiftWidth - nkWidth}{nk[${nkWidth - 1}]}}, nk}`,
   });
 }
 

@@ -295,9 +295,9 @@ export function elementPlan(spec: LayernormSpec): ElementPlan {
   const pt = pipelinedMultiplierPlan(d.wWidth, d.gtWidth, kfAddendWidth(spec), CHUNK, MAX_CARRY, true);
   const pa = paMultiplierPlan(spec);
   const mx = pipelinedMultiplierPlan(d.xWidth, 9, 0, 5, MAX_CARRY);
-  // PA's top bits at stage 2 + its latency, then two cycles of M/N (emitMn).
+  // PA's top bits at stage 2 + its latency, then two cycles of M/N (emitMn), which give the offset's shift FK − N too.
   const mnStage = 4 + pa.latency;
-  const offsetStage = Math.max(2 + pt.latency, mnStage + 1);
+  const offsetStage = Math.max(2 + pt.latency, mnStage);
   const accInStage = Math.max(offsetStage + 2, mnStage + mx.latency);
   const accSplit = w.accWidth > MAX_CARRY;
   const accStage = accInStage + (accSplit ? 2 : 1);
@@ -350,7 +350,7 @@ function emitElement(spec: LayernormSpec): string {
   const constSig = pipe.at(const1, mnIn);
   const m = pipe.reg('m_reg', 8, false, plan.mnStage, 'mn_m');
   const n = pipe.reg('n_reg', 5, false, plan.mnStage, 'mn_n');
-  const kshift = pipe.reg('kshift_reg', w.kShiftWidth, false, plan.mnStage + 1, `FRAC_K[KSHIFT_WIDTH-1:0] - {{KSHIFT_WIDTH-5{1'b0}}, ${n.name}}`);
+  const kshift = pipe.reg('kshift_reg', w.kShiftWidth, false, plan.mnStage, 'mn_kshift');
   // B: Kf and its shift enter the offset rounding together.
   const kfIn = pipe.at({ name: 'kf', width: plan.kfWidth, signed: true, stage: 2 + plan.ptLatency }, plan.offsetStage);
   const kshiftIn = pipe.at(kshift, plan.offsetStage);
@@ -403,7 +403,6 @@ function emitElement(spec: LayernormSpec): string {
     nAWidth: d.nAWidth,
     constWidth: constWidth(spec),
     kfWidth: plan.kfWidth,
-    fracK: p.fracK,
     kShiftWidth: w.kShiftWidth,
     offsetWidth: d.offsetWidth,
     mxWidth: plan.mxWidth,
@@ -670,7 +669,7 @@ export function emitLayernormRtl(spec: LayernormSpec): FileSet {
   put('ptf_layernorm_isqrt', emitIsqrt(d.rootWidth, n.ptf_layernorm_isqrt));
   put('ptf_layernorm_r_divider', emitDivider(2 * spec.rsqrtBits + 1, d.rootWidth, d.rootWidth, n.ptf_layernorm_r_divider));
   put('ptf_layernorm_w_divider', emitDivider(d.wNumWidth, d.rootWidth, d.wQuotWidth, n.ptf_layernorm_w_divider));
-  put('ptf_layernorm_mn', emitMn(d.nAWidth, n.ptf_layernorm_mn));
+  put('ptf_layernorm_mn', emitMn(d.nAWidth, d.precision.fracK, n.ptf_layernorm_mn));
   const plan = elementPlan(spec);
   put('ptf_layernorm_kf_multiplier', emitPipelinedMultiplier(d.wWidth, d.gtWidth, kfAddendWidth(spec), CHUNK, MAX_CARRY, n.ptf_layernorm_kf_multiplier, true));
   put('ptf_layernorm_square_multiplier', emitPipelinedMultiplier(spec.bits + 1, spec.bits + 1, 0, CHUNK, MAX_CARRY, n.ptf_layernorm_square_multiplier));
