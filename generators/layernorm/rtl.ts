@@ -318,36 +318,36 @@ function emitElement(spec: LayernormSpec): string {
   const L = spec.bits + 2;
   const pipe = new Pipeline();
   const bank = bankView(spec, 'const_wr_addr');
-  const paBExt = `{${paCorrection(spec).extWidth - d.raWidth - 1}'d0, ra1_reg, 1'b0}`;
+  const paBExt = `{${paCorrection(spec).extWidth - d.raWidth - 1}'d0, ra1, 1'b0}`;
   // Stage 1: the buffered code and the constants (block RAM outputs) and the token's scalars.
   const word1: Sig = { name: 'const_word', width: constWidth(spec), signed: false, stage: 1 };
-  const ra1: Sig = { name: 'ra1_reg', width: d.raWidth, signed: false, stage: 1 };
-  const w1: Sig = { name: 'w1_reg', width: d.wWidth, signed: true, stage: 1 };
-  const k1: Sig = { name: 'k1_reg', width: d.kWidth, signed: false, stage: 1 };
-  const const1: Sig = { name: 'const1_reg', width: 1, signed: false, stage: 1 };
+  const ra1: Sig = { name: 'ra1', width: d.raWidth, signed: false, stage: 1 };
+  const w1: Sig = { name: 'w1', width: d.wWidth, signed: true, stage: 1 };
+  const k1: Sig = { name: 'k1', width: d.kWidth, signed: false, stage: 1 };
+  const const1: Sig = { name: 'const1', width: 1, signed: false, stage: 1 };
   // Stage 2: the multiplier operands, registered (a block RAM output is slow), and x.
   const bk2 = pipe.reg('bk2_reg', kfAddendWidth(spec), true, 2, `${word1.name}[CONST_WIDTH-1 -: BK_WIDTH]`);
   const ngt2 = pipe.reg('ngt2_reg', d.gtWidth, true, 2, `${word1.name}[CONST_WIDTH-BK_WIDTH-1 -: GT_WIDTH]`);
   const na2 = pipe.reg('na2_reg', d.nAWidth, true, 2, `${word1.name}[GA_WIDTH+4+NA_WIDTH-1 -: NA_WIDTH]`);
   const gz2 = pipe.reg('gamma_zero2_reg', 1, false, 2, `${word1.name}[GA_WIDTH+2]`);
   const ga2 = pipe.reg('ga2_reg', WG, false, 2, `${word1.name}[GA_WIDTH+1:2]`);
-  const ra2 = pipe.at(ra1, 2);
+  const ra2 = pipe.at(ra1, 2, 'ra');
   const paCorr = paCorrection(spec);
   const paCorr2 = pipe.reg('pa_corr2_reg', paCorr.width, true, 2, paCorr.expr);
-  const w2 = pipe.at(w1, 2);
+  const w2 = pipe.at(w1, 2, 'w');
   const x2 = pipe.reg('x2_reg', d.xWidth, true, 2, `diff1 <<< c_alpha`);
   const neg2 = pipe.reg('neg2_reg', 1, false, 2, 'c_neg');
   // Stage 3: sign(gamma)·x.
   const nx3 = pipe.reg('nx3_reg', d.xWidth, true, 3, `${neg2.name} ? -${x2.name} : ${x2.name}`);
   // M and N: nA − k a cycle after the RAM word (N_u's first term, off the path from PA), PA's top bits two cycles before M and N.
   if (d.nAWidth <= d.kWidth) throw new Error('layernorm element: nA − k needs NA_WIDTH > K_WIDTH');
-  const k2 = pipe.at(k1, 2);
+  const k2 = pipe.at(k1, 2, 'k');
   const nk3 = pipe.reg('nk3_reg', d.nAWidth, true, 3, `${na2.name} - $signed({${d.nAWidth - d.kWidth}'d0, ${k2.name}})`);
   const mnIn = plan.mnStage - 2;
   const paTopSig = pipe.at({ name: `pa[${paTop}:${paTop - 8}]`, width: 9, signed: false, stage: 2 + plan.paLatency }, mnIn, 'pa_top');
   const nkSig = pipe.at(nk3, mnIn, 'nk');
   const gzSig = pipe.at(gz2, mnIn, 'gamma_zero');
-  const constSig = pipe.at(const1, mnIn);
+  const constSig = pipe.at(const1, mnIn, 'const');
   const m = pipe.reg('m_reg', 8, false, plan.mnStage, 'mn_m');
   const n = pipe.reg('n_reg', 5, false, plan.mnStage, 'mn_n');
   const kshift = pipe.reg('kshift_reg', w.kShiftWidth, false, plan.mnStage, 'mn_kshift');
