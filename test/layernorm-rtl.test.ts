@@ -80,6 +80,17 @@ describe('layernorm RTL equals the golden model', () => {
     expect(runs.map((r) => r.beats)).toEqual(runs.map((r) => r.expected));
   });
 
+  it('fills its code buffer under a slow reader (the sink ready one cycle in ten): the input waits, nothing is lost', async () => {
+    // The buffer is written a cycle after the handshake, so the input stops at almost full. Here it must stop there:
+    // with everything downstream waiting, the two scalar slots, the token units and the stats unit's sums hold whole
+    // tokens and the next token streams in up to its last beat, more codes than the buffer holds.
+    const spec = resolveLayernorm(6, { channels: 64 });
+    const { bufferAddrWidth, tokenUnits } = rtlWidths(spec);
+    expect((2 + tokenUnits + 1) * spec.channels + spec.channels - 1).toBeGreaterThan(2 ** bufferAddrWidth);
+    const r = await runTokens(spec, defaultTokens(spec, 12, 7), { workDir: work(), stallPercent: 0, sinkStallPercent: 90, seed: 5 });
+    expect({ mismatches: r.comparison.mismatches, timedOut: r.result.timedOut, beats: r.result.beats.length }).toEqual({ mismatches: 0, timedOut: false, beats: r.expected.length });
+  });
+
   it('streams back-to-back tokens at the manifest throughput, U·C / max(U·C, T), and with the manifest latency', async () => {
     // One token unit (T < max C = 192) at C = 192 and C = 32; two token units (T > max C = 64) at C = 64, 50, 16 and 8.
     const cases: Array<[number, Record<string, unknown>]> = [

@@ -71,6 +71,8 @@ export interface MidReset {
 export interface SimOptions {
   /** Chance in percent that a source withholds a beat or the sink is not ready, per cycle. */
   stallPercent?: number;
+  /** The sink's own chance in percent of not being ready (back-pressure tests: a slow reader). @default stallPercent */
+  sinkStallPercent?: number;
   /** Seed of the stall pattern. */
   seed?: number;
   /** Dump a VCD waveform (wave.vcd in the work folder). */
@@ -119,6 +121,10 @@ const MID_RESET_CYCLES = 3;
 /** Testbench, stream library and stimulus files for a harness, relative to a run folder. */
 export function emitTestbench(harness: SimHarness, options: SimOptions = {}): FileSet {
   const stallPercent = options.stallPercent ?? 0;
+  const sinkStallPercent = options.sinkStallPercent ?? stallPercent;
+  for (const [name, value] of [['stallPercent', stallPercent], ['sinkStallPercent', sinkStallPercent]] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > 99) throw new Error(`${name} must be an integer from 0 to 99 (got ${value})`);
+  }
   const seed = options.seed ?? 1;
   const files: FileSet = new Map();
   const inputs = harness.inputs.map((input, i) => {
@@ -138,9 +144,10 @@ export function emitTestbench(harness: SimHarness, options: SimOptions = {}): Fi
   const expected = midReset ? undefined : harness.output.expected;
   if (expected && expected.length !== harness.output.expectedBeats) throw new Error(`output.expected has ${expected.length} beats, expectedBeats says ${harness.output.expectedBeats}`);
   if (expected) files.set(EXPECTED_FILE, beatsHex(harness.output.width, expected));
-  const stallFactor = stallPercent > 0 ? Math.ceil(100 / (100 - stallPercent)) * 2 : 1;
+  const worstStall = Math.max(stallPercent, sinkStallPercent);
+  const stallFactor = worstStall > 0 ? Math.ceil(100 / (100 - worstStall)) * 2 : 1;
   const view = {
-    header: headerComment(`Testbench for ${harness.dut}`, { dut: harness.dut, params: harness.params, stallPercent, seed }),
+    header: headerComment(`Testbench for ${harness.dut}`, { dut: harness.dut, params: harness.params, stallPercent, ...(sinkStallPercent === stallPercent ? {} : { sinkStallPercent }), seed }),
     name: TB_NAME,
     dut: harness.dut,
     params: harness.params,
@@ -150,7 +157,7 @@ export function emitTestbench(harness: SimHarness, options: SimOptions = {}): Fi
       msb: harness.output.width - 1,
       count: Math.max(1, harness.output.expectedBeats),
       file: 'output.txt',
-      stallPercent,
+      stallPercent: sinkStallPercent,
       seed: streamSeed(seed, 0),
       check: expected ? 1 : 0,
       expectFile: EXPECTED_FILE,

@@ -65,10 +65,11 @@ export function rtlWidths(spec: LayernormSpec): LayernormRtlWidths {
   const absWidth = absWidthOf(spec);
   const t = tokenUnitCycles(spec);
   // A token's beats stay in the buffer from its first beat in until its last beat out (2B + the stats pipeline + the
-  // token unit, B = ceil(C / lanes) beats a token, tokens arriving every B cycles), so the buffer holds that many beats.
+  // token unit, B = ceil(C / lanes) beats a token, tokens arriving every B cycles), so the buffer holds that many beats,
+  // and one more: its writer stops at one free entry (almost_full), a beat being on its way to it.
   const maxBeats = Math.ceil(spec.maxChannels / spec.lanes);
   let bufferDepth = spec.lanes === 1 ? d.bufferDepth : 1;
-  while (bufferDepth < 2 * maxBeats + statsStages(spec) + t + 2) bufferDepth *= 2;
+  while (bufferDepth < 2 * maxBeats + statsStages(spec) + t + 3) bufferDepth *= 2;
   return {
     absWidth,
     prodWidth: Math.max(p.varWidth, 2 * absWidth),
