@@ -1,7 +1,7 @@
 // PTF LayerNorm RTL against the golden model in Icarus: a sweep over widths 4..8 and several C with random stalls
 // (constant tokens and extreme codes included), the widths outside FQ-ViT's measured range (2, 3, 12, 16; extreme
-// layers), C = 768 once, C below the token unit's time, back-to-back tokens at one element per cycle, the public vector
-// cases, and lint of the generated modules.
+// layers), C = 768 once, C below the token unit's time, a slow reader that fills the code buffer, back-to-back tokens at
+// one element per cycle, the public vector cases, and lint of the generated modules.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
