@@ -18,17 +18,19 @@ const work = () => mkdtempSync(join(tmpdir(), 'gelu-'));
 
 describe('GELU RTL equals the golden model (Icarus, random stalls)', () => {
   it.each([
-    { bits: 8, wBits: 8, maxK: 64, maxChannels: 16, multBits: 48, stall: 25, seed: 1 },
-    { bits: 4, wBits: 4, maxK: 48, maxChannels: 7, multBits: 32, stall: 40, seed: 2 },
-    { bits: 2, wBits: 3, maxK: 1, maxChannels: 3, multBits: 16, stall: 30, seed: 3 },
-    { bits: 6, wBits: 8, maxK: 200, maxChannels: 5, multBits: 40, stall: 20, seed: 4 },
-  ])('$bits bits, w $wBits, K <= $maxK, C <= $maxChannels, M $multBits bits: three layers back to back, stall $stall%', async (c) => {
+    { bits: 8, wBits: 8, maxK: 64, maxChannels: 16, multBits: 48, stall: 25, sinkStall: 25, seed: 1 },
+    { bits: 4, wBits: 4, maxK: 48, maxChannels: 7, multBits: 32, stall: 40, sinkStall: 40, seed: 2 },
+    { bits: 2, wBits: 3, maxK: 1, maxChannels: 3, multBits: 16, stall: 30, sinkStall: 30, seed: 3 },
+    { bits: 6, wBits: 8, maxK: 200, maxChannels: 5, multBits: 40, stall: 20, sinkStall: 20, seed: 4 },
+    // A slow reader (ready one cycle in ten): the output FIFO fills, so the input waits on the in-flight count.
+    { bits: 4, wBits: 4, maxK: 48, maxChannels: 7, multBits: 32, stall: 0, sinkStall: 90, seed: 5 },
+  ])('$bits bits, w $wBits, K <= $maxK, C <= $maxChannels, M $multBits bits: three layers back to back, stall $stall%, sink $sinkStall%', async (c) => {
     const spec = resolveGelu(c.bits, { w_bits: c.wBits, max_k: c.maxK, max_channels: c.maxChannels, mult_bits: c.multBits }, 'tg');
     const runs: GeluRun[] = [0, 1, 2].map((k) => {
       const layer = syntheticLayer(spec, k === 1 ? Math.max(1, c.maxChannels - 2) : c.maxChannels, c.seed * 10 + k);
       return { program: geluProgram(spec, layer), beats: randomAccs(spec, layer.wScale.length, 6, c.seed * 10 + k) };
     });
-    const r = await runGelu(spec, runs, work(), { stallPercent: c.stall, seed: c.seed });
+    const r = await runGelu(spec, runs, work(), { stallPercent: c.stall, sinkStallPercent: c.sinkStall, seed: c.seed });
     expect(r.comparison.first).toBeUndefined();
     expect(r.comparison.mismatches).toBe(0);
     expect(r.result.statusError).toBe(0n);

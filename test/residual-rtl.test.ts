@@ -19,17 +19,19 @@ const work = () => mkdtempSync(join(tmpdir(), 'residual-'));
 
 describe('residual RTL equals the golden model (Icarus, random stalls)', () => {
   it.each([
-    { bits: 8, constBits: 64, maxChannels: 16, stall: 25, seed: 1 },
-    { bits: 4, constBits: 32, maxChannels: 7, stall: 40, seed: 2, mantissa: 12 },
-    { bits: 2, constBits: 16, maxChannels: 3, stall: 30, seed: 3, mantissa: 5 },
-    { bits: 12, constBits: 64, maxChannels: 5, stall: 20, seed: 4 },
-  ])('$bits bits, const $constBits, C <= $maxChannels: two layers back to back, stall $stall%', async (c) => {
+    { bits: 8, constBits: 64, maxChannels: 16, stall: 25, sinkStall: 25, seed: 1 },
+    { bits: 4, constBits: 32, maxChannels: 7, stall: 40, sinkStall: 40, seed: 2, mantissa: 12 },
+    { bits: 2, constBits: 16, maxChannels: 3, stall: 30, sinkStall: 30, seed: 3, mantissa: 5 },
+    { bits: 12, constBits: 64, maxChannels: 5, stall: 20, sinkStall: 20, seed: 4 },
+    // A slow reader (ready one cycle in ten): the output FIFO fills, so the input waits on the in-flight count.
+    { bits: 4, constBits: 32, maxChannels: 7, stall: 0, sinkStall: 90, seed: 5, mantissa: 12 },
+  ])('$bits bits, const $constBits, C <= $maxChannels: two layers back to back, stall $stall%, sink $sinkStall%', async (c) => {
     const spec = resolveResidual(c.bits, { const_bits: c.constBits, max_channels: c.maxChannels }, 'tr');
     const runs: ResidualRun[] = [0, 1, 2].map((k) => {
       const layer = syntheticLayer(c.bits, k === 1 ? Math.max(1, c.maxChannels - 2) : c.maxChannels, c.seed * 10 + k, c.mantissa);
       return { program: residualProgram(spec, layer), beats: randomTokens(c.bits, layer.xAlpha.length, 6, c.seed * 10 + k) };
     });
-    const r = await runResidual(spec, runs, work(), { stallPercent: c.stall, seed: c.seed });
+    const r = await runResidual(spec, runs, work(), { stallPercent: c.stall, sinkStallPercent: c.sinkStall, seed: c.seed });
     expect(r.comparison.first).toBeUndefined();
     expect(r.comparison.mismatches).toBe(0);
     expect(r.result.statusError).toBe(0n);
