@@ -38,6 +38,12 @@ export interface CaseReport {
   sqnr_db?: number;
   /** encoder only: the same figure for the file's `expect` (FQ-ViT's own float run); sqnr_db is checked against it. */
   sqnr_fqvit_db?: number;
+  /**
+   * encoder only, on its own instance per case: `run`, the cycles from the first input beat (of any stream: programs,
+   * weights, tokens) to the last output beat, with verify's stalls (`--stall 0` gives the block's own pace); `ideal`,
+   * the case's MACs over the array's MACs a cycle; `array_utilisation` = ideal / run.
+   */
+  cycles?: { run: number; macs: number; array_macs_per_cycle: number; ideal: number; array_utilisation: number };
   /** When rtl_vs_model > 0: the first differing element, its inputs, expected and actual values (compareBeats). */
   first?: string;
   /** What puts the case outside its block's tolerance (toleranceViolations); empty when it passes. Set by verify. */

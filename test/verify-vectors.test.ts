@@ -189,6 +189,12 @@ describe('npm run verify -- --vectors: exit status', () => {
     const chain = expectedCodes(readEncoderCase(c));
     expect(r.chain!.mismatches).toBe(chain.flat().filter((x, i) => x !== (c.expect as number[][]).flat()[i]).length);
     expect(JSON.parse(readFileSync(join(dump, '0-encoder.json'), 'utf8'))).toEqual({ output: chain });
+    // The run's cycles beside the ideal: every MAC of the block (the four GEMMs and QK^T, PV) over the 4 × 4 array's 16.
+    const k = readEncoderCase(c);
+    const macs = k.tokens * (4 * k.dim * k.dim + 2 * k.dim * k.mlpHidden) + 2 * k.tokens * k.tokens * k.dim;
+    expect(r.cycles).toMatchObject({ macs, array_macs_per_cycle: 16, ideal: macs / 16 });
+    expect(r.cycles!.run).toBeGreaterThan(macs / 16);
+    expect(r.cycles!.array_utilisation).toBeCloseTo(macs / 16 / r.cycles!.run, 12);
   });
 
   it('2 with --spec keys a vector case fixes, or with --bits, naming them, before anything runs', async () => {

@@ -282,8 +282,15 @@ export const encoderBlock: Block<EncoderSpec> = {
     const model = encoderCaseReport(c);
     if (options.dumpDir !== undefined) dumpEncoder(options.dumpDir, index, model.output);
     // The RTL against the chain the report already ran (model.output: resid2 of the chain fed `inputs`)
-    const run = await runEncoder(caseInstance(c, options.hardware), [c], options.workDir, options, [model.output]);
-    return encoderRow(index, model, run);
+    const spec = caseInstance(c, options.hardware);
+    const run = await runEncoder(spec, [c], options.workDir, options, [model.output]);
+    const macs = encoderMacs(c);
+    const perCycle = spec.params.rows * spec.params.cols;
+    const cycles = runTiming(run.result).cycles;
+    return {
+      ...encoderRow(index, model, run),
+      cycles: { run: cycles, macs, array_macs_per_cycle: perCycle, ideal: macs / perCycle, array_utilisation: cycles > 0 ? macs / perCycle / cycles : 0 },
+    };
   },
   verifyOneInstance: verifyEncoderOneInstance,
 };
