@@ -46,6 +46,8 @@ const EXTREMES: Record<BlockName, Array<[number, Record<string, unknown>]>> = {
   residual: [
     [2, { const_bits: 16, max_channels: 1 }],
     [16, { const_bits: 128, max_channels: 4096 }],
+    [2, { const_bits: 16, max_channels: 1, datapath: 'serial' }],
+    [16, { const_bits: 128, max_channels: 4096, datapath: 'serial', lanes: 8 }],
   ],
   softmax: [
     [2, { in_bits: 2, out_bits: 1, max_length: 1, n: 1 }],

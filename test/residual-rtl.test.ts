@@ -19,14 +19,20 @@ const work = () => mkdtempSync(join(tmpdir(), 'residual-'));
 
 describe('residual RTL equals the golden model (Icarus, random stalls)', () => {
   it.each([
-    { bits: 8, constBits: 64, maxChannels: 16, stall: 25, sinkStall: 25, seed: 1 },
-    { bits: 4, constBits: 32, maxChannels: 7, stall: 40, sinkStall: 40, seed: 2, mantissa: 12 },
-    { bits: 2, constBits: 16, maxChannels: 3, stall: 30, sinkStall: 30, seed: 3, mantissa: 5 },
-    { bits: 12, constBits: 64, maxChannels: 5, stall: 20, sinkStall: 20, seed: 4 },
+    { bits: 8, constBits: 64, maxChannels: 16, stall: 25, sinkStall: 25, seed: 1, datapath: 'pipelined' },
+    { bits: 4, constBits: 32, maxChannels: 7, stall: 40, sinkStall: 40, seed: 2, mantissa: 12, datapath: 'pipelined' },
+    { bits: 2, constBits: 16, maxChannels: 3, stall: 30, sinkStall: 30, seed: 3, mantissa: 5, datapath: 'pipelined' },
+    { bits: 12, constBits: 64, maxChannels: 5, stall: 20, sinkStall: 20, seed: 4, datapath: 'pipelined' },
     // A slow reader (ready one cycle in ten): the output FIFO fills, so the input waits on the in-flight count.
-    { bits: 4, constBits: 32, maxChannels: 7, stall: 0, sinkStall: 90, seed: 5, mantissa: 12 },
-  ])('$bits bits, const $constBits, C <= $maxChannels: two layers back to back, stall $stall%, sink $sinkStall%', async (c) => {
-    const spec = resolveResidual(c.bits, { const_bits: c.constBits, max_channels: c.maxChannels }, 'tr');
+    { bits: 4, constBits: 32, maxChannels: 7, stall: 0, sinkStall: 90, seed: 5, mantissa: 12, datapath: 'pipelined' },
+    // Serial lanes (the encoder's): one adder a lane, an element every 3 bits + 8 cycles
+    { bits: 8, constBits: 64, maxChannels: 16, stall: 25, sinkStall: 25, seed: 6, datapath: 'serial' },
+    { bits: 2, constBits: 16, maxChannels: 3, stall: 30, sinkStall: 30, seed: 7, mantissa: 5, datapath: 'serial' },
+    { bits: 12, constBits: 64, maxChannels: 5, stall: 20, sinkStall: 20, seed: 8, datapath: 'serial' },
+    { bits: 4, constBits: 32, maxChannels: 7, stall: 0, sinkStall: 90, seed: 9, mantissa: 12, datapath: 'serial' },
+    { bits: 4, constBits: 32, maxChannels: 7, stall: 40, sinkStall: 0, seed: 10, mantissa: 12, datapath: 'serial', lanes: 2 },
+  ])('$bits bits, const $constBits, C <= $maxChannels, $datapath: two layers back to back, stall $stall%, sink $sinkStall%', async (c) => {
+    const spec = resolveResidual(c.bits, { const_bits: c.constBits, max_channels: c.maxChannels, datapath: c.datapath, lanes: c.lanes ?? 1 }, 'tr');
     const runs: ResidualRun[] = [0, 1, 2].map((k) => {
       const layer = syntheticLayer(c.bits, k === 1 ? Math.max(1, c.maxChannels - 2) : c.maxChannels, c.seed * 10 + k, c.mantissa);
       return { program: residualProgram(spec, layer), beats: randomTokens(c.bits, layer.xAlpha.length, 6, c.seed * 10 + k) };
@@ -41,8 +47,8 @@ describe('residual RTL equals the golden model (Icarus, random stalls)', () => {
 const encoder = JSON.parse(readFileSync(new URL('../../shared/vectors/fqvit-encoder-public.json', import.meta.url), 'utf8')) as { cases: Array<Record<string, unknown>> };
 
 describe('residual RTL: every input, and Verilator', () => {
-  it('every (x, y, channel) at 3 bits, 16 channels (every alpha pair), equals the exact formula', async () => {
-    const spec = resolveResidual(3, { max_channels: 16 });
+  it.each(['pipelined', 'serial'] as const)('every (x, y, channel) at 3 bits, 16 channels (every alpha pair), %s, equals the exact formula', async (datapath) => {
+    const spec = resolveResidual(3, { max_channels: 16, datapath });
     const layer = { ...syntheticLayer(3, 16, 21), xAlpha: Array.from({ length: 16 }, (_, c) => c % 4), outAlpha: Array.from({ length: 16 }, (_, c) => c >> 2) };
     const beats = [];
     for (let x = 0; x < 8; x++) for (let y = 0; y < 8; y++) for (let c = 0; c < 16; c++) beats.push({ x, y, last: c === 15 });
@@ -51,8 +57,8 @@ describe('residual RTL: every input, and Verilator', () => {
     expect(r.result.beats.map((b) => Number(b.data))).toEqual(beats.map((b, i) => residualExact(layer, 3, b.x, b.y, i % 16)));
   });
 
-  it('Verilator gives the same beats at the same cycles as Icarus', async () => {
-    const spec = resolveResidual(8, { max_channels: 8 });
+  it.each(['pipelined', 'serial'] as const)('Verilator gives the same beats at the same cycles as Icarus (%s)', async (datapath) => {
+    const spec = resolveResidual(8, { max_channels: 8, datapath });
     const runs = [0, 1].map((k) => { const layer = syntheticLayer(8, 8 - 3 * k, 30 + k); return { program: residualProgram(spec, layer), beats: randomTokens(8, layer.xAlpha.length, 4, 30 + k) }; });
     const icarus = await runResidual(spec, runs, work(), { stallPercent: 25, seed: 9 });
     const verilator = await runResidual(spec, runs, work(), { stallPercent: 25, seed: 9, simulator: 'verilator' });
@@ -75,6 +81,18 @@ describe('residual RTL: throughput, errors and recovery', () => {
     expect(r.result.beats.at(-1)!.cycle - dataStart + 1).toBe(spec.derived.latency + 160);
     expect(r.result.beats[0]!.cycle - dataStart).toBe(spec.derived.latency);
     expect(t.cycles).toBeGreaterThan(160);
+  });
+
+  it('serial: takes one element every 3 bits + 8 cycles with no stalls (measured), latency as the manifest says', async () => {
+    const serial = resolveResidual(6, { const_bits: 64, max_channels: 8, datapath: 'serial' });
+    const layer = syntheticLayer(6, 8, 7);
+    const runs = [{ program: residualProgram(serial, layer), beats: randomTokens(6, 8, 3, 7) }];
+    const r = await runResidual(serial, runs, work(), { stallPercent: 0 });
+    expect(r.comparison.mismatches).toBe(0);
+    const dataStart = r.result.firstInput.s_x_axis!;
+    expect(serial.derived.elementPeriod).toBe(3 * 6 + 8);
+    expect(r.result.beats[0]!.cycle - dataStart).toBe(serial.derived.latency);
+    expect(r.result.beats.at(-1)!.cycle - dataStart).toBe(serial.derived.latency + 23 * serial.derived.elementPeriod);
   });
 
   const layer = syntheticLayer(6, 4, 9);

@@ -29,8 +29,9 @@ export interface LanePipeline {
   flightWidth: number;
 }
 
-export function lanePipeline(laneLatency: number, maxChannels: number, lanes: number): LanePipeline {
-  const fifoAddr = clog2(laneLatency + 4);
+/** `inFlight`: the most beats a lane holds at once (its latency when it takes one every clock; 1 for a serial lane). */
+export function lanePipeline(laneLatency: number, maxChannels: number, lanes: number, inFlight = laneLatency): LanePipeline {
+  const fifoAddr = clog2(inFlight + 4);
   const capacity = 2 ** fifoAddr + 1;
   const bankDepth = Math.ceil(maxChannels / lanes);
   return {

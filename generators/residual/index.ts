@@ -30,11 +30,13 @@ export function syntheticLayer(bits: number, channels: number, seed: number, man
   const rnd = () => { const v = 0.5 + rnd0() / 2; const f = 2 ** mantissa; return (Math.round(v * f) / f - 0.5) * 2; };
   const top = 2 ** bits;
   const base = 8 / top;
-  const alphas = () => Array.from({ length: channels }, () => Math.floor(rnd() * 4));
+  // An integer 0 .. n - 1 (rnd() can be 1 once rounded to `mantissa` bits)
+  const below = (n: number) => Math.min(n - 1, Math.floor(rnd() * n));
+  const alphas = () => Array.from({ length: channels }, () => below(4));
   return {
-    xScaleMin: base * (0.5 + rnd()), xAlpha: alphas(), xZeroPoint: Math.floor(rnd() * top),
-    yScale: base * (0.5 + rnd() * 2), yZeroPoint: Math.floor(rnd() * top),
-    outScaleMin: base * (0.5 + rnd()), outAlpha: alphas(), outZeroPoint: Math.floor(rnd() * top),
+    xScaleMin: base * (0.5 + rnd()), xAlpha: alphas(), xZeroPoint: below(top),
+    yScale: base * (0.5 + rnd() * 2), yZeroPoint: below(top),
+    outScaleMin: base * (0.5 + rnd()), outAlpha: alphas(), outZeroPoint: below(top),
   };
 }
 
@@ -100,7 +102,7 @@ export function residualHarness(spec: ResidualSpec, runs: readonly ResidualRun[]
       { prefix: 's_y_axis', width, beats: y },
     ],
     output: { prefix: 'm_axis', width, expectedBeats: elements },
-    maxCycles: 2 * (elements + cfg.length) + runs.length * (spec.derived.latency + 8) + 100,
+    maxCycles: 2 * (elements * spec.derived.elementPeriod + cfg.length) + runs.length * (spec.derived.latency + 8) + 100,
     statusWidth: 4,
   };
 }

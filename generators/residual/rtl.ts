@@ -42,6 +42,7 @@ export function wordChunks(width: number, starts: readonly number[]): { chunks: 
 export function emitResidualRtl(spec: ResidualSpec): FileSet {
   const p = spec.params;
   const d = spec.derived;
+  const serial = p.datapath === 'serial';
   const names = { ...moduleNames(spec.prefix, BASES), shift_add_step: libraryName('shift_add_step', spec.prefix, 'residual') };
   const summary = { block: 'residual', prefix: spec.prefix, ...p };
   const header = (what: string) => headerComment(what, summary);
@@ -70,9 +71,13 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
     headerMinusOne: idx(RESIDUAL_HEADER_WORDS - 1),
     idxHeader: idx(RESIDUAL_HEADER_WORDS),
     idx1: idx(1), idx2: idx(2), idx3: idx(3), idx4: idx(4), idx5: idx(5), idx6: idx(6), idx7: idx(7),
+    serial,
+    elementPeriod: d.elementPeriod,
   }));
-  files.set(`${names.residual_lane}.v`, render('residual/residual_lane.v', {
-    header: header(`${names.residual_lane}: one lane of the residual block, one element per cycle, never stalls`),
+  files.set(`${names.residual_lane}.v`, render(serial ? 'residual/residual_serial_lane.v' : 'residual/residual_lane.v', {
+    header: header(serial
+      ? `${names.residual_lane}: one serial lane of the residual block, one element every ${d.elementPeriod} cycles`
+      : `${names.residual_lane}: one lane of the residual block, one element per cycle, never stalls`),
     names,
     bits: p.bits,
     bitsMsb: p.bits - 1,
@@ -90,13 +95,16 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
     nSegments: d.nSegments,
     divSegments: d.divSegments,
     satSegments: d.satSegments,
+    stepWidth: d.stepWidth,
   }));
-  files.set(`${names.residual_div_step}.v`, render('residual/residual_div_step.v', {
-    header: header(`${names.residual_div_step}: one restoring-division step of the residual block`),
-    names,
-  }));
+  if (!serial) {
+    files.set(`${names.residual_div_step}.v`, render('residual/residual_div_step.v', {
+      header: header(`${names.residual_div_step}: one restoring-division step of the residual block`),
+      names,
+    }));
+  }
   // The output FIFO is the library's (templates/lib/fifo.v.hbs), named <prefix>_residual_fifo
-  for (const [path, text] of libraryFiles(['shift_add_step', 'fifo'], spec.prefix, 'residual')) files.set(path, text);
+  for (const [path, text] of libraryFiles(serial ? ['fifo'] : ['shift_add_step', 'fifo'], spec.prefix, 'residual')) files.set(path, text);
   files.set('manifest.json', manifestJson(residualManifest(spec, [...files.keys()].sort())));
   return files;
 }
@@ -104,6 +112,7 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
 export function residualManifest(spec: ResidualSpec, files: string[]): BlockManifest {
   const p = spec.params;
   const d = spec.derived;
+  const serial = p.datapath === 'serial';
   return {
     block: 'residual',
     top: residualTop(spec),
@@ -119,12 +128,18 @@ export function residualManifest(spec: ResidualSpec, files: string[]): BlockMani
       lanes: p.lanes,
       lane_latency: d.laneLatency,
       output_fifo_beats: d.capacity,
-      arithmetic: 'exact: n = 2 (x - zp_x) X\' 2^ax + 2 (y - zp_y) Y\' + (2 zp_out + 1) O\' 2^ao by a shift-and-add chain (one carry chain per stage), m = n >> (ao + 1), out = clamp(round_half_even(n / (2 O\' 2^ao))) by saturation and bits restoring-division steps of m by O\'',
+      datapath: p.datapath,
+      element_period: d.elementPeriod,
+      arithmetic: serial
+        ? 'exact: n = 2 (x - zp_x) X\' 2^ax + 2 (y - zp_y) Y\' + (2 zp_out + 1) O\' 2^ao by 2 bits + 5 shift-and-add steps of one adder, out = clamp(round_half_even(n / (2 O\' 2^ao))) by bits + 1 restoring-division steps of n by O\' 2^(ao + 1 + bits - s) on the same adder (the first is the saturation)'
+        : 'exact: n = 2 (x - zp_x) X\' 2^ax + 2 (y - zp_y) Y\' + (2 zp_out + 1) O\' 2^ao by a shift-and-add chain (one carry chain per stage), m = n >> (ao + 1), out = clamp(round_half_even(n / (2 O\' 2^ao))) by saturation and bits restoring-division steps of m by O\'',
       rounding: 'half to even (a tie is a zero remainder; q - 1 when q - zp_out is odd)',
       overflow: 'none: every width holds its largest value; the output saturates to 0 and 2^bits - 1 (the clamp)',
     },
-    latency: { cycles: d.latency, formula: '4 bits + segments + 13 cycles from an accepted beat to its output beat (4 bits + segments + 11 in a lane, 2 through the output FIFO; segments = ceil(n_width / ' + CARRY_SEGMENT_BITS + '))' },
-    throughput: { elements_per_cycle: p.lanes, unit: 'element (x, y pair)', condition: 'x and y valid and the output ready every cycle, no program loading, tokens whose C is a multiple of lanes (a partial last beat carries fewer); measured in test/residual-rtl.test.ts' },
+    latency: serial
+      ? { cycles: d.latency, formula: '3 bits + 11 cycles from an accepted beat to its output beat (3 bits + 9 in a lane, 2 through the output FIFO)' }
+      : { cycles: d.latency, formula: '4 bits + segments + 13 cycles from an accepted beat to its output beat (4 bits + segments + 11 in a lane, 2 through the output FIFO; segments = ceil(n_width / ' + CARRY_SEGMENT_BITS + '))' },
+    throughput: { elements_per_cycle: p.lanes / d.elementPeriod, unit: 'element (x, y pair)', condition: `x and y valid and the output ready every cycle, no program loading, tokens whose C is a multiple of lanes (a partial last beat carries fewer)${serial ? `; a beat every ${d.elementPeriod} cycles (serial lanes)` : ''}; measured in test/residual-rtl.test.ts` },
     ports: {
       s_cfg_axis: { direction: 'in', tdata: d.cfgWidth, meaning: 'the layer program (program format); tlast on its last word' },
       s_x_axis: { direction: 'in', tdata: p.lanes * p.bits, meaning: 'x codes of channels lanes b .. lanes b + lanes - 1 of a token (word l = channel lanes b + l; in a partial last beat the words from lane C mod lanes up are ignored); tlast on the token\'s last beat' },

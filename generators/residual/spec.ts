@@ -6,7 +6,7 @@ import { unsignedWidth } from '../common/arith.ts';
 import { checkPrefix } from '../common/names.ts';
 import { lanePipeline, lanesParam, type LanePipeline } from '../common/lanes.ts';
 import { carrySegments } from '../common/library.ts';
-import { intInRange, object, onlyKeys } from '../common/validate.ts';
+import { intInRange, object, oneOf, onlyKeys } from '../common/validate.ts';
 
 /**
  * Residual add with PTF requantization (FQ-ViT's x + branch(x) between two PTF quantizers): out_c =
@@ -21,7 +21,12 @@ export interface ResidualParams {
   max_channels: number;
   /** Elements per beat and per clock: tdata carries lanes codes, channel lanes b + l in word l of a token's beat b; a token whose C is not a multiple of lanes ends with a partial beat (words from lane C mod lanes up are ignored, output 0). @range 1, 2, 4, 8 @default 1 */
   lanes: number;
+  /** How a lane computes: "pipelined" takes an element every clock (a register stage per multiply bit and per division step); "serial" has one adder that does one of those steps a clock, so a lane takes an element every 3 bits + 8 clocks in about a tenth of the logic (the encoder's choice: its residual adds are a small part of its time). Same results either way. @allowed pipelined, serial @default pipelined */
+  datapath: ResidualDatapath;
 }
+
+export const RESIDUAL_DATAPATHS = ['pipelined', 'serial'] as const;
+export type ResidualDatapath = (typeof RESIDUAL_DATAPATHS)[number];
 
 export interface ResidualDerived extends LanePipeline {
   /** s_cfg_axis word width: the widest program word, K = (2 zp_out + 1) O'. */
@@ -36,6 +41,10 @@ export interface ResidualDerived extends LanePipeline {
   nSegments: number;
   divSegments: number;
   satSegments: number;
+  /** Clocks between the elements a lane takes: 1 pipelined, 3 bits + 8 serial. */
+  elementPeriod: number;
+  /** Width of the serial lane's step counter (0 when pipelined). */
+  stepWidth: number;
 }
 
 export interface ResidualSpec {
@@ -44,8 +53,8 @@ export interface ResidualSpec {
   readonly derived: Readonly<ResidualDerived>;
 }
 
-export const RESIDUAL_KEYS = ['bits', 'const_bits', 'max_channels', 'lanes'] as const;
-export const RESIDUAL_DEFAULTS = { const_bits: 64, max_channels: 192, lanes: 1 } as const;
+export const RESIDUAL_KEYS = ['bits', 'const_bits', 'max_channels', 'lanes', 'datapath'] as const;
+export const RESIDUAL_DEFAULTS = { const_bits: 64, max_channels: 192, lanes: 1, datapath: 'pipelined' } as const;
 /** Program words before the per-channel alphas. */
 export const RESIDUAL_HEADER_WORDS = 8;
 
@@ -57,6 +66,7 @@ export function resolveResidual(bits: number, overrides: unknown, prefix = ''): 
     const_bits: intInRange('residual.const_bits', o.const_bits ?? RESIDUAL_DEFAULTS.const_bits, 16, 128),
     max_channels: intInRange('residual.max_channels', o.max_channels ?? RESIDUAL_DEFAULTS.max_channels, 1, 4096),
     lanes: 1,
+    datapath: oneOf('residual.datapath', o.datapath ?? RESIDUAL_DEFAULTS.datapath, RESIDUAL_DATAPATHS),
   };
   params.lanes = lanesParam('residual', o.lanes ?? RESIDUAL_DEFAULTS.lanes, params.max_channels);
   if (prefix !== '') checkPrefix('prefix', prefix);
@@ -68,10 +78,15 @@ export function deriveResidual(p: ResidualParams): ResidualDerived {
   const c = p.const_bits;
   // n's carry segments (n is b + c + 7 bits, below)
   const nSegments = carrySegments(b + c + 7);
-  // A lane's register stages: input, offsets, 2 bits + 5 shift-and-add stages, nSegments - 1 carry stages, shift,
-  // saturation (two stages), bits division steps of two stages each, output (two stages: the tie, the code).
-  const laneLatency = 1 + 1 + (2 * b + 5) + (nSegments - 1) + 1 + 2 + 2 * b + 2;
+  // A pipelined lane's register stages: input, offsets, 2 bits + 5 shift-and-add stages, nSegments - 1 carry stages,
+  // shift, saturation (two stages), bits division steps of two stages each, output (two stages: the tie, the code).
+  // A serial lane's steps: input, load, 2 bits + 5 shift-and-add steps, bits + 1 division steps, output; it holds one
+  // element (the next one's input step overlaps the output step).
+  const serial = p.datapath === 'serial';
+  const laneLatency = serial ? 3 * b + 9 : 1 + 1 + (2 * b + 5) + (nSegments - 1) + 1 + 2 + 2 * b + 2;
   return {
+    elementPeriod: serial ? 3 * b + 8 : 1,
+    stepWidth: serial ? unsignedWidth(3 * b + 8) : 0,
     cfgWidth: c + b + 1,
     chanWidth: unsignedWidth(p.max_channels - 1),
     idxWidth: unsignedWidth(RESIDUAL_HEADER_WORDS + p.max_channels),
@@ -82,6 +97,6 @@ export function deriveResidual(p: ResidualParams): ResidualDerived {
     satSegments: carrySegments(c + 5),
     // m = n >> (ao + 1) < O' 2^b (below the high saturation) < 2^(c + b)
     remWidth: b + c,
-    ...lanePipeline(laneLatency, p.max_channels, p.lanes),
+    ...lanePipeline(laneLatency, p.max_channels, p.lanes, serial ? 1 : laneLatency),
   };
 }
