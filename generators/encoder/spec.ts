@@ -8,9 +8,9 @@
  */
 import { clog2 } from '../common/arith.ts';
 import { checkPrefix, moduleName } from '../common/names.ts';
-import { intInRange, object, onlyKeys, positiveFinite, require } from '../common/validate.ts';
+import { intInRange, object, oneOf, onlyKeys, positiveFinite, require } from '../common/validate.ts';
 import { resolveAttention, type AttentionSpec } from '../attention/spec.ts';
-import { resolveResidual, type ResidualSpec } from '../residual/spec.ts';
+import { RESIDUAL_DATAPATHS, resolveResidual, type ResidualDatapath, type ResidualSpec } from '../residual/spec.ts';
 import { GELU_MAX_BITS, resolveGelu, type GeluSpec } from '../gelu/spec.ts';
 import { resolveGemm, type GemmSpec } from '../gemm/spec.ts';
 import { resolveLayernorm, scaleRatioLog2, type LayernormSpec } from '../layernorm/spec.ts';
@@ -37,10 +37,12 @@ export interface EncoderParams {
   s_bits: number;
   /** Smallest attn_score scale of any layer the instance serves (the attention block's min_score_scale: its softmax's exp table is sized for it). @default the softmax's default scale for bits and max_tokens */
   min_score_scale?: number;
+  /** How the residual unit (resid1, resid2) computes: "serial" (one adder a lane, an element every 3 bits + 8 cycles, about a tenth of the logic) or "pipelined" (an element every cycle). The residual adds are 2·N·C elements against the GEMMs' 12·N·C² MACs, so serial costs little time. @allowed serial, pipelined @default serial */
+  datapath: ResidualDatapath;
 }
 
-export const ENCODER_KEYS = ['bits', 'w_bits', 'max_tokens', 'dim', 'heads', 'max_mlp_hidden', 'rows', 'cols', 's_bits', 'min_score_scale'] as const;
-export const ENCODER_DEFAULTS = { max_tokens: 8, dim: 16, heads: 2, max_mlp_hidden: 64, rows: 2, cols: 2, s_bits: 4 } as const;
+export const ENCODER_KEYS = ['bits', 'w_bits', 'max_tokens', 'dim', 'heads', 'max_mlp_hidden', 'rows', 'cols', 's_bits', 'min_score_scale', 'datapath'] as const;
+export const ENCODER_DEFAULTS = { max_tokens: 8, dim: 16, heads: 2, max_mlp_hidden: 64, rows: 2, cols: 2, s_bits: 4, datapath: 'serial' } as const;
 
 export interface EncoderDerived {
   /** The LayerNorm instance (norm1 and norm2): max_channels = dim, the largest scale_ratio_bits. */
@@ -49,7 +51,7 @@ export interface EncoderDerived {
   attention: AttentionSpec;
   /** The GELU block (fc1's accumulators, K = dim, up to max_mlp_hidden channels). */
   gelu: GeluSpec;
-  /** The residual block (resid1, resid2): max_channels = dim, the default constant width. */
+  /** The residual block (resid1, resid2): max_channels = dim, the default constant width, the encoder's datapath. */
   residual: ResidualSpec;
   /** The GEMM array (qkv, proj, fc1, fc2): K up to max(dim, max_mlp_hidden), requantizer at 40 fraction bits. */
   gemm: GemmSpec;
@@ -93,6 +95,7 @@ export function resolveEncoder(bits: number, overrides: unknown, prefix = ''): E
     cols: intInRange('encoder.cols', o.cols ?? ENCODER_DEFAULTS.cols, 1, 16),
     s_bits: intInRange('encoder.s_bits', o.s_bits ?? ENCODER_DEFAULTS.s_bits, 1, 5),
     ...(o.min_score_scale === undefined ? {} : { min_score_scale: positiveFinite('encoder.min_score_scale', o.min_score_scale) }),
+    datapath: oneOf('encoder.datapath', o.datapath ?? ENCODER_DEFAULTS.datapath, RESIDUAL_DATAPATHS),
   };
   require(params.dim % params.heads === 0, 'encoder.heads', `must divide dim (${params.dim})`, params.heads);
   const checked = prefix === '' ? '' : checkPrefix('encoder.prefix', prefix);
@@ -108,7 +111,7 @@ export function deriveEncoder(p: EncoderParams, prefix = ''): EncoderDerived {
       bits: p.bits, s_bits: p.s_bits, head_dim: p.dim / p.heads, heads: p.heads, lanes: 1, max_tokens: p.max_tokens, frac_bits: 40,
       ...(p.min_score_scale === undefined ? {} : { score_scale: p.min_score_scale, min_score_scale: p.min_score_scale }),
     }, sub),
-    residual: resolveResidual(p.bits, { max_channels: p.dim }, sub),
+    residual: resolveResidual(p.bits, { max_channels: p.dim, datapath: p.datapath }, sub),
     gelu: resolveGelu(p.bits, { bits: p.bits, w_bits: p.w_bits, max_k: p.dim, max_channels: p.max_mlp_hidden }, sub),
     layernorm: resolveLayernorm(p.bits, { channels: p.dim, max_channels: p.dim, scale_ratio_bits: scaleRatioLog2(p.bits) }, sub),
     gemm: resolveGemm(p.bits, { rows: p.rows, cols: p.cols, a_bits: p.bits, w_bits: p.w_bits, out_bits: p.bits, max_k: maxK, frac_bits: ENCODER_GEMM_FRAC_BITS }, sub),
