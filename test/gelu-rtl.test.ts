@@ -18,14 +18,20 @@ const work = () => mkdtempSync(join(tmpdir(), 'gelu-'));
 
 describe('GELU RTL equals the golden model (Icarus, random stalls)', () => {
   it.each([
-    { bits: 8, wBits: 8, maxK: 64, maxChannels: 16, multBits: 48, stall: 25, sinkStall: 25, seed: 1 },
-    { bits: 4, wBits: 4, maxK: 48, maxChannels: 7, multBits: 32, stall: 40, sinkStall: 40, seed: 2 },
-    { bits: 2, wBits: 3, maxK: 1, maxChannels: 3, multBits: 16, stall: 30, sinkStall: 30, seed: 3 },
-    { bits: 6, wBits: 8, maxK: 200, maxChannels: 5, multBits: 40, stall: 20, sinkStall: 20, seed: 4 },
+    { bits: 8, wBits: 8, maxK: 64, maxChannels: 16, multBits: 48, stall: 25, sinkStall: 25, seed: 1, datapath: 'pipelined' },
+    { bits: 4, wBits: 4, maxK: 48, maxChannels: 7, multBits: 32, stall: 40, sinkStall: 40, seed: 2, datapath: 'pipelined' },
+    { bits: 2, wBits: 3, maxK: 1, maxChannels: 3, multBits: 16, stall: 30, sinkStall: 30, seed: 3, datapath: 'pipelined' },
+    { bits: 6, wBits: 8, maxK: 200, maxChannels: 5, multBits: 40, stall: 20, sinkStall: 20, seed: 4, datapath: 'pipelined' },
     // A slow reader (ready one cycle in ten): the output FIFO fills, so the input waits on the in-flight count.
-    { bits: 4, wBits: 4, maxK: 48, maxChannels: 7, multBits: 32, stall: 0, sinkStall: 90, seed: 5 },
-  ])('$bits bits, w $wBits, K <= $maxK, C <= $maxChannels, M $multBits bits: three layers back to back, stall $stall%, sink $sinkStall%', async (c) => {
-    const spec = resolveGelu(c.bits, { w_bits: c.wBits, max_k: c.maxK, max_channels: c.maxChannels, mult_bits: c.multBits }, 'tg');
+    { bits: 4, wBits: 4, maxK: 48, maxChannels: 7, multBits: 32, stall: 0, sinkStall: 90, seed: 5, datapath: 'pipelined' },
+    // Serial lanes (the encoder's): one adder a lane, an element every acc_width + 2 bits + 2 cycles
+    { bits: 8, wBits: 8, maxK: 64, maxChannels: 16, multBits: 48, stall: 25, sinkStall: 25, seed: 6, datapath: 'serial' },
+    { bits: 2, wBits: 3, maxK: 1, maxChannels: 3, multBits: 16, stall: 30, sinkStall: 30, seed: 7, datapath: 'serial' },
+    { bits: 6, wBits: 8, maxK: 200, maxChannels: 5, multBits: 40, stall: 20, sinkStall: 20, seed: 8, datapath: 'serial' },
+    { bits: 4, wBits: 4, maxK: 48, maxChannels: 7, multBits: 32, stall: 0, sinkStall: 90, seed: 9, datapath: 'serial' },
+    { bits: 4, wBits: 4, maxK: 48, maxChannels: 7, multBits: 32, stall: 40, sinkStall: 0, seed: 10, datapath: 'serial', lanes: 2 },
+  ])('$bits bits, w $wBits, K <= $maxK, C <= $maxChannels, M $multBits bits, $datapath: three layers back to back, stall $stall%, sink $sinkStall%', async (c) => {
+    const spec = resolveGelu(c.bits, { w_bits: c.wBits, max_k: c.maxK, max_channels: c.maxChannels, mult_bits: c.multBits, datapath: c.datapath, lanes: c.lanes ?? 1 }, 'tg');
     const runs: GeluRun[] = [0, 1, 2].map((k) => {
       const layer = syntheticLayer(spec, k === 1 ? Math.max(1, c.maxChannels - 2) : c.maxChannels, c.seed * 10 + k);
       return { program: geluProgram(spec, layer), beats: randomAccs(spec, layer.wScale.length, 6, c.seed * 10 + k) };
@@ -36,8 +42,8 @@ describe('GELU RTL equals the golden model (Icarus, random stalls)', () => {
     expect(r.result.statusError).toBe(0n);
   });
 
-  it('every accumulator of a 2-channel layer (acc 9 bits) equals the exact formula', async () => {
-    const spec = resolveGelu(4, { w_bits: 4, max_k: 2, max_channels: 2, mult_bits: 24 });
+  it.each(['pipelined', 'serial'] as const)('every accumulator of a 2-channel layer (acc 9 bits), %s, equals the exact formula', async (datapath) => {
+    const spec = resolveGelu(4, { w_bits: 4, max_k: 2, max_channels: 2, mult_bits: 24, datapath });
     expect(spec.derived.accWidth).toBe(9);
     const layer = syntheticLayer(spec, 2, 5);
     const beats = [];
@@ -51,8 +57,8 @@ describe('GELU RTL equals the golden model (Icarus, random stalls)', () => {
 });
 
 describe('GELU RTL on Verilator', () => {
-  it('gives the same beats at the same cycles as Icarus', async () => {
-    const spec = resolveGelu(8, { max_k: 64, max_channels: 8 });
+  it.each(['pipelined', 'serial'] as const)('gives the same beats at the same cycles as Icarus (%s)', async (datapath) => {
+    const spec = resolveGelu(8, { max_k: 64, max_channels: 8, datapath });
     const runs = [0, 1].map((k) => { const layer = syntheticLayer(spec, 8 - 3 * k, 40 + k); return { program: geluProgram(spec, layer), beats: randomAccs(spec, layer.wScale.length, 4, 40 + k) }; });
     const icarus = await runGelu(spec, runs, work(), { stallPercent: 25, seed: 9 });
     const verilator = await runGelu(spec, runs, work(), { stallPercent: 25, seed: 9, simulator: 'verilator' });
@@ -76,6 +82,17 @@ describe('GELU RTL: throughput, errors and recovery', () => {
     const start = r.result.firstInput.s_axis!;
     expect(r.result.beats[0]!.cycle - start).toBe(spec.derived.latency);
     expect(r.result.beats.at(-1)!.cycle - start + 1).toBe(spec.derived.latency + 160);
+  });
+
+  it('serial: takes one element every acc_width + 2 bits + 2 cycles with no stalls (measured), latency as the manifest says', async () => {
+    const serial = resolveGelu(5, { w_bits: 5, max_k: 16, max_channels: 8, mult_bits: 32, datapath: 'serial' });
+    const runs = [{ program: geluProgram(serial, syntheticLayer(serial, 8, 7)), beats: randomAccs(serial, 8, 3, 7) }];
+    const r = await runGelu(serial, runs, work(), { stallPercent: 0 });
+    expect(r.comparison.mismatches).toBe(0);
+    const start = r.result.firstInput.s_axis!;
+    expect(serial.derived.elementPeriod).toBe(serial.derived.accWidth + 2 * 5 + 2);
+    expect(r.result.beats[0]!.cycle - start).toBe(serial.derived.latency);
+    expect(r.result.beats.at(-1)!.cycle - start).toBe(serial.derived.latency + 23 * serial.derived.elementPeriod);
   });
 
   it('bit 0: a word out of range (M = 0) and bit 1: a short program; the next good program recovers', async () => {

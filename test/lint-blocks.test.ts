@@ -42,6 +42,8 @@ const EXTREMES: Record<BlockName, Array<[number, Record<string, unknown>]>> = {
   gelu: [
     [2, { max_k: 1, max_channels: 1, mult_bits: 16 }],
     [12, { w_bits: 16, max_k: 65536, max_channels: 4096, mult_bits: 64 }],
+    [2, { max_k: 1, max_channels: 1, mult_bits: 16, datapath: 'serial' }],
+    [12, { w_bits: 16, max_k: 65536, max_channels: 4096, mult_bits: 64, datapath: 'serial', lanes: 8 }],
   ],
   residual: [
     [2, { const_bits: 16, max_channels: 1 }],

@@ -10,6 +10,14 @@ import { SpecError } from './errors.ts';
 export const LANE_CHOICES = [1, 2, 4, 8] as const;
 
 /**
+ * How a lane of an element-wise block (gelu, residual) computes: "pipelined", a register stage per step, an element
+ * every clock; "serial", one adder doing one step a clock, an element every few tens of clocks in a fraction of the
+ * logic. Same results either way.
+ */
+export const LANE_DATAPATHS = ['pipelined', 'serial'] as const;
+export type LaneDatapath = (typeof LANE_DATAPATHS)[number];
+
+/**
  * Widths around a lane pipeline of `laneLatency` register stages that never stalls inside: beats are taken only while
  * an output FIFO has room for everything in flight, so tready is a registered count (gelu, residual).
  */

@@ -100,7 +100,7 @@ export function geluHarness(spec: GeluSpec, runs: readonly GeluRun[], rtl: FileS
       { prefix: 's_axis', width: lanes * w, beats: data },
     ],
     output: { prefix: 'm_axis', width: lanes * spec.params.bits, expectedBeats: data.length },
-    maxCycles: 2 * (data.length + cfg.length) + runs.length * (spec.derived.latency + 8) + 100,
+    maxCycles: 2 * (data.length * spec.derived.elementPeriod + cfg.length) + runs.length * (spec.derived.latency + 8) + 100,
     statusWidth: 4,
   };
 }

@@ -28,6 +28,7 @@ export const GELU_ERRORS = [
 export function emitGeluRtl(spec: GeluSpec): FileSet {
   const p = spec.params;
   const d = spec.derived;
+  const serial = p.datapath === 'serial';
   const names = { ...moduleNames(spec.prefix, BASES), shift_add_step: libraryName('shift_add_step', spec.prefix, 'gelu') };
   const summary = { block: 'gelu', prefix: spec.prefix, ...p };
   const header = (what: string) => headerComment(what, summary);
@@ -54,9 +55,13 @@ export function emitGeluRtl(spec: GeluSpec): FileSet {
     idxFalling: idx(2 + tables),
     idxFallingMinusOne: idx(1 + tables),
     idxChannels: idx(2 + 2 * tables),
+    serial,
+    elementPeriod: d.elementPeriod,
   }));
-  files.set(`${names.gelu_lane}.v`, render('gelu/gelu_lane.v', {
-    header: header(`${names.gelu_lane}: one lane of the GELU block, one element per cycle, never stalls`),
+  files.set(`${names.gelu_lane}.v`, render(serial ? 'gelu/gelu_serial_lane.v' : 'gelu/gelu_lane.v', {
+    header: header(serial
+      ? `${names.gelu_lane}: one serial lane of the GELU block, one element every ${d.elementPeriod} cycles`
+      : `${names.gelu_lane}: one lane of the GELU block, one element per cycle, never stalls`),
     names,
     bits: p.bits,
     bitsMsb: p.bits - 1,
@@ -71,21 +76,24 @@ export function emitGeluRtl(spec: GeluSpec): FileSet {
     logicEntries: GELU_LOGIC_ENTRIES,
     segment: CARRY_SEGMENT_BITS,
     segments: d.segments,
+    stepWidth: d.stepWidth,
+    zeroCode: hexLiteral(p.bits, 0),
   }));
-  files.set(`${names.gelu_compare}.v`, render('gelu/gelu_compare.v', {
+  // The serial lane compares on its adder and keeps both tables in one memory
+  if (!serial) files.set(`${names.gelu_compare}.v`, render('gelu/gelu_compare.v', {
     header: header(`${names.gelu_compare}: signed comparison by segments (short carry chains), a flag pair a segment`),
     names,
   }));
-  files.set(`${names.gelu_compare_combine}.v`, render('gelu/gelu_compare_combine.v', {
+  if (!serial) files.set(`${names.gelu_compare_combine}.v`, render('gelu/gelu_compare_combine.v', {
     header: header(`${names.gelu_compare_combine}: a > b and a == b from the segments' flags`),
     names,
   }));
-  files.set(`${names.gelu_search_level}.v`, render('gelu/gelu_search_level.v', {
+  if (!serial) files.set(`${names.gelu_search_level}.v`, render('gelu/gelu_search_level.v', {
     header: header(`${names.gelu_search_level}: one level of the GELU block's pipelined binary search`),
     names,
   }));
   // The output FIFO is the library's (templates/lib/fifo.v.hbs), named <prefix>_gelu_fifo
-  for (const [path, text] of libraryFiles(['shift_add_step', 'fifo'], spec.prefix, 'gelu')) files.set(path, text);
+  for (const [path, text] of libraryFiles(serial ? ['fifo'] : ['shift_add_step', 'fifo'], spec.prefix, 'gelu')) files.set(path, text);
   files.set('manifest.json', manifestJson(geluManifest(spec, [...files.keys()].sort())));
   return files;
 }
@@ -93,6 +101,7 @@ export function emitGeluRtl(spec: GeluSpec): FileSet {
 export function geluManifest(spec: GeluSpec, files: string[]): BlockManifest {
   const p = spec.params;
   const d = spec.derived;
+  const serial = p.datapath === 'serial';
   return {
     block: 'gelu',
     top: geluTop(spec),
@@ -107,14 +116,23 @@ export function geluManifest(spec: GeluSpec, files: string[]): BlockManifest {
       lanes: p.lanes,
       lane_latency: d.laneLatency,
       output_fifo_beats: d.capacity,
-      tables_in_logic: `search levels of at most ${GELU_LOGIC_ENTRIES} entries are flip-flops, larger ones block RAM; each lane has its own copy`,
- carry_segment_bits: CARRY_SEGMENT_BITS,
-      arithmetic: 'z = acc M[c] + B[c] exactly (shift-and-add, carries deferred by segments); code = z >= SPLIT ? #{R[k] <= z} : #{z <= F[k]} with F[k] = -N[k] (= #{N[k] <= -z}); proven equal to clamp(round_half_even(GELU(y) / s_act) + zp_act), y = acc s_a s_w[c] + bias[c] exactly, for every acc in the signed acc_width range, when the program is built',
+      datapath: p.datapath,
+      element_period: d.elementPeriod,
+      tables_in_logic: serial
+        ? 'both tables in one memory at {falling, k} a lane (block RAM when it is large enough to be inferred as one); each lane has its own copy'
+        : `search levels of at most ${GELU_LOGIC_ENTRIES} entries are flip-flops, larger ones block RAM; each lane has its own copy`,
+      carry_segment_bits: CARRY_SEGMENT_BITS,
+      arithmetic: (serial
+        ? 'z = acc M[c] + B[c] exactly (acc_width shift-and-add steps of one adder, one bit wider than z); code'
+        : 'z = acc M[c] + B[c] exactly (shift-and-add, carries deferred by segments); code')
+        + ' = z >= SPLIT ? #{R[k] <= z} : #{z <= F[k]} with F[k] = -N[k] (= #{N[k] <= -z}); proven equal to clamp(round_half_even(GELU(y) / s_act) + zp_act), y = acc s_a s_w[c] + bias[c] exactly, for every acc in the signed acc_width range, when the program is built',
       rounding: 'half to even (decided exactly by the generator; the hardware only compares)',
       overflow: 'none: |z| stays strictly between the sentinels -2^(z_width - 1) (always) and 2^(z_width - 1) - 1 (never), checked per layer',
     },
-    latency: { cycles: d.latency, formula: 'acc_width + segments + 4 bits + 4 cycles from an accepted beat to its output beat (acc_width + segments + 4 bits + 2 in a lane, 2 through the output FIFO; segments = ceil(z_width / ' + CARRY_SEGMENT_BITS + '))' },
-    throughput: { elements_per_cycle: p.lanes, unit: 'element', condition: 'input valid and output ready every cycle, no program loading, tokens whose C is a multiple of lanes (a partial last beat carries fewer); measured in test/gelu-rtl.test.ts' },
+    latency: serial
+      ? { cycles: d.latency, formula: 'acc_width + 2 bits + 5 cycles from an accepted beat to its output beat (acc_width + 2 bits + 3 in a lane, 2 through the output FIFO)' }
+      : { cycles: d.latency, formula: 'acc_width + segments + 4 bits + 4 cycles from an accepted beat to its output beat (acc_width + segments + 4 bits + 2 in a lane, 2 through the output FIFO; segments = ceil(z_width / ' + CARRY_SEGMENT_BITS + '))' },
+    throughput: { elements_per_cycle: p.lanes / d.elementPeriod, unit: 'element', condition: `input valid and output ready every cycle, no program loading, tokens whose C is a multiple of lanes (a partial last beat carries fewer)${serial ? `; a beat every ${d.elementPeriod} cycles (serial lanes)` : ''}; measured in test/gelu-rtl.test.ts` },
     ports: {
       s_cfg_axis: { direction: 'in', tdata: d.zWidth, meaning: 'the layer program (program format); tlast on its last word' },
       s_axis: { direction: 'in', tdata: p.lanes * d.accWidth, meaning: 'signed fc1 accumulators of channels lanes b .. lanes b + lanes - 1 of a token (word l = channel lanes b + l; in a partial last beat the words from lane C mod lanes up are ignored); tlast on the token\'s last beat' },

@@ -5,9 +5,9 @@
  */
 import { clog2, unsignedWidth } from '../common/arith.ts';
 import { checkPrefix } from '../common/names.ts';
-import { lanePipeline, lanesParam, type LanePipeline } from '../common/lanes.ts';
+import { LANE_DATAPATHS, lanePipeline, lanesParam, type LaneDatapath, type LanePipeline } from '../common/lanes.ts';
 import { carrySegments } from '../common/library.ts';
-import { intInRange, object, onlyKeys } from '../common/validate.ts';
+import { intInRange, object, oneOf, onlyKeys } from '../common/validate.ts';
 
 /**
  * GELU requantizer (FQ-ViT's fc1 -> GELU -> fc1_act quantizer): the fc1 accumulator of each channel in, the code
@@ -26,6 +26,8 @@ export interface GeluParams {
   max_channels: number;
   /** Elements per beat and per clock: tdata carries lanes words, channel lanes b + l in word l of a token's beat b; a token whose C is not a multiple of lanes ends with a partial beat (words from lane C mod lanes up are ignored, output 0). Each lane has its own copy of the bound tables. @range 1, 2, 4, 8 @default 1 */
   lanes: number;
+  /** How a lane computes: "pipelined" takes an element every clock (a register stage per multiply bit, four per search level); "serial" has one adder that does one step a clock (accumulator width multiply steps, the branch, two steps a code bit of the search), an element every accumulator width + 2 bits + 2 clocks, with one memory for both bound tables (the encoder's choice). Same results either way. @allowed pipelined, serial @default pipelined */
+  datapath: LaneDatapath;
 }
 
 export interface GeluDerived extends LanePipeline {
@@ -37,6 +39,10 @@ export interface GeluDerived extends LanePipeline {
   idxWidth: number;
   /** Segments of z (carry chains and comparisons are at most CARRY_SEGMENT_BITS long). */
   segments: number;
+  /** Clocks between the elements a lane takes: 1 pipelined, accWidth + 2 bits + 2 serial. */
+  elementPeriod: number;
+  /** Width of the serial lane's step counter (0 when pipelined). */
+  stepWidth: number;
 }
 
 export interface GeluSpec {
@@ -48,10 +54,10 @@ export interface GeluSpec {
 /** Widest output code: the two bound tables have 2^bits - 1 entries each. */
 export const GELU_MAX_BITS = 12;
 
-export const GELU_KEYS = ['bits', 'w_bits', 'max_k', 'mult_bits', 'max_channels', 'lanes'] as const;
+export const GELU_KEYS = ['bits', 'w_bits', 'max_k', 'mult_bits', 'max_channels', 'lanes', 'datapath'] as const;
 /** mult_bits defaults to the accumulator width plus MULT_MARGIN_BITS (at most 64). */
 export const MULT_MARGIN_BITS = 12;
-export const GELU_DEFAULTS = { max_k: 192, max_channels: 768, lanes: 1 } as const;
+export const GELU_DEFAULTS = { max_k: 192, max_channels: 768, lanes: 1, datapath: 'pipelined' } as const;
 /** From this code width the default max_channels is GELU_WIDE_MAX_CHANNELS (block RAM: see max_channels). */
 export const GELU_WIDE_BITS = 7;
 export const GELU_WIDE_MAX_CHANNELS = 256;
@@ -70,6 +76,7 @@ export function resolveGelu(bits: number, overrides: unknown, prefix = ''): Gelu
     mult_bits: intInRange('gelu.mult_bits', o.mult_bits ?? defaultMultBits(accumulatorWidth(maxK, codeBits, wBits)), 16, 64),
     max_channels: maxChannels,
     lanes: lanesParam('gelu', o.lanes ?? GELU_DEFAULTS.lanes, maxChannels),
+    datapath: oneOf('gelu.datapath', o.datapath ?? GELU_DEFAULTS.datapath, LANE_DATAPATHS),
   };
   if (prefix !== '') checkPrefix('prefix', prefix);
   return Object.freeze({ params: Object.freeze(params), prefix, derived: Object.freeze(deriveGelu(params)) });
@@ -95,15 +102,21 @@ export function deriveGelu(p: GeluParams): GeluDerived {
   const chanWidth = unsignedWidth(p.max_channels - 1);
   const zWidth = accWidth + p.mult_bits + 2;
   const segments = carrySegments(zWidth);
-  // A lane's register stages: input (block RAM read), its register, accWidth shift-and-add stages, segments - 1 carry
-  // stages, the branch, four per search level.
-  const laneLatency = 2 + accWidth + (segments - 1) + 1 + 4 * p.bits;
+  // A pipelined lane's register stages: input (block RAM read), its register, accWidth shift-and-add stages,
+  // segments - 1 carry stages, the branch, four per search level. A serial lane's steps: input, load, accWidth
+  // shift-and-add steps, the branch, two per search level; it holds one element (the next one's input step overlaps
+  // the last step).
+  const serial = p.datapath === 'serial';
+  const serialSteps = accWidth + 2 * p.bits + 2;
+  const laneLatency = serial ? serialSteps + 1 : 2 + accWidth + (segments - 1) + 1 + 4 * p.bits;
   return {
+    elementPeriod: serial ? serialSteps : 1,
+    stepWidth: serial ? unsignedWidth(serialSteps) : 0,
     accWidth,
     zWidth,
     segments,
     chanWidth,
     idxWidth: Math.max(unsignedWidth(words), chanWidth + 2),
-    ...lanePipeline(laneLatency, p.max_channels, p.lanes),
+    ...lanePipeline(laneLatency, p.max_channels, p.lanes, serial ? 1 : laneLatency),
   };
 }

@@ -4,7 +4,7 @@
  */
 import { unsignedWidth } from '../common/arith.ts';
 import { checkPrefix } from '../common/names.ts';
-import { lanePipeline, lanesParam, type LanePipeline } from '../common/lanes.ts';
+import { LANE_DATAPATHS, lanePipeline, lanesParam, type LaneDatapath, type LanePipeline } from '../common/lanes.ts';
 import { carrySegments } from '../common/library.ts';
 import { intInRange, object, oneOf, onlyKeys } from '../common/validate.ts';
 
@@ -22,11 +22,8 @@ export interface ResidualParams {
   /** Elements per beat and per clock: tdata carries lanes codes, channel lanes b + l in word l of a token's beat b; a token whose C is not a multiple of lanes ends with a partial beat (words from lane C mod lanes up are ignored, output 0). @range 1, 2, 4, 8 @default 1 */
   lanes: number;
   /** How a lane computes: "pipelined" takes an element every clock (a register stage per multiply bit and per division step); "serial" has one adder that does one of those steps a clock, so a lane takes an element every 3 bits + 8 clocks in about a tenth of the logic (the encoder's choice: its residual adds are a small part of its time). Same results either way. @allowed pipelined, serial @default pipelined */
-  datapath: ResidualDatapath;
+  datapath: LaneDatapath;
 }
-
-export const RESIDUAL_DATAPATHS = ['pipelined', 'serial'] as const;
-export type ResidualDatapath = (typeof RESIDUAL_DATAPATHS)[number];
 
 export interface ResidualDerived extends LanePipeline {
   /** s_cfg_axis word width: the widest program word, K = (2 zp_out + 1) O'. */
@@ -66,7 +63,7 @@ export function resolveResidual(bits: number, overrides: unknown, prefix = ''): 
     const_bits: intInRange('residual.const_bits', o.const_bits ?? RESIDUAL_DEFAULTS.const_bits, 16, 128),
     max_channels: intInRange('residual.max_channels', o.max_channels ?? RESIDUAL_DEFAULTS.max_channels, 1, 4096),
     lanes: 1,
-    datapath: oneOf('residual.datapath', o.datapath ?? RESIDUAL_DEFAULTS.datapath, RESIDUAL_DATAPATHS),
+    datapath: oneOf('residual.datapath', o.datapath ?? RESIDUAL_DEFAULTS.datapath, LANE_DATAPATHS),
   };
   params.lanes = lanesParam('residual', o.lanes ?? RESIDUAL_DEFAULTS.lanes, params.max_channels);
   if (prefix !== '') checkPrefix('prefix', prefix);
