@@ -45,8 +45,9 @@ function runCycles(spec: EncoderSpec, c: Pick<EncoderCase, 'tokens' | 'dim' | 'm
   const rowTiles = Math.ceil(c.tokens / rows);
   const gemm = (out: number, k: number) => Math.ceil(out / cols) * (k + cols + rowTiles * (k + rows * cols + 80));
   const residual = 2 * c.tokens * c.dim * spec.derived.residual.derived.elementPeriod;
+  const gelu = 2 * c.tokens * c.mlpHidden * spec.derived.gelu.derived.elementPeriod;
   return c.tokens * (c.dim + 400) + gemm(3 * c.dim, c.dim) + 3 * c.tokens * c.dim + packetCycles(spec.derived.attention, c.tokens) + gemm(c.dim, c.dim) + residual + c.tokens * (c.dim + 400)
-    + gemm(c.mlpHidden, c.dim) + 2 * c.tokens * c.mlpHidden + gemm(c.dim, c.mlpHidden) + residual + 1000;
+    + gemm(c.mlpHidden, c.dim) + gelu + gemm(c.dim, c.mlpHidden) + residual + 1000;
 }
 
 /** The harness of `runs` back to back on the instance, and the output beats the model gives. */

@@ -10,7 +10,8 @@ import { clog2 } from '../common/arith.ts';
 import { checkPrefix, moduleName } from '../common/names.ts';
 import { intInRange, object, oneOf, onlyKeys, positiveFinite, require } from '../common/validate.ts';
 import { resolveAttention, type AttentionSpec } from '../attention/spec.ts';
-import { RESIDUAL_DATAPATHS, resolveResidual, type ResidualDatapath, type ResidualSpec } from '../residual/spec.ts';
+import { resolveResidual, type ResidualSpec } from '../residual/spec.ts';
+import { LANE_DATAPATHS, type LaneDatapath } from '../common/lanes.ts';
 import { GELU_MAX_BITS, resolveGelu, type GeluSpec } from '../gelu/spec.ts';
 import { resolveGemm, type GemmSpec } from '../gemm/spec.ts';
 import { resolveLayernorm, scaleRatioLog2, type LayernormSpec } from '../layernorm/spec.ts';
@@ -37,8 +38,8 @@ export interface EncoderParams {
   s_bits: number;
   /** Smallest attn_score scale of any layer the instance serves (the attention block's min_score_scale: its softmax's exp table is sized for it). @default the softmax's default scale for bits and max_tokens */
   min_score_scale?: number;
-  /** How the residual unit (resid1, resid2) computes: "serial" (one adder a lane, an element every 3 bits + 8 cycles, about a tenth of the logic) or "pipelined" (an element every cycle). The residual adds are 2·N·C elements against the GEMMs' 12·N·C² MACs, so serial costs little time. @allowed serial, pipelined @default serial */
-  datapath: ResidualDatapath;
+  /** How the element-wise units compute, the residual add (resid1, resid2) and the GELU: "serial" (one adder a lane: the residual takes an element every 3 bits + 8 cycles, the GELU every accumulator width + 2 bits + 2; a fraction of the logic) or "pipelined" (an element every cycle each). They see 2·N·C and N·hidden elements against the GEMMs' 12·N·C² MACs. @allowed serial, pipelined @default serial */
+  datapath: LaneDatapath;
 }
 
 export const ENCODER_KEYS = ['bits', 'w_bits', 'max_tokens', 'dim', 'heads', 'max_mlp_hidden', 'rows', 'cols', 's_bits', 'min_score_scale', 'datapath'] as const;
@@ -95,7 +96,7 @@ export function resolveEncoder(bits: number, overrides: unknown, prefix = ''): E
     cols: intInRange('encoder.cols', o.cols ?? ENCODER_DEFAULTS.cols, 1, 16),
     s_bits: intInRange('encoder.s_bits', o.s_bits ?? ENCODER_DEFAULTS.s_bits, 1, 5),
     ...(o.min_score_scale === undefined ? {} : { min_score_scale: positiveFinite('encoder.min_score_scale', o.min_score_scale) }),
-    datapath: oneOf('encoder.datapath', o.datapath ?? ENCODER_DEFAULTS.datapath, RESIDUAL_DATAPATHS),
+    datapath: oneOf('encoder.datapath', o.datapath ?? ENCODER_DEFAULTS.datapath, LANE_DATAPATHS),
   };
   require(params.dim % params.heads === 0, 'encoder.heads', `must divide dim (${params.dim})`, params.heads);
   const checked = prefix === '' ? '' : checkPrefix('encoder.prefix', prefix);
@@ -112,7 +113,7 @@ export function deriveEncoder(p: EncoderParams, prefix = ''): EncoderDerived {
       ...(p.min_score_scale === undefined ? {} : { score_scale: p.min_score_scale, min_score_scale: p.min_score_scale }),
     }, sub),
     residual: resolveResidual(p.bits, { max_channels: p.dim, datapath: p.datapath }, sub),
-    gelu: resolveGelu(p.bits, { bits: p.bits, w_bits: p.w_bits, max_k: p.dim, max_channels: p.max_mlp_hidden }, sub),
+    gelu: resolveGelu(p.bits, { bits: p.bits, w_bits: p.w_bits, max_k: p.dim, max_channels: p.max_mlp_hidden, datapath: p.datapath }, sub),
     layernorm: resolveLayernorm(p.bits, { channels: p.dim, max_channels: p.dim, scale_ratio_bits: scaleRatioLog2(p.bits) }, sub),
     gemm: resolveGemm(p.bits, { rows: p.rows, cols: p.cols, a_bits: p.bits, w_bits: p.w_bits, out_bits: p.bits, max_k: maxK, frac_bits: ENCODER_GEMM_FRAC_BITS }, sub),
     maxK,
