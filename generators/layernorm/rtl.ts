@@ -43,16 +43,11 @@ export interface LayernormRtlWidths {
   bufferAddrWidth: number;
   /**
    * Token units taking tokens in turn (round robin): ceil(T / ceil(max_channels / lanes)), so that tokens of
-   * max_channels stream at lanes elements a cycle, capped at 2·lanes (1 or 2 at one lane).
+   * max_channels stream at lanes elements a cycle, capped at max_token_units (default 2·lanes: 1 or 2 at one lane).
    */
   tokenUnits: number;
   /** Beats of the longest token, ceil(max_channels / lanes): the depth of each lane's channel-RAM bank. */
   maxBeats: number;
-}
-
-/** The most token units an instance gets: 2·lanes (2 at one lane, as before lanes). */
-export function tokenUnitCap(lanes: number): number {
-  return 2 * lanes;
 }
 
 function absWidthOf(spec: LayernormSpec): number {
@@ -78,7 +73,7 @@ export function rtlWidths(spec: LayernormSpec): LayernormRtlWidths {
     kShiftWidth: unsignedWidth(p.fracK),
     accWidth: Math.max(d.accWidth, 33),
     bufferAddrWidth: clog2(bufferDepth),
-    tokenUnits: Math.min(Math.ceil(t / maxBeats), tokenUnitCap(spec.lanes)),
+    tokenUnits: Math.min(Math.ceil(t / maxBeats), spec.maxTokenUnits),
     maxBeats,
   };
 }
@@ -109,7 +104,7 @@ function bankView(spec: LayernormSpec, addr: string) {
 /** The hardware spec as written into headers and the manifest (the layer is a program: not in the RTL). */
 export function specSummary(spec: LayernormSpec): Record<string, unknown> {
   // lanes only above 1: the one-lane headers stay those of the block before lanes (same bytes).
-  return { block: 'layernorm', bits: spec.bits, max_channels: spec.maxChannels, scale_ratio_bits: spec.scaleRatioBits, rsqrt_bits: spec.rsqrtBits, ...(spec.lanes > 1 ? { lanes: spec.lanes } : {}), prefix: spec.prefix };
+  return { block: 'layernorm', bits: spec.bits, max_channels: spec.maxChannels, scale_ratio_bits: spec.scaleRatioBits, rsqrt_bits: spec.rsqrtBits, ...(spec.lanes > 1 ? { lanes: spec.lanes } : {}), ...(spec.maxTokenUnits !== 2 * spec.lanes ? { max_token_units: spec.maxTokenUnits } : {}), prefix: spec.prefix };
 }
 
 /**
@@ -696,7 +691,7 @@ export function layernormManifest(spec: LayernormSpec, files: FileSet, latencyCy
     prefix: spec.prefix,
     files: [...files.keys()].sort(),
     parameters: [],
-    spec: { ...specSummary(spec), lanes: spec.lanes, default_layer: { channels: spec.channels, zero_point: spec.layer.zeroPoint, out_zero_point: spec.layer.outZeroPoint, out_scale: spec.layer.outScale, in_scale_min: spec.layer.inScaleMin, calibrated: spec.calibrated, alpha: spec.layer.alpha, gamma: spec.layer.gamma, beta: spec.layer.beta } },
+    spec: { ...specSummary(spec), lanes: spec.lanes, max_token_units: spec.maxTokenUnits, default_layer: { channels: spec.channels, zero_point: spec.layer.zeroPoint, out_zero_point: spec.layer.outZeroPoint, out_scale: spec.layer.outScale, in_scale_min: spec.layer.inScaleMin, calibrated: spec.calibrated, alpha: spec.layer.alpha, gamma: spec.layer.gamma, beta: spec.layer.beta } },
     derived: {
       ...d,
       layer_range: `C from 8 to ${spec.maxChannels}; zero points 0..${2 ** spec.bits - 1}; alpha 0..3; |gamma/out_scale| and |beta/out_scale| below 2^${spec.scaleRatioBits} (scale_ratio_bits); every width above is the worst case over these (no overflow anywhere); nA above ${d.nAMax} saturates to it (M = 0 either way)`,

@@ -45,10 +45,13 @@ export interface LayernormParams {
   rsqrt_bits: number;
   /** Elements per beat and per clock: tdata carries lanes codes, channel lanes b + l in word l of a token's beat b; a token whose C is not a multiple of lanes ends with a partial beat (words from lane C mod lanes up are ignored, output 0). The element pipeline is copied per lane; the stats unit sums lanes x and x² a beat; token units are added until tokens of max_channels stream at lanes elements a cycle (at most 2·lanes, generators/layernorm/README.md). At most max_channels. @range 1, 2, 4, 8 @default 1 */
   lanes: number;
+  /** Hardware: the most token units (each about 700 LUT4 at 8 bits). Token units are added up to this while one unit's time per token T exceeds a token's beats; fewer units make tokens shorter than T beats wait for the token unit (a small C streams below lanes elements a cycle: U·C/T), with the same results. @range 1..2·lanes @default 2·lanes */
+  max_token_units: number;
 }
 
 export const LAYERNORM_PARAM_KEYS = [
   'channels', 'max_channels', 'in_scale_min', 'zero_point', 'alpha', 'gamma', 'beta', 'out_scale', 'out_zero_point', 'calibration', 'scale_ratio_bits', 'rsqrt_bits', 'lanes',
+  'max_token_units',
 ] as const;
 
 export const CHANNELS_MIN = 8;
@@ -145,6 +148,8 @@ export interface LayernormSpec {
   readonly maxChannels: number;
   /** Hardware: elements per beat (common/lanes.ts). */
   readonly lanes: number;
+  /** Hardware: the most token units (1 to 2·lanes). */
+  readonly maxTokenUnits: number;
   /** The layer's C. */
   readonly channels: number;
   readonly layer: Readonly<CalibratedLayer>;
@@ -199,6 +204,7 @@ export function resolveLayernorm(bits: number, overrides: unknown, prefix = ''):
     : intInRange('layernorm.channels', o.channels, CHANNELS_MIN, maxChannelsGiven ?? CHANNELS_MAX);
   const maxChannels = maxChannelsGiven ?? channels;
   const lanes = lanesParam('layernorm', o.lanes ?? 1, maxChannels);
+  const maxTokenUnits = intInRange('layernorm.max_token_units', o.max_token_units ?? 2 * lanes, 1, 2 * lanes);
   const rsqrtBits = o.rsqrt_bits === undefined ? DEFAULT_RSQRT_BITS : intInRange('layernorm.rsqrt_bits', o.rsqrt_bits, 16, 40);
   const scaleRatioBits = o.scale_ratio_bits === undefined ? defaultScaleRatioBits(bits) : intInRange('layernorm.scale_ratio_bits', o.scale_ratio_bits, 1, scaleRatioLog2(bits));
   const qmax = Number(maxUnsigned(bits));
@@ -247,7 +253,7 @@ export function resolveLayernorm(bits: number, overrides: unknown, prefix = ''):
   const derived = deriveWidths(bits, maxChannels, scaleRatioBits, precision);
   const constants = channelConstants(layer, channels, precision, derived.nAMax);
   return Object.freeze({
-    bits, prefix, maxChannels, lanes, channels, layer: Object.freeze(layer), calibrated: rows !== undefined, rsqrtBits, scaleRatioBits,
+    bits, prefix, maxChannels, lanes, maxTokenUnits, channels, layer: Object.freeze(layer), calibrated: rows !== undefined, rsqrtBits, scaleRatioBits,
     constants: Object.freeze(constants), derived: Object.freeze(derived),
   });
 }
