@@ -46,7 +46,7 @@ export const ENCODER_KEYS = ['bits', 'w_bits', 'max_tokens', 'dim', 'heads', 'ma
 export const ENCODER_DEFAULTS = { max_tokens: 8, dim: 16, heads: 2, max_mlp_hidden: 64, rows: 2, cols: 2, s_bits: 4, datapath: 'serial' } as const;
 
 export interface EncoderDerived {
-  /** The LayerNorm instance (norm1 and norm2): max_channels = dim, the largest scale_ratio_bits. */
+  /** The LayerNorm instance (norm1 and norm2): max_channels = dim, the largest scale_ratio_bits, one token unit. */
   layernorm: LayernormSpec;
   /** The attention block (heads × head_dim = dim, max_tokens, one lane, requantizers at 40 fraction bits). */
   attention: AttentionSpec;
@@ -114,7 +114,8 @@ export function deriveEncoder(p: EncoderParams, prefix = ''): EncoderDerived {
     }, sub),
     residual: resolveResidual(p.bits, { max_channels: p.dim, datapath: p.datapath }, sub),
     gelu: resolveGelu(p.bits, { bits: p.bits, w_bits: p.w_bits, max_k: p.dim, max_channels: p.max_mlp_hidden, datapath: p.datapath }, sub),
-    layernorm: resolveLayernorm(p.bits, { channels: p.dim, max_channels: p.dim, scale_ratio_bits: scaleRatioLog2(p.bits) }, sub),
+    // One token unit: at a small C a second one would only let norm1/norm2 stream faster than T cycles a token
+    layernorm: resolveLayernorm(p.bits, { channels: p.dim, max_channels: p.dim, scale_ratio_bits: scaleRatioLog2(p.bits), max_token_units: 1 }, sub),
     gemm: resolveGemm(p.bits, { rows: p.rows, cols: p.cols, a_bits: p.bits, w_bits: p.w_bits, out_bits: p.bits, max_k: maxK, frac_bits: ENCODER_GEMM_FRAC_BITS }, sub),
     maxK,
     maxOut,
