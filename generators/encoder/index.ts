@@ -43,7 +43,9 @@ export function firstTokens(c: EncoderCase, tokens: number): EncoderCase {
 function runCycles(spec: EncoderSpec, c: Pick<EncoderCase, 'tokens' | 'dim' | 'mlpHidden'>): number {
   const { rows, cols } = spec.params;
   const rowTiles = Math.ceil(c.tokens / rows);
-  const gemm = (out: number, k: number) => Math.ceil(out / cols) * (k + cols + rowTiles * (k + rows * cols + 80));
+  // A row tile takes its K beats, or its rows·cols codes through the serial requantizer when that is longer
+  const requant = rows * cols * spec.derived.gemm.derived.requantCycles;
+  const gemm = (out: number, k: number) => Math.ceil(out / cols) * (k + cols + rowTiles * (Math.max(k, requant) + rows * cols + 80));
   const residual = 2 * c.tokens * c.dim * spec.derived.residual.derived.elementPeriod;
   const gelu = 2 * c.tokens * c.mlpHidden * spec.derived.gelu.derived.elementPeriod;
   return c.tokens * (c.dim + 400) + gemm(3 * c.dim, c.dim) + 3 * c.tokens * c.dim + packetCycles(spec.derived.attention, c.tokens) + gemm(c.dim, c.dim) + residual + c.tokens * (c.dim + 400)

@@ -109,14 +109,16 @@ export function deriveEncoder(p: EncoderParams, prefix = ''): EncoderDerived {
   const maxOut = Math.max(3 * p.dim, p.max_mlp_hidden);
   return {
     attention: resolveAttention(p.bits, {
-      bits: p.bits, s_bits: p.s_bits, head_dim: p.dim / p.heads, heads: p.heads, lanes: 1, max_tokens: p.max_tokens, frac_bits: 40,
+      // requant_cycles 8 (the most): 2·8 <= head_dim at DeiT-Tiny's 64, so it costs no time there, and less logic
+      bits: p.bits, s_bits: p.s_bits, head_dim: p.dim / p.heads, heads: p.heads, lanes: 1, max_tokens: p.max_tokens, frac_bits: 40, requant_cycles: 8,
       ...(p.min_score_scale === undefined ? {} : { score_scale: p.min_score_scale, min_score_scale: p.min_score_scale }),
     }, sub),
     residual: resolveResidual(p.bits, { max_channels: p.dim, datapath: p.datapath }, sub),
     gelu: resolveGelu(p.bits, { bits: p.bits, w_bits: p.w_bits, max_k: p.dim, max_channels: p.max_mlp_hidden, datapath: p.datapath }, sub),
     // One token unit: at a small C a second one would only let norm1/norm2 stream faster than T cycles a token
     layernorm: resolveLayernorm(p.bits, { channels: p.dim, max_channels: p.dim, scale_ratio_bits: scaleRatioLog2(p.bits), max_token_units: 1 }, sub),
-    gemm: resolveGemm(p.bits, { rows: p.rows, cols: p.cols, a_bits: p.bits, w_bits: p.w_bits, out_bits: p.bits, max_k: maxK, frac_bits: ENCODER_GEMM_FRAC_BITS }, sub),
+    // requant_cycles 10 (two digits of M a cycle): a 4 × 4 tile's 16 codes take 160 cycles, within DeiT-Tiny's K of 192
+    gemm: resolveGemm(p.bits, { rows: p.rows, cols: p.cols, a_bits: p.bits, w_bits: p.w_bits, out_bits: p.bits, max_k: maxK, frac_bits: ENCODER_GEMM_FRAC_BITS, requant_cycles: 10 }, sub),
     maxK,
     maxOut,
     tokenTiles: Math.ceil(p.max_tokens / p.rows),
