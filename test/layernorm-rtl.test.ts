@@ -10,7 +10,7 @@ import { inParallel } from '../generators/common/lint.ts';
 import { packWord, programBeats } from '../generators/common/program.ts';
 import { simulateAndCompare, type Beat } from '../generators/common/sim.ts';
 import { defaultTokens, latencyCycles, layernormBlock, modelOutputs, outputBeats, rawHarness, runLayers, runTokens, tokenBeats } from '../generators/layernorm/index.ts';
-import { cyclesPerTokenGroup, elementsPerCycle, tokenBeatCount, layernormProgram, programLayout, rtlWidths, tokenUnitCycles } from '../generators/layernorm/rtl.ts';
+import { cyclesPerTokenGroup, elementsPerCycle, tokenBeatCount, layernormProgram, programLayout, rtlWidths, serialElementPlan, tokenUnitCycles } from '../generators/layernorm/rtl.ts';
 import { resolveLayernorm, scaleRatioLog2 } from '../generators/layernorm/spec.ts';
 import { mulberry32 } from '../generators/common/random.ts';
 import { unpackLanes } from '../generators/common/lanes.ts';
@@ -295,6 +295,84 @@ describe.each([
     )));
     // Bit 0 for the program; bit 2 for the token sent after it (the bad program left the block with none).
     for (const r of runs) expect(r).toMatchObject({ mismatches: 0, timedOut: false, status: 0b101n });
+  });
+});
+
+describe('layernorm serial element unit (datapath "serial"): RTL == model', () => {
+  it('over widths 2..16, several C, the widest scale_ratio_bits (the encoder\'s), with 25% random stalls', async () => {
+    const cases: Array<[number, Record<string, unknown>, number]> = [
+      [2, { channels: 16 }, 6], [4, { channels: 16, max_channels: 16, max_token_units: 1, scale_ratio_bits: scaleRatioLog2(4) }, 8],
+      [5, { channels: 50, max_channels: 64 }, 4], [8, { channels: 24, rsqrt_bits: 20, scale_ratio_bits: scaleRatioLog2(8) }, 6],
+      [12, { channels: 40 }, 4], [16, { channels: 32, rsqrt_bits: 40 }, 4],
+    ];
+    const runs = await inParallel(cases.map(([bits, o, count]) => async () => {
+      const spec = resolveLayernorm(bits, { ...o, datapath: 'serial' });
+      const r = await runTokens(spec, defaultTokens(spec, count, bits + 100), { workDir: work(), stallPercent: 25, sinkStallPercent: 25, seed: bits });
+      return { bits, elements: r.expected.length, mismatches: r.comparison.mismatches, first: r.comparison.first, timedOut: r.result.timedOut };
+    }));
+    for (const r of runs) expect(r).toMatchObject({ mismatches: 0, timedOut: false });
+    expect(runs.every((r) => r.elements > 0)).toBe(true);
+  });
+
+  it('with extreme layers at 2 and 16 bits: |gamma|, |beta| at the ratio limit, tiny and zero gamma, extreme zero points', async () => {
+    const jobs = [2, 16].flatMap((bits) => {
+      const C = 12;
+      const qmax = 2 ** bits - 1;
+      const lim = 2 ** scaleRatioLog2(bits) * 0.999 * 0.01;
+      const gamma = Array.from({ length: C }, (_, c) => [lim, -lim, 0, 1e-9, -3e-12, 0.3][c % 6]!);
+      const beta = Array.from({ length: C }, (_, c) => [-lim, lim, 0.3, -0.005, 0][c % 5]!);
+      return [[0, qmax], [qmax, 0]].map(([zp, ozp]) => async () => {
+        const spec = resolveLayernorm(bits, {
+          channels: C, alpha: Array.from({ length: C }, (_, c) => c % 4), in_scale_min: 0.1, zero_point: zp, gamma, beta,
+          out_scale: 0.01, out_zero_point: ozp, rsqrt_bits: bits === 2 ? 40 : 16, scale_ratio_bits: scaleRatioLog2(bits), datapath: 'serial',
+        });
+        const r = await runTokens(spec, defaultTokens(spec, 6, bits + zp!), { workDir: work(), stallPercent: 30, seed: bits + zp! });
+        return { bits, zp, elements: r.expected.length, mismatches: r.comparison.mismatches, first: r.comparison.first, timedOut: r.result.timedOut };
+      });
+    });
+    const runs = await inParallel(jobs);
+    for (const r of runs) expect(r).toMatchObject({ mismatches: 0, timedOut: false });
+  });
+
+  it('under a slow reader (the sink ready one cycle in ten) and with layers back to back: nothing is lost', async () => {
+    const spec = resolveLayernorm(6, { channels: 32, max_channels: 32, datapath: 'serial' });
+    const slow = await runTokens(spec, defaultTokens(spec, 6, 7), { workDir: work(), stallPercent: 0, sinkStallPercent: 90, seed: 5 });
+    expect({ mismatches: slow.comparison.mismatches, timedOut: slow.result.timedOut, beats: slow.result.beats.length }).toEqual({ mismatches: 0, timedOut: false, beats: slow.expected.length });
+    const other = resolveLayernorm(6, { channels: 9, max_channels: 32, datapath: 'serial', in_scale_min: 0.1, zero_point: 3, alpha: new Array(9).fill(3), gamma: new Array(9).fill(-0.7), beta: new Array(9).fill(0.2), out_scale: 0.1, out_zero_point: 60 });
+    const segments = [spec, other, spec].map((l, k) => ({ spec: l, tokens: defaultTokens(l, 3, k + 1) }));
+    const r = await runLayers(segments, { workDir: work(), stallPercent: 30, seed: 4 });
+    expect(r.comparison).toMatchObject({ mismatches: 0 });
+    expect(r.perSegment).toEqual(segments.map(() => 0));
+    expect(r.result.statusError).toBe(0n);
+  });
+
+  it('takes one element every serialElementPlan period, tokens at max(C·period, T), with the manifest latency (measured)', async () => {
+    const cases: Array<[number, Record<string, unknown>]> = [[4, { channels: 16, max_channels: 16, max_token_units: 1 }], [4, { channels: 8, max_channels: 16 }]];
+    const runs = await inParallel(cases.map(([bits, o]) => async () => {
+      const spec = resolveLayernorm(bits, { ...o, datapath: 'serial' });
+      const tokens = defaultTokens(spec, 12, 9).filter((t) => new Set(t).size > 1).slice(0, 6);
+      const r = await runTokens(spec, tokens, { workDir: work(), stallPercent: 0 });
+      const C = spec.channels;
+      const starts = tokens.map((_, t) => r.result.beats[t * C]!.cycle);
+      const U = rtlWidths(spec).tokenUnits;
+      return { spec, mismatches: r.comparison.mismatches, groups: starts.slice(1 + U).map((st, i) => st - starts[1 + i]!), inToken: r.result.beats[1]!.cycle - r.result.beats[0]!.cycle, latency: starts[0]! - r.result.firstInput.s_axis! };
+    }));
+    for (const r of runs) {
+      expect(r.mismatches).toBe(0);
+      expect(r.inToken).toBe(serialElementPlan(r.spec).period);
+      expect(new Set(r.groups)).toEqual(new Set([cyclesPerTokenGroup(r.spec)]));
+      expect(r.latency).toBe(latencyCycles(r.spec));
+    }
+  });
+
+  it('on every public vector case with --spec {"layernorm": {"datapath": "serial"}}: RTL == model, the model within the thresholds', async () => {
+    const cases = vectors.cases.map((c, i) => ({ c, i })).filter(({ c }) => c.block === 'layernorm');
+    const reports = await inParallel(cases.map(({ c, i }) => () => layernormBlock.verifyCase(c, i, { workDir: work(), hardware: { datapath: 'serial' }, stallPercent: 20, seed: i })));
+    for (const r of reports) {
+      expect(r.rtl_vs_model).toBe(0);
+      expect(r.calibration).toBe('match');
+      expect(r.max_abs_diff).toBeLessThanOrEqual(1);
+    }
   });
 });
 

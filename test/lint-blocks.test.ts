@@ -38,6 +38,9 @@ const EXTREMES: Record<BlockName, Array<[number, Record<string, unknown>]>> = {
     // lanes: 2 at the default C, and 8 at the smallest C (a token of one beat, 16 token units)
     [8, { channels: 384, lanes: 2 }],
     [4, { channels: 8, rsqrt_bits: 16, lanes: 8 }],
+    // the serial element unit at the corners, one token unit
+    [2, { channels: 8, rsqrt_bits: 40, datapath: 'serial', max_token_units: 1 }],
+    [16, { channels: 1024, rsqrt_bits: 40, datapath: 'serial' }],
   ],
   gelu: [
     [2, { max_k: 1, max_channels: 1, mult_bits: 16 }],

@@ -192,7 +192,7 @@ export async function verifyGeluOneInstance(cases: ReadonlyArray<{ index: number
 export const geluBlock: Block<GeluSpec> = {
   name: 'gelu',
   caseBlock: 'encoder',
-  caseHardware: ['lanes'],
+  caseHardware: ['lanes', 'datapath'],
   summary: 'GELU requantizer (fc1 accumulator -> fc1_act code): exact against the erf-based formula, comparisons only (proven per layer), one element per cycle, layer as a run-time program',
   tolerance: { maxAbsDiff: 0, maxMismatchFraction: 0, reason: "exact: every fc1_act code equals the exact formula clamp(round_half_even(GELU(acc·s_a·s_w + bias) / s_act) + zp) on the reference's own fc1 accumulators (the generator proves the program per channel)" },
   maxBits: GELU_MAX_BITS,

@@ -11,7 +11,7 @@ import { compareBeats, emitTestbench, runTiming, simulateAndCompare, type Beat, 
 import { intMatrix } from '../common/vectors.ts';
 import { calibratePtf } from './calibrate.ts';
 import { layernormToken, layernormTokenUnclamped, type ModelLayer } from './model.ts';
-import { cyclesPerToken, tokenBeatCount, elementPlan, emitLayernormRtl, layernormManifest, layernormProgram, programLayout, STATUS_ERRORS, statsStages, tokenUnitCycles, topName } from './rtl.ts';
+import { cyclesPerToken, tokenBeatCount, elementLatency, emitLayernormRtl, layernormManifest, layernormProgram, programLayout, STATUS_ERRORS, statsStages, tokenUnitCycles, topName } from './rtl.ts';
 import { resolveLayernorm, type LayernormSpec } from './spec.ts';
 import { mulberry32 } from '../common/random.ts';
 import { packLanes } from '../common/lanes.ts';
@@ -44,7 +44,7 @@ export function modelUnclamped(spec: LayernormSpec, tokens: readonly (readonly n
  * element pipeline.
  */
 export function latencyCycles(spec: LayernormSpec, channels = spec.channels): number {
-  return tokenBeatCount(spec, channels) - 1 + statsStages(spec) + tokenUnitCycles(spec) + elementPlan(spec).stages;
+  return tokenBeatCount(spec, channels) - 1 + statsStages(spec) + tokenUnitCycles(spec) + elementLatency(spec);
 }
 
 /**
@@ -99,7 +99,7 @@ export interface LayerSegment {
 
 /** Whether two specs describe the same hardware (one instance runs both layers). */
 export function sameHardware(a: LayernormSpec, b: LayernormSpec): boolean {
-  return a.bits === b.bits && a.maxChannels === b.maxChannels && a.lanes === b.lanes && a.rsqrtBits === b.rsqrtBits && a.scaleRatioBits === b.scaleRatioBits && a.prefix === b.prefix;
+  return a.bits === b.bits && a.maxChannels === b.maxChannels && a.lanes === b.lanes && a.rsqrtBits === b.rsqrtBits && a.scaleRatioBits === b.scaleRatioBits && a.maxTokenUnits === b.maxTokenUnits && a.datapath === b.datapath && a.prefix === b.prefix;
 }
 
 /**
@@ -133,7 +133,7 @@ function segmentCycles(hw: LayernormSpec, channels: number, tokens: number): num
 export function layersHarness(segments: readonly LayerSegment[]): SimHarness {
   const hw = segments[0]!.spec;
   for (const s of segments) {
-    if (!sameHardware(hw, s.spec)) throw new Error('layernorm: every layer of one stream must run on the same hardware (bits, max_channels, lanes, scale_ratio_bits, rsqrt_bits, prefix)');
+    if (!sameHardware(hw, s.spec)) throw new Error('layernorm: every layer of one stream must run on the same hardware (bits, max_channels, lanes, max_token_units, datapath, scale_ratio_bits, rsqrt_bits, prefix)');
     if (s.tokens.length === 0) throw new Error('layernorm: a layer segment needs at least one token');
   }
   const cfg = segments.flatMap((s, k) => programBeats(layernormProgram(s.spec), 2 * k));
@@ -206,7 +206,7 @@ function num(c: Record<string, unknown>, field: string): number {
 
 /**
  * The spec of a vector case: its layer as a --spec "layernorm" section, on hardware for up to maxChannels channels,
- * with the hardware choices of verify --vectors --spec (caseHardware: lanes).
+ * with the hardware choices of verify --vectors --spec (caseHardware: lanes, datapath, max_token_units).
  */
 export function specOfCase(c: Record<string, unknown>, maxChannels?: number, hardware: VerifyOptions['hardware'] = {}): LayernormSpec {
   return resolveLayernorm(num(c, 'in_bits'), {
@@ -305,7 +305,7 @@ function intOrFloatRows(v: unknown[], channels: number): number[][] {
 
 export const layernormBlock: Block<LayernormSpec> = {
   name: 'layernorm',
-  caseHardware: ['lanes'],
+  caseHardware: ['lanes', 'datapath', 'max_token_units'],
   summary: 'PTF LayerNorm (FQ-ViT QIntLayerNorm, integer-only): per-token integer rsqrt, per-channel M/N/B; one instance for every layer up to max_channels (a program per layer)',
   tolerance: {
     maxAbsDiff: 1,

@@ -104,7 +104,7 @@ function bankView(spec: LayernormSpec, addr: string) {
 /** The hardware spec as written into headers and the manifest (the layer is a program: not in the RTL). */
 export function specSummary(spec: LayernormSpec): Record<string, unknown> {
   // lanes only above 1: the one-lane headers stay those of the block before lanes (same bytes).
-  return { block: 'layernorm', bits: spec.bits, max_channels: spec.maxChannels, scale_ratio_bits: spec.scaleRatioBits, rsqrt_bits: spec.rsqrtBits, ...(spec.lanes > 1 ? { lanes: spec.lanes } : {}), ...(spec.maxTokenUnits !== 2 * spec.lanes ? { max_token_units: spec.maxTokenUnits } : {}), prefix: spec.prefix };
+  return { block: 'layernorm', bits: spec.bits, max_channels: spec.maxChannels, scale_ratio_bits: spec.scaleRatioBits, rsqrt_bits: spec.rsqrtBits, ...(spec.lanes > 1 ? { lanes: spec.lanes } : {}), ...(spec.maxTokenUnits !== 2 * spec.lanes ? { max_token_units: spec.maxTokenUnits } : {}), ...(spec.datapath === 'serial' ? { datapath: 'serial' } : {}), prefix: spec.prefix };
 }
 
 /**
@@ -303,7 +303,91 @@ export function elementPlan(spec: LayernormSpec): ElementPlan {
   };
 }
 
+/**
+ * The serial element unit's steps after an issue (templates/layernorm/ptf_layernorm_element_serial.v.hbs): capture,
+ * the Booth correction off Kf, then -gt's GT bits; PA's |ga| bits from step 2; M/N two steps after PA; M's 8 bits; B
+ * two steps after Kf and M/N are both final; acc (also after ±M·x); y three steps later; the code. `period` is the
+ * clocks from one issue to the next (no stalls), `stages` from an issue to its code at the output.
+ */
+export interface SerialElementPlan {
+  kfLast: number;
+  paLast: number;
+  mnStep: number;
+  mxLast: number;
+  accStep: number;
+  yStep: number;
+  outStep: number;
+  stages: number;
+  period: number;
+}
+
+export function serialElementPlan(spec: LayernormSpec): SerialElementPlan {
+  const d = spec.derived;
+  const kfLast = 2 + d.gtWidth;
+  const paLast = 1 + d.precision.mantissaA;
+  const mnStep = paLast + 2;
+  const mxLast = mnStep + 8;
+  const accStep = Math.max(Math.max(kfLast, mnStep) + 3, mxLast + 1);
+  const yStep = accStep + 3;
+  const outStep = yStep + 1;
+  return { kfLast, paLast, mnStep, mxLast, accStep, yStep, outStep, stages: outStep + 1, period: outStep + 1 };
+}
+
+/** Clocks from an element's issue to its code at the output (no stalls). */
+export function elementLatency(spec: LayernormSpec): number {
+  return spec.datapath === 'serial' ? serialElementPlan(spec).stages : elementPlan(spec).stages;
+}
+
+/** Clocks between the elements the element unit takes (no stalls): 1 pipelined. */
+export function elementPeriod(spec: LayernormSpec): number {
+  return spec.datapath === 'serial' ? serialElementPlan(spec).period : 1;
+}
+
+function emitSerialElement(spec: LayernormSpec): string {
+  const d = spec.derived;
+  const w = rtlWidths(spec);
+  const plan = serialElementPlan(spec);
+  const kfWidth = elementPlan(spec).kfWidth;
+  const corrWidth = 2 * Math.ceil(d.gtWidth / 2);
+  return render('layernorm/ptf_layernorm_element_serial.v', {
+    names: moduleNames(spec.prefix, MODULE_BASES),
+    header: headerComment(`${moduleName(spec.prefix, 'ptf_layernorm_element')}: per element M, N, B and y = round((±M·x + B) / 2^N), clamped with the output zero point; one element at a time, products bit-serial`, specSummary(spec)),
+    period: plan.period,
+    bits: spec.bits,
+    channelWidth: d.channelWidth,
+    xWidth: d.xWidth,
+    raWidth: d.raWidth,
+    gaWidth: d.precision.mantissaA,
+    wWidth: d.wWidth,
+    kWidth: d.kWidth,
+    gtWidth: d.gtWidth,
+    bkWidth: kfAddendWidth(spec),
+    nAWidth: d.nAWidth,
+    constWidth: constWidth(spec),
+    kfWidth,
+    kfAccWidth: Math.max(kfWidth, d.wWidth + d.gtWidth, kfAddendWidth(spec)) + 1,
+    corrWidth,
+    paWidth: d.paWidth,
+    kShiftWidth: w.kShiftWidth,
+    offsetWidth: d.offsetWidth,
+    mxWidth: elementPlan(spec).mxWidth,
+    accWidth: w.accWidth,
+    codeWidth: spec.bits + 3,
+    codeMax: (1 << spec.bits) - 1,
+    maxChannels: spec.maxChannels,
+    stepWidth: unsignedWidth(plan.outStep),
+    kfLast: plan.kfLast,
+    paLast: plan.paLast,
+    mnStep: plan.mnStep,
+    mxLast: plan.mxLast,
+    accStep: plan.accStep,
+    yStep: plan.yStep,
+    outStep: plan.outStep,
+  });
+}
+
 function emitElement(spec: LayernormSpec): string {
+  if (spec.datapath === 'serial') return emitSerialElement(spec);
   const d = spec.derived;
   const p = d.precision;
   const w = rtlWidths(spec);
@@ -619,7 +703,7 @@ export function tokenBeatCount(spec: LayernormSpec, channels = spec.channels): n
  * test/layernorm-rtl.test.ts.
  */
 export function cyclesPerTokenGroup(spec: LayernormSpec, channels = spec.channels): number {
-  return Math.max(rtlWidths(spec).tokenUnits * tokenBeatCount(spec, channels), tokenUnitCycles(spec));
+  return Math.max(rtlWidths(spec).tokenUnits * tokenBeatCount(spec, channels) * elementPeriod(spec), tokenUnitCycles(spec));
 }
 
 /** Steady-state cycles per token (the average over a group of token units: may be a half). */
@@ -667,10 +751,12 @@ export function emitLayernormRtl(spec: LayernormSpec): FileSet {
   put('ptf_layernorm_w_divider', emitDivider(d.wNumWidth, d.rootWidth, d.wQuotWidth, n.ptf_layernorm_w_divider));
   put('ptf_layernorm_mn', emitMn(d.nAWidth, d.precision.fracK, n.ptf_layernorm_mn));
   const plan = elementPlan(spec);
-  put('ptf_layernorm_kf_multiplier', emitPipelinedMultiplier(d.wWidth, d.gtWidth, kfAddendWidth(spec), CHUNK, MAX_CARRY, n.ptf_layernorm_kf_multiplier, true));
+  // The serial element unit forms its products by shift-and-add: no multiplier leaves
+  const pipelined = spec.datapath === 'pipelined';
+  if (pipelined) put('ptf_layernorm_kf_multiplier', emitPipelinedMultiplier(d.wWidth, d.gtWidth, kfAddendWidth(spec), CHUNK, MAX_CARRY, n.ptf_layernorm_kf_multiplier, true));
   put('ptf_layernorm_square_multiplier', emitPipelinedMultiplier(spec.bits + 1, spec.bits + 1, 0, CHUNK, MAX_CARRY, n.ptf_layernorm_square_multiplier));
-  put('ptf_layernorm_pa_multiplier', emitPipelinedMultiplier(d.precision.mantissaA + 1, d.raWidth + 1, paCorrection(spec).width, CHUNK, MAX_CARRY, n.ptf_layernorm_pa_multiplier, true));
-  put('ptf_layernorm_mx_multiplier', emitPipelinedMultiplier(d.xWidth, 9, 0, 5, MAX_CARRY, n.ptf_layernorm_mx_multiplier));
+  if (pipelined) put('ptf_layernorm_pa_multiplier', emitPipelinedMultiplier(d.precision.mantissaA + 1, d.raWidth + 1, paCorrection(spec).width, CHUNK, MAX_CARRY, n.ptf_layernorm_pa_multiplier, true));
+  if (pipelined) put('ptf_layernorm_mx_multiplier', emitPipelinedMultiplier(d.xWidth, 9, 0, 5, MAX_CARRY, n.ptf_layernorm_mx_multiplier));
   put('ptf_layernorm_offset_round', emitRoundShiftPipelined(plan.kfWidth, w.kShiftWidth, d.offsetWidth, n.ptf_layernorm_offset_round));
   put('ptf_layernorm_output_round', emitRoundShiftPipelined(w.accWidth, 5, w.accWidth, n.ptf_layernorm_output_round));
   put('ptf_layernorm_alpha_ram', emitRam(spec, n.ptf_layernorm_alpha_ram, 'alpha per channel, written by the program'));
@@ -696,12 +782,12 @@ export function layernormManifest(spec: LayernormSpec, files: FileSet, latencyCy
       ...d,
       layer_range: `C from 8 to ${spec.maxChannels}; zero points 0..${2 ** spec.bits - 1}; alpha 0..3; |gamma/out_scale| and |beta/out_scale| below 2^${spec.scaleRatioBits} (scale_ratio_bits); every width above is the worst case over these (no overflow anywhere); nA above ${d.nAMax} saturates to it (M = 0 either way)`,
       rounding: 'round half to even (B, y); floor (M, W, R, s); the output clamps to 0 .. 2^bits − 1',
-      rtl: { ...w, kfAddendWidth: kfAddendWidth(spec), constWidth: constWidth(spec), element: elementPlan(spec) },
+      rtl: { ...w, kfAddendWidth: kfAddendWidth(spec), constWidth: constWidth(spec), element: spec.datapath === 'serial' ? { datapath: 'serial', ...serialElementPlan(spec) } : elementPlan(spec) },
       token_unit_cycles: T,
     },
     latency: {
       cycles: latencyCycles,
-      formula: `${spec.lanes > 1 ? `ceil(C/${spec.lanes})` : 'C'} − 1 + ${statsStages(spec)} (stats) + ${T} (token unit) + ${elementPlan(spec).stages} (element pipeline), first input beat to first output beat, no stalls; value for the default layer's C = ${spec.channels}`,
+      formula: `${spec.lanes > 1 ? `ceil(C/${spec.lanes})` : 'C'} − 1 + ${statsStages(spec)} (stats) + ${T} (token unit) + ${elementLatency(spec)} (element ${spec.datapath === 'serial' ? 'unit, serial' : 'pipeline'}), first input beat to first output beat, no stalls; value for the default layer's C = ${spec.channels}`,
     },
     throughput: {
       elements_per_cycle: elementsPerCycle(spec),

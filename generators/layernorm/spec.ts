@@ -6,8 +6,8 @@
 import { exactBinary, maxUnsigned, roundHalfEvenDiv, signedWidth, unsignedWidth } from '../common/arith.ts';
 import { mulberry32 } from '../common/random.ts';
 import { checkPrefix } from '../common/names.ts';
-import { lanesParam } from '../common/lanes.ts';
-import { arrayOf, finite, intInRange, object, onlyKeys, positiveFinite, require } from '../common/validate.ts';
+import { LANE_DATAPATHS, lanesParam, type LaneDatapath } from '../common/lanes.ts';
+import { arrayOf, finite, intInRange, object, oneOf, onlyKeys, positiveFinite, require } from '../common/validate.ts';
 import { calibratePtf } from './calibrate.ts';
 import { isqrt, type ChannelConstants, type LayernormPrecision } from './model.ts';
 
@@ -47,11 +47,13 @@ export interface LayernormParams {
   lanes: number;
   /** Hardware: the most token units (each about 700 LUT4 at 8 bits). Token units are added up to this while one unit's time per token T exceeds a token's beats; fewer units make tokens shorter than T beats wait for the token unit (a small C streams below lanes elements a cycle: U·C/T), with the same results. @range 1..2·lanes @default 2·lanes */
   max_token_units: number;
+  /** Hardware: how the element unit computes. "pipelined": an element every clock (multipliers and rounders as a pipeline of about 16 stages). "serial": one element at a time, its three products by shift-and-add a bit a clock on small adders side by side, the same rounding leaves (about 50 clocks an element at 4 bits; a fraction of the logic; the encoder's choice). Same results either way. Serial needs lanes 1. @allowed pipelined, serial @default pipelined */
+  datapath: LaneDatapath;
 }
 
 export const LAYERNORM_PARAM_KEYS = [
   'channels', 'max_channels', 'in_scale_min', 'zero_point', 'alpha', 'gamma', 'beta', 'out_scale', 'out_zero_point', 'calibration', 'scale_ratio_bits', 'rsqrt_bits', 'lanes',
-  'max_token_units',
+  'max_token_units', 'datapath',
 ] as const;
 
 export const CHANNELS_MIN = 8;
@@ -150,6 +152,8 @@ export interface LayernormSpec {
   readonly lanes: number;
   /** Hardware: the most token units (1 to 2·lanes). */
   readonly maxTokenUnits: number;
+  /** Hardware: the element unit's datapath (pipelined, or serial at one lane). */
+  readonly datapath: LaneDatapath;
   /** The layer's C. */
   readonly channels: number;
   readonly layer: Readonly<CalibratedLayer>;
@@ -205,6 +209,8 @@ export function resolveLayernorm(bits: number, overrides: unknown, prefix = ''):
   const maxChannels = maxChannelsGiven ?? channels;
   const lanes = lanesParam('layernorm', o.lanes ?? 1, maxChannels);
   const maxTokenUnits = intInRange('layernorm.max_token_units', o.max_token_units ?? 2 * lanes, 1, 2 * lanes);
+  const datapath = oneOf('layernorm.datapath', o.datapath ?? 'pipelined', LANE_DATAPATHS);
+  require(datapath === 'pipelined' || lanes === 1, 'layernorm.datapath', 'must be pipelined when lanes is above 1 (the serial element unit has one lane)', datapath);
   const rsqrtBits = o.rsqrt_bits === undefined ? DEFAULT_RSQRT_BITS : intInRange('layernorm.rsqrt_bits', o.rsqrt_bits, 16, 40);
   const scaleRatioBits = o.scale_ratio_bits === undefined ? defaultScaleRatioBits(bits) : intInRange('layernorm.scale_ratio_bits', o.scale_ratio_bits, 1, scaleRatioLog2(bits));
   const qmax = Number(maxUnsigned(bits));
@@ -253,7 +259,7 @@ export function resolveLayernorm(bits: number, overrides: unknown, prefix = ''):
   const derived = deriveWidths(bits, maxChannels, scaleRatioBits, precision);
   const constants = channelConstants(layer, channels, precision, derived.nAMax);
   return Object.freeze({
-    bits, prefix, maxChannels, lanes, maxTokenUnits, channels, layer: Object.freeze(layer), calibrated: rows !== undefined, rsqrtBits, scaleRatioBits,
+    bits, prefix, maxChannels, lanes, maxTokenUnits, datapath, channels, layer: Object.freeze(layer), calibrated: rows !== undefined, rsqrtBits, scaleRatioBits,
     constants: Object.freeze(constants), derived: Object.freeze(derived),
   });
 }

@@ -175,7 +175,7 @@ export async function verifyResidualOneInstance(cases: ReadonlyArray<{ index: nu
 export const residualBlock: Block<ResidualSpec> = {
   name: 'residual',
   caseBlock: 'encoder',
-  caseHardware: ['lanes'],
+  caseHardware: ['lanes', 'datapath'],
   summary: 'residual add with PTF requantization (x + y between PTF quantizers): exact integer division by restoring steps, one element per cycle, layer as a run-time program',
   tolerance: { maxAbsDiff: 0, maxMismatchFraction: 0, reason: "exact: every resid code equals the exact rational formula on the reference's own inputs (the float64 scales are exact dyadic rationals)" },
   resolve: resolveResidual,
