@@ -14,7 +14,7 @@ import { ERROR_BITS as ATTENTION_ERRORS } from '../attention/rtl.ts';
 import { GELU_ERRORS } from '../gelu/rtl.ts';
 import { GELU_MAX_BITS } from '../gelu/spec.ts';
 import { RESIDUAL_ERRORS } from '../residual/rtl.ts';
-import { STATUS_ERRORS as LN_ERRORS } from '../layernorm/rtl.ts';
+import { elementPeriod, STATUS_ERRORS as LN_ERRORS } from '../layernorm/rtl.ts';
 import { readEncoderCase, type EncoderCase } from './case.ts';
 import { defaultRuns } from './default.ts';
 import { encoderStreams, runBeats, type EncoderStreams } from './host.ts';
@@ -47,8 +47,9 @@ function runCycles(spec: EncoderSpec, c: Pick<EncoderCase, 'tokens' | 'dim' | 'm
   const requant = rows * cols * spec.derived.gemm.derived.requantCycles;
   const gemm = (out: number, k: number) => Math.ceil(out / cols) * (k + cols + rowTiles * (Math.max(k, requant) + rows * cols + 80));
   const residual = 2 * c.tokens * c.dim * spec.derived.residual.derived.elementPeriod;
+  const layernorm = c.tokens * (c.dim * elementPeriod(spec.derived.layernorm) + 400);
   const gelu = 2 * c.tokens * c.mlpHidden * spec.derived.gelu.derived.elementPeriod;
-  return c.tokens * (c.dim + 400) + gemm(3 * c.dim, c.dim) + 3 * c.tokens * c.dim + packetCycles(spec.derived.attention, c.tokens) + gemm(c.dim, c.dim) + residual + c.tokens * (c.dim + 400)
+  return layernorm + gemm(3 * c.dim, c.dim) + 3 * c.tokens * c.dim + packetCycles(spec.derived.attention, c.tokens) + gemm(c.dim, c.dim) + residual + layernorm
     + gemm(c.mlpHidden, c.dim) + gelu + gemm(c.dim, c.mlpHidden) + residual + 1000;
 }
 
@@ -250,7 +251,7 @@ async function verifyEncoderOneInstance(cases: ReadonlyArray<{ index: number; ve
 
 export const encoderBlock: Block<EncoderSpec> = {
   name: 'encoder',
-  caseHardware: ['rows', 'cols'],
+  caseHardware: ['rows', 'cols', 'datapath'],
   summary: 'The whole FQ-ViT encoder block (norm1, qkv, attention, proj, resid1, norm2, fc1, GELU, fc2, resid2) on one instance of each unit, with a sequencer',
   maxBits: GELU_MAX_BITS,
   tolerance: {

@@ -38,7 +38,7 @@ export interface EncoderParams {
   s_bits: number;
   /** Smallest attn_score scale of any layer the instance serves (the attention block's min_score_scale: its softmax's exp table is sized for it). @default the softmax's default scale for bits and max_tokens */
   min_score_scale?: number;
-  /** How the element-wise units compute, the residual add (resid1, resid2) and the GELU: "serial" (one adder a lane: the residual takes an element every 3 bits + 8 cycles, the GELU every accumulator width + 2 bits + 2; a fraction of the logic) or "pipelined" (an element every cycle each). They see 2·N·C and N·hidden elements against the GEMMs' 12·N·C² MACs. @allowed serial, pipelined @default serial */
+  /** How the element-wise units compute, the LayerNorm's element unit (norm1, norm2), the residual add (resid1, resid2) and the GELU: "serial" (bit-serial products on small adders: the LayerNorm takes an element every 40 to 70 cycles, the residual every 3 bits + 8, the GELU every accumulator width + 2 bits + 2; a fraction of the logic) or "pipelined" (an element every cycle each). They see 4·N·C and N·hidden elements against the GEMMs' 12·N·C² MACs. @allowed serial, pipelined @default serial */
   datapath: LaneDatapath;
 }
 
@@ -46,7 +46,7 @@ export const ENCODER_KEYS = ['bits', 'w_bits', 'max_tokens', 'dim', 'heads', 'ma
 export const ENCODER_DEFAULTS = { max_tokens: 8, dim: 16, heads: 2, max_mlp_hidden: 64, rows: 2, cols: 2, s_bits: 4, datapath: 'serial' } as const;
 
 export interface EncoderDerived {
-  /** The LayerNorm instance (norm1 and norm2): max_channels = dim, the largest scale_ratio_bits, one token unit. */
+  /** The LayerNorm instance (norm1 and norm2): max_channels = dim, the largest scale_ratio_bits, one token unit, the encoder's datapath. */
   layernorm: LayernormSpec;
   /** The attention block (heads × head_dim = dim, max_tokens, one lane, requantizers at 40 fraction bits). */
   attention: AttentionSpec;
@@ -116,7 +116,7 @@ export function deriveEncoder(p: EncoderParams, prefix = ''): EncoderDerived {
     residual: resolveResidual(p.bits, { max_channels: p.dim, datapath: p.datapath }, sub),
     gelu: resolveGelu(p.bits, { bits: p.bits, w_bits: p.w_bits, max_k: p.dim, max_channels: p.max_mlp_hidden, datapath: p.datapath }, sub),
     // One token unit: at a small C a second one would only let norm1/norm2 stream faster than T cycles a token
-    layernorm: resolveLayernorm(p.bits, { channels: p.dim, max_channels: p.dim, scale_ratio_bits: scaleRatioLog2(p.bits), max_token_units: 1 }, sub),
+    layernorm: resolveLayernorm(p.bits, { channels: p.dim, max_channels: p.dim, scale_ratio_bits: scaleRatioLog2(p.bits), max_token_units: 1, datapath: p.datapath }, sub),
     // requant_cycles 10 (two digits of M a cycle): a 4 × 4 tile's 16 codes take 160 cycles, within DeiT-Tiny's K of 192
     gemm: resolveGemm(p.bits, { rows: p.rows, cols: p.cols, a_bits: p.bits, w_bits: p.w_bits, out_bits: p.bits, max_k: maxK, frac_bits: ENCODER_GEMM_FRAC_BITS, requant_cycles: 10 }, sub),
     maxK,
