@@ -343,6 +343,13 @@ export function elementPeriod(spec: LayernormSpec): number {
   return spec.datapath === 'serial' ? serialElementPlan(spec).period : 1;
 }
 
+/** The serial element's one rounding leaf: input Kf or acc, shift FK − N or N (5 bits), floor y's width (B's fits). */
+function serialRoundWidths(spec: LayernormSpec): { roundInWidth: number; roundShiftWidth: number } {
+  const w = rtlWidths(spec);
+  if (spec.derived.offsetWidth > w.accWidth) throw new Error('layernorm serial element: B must fit the accumulator');
+  return { roundInWidth: Math.max(elementPlan(spec).kfWidth, w.accWidth), roundShiftWidth: Math.max(w.kShiftWidth, 5) };
+}
+
 function emitSerialElement(spec: LayernormSpec): string {
   const d = spec.derived;
   const w = rtlWidths(spec);
@@ -372,6 +379,7 @@ function emitSerialElement(spec: LayernormSpec): string {
     offsetWidth: d.offsetWidth,
     mxWidth: elementPlan(spec).mxWidth,
     accWidth: w.accWidth,
+    ...serialRoundWidths(spec),
     codeWidth: spec.bits + 3,
     codeMax: (1 << spec.bits) - 1,
     maxChannels: spec.maxChannels,
@@ -721,7 +729,7 @@ export const MODULE_BASES = [
   TOP, 'ptf_layernorm_config', 'ptf_layernorm_stats', 'ptf_layernorm_buffer', 'ptf_layernorm_token', 'ptf_layernorm_element',
   'ptf_layernorm_isqrt', 'ptf_layernorm_r_divider', 'ptf_layernorm_w_divider', 'ptf_layernorm_mn', 'ptf_layernorm_kf_multiplier',
   'ptf_layernorm_square_multiplier', 'ptf_layernorm_pa_multiplier', 'ptf_layernorm_mx_multiplier', 'ptf_layernorm_offset_round',
-  'ptf_layernorm_output_round', 'ptf_layernorm_alpha_ram', 'ptf_layernorm_const_ram',
+  'ptf_layernorm_output_round', 'ptf_layernorm_round', 'ptf_layernorm_alpha_ram', 'ptf_layernorm_const_ram',
 ] as const;
 
 /** The top module's name with the spec's prefix. */
@@ -757,8 +765,13 @@ export function emitLayernormRtl(spec: LayernormSpec): FileSet {
   put('ptf_layernorm_square_multiplier', emitPipelinedMultiplier(spec.bits + 1, spec.bits + 1, 0, CHUNK, MAX_CARRY, n.ptf_layernorm_square_multiplier));
   if (pipelined) put('ptf_layernorm_pa_multiplier', emitPipelinedMultiplier(d.precision.mantissaA + 1, d.raWidth + 1, paCorrection(spec).width, CHUNK, MAX_CARRY, n.ptf_layernorm_pa_multiplier, true));
   if (pipelined) put('ptf_layernorm_mx_multiplier', emitPipelinedMultiplier(d.xWidth, 9, 0, 5, MAX_CARRY, n.ptf_layernorm_mx_multiplier));
-  put('ptf_layernorm_offset_round', emitRoundShiftPipelined(plan.kfWidth, w.kShiftWidth, d.offsetWidth, n.ptf_layernorm_offset_round));
-  put('ptf_layernorm_output_round', emitRoundShiftPipelined(w.accWidth, 5, w.accWidth, n.ptf_layernorm_output_round));
+  if (pipelined) {
+    put('ptf_layernorm_offset_round', emitRoundShiftPipelined(plan.kfWidth, w.kShiftWidth, d.offsetWidth, n.ptf_layernorm_offset_round));
+    put('ptf_layernorm_output_round', emitRoundShiftPipelined(w.accWidth, 5, w.accWidth, n.ptf_layernorm_output_round));
+  } else {
+    const r = serialRoundWidths(spec);
+    put('ptf_layernorm_round', emitRoundShiftPipelined(r.roundInWidth, r.roundShiftWidth, w.accWidth, n.ptf_layernorm_round));
+  }
   put('ptf_layernorm_alpha_ram', emitRam(spec, n.ptf_layernorm_alpha_ram, 'alpha per channel, written by the program'));
   put('ptf_layernorm_const_ram', emitRam(spec, n.ptf_layernorm_const_ram, 'the constants of each channel {bk + Booth correction of -gt, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}, written by the program'));
   return files;
