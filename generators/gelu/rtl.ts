@@ -30,7 +30,9 @@ export function emitGeluRtl(spec: GeluSpec): FileSet {
   const d = spec.derived;
   const serial = p.datapath === 'serial';
   const names = { ...moduleNames(spec.prefix, BASES), shift_add_step: libraryName('shift_add_step', spec.prefix, 'gelu') };
-  const summary = { block: 'gelu', prefix: spec.prefix, ...p };
+  // The datapath only when serial: the pipelined headers stay those of the block before the option (same bytes).
+  const { datapath, ...rest } = p;
+  const summary = { block: 'gelu', prefix: spec.prefix, ...rest, ...(datapath === 'serial' ? { datapath } : {}) };
   const header = (what: string) => headerComment(what, summary);
   const idx = (v: number) => hexLiteral(d.idxWidth, v);
   const tables = 2 ** p.bits - 1;

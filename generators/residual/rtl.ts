@@ -44,7 +44,9 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
   const d = spec.derived;
   const serial = p.datapath === 'serial';
   const names = { ...moduleNames(spec.prefix, BASES), shift_add_step: libraryName('shift_add_step', spec.prefix, 'residual') };
-  const summary = { block: 'residual', prefix: spec.prefix, ...p };
+  // The datapath only when serial: the pipelined headers stay those of the block before the option (same bytes).
+  const { datapath, ...rest } = p;
+  const summary = { block: 'residual', prefix: spec.prefix, ...rest, ...(datapath === 'serial' ? { datapath } : {}) };
   const header = (what: string) => headerComment(what, summary);
   const idx = (v: number) => hexLiteral(d.idxWidth, v);
   const files: FileSet = new Map();
