@@ -350,16 +350,12 @@ function serialRoundWidths(spec: LayernormSpec): { roundInWidth: number; roundSh
   return { roundInWidth: Math.max(elementPlan(spec).kfWidth, w.accWidth), roundShiftWidth: Math.max(w.kShiftWidth, 5) };
 }
 
-function emitSerialElement(spec: LayernormSpec): string {
+/** The widths both element templates (pipelined and serial) bind: the ports', the constant word's fields, Kf's. */
+function elementWidthsView(spec: LayernormSpec) {
   const d = spec.derived;
   const w = rtlWidths(spec);
-  const plan = serialElementPlan(spec);
-  const kfWidth = elementPlan(spec).kfWidth;
-  const corrWidth = 2 * Math.ceil(d.gtWidth / 2);
-  return render('layernorm/ptf_layernorm_element_serial.v', {
-    names: moduleNames(spec.prefix, MODULE_BASES),
-    header: headerComment(`${moduleName(spec.prefix, 'ptf_layernorm_element')}: per element M, N, B and y = round((±M·x + B) / 2^N), clamped with the output zero point; one element at a time, products bit-serial`, specSummary(spec)),
-    period: plan.period,
+  const plan = elementPlan(spec);
+  return {
     bits: spec.bits,
     channelWidth: d.channelWidth,
     xWidth: d.xWidth,
@@ -371,18 +367,31 @@ function emitSerialElement(spec: LayernormSpec): string {
     bkWidth: kfAddendWidth(spec),
     nAWidth: d.nAWidth,
     constWidth: constWidth(spec),
-    kfWidth,
-    kfAccWidth: Math.max(kfWidth, d.wWidth + d.gtWidth, kfAddendWidth(spec)) + 1,
-    corrWidth,
-    paWidth: d.paWidth,
+    kfWidth: plan.kfWidth,
     kShiftWidth: w.kShiftWidth,
     offsetWidth: d.offsetWidth,
-    mxWidth: elementPlan(spec).mxWidth,
+    mxWidth: plan.mxWidth,
     accWidth: w.accWidth,
-    ...serialRoundWidths(spec),
     codeWidth: spec.bits + 3,
     codeMax: (1 << spec.bits) - 1,
     maxChannels: spec.maxChannels,
+  };
+}
+
+function emitSerialElement(spec: LayernormSpec): string {
+  const d = spec.derived;
+  const plan = serialElementPlan(spec);
+  const kfWidth = elementPlan(spec).kfWidth;
+  const corrWidth = 2 * Math.ceil(d.gtWidth / 2);
+  return render('layernorm/ptf_layernorm_element_serial.v', {
+    names: moduleNames(spec.prefix, MODULE_BASES),
+    header: headerComment(`${moduleName(spec.prefix, 'ptf_layernorm_element')}: per element M, N, B and y = round((±M·x + B) / 2^N), clamped with the output zero point; one element at a time, products bit-serial`, specSummary(spec)),
+    period: plan.period,
+    ...elementWidthsView(spec),
+    kfAccWidth: Math.max(kfWidth, d.wWidth + d.gtWidth, kfAddendWidth(spec)) + 1,
+    corrWidth,
+    paWidth: d.paWidth,
+    ...serialRoundWidths(spec),
     stepWidth: unsignedWidth(plan.outStep),
     kfLast: plan.kfLast,
     paLast: plan.paLast,
@@ -479,27 +488,9 @@ function emitElement(spec: LayernormSpec): string {
   return render('layernorm/ptf_layernorm_element.v', {
     names: moduleNames(spec.prefix, MODULE_BASES),
     header: headerComment(`${moduleName(spec.prefix, 'ptf_layernorm_element')}: per element M, N, B and y = round((±M·x + B) / 2^N), clamped with the output zero point`, specSummary(spec)),
-    bits: spec.bits,
-    channelWidth: d.channelWidth,
-    xWidth: d.xWidth,
-    raWidth: d.raWidth,
-    gaWidth: WG,
-    wWidth: d.wWidth,
-    kWidth: d.kWidth,
-    gtWidth: d.gtWidth,
-    bkWidth: kfAddendWidth(spec),
-    nAWidth: d.nAWidth,
-    constWidth: constWidth(spec),
-    kfWidth: plan.kfWidth,
-    kShiftWidth: w.kShiftWidth,
-    offsetWidth: d.offsetWidth,
-    mxWidth: plan.mxWidth,
-    accWidth: ACC,
+    ...elementWidthsView(spec),
     stages: plan.stages,
     lowWidth: L,
-    codeWidth: L + 1,
-    codeMax: (1 << spec.bits) - 1,
-    maxChannels: spec.maxChannels,
     pipelineRegisters: pipe.decls.filter((x) => !x.startsWith('wire')).join('\n'),
     kfStage: 2 + plan.ptLatency,
     wOperand: w2.name,
