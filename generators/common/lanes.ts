@@ -18,6 +18,16 @@ export const LANE_DATAPATHS = ['pipelined', 'serial'] as const;
 export type LaneDatapath = (typeof LANE_DATAPATHS)[number];
 
 /**
+ * A lane module's template (`<block>/<block>_lane.v` or `<block>/<block>_serial_lane.v`) and its header line, for a
+ * block whose lanes take `period` clocks an element when serial (gelu, residual).
+ */
+export function laneModule(block: string, title: string, moduleName: string, datapath: LaneDatapath, period: number): { template: string; what: string } {
+  return datapath === 'serial'
+    ? { template: `${block}/${block}_serial_lane.v`, what: `${moduleName}: one serial lane of the ${title} block, one element every ${period} cycles` }
+    : { template: `${block}/${block}_lane.v`, what: `${moduleName}: one lane of the ${title} block, one element per cycle, never stalls` };
+}
+
+/**
  * Widths around a lane pipeline of `laneLatency` register stages that never stalls inside: beats are taken only while
  * an output FIFO has room for everything in flight, so tready is a registered count (gelu, residual).
  */

@@ -1,6 +1,6 @@
 /** RTL emitter of the GELU block: spec -> FileSet of Verilog modules (one per file) and the manifest. */
 import type { FileSet } from '../common/files.ts';
-import { lanePipelineView } from '../common/lanes.ts';
+import { laneModule, lanePipelineView } from '../common/lanes.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
 import { CARRY_SEGMENT_BITS, libraryFiles, libraryName } from '../common/library.ts';
 import { moduleName, moduleNames } from '../common/names.ts';
@@ -60,10 +60,9 @@ export function emitGeluRtl(spec: GeluSpec): FileSet {
     serial,
     elementPeriod: d.elementPeriod,
   }));
-  files.set(`${names.gelu_lane}.v`, render(serial ? 'gelu/gelu_serial_lane.v' : 'gelu/gelu_lane.v', {
-    header: header(serial
-      ? `${names.gelu_lane}: one serial lane of the GELU block, one element every ${d.elementPeriod} cycles`
-      : `${names.gelu_lane}: one lane of the GELU block, one element per cycle, never stalls`),
+  const lane = laneModule('gelu', 'GELU', names.gelu_lane, p.datapath, d.elementPeriod);
+  files.set(`${names.gelu_lane}.v`, render(lane.template, {
+    header: header(lane.what),
     names,
     bits: p.bits,
     bitsMsb: p.bits - 1,

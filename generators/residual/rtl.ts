@@ -1,6 +1,6 @@
 /** RTL emitter of the residual block: spec -> FileSet of Verilog modules (one per file) and the manifest. */
 import type { FileSet } from '../common/files.ts';
-import { lanePipelineView } from '../common/lanes.ts';
+import { laneModule, lanePipelineView } from '../common/lanes.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
 import { CARRY_SEGMENT_BITS, libraryFiles, libraryName } from '../common/library.ts';
 import { moduleName, moduleNames } from '../common/names.ts';
@@ -76,10 +76,9 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
     serial,
     elementPeriod: d.elementPeriod,
   }));
-  files.set(`${names.residual_lane}.v`, render(serial ? 'residual/residual_serial_lane.v' : 'residual/residual_lane.v', {
-    header: header(serial
-      ? `${names.residual_lane}: one serial lane of the residual block, one element every ${d.elementPeriod} cycles`
-      : `${names.residual_lane}: one lane of the residual block, one element per cycle, never stalls`),
+  const lane = laneModule('residual', 'residual', names.residual_lane, p.datapath, d.elementPeriod);
+  files.set(`${names.residual_lane}.v`, render(lane.template, {
+    header: header(lane.what),
     names,
     bits: p.bits,
     bitsMsb: p.bits - 1,
