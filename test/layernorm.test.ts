@@ -32,6 +32,9 @@ describe('layernorm spec', () => {
       [4, { rsqrt_bits: 8 }, /layernorm\.rsqrt_bits: must be an integer from 16 to 40/],
       [4, { lanes: 3 }, /layernorm\.lanes: must be one of 1, 2, 4, 8 \(got 3\)/],
       [4, { lanes: 16 }, /layernorm\.lanes: must be one of 1, 2, 4, 8 \(got 16\)/],
+      [4, { max_token_units: 3 }, /layernorm\.max_token_units: must be an integer from 1 to 2/],
+      [4, { datapath: 'bitwise' }, /layernorm\.datapath: must be one of pipelined, serial/],
+      [4, { datapath: 'serial', lanes: 2, channels: 16 }, /layernorm\.datapath: must be pipelined when lanes is above 1/],
     ];
     for (const [bits, o, re] of bad) {
       expect(() => resolveLayernorm(bits, o)).toThrow(SpecError);

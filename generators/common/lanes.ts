@@ -10,9 +10,9 @@ import { SpecError } from './errors.ts';
 export const LANE_CHOICES = [1, 2, 4, 8] as const;
 
 /**
- * How a lane of an element-wise block (gelu, residual) computes: "pipelined", a register stage per step, an element
- * every clock; "serial", one adder doing one step a clock, an element every few tens of clocks in a fraction of the
- * logic. Same results either way.
+ * How an element-wise unit (the gelu and residual lanes, the layernorm element unit) computes: "pipelined", a
+ * register stage per step, an element every clock; "serial", small adders doing one step a clock, an element every
+ * few tens of clocks in a fraction of the logic. Same results either way.
  */
 export const LANE_DATAPATHS = ['pipelined', 'serial'] as const;
 export type LaneDatapath = (typeof LANE_DATAPATHS)[number];
