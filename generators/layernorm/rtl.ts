@@ -796,7 +796,9 @@ export function layernormManifest(spec: LayernormSpec, files: FileSet, latencyCy
     throughput: {
       elements_per_cycle: elementsPerCycle(spec),
       unit: 'output elements per cycle, back-to-back tokens, no stalls',
-      condition: spec.lanes === 1
+      condition: spec.datapath === 'serial'
+        ? `U·C / max(U·C·P, T) for back-to-back tokens of C channels, with P = ${elementPeriod(spec)} cycles an element (the serial element unit), T = ${T} cycles (the token unit's time per token) and U = ${w.tokenUnits} token unit${w.tokenUnits > 1 ? 's' : ''}: 1/${elementPeriod(spec)} element per cycle when C·P ≥ ${Math.ceil(T / w.tokenUnits)}; value for the default layer's C = ${spec.channels}`
+        : spec.lanes === 1
         ? `U·C / max(U·C, T) for back-to-back tokens of C channels, with T = ${T} cycles (the token unit's time per token) and U = ${w.tokenUnits} token unit${w.tokenUnits > 1 ? 's' : ''}: one element per cycle when C ≥ ${Math.ceil(T / w.tokenUnits)}, below that ${w.tokenUnits}·C/${T}; value for the default layer's C = ${spec.channels}`
         : `U tokens of C channels every max(U·ceil(C/lanes), T) cycles (back to back), with lanes = ${spec.lanes}, T = ${T} cycles (the token unit's time per token) and U = ${w.tokenUnits} token unit${w.tokenUnits > 1 ? 's' : ''} (ceil(T / ceil(max_channels/lanes)), at most 2·lanes): ${spec.lanes} elements per cycle when C is a multiple of ${spec.lanes} and ceil(C/${spec.lanes}) ≥ ${Math.ceil(T / w.tokenUnits)}, below that ${w.tokenUnits}·C/${T}; value for the default layer's C = ${spec.channels}`,
     },
