@@ -1,4 +1,5 @@
 /** RTL emitter of the GELU block: spec -> FileSet of Verilog modules (one per file) and the manifest. */
+import { clog2 } from '../common/arith.ts';
 import type { FileSet } from '../common/files.ts';
 import { laneModule, lanePipelineView } from '../common/lanes.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
@@ -78,6 +79,8 @@ export function emitGeluRtl(spec: GeluSpec): FileSet {
     segment: CARRY_SEGMENT_BITS,
     segments: d.segments,
     stepWidth: d.stepWidth,
+    zAddrWidth: clog2(2 ** (p.bits + 1) + d.bankDepth),
+    bankWidth: d.bankWidth,
     zeroCode: hexLiteral(p.bits, 0),
   }));
   // The serial lane compares on its adder and keeps both tables in one memory
@@ -120,7 +123,7 @@ export function geluManifest(spec: GeluSpec, files: string[]): BlockManifest {
       datapath: p.datapath,
       element_period: d.elementPeriod,
       tables_in_logic: serial
-        ? 'both tables in one memory at {falling, k} a lane (block RAM when it is large enough to be inferred as one); each lane has its own copy'
+        ? 'both tables (at {falling, k}) and the channels\' B in one memory of z-wide words a lane, M in another; each lane has its own copy'
         : `search levels of at most ${GELU_LOGIC_ENTRIES} entries are flip-flops, larger ones block RAM; each lane has its own copy`,
       carry_segment_bits: CARRY_SEGMENT_BITS,
       arithmetic: (serial
