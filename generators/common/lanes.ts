@@ -45,11 +45,18 @@ export interface LanePipeline {
   laneBits: number;
   /** Width of the in-flight count (up to capacity). */
   flightWidth: number;
+  /** Clocks between the elements a lane takes: 1 pipelined, more for a serial lane. */
+  elementPeriod: number;
+  /** Width of a serial lane's step counter, 0 .. elementPeriod (0 when pipelined). */
+  stepWidth: number;
 }
 
-/** `inFlight`: the most beats a lane holds at once (its latency when it takes one every clock; 1 for a serial lane). */
-export function lanePipeline(laneLatency: number, maxChannels: number, lanes: number, inFlight = laneLatency): LanePipeline {
-  const fifoAddr = clog2(inFlight + 4);
+/**
+ * A lane takes an element every `elementPeriod` clocks (1: a pipeline), so it holds at most
+ * ceil(laneLatency / elementPeriod) beats at once; the output FIFO is sized for that.
+ */
+export function lanePipeline(laneLatency: number, maxChannels: number, lanes: number, elementPeriod = 1): LanePipeline {
+  const fifoAddr = clog2(Math.ceil(laneLatency / elementPeriod) + 4);
   const capacity = 2 ** fifoAddr + 1;
   const bankDepth = Math.ceil(maxChannels / lanes);
   return {
@@ -61,7 +68,18 @@ export function lanePipeline(laneLatency: number, maxChannels: number, lanes: nu
     bankWidth: unsignedWidth(bankDepth - 1),
     laneBits: clog2(lanes),
     flightWidth: unsignedWidth(capacity) + 1,
+    elementPeriod,
+    stepWidth: elementPeriod > 1 ? unsignedWidth(elementPeriod) : 0,
   };
+}
+
+/**
+ * The spec summary a lane block writes into its headers: the datapath only when serial, so that the pipelined
+ * blocks' headers (and bytes) stay those from before the option.
+ */
+export function laneBlockSummary<P extends { datapath: LaneDatapath }>(block: string, prefix: string, params: P): Record<string, unknown> {
+  const { datapath, ...rest } = params;
+  return { block, prefix, ...rest, ...(datapath === 'serial' ? { datapath } : {}) };
 }
 
 /**
@@ -72,6 +90,8 @@ export function lanePipelineView(d: LanePipeline & { chanWidth: number }, lanes:
   return {
     lanes,
     singleLane: lanes === 1,
+    serial: d.elementPeriod > 1,
+    elementPeriod: d.elementPeriod,
     laneBits: d.laneBits,
     bankWidth: d.bankWidth,
     laneLatency: d.laneLatency,

@@ -1,7 +1,7 @@
 /** RTL emitter of the GELU block: spec -> FileSet of Verilog modules (one per file) and the manifest. */
 import { clog2 } from '../common/arith.ts';
 import type { FileSet } from '../common/files.ts';
-import { laneModule, lanePipelineView } from '../common/lanes.ts';
+import { laneBlockSummary, laneModule, lanePipelineView } from '../common/lanes.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
 import { CARRY_SEGMENT_BITS, libraryFiles, libraryName } from '../common/library.ts';
 import { moduleName, moduleNames } from '../common/names.ts';
@@ -31,9 +31,7 @@ export function emitGeluRtl(spec: GeluSpec): FileSet {
   const d = spec.derived;
   const serial = p.datapath === 'serial';
   const names = { ...moduleNames(spec.prefix, BASES), shift_add_step: libraryName('shift_add_step', spec.prefix, 'gelu') };
-  // The datapath only when serial: the pipelined headers stay those of the block before the option (same bytes).
-  const { datapath, ...rest } = p;
-  const summary = { block: 'gelu', prefix: spec.prefix, ...rest, ...(datapath === 'serial' ? { datapath } : {}) };
+  const summary = laneBlockSummary('gelu', spec.prefix, p);
   const header = (what: string) => headerComment(what, summary);
   const idx = (v: number) => hexLiteral(d.idxWidth, v);
   const tables = 2 ** p.bits - 1;
@@ -58,8 +56,6 @@ export function emitGeluRtl(spec: GeluSpec): FileSet {
     idxFalling: idx(2 + tables),
     idxFallingMinusOne: idx(1 + tables),
     idxChannels: idx(2 + 2 * tables),
-    serial,
-    elementPeriod: d.elementPeriod,
   }));
   const lane = laneModule('gelu', 'GELU', names.gelu_lane, p.datapath, d.elementPeriod);
   files.set(`${names.gelu_lane}.v`, render(lane.template, {

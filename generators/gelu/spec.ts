@@ -39,10 +39,6 @@ export interface GeluDerived extends LanePipeline {
   idxWidth: number;
   /** Segments of z (carry chains and comparisons are at most CARRY_SEGMENT_BITS long). */
   segments: number;
-  /** Clocks between the elements a lane takes: 1 pipelined, accWidth + 2 bits + 2 serial. */
-  elementPeriod: number;
-  /** Width of the serial lane's step counter (0 when pipelined). */
-  stepWidth: number;
 }
 
 export interface GeluSpec {
@@ -110,13 +106,12 @@ export function deriveGelu(p: GeluParams): GeluDerived {
   const serialSteps = accWidth + 2 * p.bits + 2;
   const laneLatency = serial ? serialSteps + 1 : 2 + accWidth + (segments - 1) + 1 + 4 * p.bits;
   return {
-    elementPeriod: serial ? serialSteps : 1,
-    stepWidth: serial ? unsignedWidth(serialSteps) : 0,
     accWidth,
     zWidth,
     segments,
     chanWidth,
     idxWidth: Math.max(unsignedWidth(words), chanWidth + 2),
-    ...lanePipeline(laneLatency, p.max_channels, p.lanes, serial ? 1 : laneLatency),
+    // A serial lane takes an element every serialSteps clocks: accWidth + 2 bits + 2
+    ...lanePipeline(laneLatency, p.max_channels, p.lanes, serial ? serialSteps : 1),
   };
 }

@@ -1,6 +1,6 @@
 /** RTL emitter of the residual block: spec -> FileSet of Verilog modules (one per file) and the manifest. */
 import type { FileSet } from '../common/files.ts';
-import { laneModule, lanePipelineView } from '../common/lanes.ts';
+import { laneBlockSummary, laneModule, lanePipelineView } from '../common/lanes.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
 import { CARRY_SEGMENT_BITS, libraryFiles, libraryName } from '../common/library.ts';
 import { moduleName, moduleNames } from '../common/names.ts';
@@ -44,9 +44,7 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
   const d = spec.derived;
   const serial = p.datapath === 'serial';
   const names = { ...moduleNames(spec.prefix, BASES), shift_add_step: libraryName('shift_add_step', spec.prefix, 'residual') };
-  // The datapath only when serial: the pipelined headers stay those of the block before the option (same bytes).
-  const { datapath, ...rest } = p;
-  const summary = { block: 'residual', prefix: spec.prefix, ...rest, ...(datapath === 'serial' ? { datapath } : {}) };
+  const summary = laneBlockSummary('residual', spec.prefix, p);
   const header = (what: string) => headerComment(what, summary);
   const idx = (v: number) => hexLiteral(d.idxWidth, v);
   const files: FileSet = new Map();
@@ -73,8 +71,6 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
     headerMinusOne: idx(RESIDUAL_HEADER_WORDS - 1),
     idxHeader: idx(RESIDUAL_HEADER_WORDS),
     idx1: idx(1), idx2: idx(2), idx3: idx(3), idx4: idx(4), idx5: idx(5), idx6: idx(6), idx7: idx(7),
-    serial,
-    elementPeriod: d.elementPeriod,
   }));
   const lane = laneModule('residual', 'residual', names.residual_lane, p.datapath, d.elementPeriod);
   files.set(`${names.residual_lane}.v`, render(lane.template, {

@@ -38,10 +38,6 @@ export interface ResidualDerived extends LanePipeline {
   nSegments: number;
   divSegments: number;
   satSegments: number;
-  /** Clocks between the elements a lane takes: 1 pipelined, 3 bits + 8 serial. */
-  elementPeriod: number;
-  /** Width of the serial lane's step counter (0 when pipelined). */
-  stepWidth: number;
 }
 
 export interface ResidualSpec {
@@ -82,8 +78,6 @@ export function deriveResidual(p: ResidualParams): ResidualDerived {
   const serial = p.datapath === 'serial';
   const laneLatency = serial ? 3 * b + 9 : 1 + 1 + (2 * b + 5) + (nSegments - 1) + 1 + 2 + 2 * b + 2;
   return {
-    elementPeriod: serial ? 3 * b + 8 : 1,
-    stepWidth: serial ? unsignedWidth(3 * b + 8) : 0,
     cfgWidth: c + b + 1,
     chanWidth: unsignedWidth(p.max_channels - 1),
     idxWidth: unsignedWidth(RESIDUAL_HEADER_WORDS + p.max_channels),
@@ -94,6 +88,7 @@ export function deriveResidual(p: ResidualParams): ResidualDerived {
     satSegments: carrySegments(c + 5),
     // m = n >> (ao + 1) < O' 2^b (below the high saturation) < 2^(c + b)
     remWidth: b + c,
-    ...lanePipeline(laneLatency, p.max_channels, p.lanes, serial ? 1 : laneLatency),
+    // A serial lane takes an element every 3 bits + 8 clocks
+    ...lanePipeline(laneLatency, p.max_channels, p.lanes, serial ? 3 * b + 8 : 1),
   };
 }
