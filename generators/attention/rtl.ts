@@ -14,7 +14,7 @@ import { moduleNames } from '../common/names.ts';
 import { packWord, type Program, type ProgramFormat } from '../common/program.ts';
 import { render } from '../common/render.ts';
 import { headerComment, hexLiteral } from '../common/verilog.ts';
-import { emitPe, emitRequantSerial, emitRneShift } from '../gemm/rtl.ts';
+import { emitPe, emitRequantSerial } from '../gemm/rtl.ts';
 import type { GemmSpec } from '../gemm/spec.ts';
 import { softmaxProgram } from '../softmax/program.ts';
 import { SOFTMAX_ERRORS, SOFTMAX_STATUS_WIDTH, emitSoftmaxRtl, softmaxLatency, softmaxTop } from '../softmax/rtl.ts';
@@ -26,7 +26,7 @@ import { subPrefix, type AttentionSpec } from './spec.ts';
 
 /** The GEMM leaves the block instantiates, named under the block scope (`<prefix>_attention_gemm_pe`, ...). */
 export function gemmLeafNames(spec: AttentionSpec) {
-  return moduleNames(subPrefix(spec.prefix), ['gemm_pe', 'gemm_requant_serial', 'gemm_rne_shift'] as const);
+  return moduleNames(subPrefix(spec.prefix), ['gemm_pe', 'gemm_requant_serial'] as const);
 }
 /** log2 of the entries of the score and output FIFOs (plus a head register each): 32, or room for two runs of lanes outputs. */
 export function fifoAddrWidthOf(spec: AttentionSpec): number {
@@ -257,9 +257,8 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
   files.set(`${leaves.gemm_requant_serial}.v`, emitRequantSerial(
     { accWidth: shared.accWidth, fracBits: p.frac_bits, shiftWidth: shared.shiftWidth, offsetWidth: shared.offsetWidth, sumWidth: shared.sumWidth, outBits: p.bits, chunkDigits: d.requantChunkDigits },
     pub,
-    { name: leaves.gemm_requant_serial, rneShiftName: leaves.gemm_rne_shift },
+    leaves.gemm_requant_serial,
   ));
-  files.set(`${leaves.gemm_rne_shift}.v`, emitRneShift({ width: shared.sumWidth, shiftWidth: shared.shiftWidth }, pub, leaves.gemm_rne_shift));
   for (const [path, text] of emitSoftmaxRtl(sm)) if (path.endsWith('.v')) files.set(path, text);
   for (const [path, text] of libraryFiles(['axis_skid_buffer'], spec.prefix, 'attention')) files.set(path, text);
   return files;

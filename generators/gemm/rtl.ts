@@ -13,7 +13,7 @@ import { clog2 } from '../common/arith.ts';
 import { ARRAY_STAGES, ICE40_DSP_MIN_PRODUCT_WIDTH, requantSerialStages, type GemmMultiplier, type GemmSpec } from './spec.ts';
 
 /** Base names of the block's own modules (each is prefixed, common/names.ts). */
-const MODULES = ['gemm', 'gemm_array', 'gemm_mac', 'gemm_drain', 'gemm_requant_serial', 'gemm_rne_shift'] as const;
+const MODULES = ['gemm', 'gemm_array', 'gemm_mac', 'gemm_drain', 'gemm_requant_serial'] as const;
 
 /** The top module's name for a spec (prefixed). */
 export function gemmTop(spec: GemmSpec): string {
@@ -55,20 +55,15 @@ export function emitMac(p: { aWidth: number; wWidth: number; accWidth: number },
 /**
  * The requantizer, clamp(round_half_even((acc * M + B) / 2^S), 0, 2^outBits - 1), digit serial: one element every
  * `requantChunking(...).cycles` cycles (in_ready), multiplying by M `chunkDigits` two-bit digits per cycle (all of M in
- * one cycle when chunkDigits covers it); `requantSerialStages` stages (spec.ts) from taking an element to its code. It
- * instantiates the shifter `rneShiftName`. The GEMM and the attention block both use it.
+ * one cycle when chunkDigits covers it); `requantSerialStages` stages (spec.ts) from taking an element to its code.
+ * The GEMM and the attention block both use it.
  */
 export function emitRequantSerial(
   p: { accWidth: number; fracBits: number; shiftWidth: number; offsetWidth: number; sumWidth: number; outBits: number; chunkDigits: number },
   spec?: unknown,
-  names: { name: string; rneShiftName: string } = { name: 'gemm_requant_serial', rneShiftName: 'gemm_rne_shift' },
+  name = 'gemm_requant_serial',
 ): string {
-  return render('gemm/gemm_requant_serial.v', { header: headerComment(`${names.name}: per-channel requantizer, digit serial`, spec ?? p), ...names, ...p });
-}
-
-/** The round-half-even shifter, combinational: quotient = floor(value / 2^shift) and round_up, with round_half_even(value / 2^shift) = quotient + round_up; value is `width` bits signed. */
-export function emitRneShift(p: { width: number; shiftWidth: number }, spec?: unknown, name = 'gemm_rne_shift'): string {
-  return render('gemm/gemm_rne_shift.v', { header: headerComment(`${name}: arithmetic right shift, rounding half to even`, spec ?? p), name, ...p });
+  return render('gemm/gemm_requant_serial.v', { header: headerComment(`${name}: per-channel requantizer, digit serial`, spec ?? p), name, ...p });
 }
 
 function view(spec: GemmSpec, accOut = false) {
@@ -115,8 +110,7 @@ export function emitRtl(spec: GemmSpec, options: { accOut?: boolean } = {}): Fil
     [`${n.gemm_array}.v`, render('gemm/gemm_array.v', { header: headerComment(`${n.gemm_array}: the MAC array, its operand registers and the drain chain`, pub), name: n.gemm_array, macName: n.gemm_mac, ...v })],
     [`${n.gemm_mac}.v`, emitMac({ aWidth: d.centeredWidth, wWidth: spec.wBits, accWidth: d.accWidth }, pub, n.gemm_mac, spec.multiplier)],
     [`${n.gemm_drain}.v`, render('gemm/gemm_drain.v', { header: headerComment(`${n.gemm_drain}: reads a finished tile and pairs it with its channel constants`, pub), name: n.gemm_drain, ...v })],
-    [`${n.gemm_requant_serial}.v`, emitRequantSerial({ accWidth: d.accWidth, fracBits: spec.fracBits, shiftWidth: d.shiftWidth, offsetWidth: d.offsetWidth, sumWidth: d.sumWidth, outBits: spec.outBits, chunkDigits: d.requantChunkDigits }, pub, { name: n.gemm_requant_serial, rneShiftName: n.gemm_rne_shift })],
-    [`${n.gemm_rne_shift}.v`, emitRneShift({ width: d.sumWidth, shiftWidth: d.shiftWidth }, pub, n.gemm_rne_shift)],
+    [`${n.gemm_requant_serial}.v`, emitRequantSerial({ accWidth: d.accWidth, fracBits: spec.fracBits, shiftWidth: d.shiftWidth, offsetWidth: d.offsetWidth, sumWidth: d.sumWidth, outBits: spec.outBits, chunkDigits: d.requantChunkDigits }, pub, n.gemm_requant_serial)],
   ]);
   for (const [path, text] of libraryFiles(['axis_skid_buffer'], spec.prefix, 'gemm')) files.set(path, text);
   return files;
