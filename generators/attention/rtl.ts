@@ -13,13 +13,12 @@ import { libraryFiles, libraryName } from '../common/library.ts';
 import { moduleNames } from '../common/names.ts';
 import { packWord, type Program, type ProgramFormat } from '../common/program.ts';
 import { render } from '../common/render.ts';
-import { headerComment, hexLiteral } from '../common/verilog.ts';
+import { headerComment, hexLiteral, signExtend, zeroExtend } from '../common/verilog.ts';
 import { emitPe, emitRequantSerial } from '../gemm/rtl.ts';
 import type { GemmSpec } from '../gemm/spec.ts';
 import { softmaxProgram } from '../softmax/program.ts';
 import { SOFTMAX_ERRORS, SOFTMAX_STATUS_WIDTH, emitSoftmaxRtl, softmaxLatency, softmaxTop } from '../softmax/rtl.ts';
 import type { SoftmaxSpec } from '../softmax/spec.ts';
-import { zeroExtend } from '../softmax/units.ts';
 import { attentionNames, emitPvAcc, emitPvTerm, pvWidths } from './leaves.ts';
 import type { AttentionLayer } from './model.ts';
 import { subPrefix, type AttentionSpec } from './spec.ts';
@@ -124,12 +123,6 @@ function requantView(g: GemmSpec, cfg: number) {
   };
 }
 
-/** `{{N{expr[msb]}}, expr}`: a signed expr (of `width` bits) sign-extended to `to` bits. */
-function signExtend(expr: string, width: number, to: number): string {
-  if (to < width) throw new RangeError(`signExtend: ${to} < ${width}`);
-  return to === width ? expr : `{{${to - width}{${expr}[${width - 1}]}}, ${expr}}`;
-}
-
 /**
  * The one requantizer both passes share (time-multiplexed): each width the larger of the score's and the output's,
  * so every accumulator, shift and offset of either fits unchanged, and SUM_WIDTH >= ACC_WIDTH + FRAC_BITS + 1 still
@@ -151,7 +144,13 @@ export function publicSpec(spec: AttentionSpec) {
   return { block: 'attention', prefix: spec.prefix, ...spec.params };
 }
 
-export function emitAttentionRtl(spec: AttentionSpec): FileSet {
+/**
+ * The block's Verilog modules. `requantPort` (the encoder only) leaves the requantizer out: the registered element
+ * goes out on the rq_* ports and the codes come back in, so that the encoder can share one requantizer (same chunk
+ * digits, so the same stages and rate, and at least these widths) with its GEMM.
+ */
+export function emitAttentionRtl(spec: AttentionSpec, options: { requantPort?: boolean } = {}): FileSet {
+  const requantPort = options.requantPort ?? false;
   const p = spec.params;
   const d = spec.derived;
   const names = attentionNames(spec.prefix);
@@ -185,6 +184,7 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
     names,
     peName: leaves.gemm_pe,
     requantName: leaves.gemm_requant_serial,
+    requantPort,
     cfgSkidName: libraryName('axis_skid_buffer', spec.prefix, 'attention'),
     softmaxTop: softmaxTop(sm),
     programWords: programLength(spec),
@@ -219,10 +219,11 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
     dimLiteral: hexLiteral(ramAddrWidth, dimWords),
     headDimLiteral: hexLiteral(ramAddrWidth, headWords),
     fracBits: p.frac_bits,
+    fracMsb: p.frac_bits - 1,
     score: requantView(d.score, cfg),
     out: requantView(d.out, cfg),
     pvTermWidth: pv.termWidth,
-    shared,
+    shared: { ...shared, accMsb: shared.accWidth - 1, shiftMsb: shared.shiftWidth - 1, offsetMsb: shared.offsetWidth - 1 },
     requantStages: stages,
     requantCycles: d.requantCycles,
     requantChunkDigits: d.requantChunkDigits,
@@ -254,11 +255,13 @@ export function emitAttentionRtl(spec: AttentionSpec): FileSet {
   for (const [path, text] of [emitPvTerm(spec.prefix, pv, pub), emitPvAcc(spec.prefix, pv, pub)]) files.set(path, text);
   // The GEMM's leaves: the PE at the score's widths, the requantizer at the shared widths
   files.set(`${leaves.gemm_pe}.v`, emitPe({ aWidth: p.bits + 1, wWidth: p.bits + 1, accWidth: sw.accWidth }, pub, leaves.gemm_pe));
-  files.set(`${leaves.gemm_requant_serial}.v`, emitRequantSerial(
-    { accWidth: shared.accWidth, fracBits: p.frac_bits, shiftWidth: shared.shiftWidth, offsetWidth: shared.offsetWidth, sumWidth: shared.sumWidth, outBits: p.bits, chunkDigits: d.requantChunkDigits },
-    pub,
-    leaves.gemm_requant_serial,
-  ));
+  if (!requantPort) {
+    files.set(`${leaves.gemm_requant_serial}.v`, emitRequantSerial(
+      { accWidth: shared.accWidth, fracBits: p.frac_bits, shiftWidth: shared.shiftWidth, offsetWidth: shared.offsetWidth, sumWidth: shared.sumWidth, outBits: p.bits, chunkDigits: d.requantChunkDigits },
+      pub,
+      leaves.gemm_requant_serial,
+    ));
+  }
   for (const [path, text] of emitSoftmaxRtl(sm)) if (path.endsWith('.v')) files.set(path, text);
   for (const [path, text] of libraryFiles(['axis_skid_buffer'], spec.prefix, 'attention')) files.set(path, text);
   return files;

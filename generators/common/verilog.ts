@@ -67,3 +67,15 @@ export function hexLiteral(width: number, value: bigint | number): string {
 export function hexWord(width: number, value: bigint | number): string {
   return toUnsigned(BigInt(value), width).toString(16).padStart(Math.ceil(width / 4), '0');
 }
+
+/** `{N'b0, expr}`: expr (of `width` bits) zero-extended to `to` bits. */
+export function zeroExtend(expr: string, width: number, to: number): string {
+  if (to < width) throw new RangeError(`zeroExtend: ${to} < ${width}`);
+  return to === width ? expr : `{${to - width}'b0, ${expr}}`;
+}
+
+/** `{{N{expr[msb]}}, expr}`: a signed expr (of `width` bits) sign-extended to `to` bits. */
+export function signExtend(expr: string, width: number, to: number): string {
+  if (to < width) throw new RangeError(`signExtend: ${to} < ${width}`);
+  return to === width ? expr : `{{${to - width}{${expr}[${width - 1}]}}, ${expr}}`;
+}

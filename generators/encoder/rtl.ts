@@ -4,15 +4,14 @@
  * `<prefix>_encoder` (spec.ts subPrefix): the LayerNorm and the GEMM as their own generators emit them.
  */
 import { clog2 } from '../common/arith.ts';
-import { zeroExtend } from '../softmax/units.ts';
 import type { FileSet } from '../common/files.ts';
 import { moduleNames } from '../common/names.ts';
 import { render } from '../common/render.ts';
-import { headerComment, hexLiteral } from '../common/verilog.ts';
+import { headerComment, hexLiteral, signExtend, zeroExtend } from '../common/verilog.ts';
 import { emitRtl as emitGemmRtl, gemmTop } from '../gemm/rtl.ts';
 import { emitLayernormRtl, programLayout, STATUS_ERRORS as LN_ERRORS, topName as layernormTop } from '../layernorm/rtl.ts';
 import { attentionNames } from '../attention/leaves.ts';
-import { cfgWidth as attentionCfgWidth, emitAttentionRtl, STATUS_WIDTH as ATTENTION_STATUS_WIDTH } from '../attention/rtl.ts';
+import { cfgWidth as attentionCfgWidth, emitAttentionRtl, sharedRequantWidths, STATUS_WIDTH as ATTENTION_STATUS_WIDTH } from '../attention/rtl.ts';
 import { emitResidualRtl, RESIDUAL_ERRORS, residualTop } from '../residual/rtl.ts';
 import { emitGeluRtl, GELU_ERRORS, geluTop } from '../gelu/rtl.ts';
 import type { EncoderSpec } from './spec.ts';
@@ -71,12 +70,59 @@ export function publicSpec(spec: EncoderSpec) {
   return { block: 'encoder', prefix: spec.prefix, ...spec.params };
 }
 
+/**
+ * The one requantizer of the GEMM steps and the attention block (the sequencer runs one step at a time, and a step
+ * ends after its last code is written, so the requantizer is empty at every hand-over): each width the larger of the
+ * two users', so that every value of either fits unchanged; the same fraction bits and chunk digits (spec.ts), so the
+ * same stages and rate as each user's own would have.
+ */
+export function sharedRequant(spec: EncoderSpec) {
+  const d = spec.derived;
+  const g = d.gemm.derived;
+  const a = sharedRequantWidths(d.attention);
+  if (d.gemm.fracBits !== d.attention.params.frac_bits || g.requantChunkDigits !== d.attention.derived.requantChunkDigits) {
+    throw new Error('encoder: the GEMM and the attention block must share the requantizer\'s fraction bits and chunk digits');
+  }
+  return {
+    fracBits: d.gemm.fracBits,
+    chunkDigits: g.requantChunkDigits,
+    accWidth: Math.max(g.accWidth, a.accWidth),
+    shiftWidth: Math.max(g.shiftWidth, a.shiftWidth),
+    offsetWidth: Math.max(g.offsetWidth, a.offsetWidth),
+    sumWidth: Math.max(g.sumWidth, a.sumWidth),
+  };
+}
+
+/** The template's view of the shared requantizer: its widths, and each user's fields extended to them. */
+function sharedRequantView(spec: EncoderSpec) {
+  const r = sharedRequant(spec);
+  const g = spec.derived.gemm.derived;
+  const a = sharedRequantWidths(spec.derived.attention);
+  return {
+    ...r,
+    linShiftWidth: g.shiftWidth,
+    linShiftMsb: g.shiftWidth - 1,
+    linOffsetWidth: g.offsetWidth,
+    linOffsetMsb: g.offsetWidth - 1,
+    attAccMsb: a.accWidth - 1,
+    attShiftMsb: a.shiftWidth - 1,
+    attOffsetMsb: a.offsetWidth - 1,
+    linAcc: signExtend('lin_rq_in_acc', g.accWidth, r.accWidth),
+    linShift: zeroExtend('lin_rq_shift', g.shiftWidth, r.shiftWidth),
+    linOffset: signExtend('lin_rq_offset', g.offsetWidth, r.offsetWidth),
+    attAcc: signExtend('att_rq_in_acc', a.accWidth, r.accWidth),
+    attShift: zeroExtend('att_rq_in_shift', a.shiftWidth, r.shiftWidth),
+    attOffset: signExtend('att_rq_in_offset', a.offsetWidth, r.offsetWidth),
+  };
+}
+
 export function emitEncoderRtl(spec: EncoderSpec): FileSet {
   const p = spec.params;
   const d = spec.derived;
   const names = {
     ...moduleNames(spec.prefix, ENCODER_MODULES),
     gemm: gemmTop(d.gemm),
+    requant: moduleNames(d.gemm.prefix, ['gemm_requant_serial'] as const).gemm_requant_serial,
     attention: attentionNames(d.attention.prefix).attention,
     residual: residualTop(d.residual),
     gelu: geluTop(d.gelu),
@@ -135,6 +181,7 @@ export function emitEncoderRtl(spec: EncoderSpec): FileSet {
     heads: p.heads,
     headDim: p.dim / p.heads,
     probMsb: d.attention.params.s_bits,
+    requant: sharedRequantView(spec),
   }));
   const put = (base: (typeof ENCODER_MODULES)[number], what: string) =>
     files.set(`${names[base]}.v`, render(`encoder/${base}.v`, { header: headerComment(`${names[base]}: ${what}`, pub), names, leaf }));
@@ -143,9 +190,9 @@ export function emitEncoderRtl(spec: EncoderSpec): FileSet {
   put('encoder_head_writer', 'writes the attention output (head by head) into a banked token buffer');
   put('encoder_reader', 'reads tokens out of a banked token buffer as a stream');
   put('encoder_linear', 'one GEMM step over the token buffers, weights streamed once per column tile');
-  for (const [path, text] of emitGemmRtl(d.gemm, { accOut: true })) files.set(path, text);
+  for (const [path, text] of emitGemmRtl(d.gemm, { accOut: true, requantPort: true })) files.set(path, text);
   for (const [path, text] of emitLayernormRtl(d.layernorm)) files.set(path, text);
-  for (const [path, text] of emitAttentionRtl(d.attention)) files.set(path, text);
+  for (const [path, text] of emitAttentionRtl(d.attention, { requantPort: true })) files.set(path, text);
   for (const [path, text] of emitResidualRtl(d.residual)) if (path.endsWith('.v')) files.set(path, text);
   for (const [path, text] of emitGeluRtl(d.gelu)) if (path.endsWith('.v')) files.set(path, text);
   return files;

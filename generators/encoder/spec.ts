@@ -48,13 +48,13 @@ export const ENCODER_DEFAULTS = { max_tokens: 8, dim: 16, heads: 2, max_mlp_hidd
 export interface EncoderDerived {
   /** The LayerNorm instance (norm1 and norm2): max_channels = dim, the largest scale_ratio_bits, one token unit, the encoder's datapath. */
   layernorm: LayernormSpec;
-  /** The attention block (heads × head_dim = dim, max_tokens, one lane, requantizers at 40 fraction bits). */
+  /** The attention block (heads × head_dim = dim, max_tokens, one lane, its requantizer the encoder's shared one: 40 fraction bits, 7 cycles a code). */
   attention: AttentionSpec;
   /** The GELU block (fc1's accumulators, K = dim, up to max_mlp_hidden channels). */
   gelu: GeluSpec;
   /** The residual block (resid1, resid2): max_channels = dim, the default constant width, the encoder's datapath. */
   residual: ResidualSpec;
-  /** The GEMM array (qkv, proj, fc1, fc2): K up to max(dim, max_mlp_hidden), requantizer at 40 fraction bits. */
+  /** The GEMM array (qkv, proj, fc1, fc2): K up to max(dim, max_mlp_hidden), its requantizer the encoder's shared one. */
   gemm: GemmSpec;
   /** Longest K of any GEMM step. */
   maxK: number;
@@ -117,8 +117,9 @@ export function deriveEncoder(p: EncoderParams, prefix = ''): EncoderDerived {
     gelu: resolveGelu(p.bits, { bits: p.bits, w_bits: p.w_bits, max_k: p.dim, max_channels: p.max_mlp_hidden, datapath: p.datapath }, sub),
     // One token unit: at a small C a second one would only let norm1/norm2 stream faster than T cycles a token
     layernorm: resolveLayernorm(p.bits, { channels: p.dim, max_channels: p.dim, scale_ratio_bits: scaleRatioLog2(p.bits), max_token_units: 1, datapath: p.datapath }, sub),
-    // requant_cycles 10 (two digits of M a cycle): a 4 × 4 tile's 16 codes take 160 cycles, within DeiT-Tiny's K of 192
-    gemm: resolveGemm(p.bits, { rows: p.rows, cols: p.cols, a_bits: p.bits, w_bits: p.w_bits, out_bits: p.bits, max_k: maxK, frac_bits: ENCODER_GEMM_FRAC_BITS, requant_cycles: 10 }, sub),
+    // requant_cycles 8, as the attention block's: the encoder shares one requantizer between them (rtl.ts
+    // sharedRequant), so both need the same chunk digits; a 4 × 4 tile's 16 codes take 16 · 7 cycles, within K = 192
+    gemm: resolveGemm(p.bits, { rows: p.rows, cols: p.cols, a_bits: p.bits, w_bits: p.w_bits, out_bits: p.bits, max_k: maxK, frac_bits: ENCODER_GEMM_FRAC_BITS, requant_cycles: 8 }, sub),
     maxK,
     maxOut,
     tokenTiles: Math.ceil(p.max_tokens / p.rows),

@@ -66,10 +66,11 @@ export function emitRequantSerial(
   return render('gemm/gemm_requant_serial.v', { header: headerComment(`${name}: per-channel requantizer, digit serial`, spec ?? p), name, ...p });
 }
 
-function view(spec: GemmSpec, accOut = false) {
+function view(spec: GemmSpec, accOut = false, requantPort = false) {
   const d = spec.derived;
   return {
     accOut,
+    requantPort,
     accMsb: d.accWidth - 1,
     names: { ...moduleNames(spec.prefix, MODULES), axis_skid_buffer: libraryName('axis_skid_buffer', spec.prefix, 'gemm') },
     rows: spec.rows,
@@ -98,10 +99,12 @@ function view(spec: GemmSpec, accOut = false) {
 
 /**
  * The block's Verilog modules (with the library skid buffer), keyed by file name. `accOut` (the encoder's fc1 -> GELU
- * only; off for the GEMM block) adds the run-time accumulator-out mode: ports acc_mode and m_axis_tacc.
+ * only; off for the GEMM block) adds the run-time accumulator-out mode: ports acc_mode and m_axis_tacc. `requantPort`
+ * (the encoder only) leaves the requantizer out: its inputs and outputs become the rq_* ports, so that the encoder can
+ * share one requantizer between the GEMM and the attention block (the leaf is still emitted, for the encoder to use).
  */
-export function emitRtl(spec: GemmSpec, options: { accOut?: boolean } = {}): FileSet {
-  const v = view(spec, options.accOut ?? false);
+export function emitRtl(spec: GemmSpec, options: { accOut?: boolean; requantPort?: boolean } = {}): FileSet {
+  const v = view(spec, options.accOut ?? false, options.requantPort ?? false);
   const n = v.names;
   const pub = publicSpec(spec);
   const d = spec.derived;

@@ -4,10 +4,10 @@ import { libraryFiles } from '../common/library.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
 import { moduleName, moduleNames } from '../common/names.ts';
 import { render } from '../common/render.ts';
-import { headerComment, hexLiteral } from '../common/verilog.ts';
+import { headerComment, hexLiteral, zeroExtend } from '../common/verilog.ts';
 import { softmaxProgramFormat } from './program.ts';
 import type { SoftmaxSpec } from './spec.ts';
-import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundUnit, log2RoundWidths, zeroExtend } from './units.ts';
+import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundUnit, log2RoundWidths } from './units.ts';
 
 /** Base name of the top module (the generated name is moduleName(spec.prefix, SOFTMAX_TOP)). */
 export const SOFTMAX_TOP = 'softmax_lis';

@@ -6,18 +6,12 @@
  */
 import { unsignedWidth } from '../common/arith.ts';
 import { render } from '../common/render.ts';
-import { headerComment, hexLiteral } from '../common/verilog.ts';
+import { headerComment, hexLiteral, zeroExtend } from '../common/verilog.ts';
 
 /** Cycles from d to e in softmax_exp: the table read, then the shift. */
 export const EXP_LATENCY = 2;
 /** Cycles from (sum, elem) to (code, zero) in softmax_log2_round. */
 export const LOG2_ROUND_LATENCY = 10;
-
-/** `{N'b0, expr}`: expr (of `width` bits) zero-extended to `to` bits. */
-export function zeroExtend(expr: string, width: number, to: number): string {
-  if (to < width) throw new RangeError(`zeroExtend: ${to} < ${width}`);
-  return to === width ? expr : `{${to - width}'b0, ${expr}}`;
-}
 
 export interface ExpUnitView {
   /** Module name (prefixed). @default softmax_exp */
