@@ -13,7 +13,7 @@ import { simulateAndCompare } from '../generators/common/sim.ts';
 import { readEncoderCase, type EncoderCase } from '../generators/encoder/case.ts';
 import { headerWord, checkCaseFits } from '../generators/encoder/host.ts';
 import { encoderBlock, encoderHarness, expectedCodes, firstTokens, runEncoder } from '../generators/encoder/index.ts';
-import { headerFields } from '../generators/encoder/rtl.ts';
+import { bufferPacking, headerFields, ice40BlockRams } from '../generators/encoder/rtl.ts';
 import { resolveEncoder, type EncoderSpec } from '../generators/encoder/spec.ts';
 
 const work = (name: string) => mkdtempSync(join(tmpdir(), `encoder-${name}-`));
@@ -31,6 +31,18 @@ function instanceFor(c: EncoderCase, extra: Record<string, number> = {}): Encode
 }
 
 describe('encoder RTL', () => {
+  it('packs a token buffer\'s banks into one memory only when that takes fewer iCE40 block RAMs (hand-worked)', () => {
+    // 64 words of 4 bits: 1 block RAM in any mode; two banks side by side (8 bits, masked: 256 × 16) also 1
+    expect(ice40BlockRams(64, 4, false)).toBe(1);
+    expect(bufferPacking(2, 4, 64)).toBe(true);
+    // 2048 words of 4 bits: 2 a bank (1024 × 4), 4 in all; packed, 2048 words in 256 × 16 take 8
+    expect(ice40BlockRams(2048, 4, false)).toBe(2);
+    expect(ice40BlockRams(2048, 8, true)).toBe(8);
+    expect(bufferPacking(2, 4, 2048)).toBe(false);
+    // 256 words of 18 bits: 2 a bank (256 × 16, two wide); packed 36 bits take 3
+    expect(bufferPacking(2, 18, 256)).toBe(true);
+  });
+
   it('the small public cases need an instance each (bits, C, heads differ) and there are at least three', () => {
     expect(small.length).toBeGreaterThanOrEqual(3);
     // One runs through verify, the smallest through verify --one-instance, at least one more on its own

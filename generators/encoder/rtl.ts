@@ -46,6 +46,20 @@ export const OWN_ERRORS = [
 ] as const;
 export const STATUS_WIDTH = OWN_ERRORS.length + LN_ERRORS.length + ATTENTION_STATUS_WIDTH + RESIDUAL_ERRORS.length + GELU_ERRORS.length;
 
+/**
+ * iCE40 block RAMs (4 Kbit each: 256 × 16, 512 × 8, 1024 × 4 or 2048 × 2) for `depth` words of `width` bits; a write
+ * of part of a word (`masked`) needs the 256 × 16 mode, the only one with a bit mask.
+ */
+export function ice40BlockRams(depth: number, width: number, masked: boolean): number {
+  const modes = masked ? [16] : [16, 8, 4, 2];
+  return Math.min(...modes.map((w) => Math.ceil(width / w) * Math.ceil(depth / (4096 / w))));
+}
+
+/** Whether a token buffer keeps its banks side by side in one memory (encoder_buffer PACKED): when that takes fewer iCE40 block RAMs than a memory a bank. */
+export function bufferPacking(banks: number, width: number, depth: number): boolean {
+  return ice40BlockRams(depth, banks * width, true) < banks * ice40BlockRams(depth, width, false);
+}
+
 /** Address width, bank depths and index widths of the token buffers. */
 export function bufferGeometry(spec: EncoderSpec) {
   const p = spec.params;
@@ -63,6 +77,10 @@ export function bufferGeometry(spec: EncoderSpec) {
     addrWidth: Math.max(clog2(d.tokenTiles * wide), d.chWidth + 1, d.kWidth + 1),
     bankWidth: Math.max(1, clog2(p.rows)),
     colWidth: Math.max(1, clog2(p.cols)),
+    // encoder_buffer PACKED of the code buffers X and A, of Q, and of G (fc1's accumulators)
+    packDim: Number(bufferPacking(p.rows, p.bits, d.tokenTiles * p.dim)),
+    packWide: Number(bufferPacking(p.rows, p.bits, d.tokenTiles * wide)),
+    packHidden: Number(bufferPacking(p.rows, d.gelu.derived.accWidth, d.tokenTiles * p.max_mlp_hidden)),
   };
 }
 
