@@ -12,7 +12,7 @@ import { PE_PRODUCT_STAGES, requantSerialStages } from '../generators/gemm/spec.
 import { emitDivider, emitIsqrt, emitMn, emitRoundShiftPipelined } from '../generators/layernorm/leaves.ts';
 import { softmaxProgram } from '../generators/softmax/program.ts';
 import { resolveSoftmax } from '../generators/softmax/spec.ts';
-import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundUnit } from '../generators/softmax/units.ts';
+import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundCompactUnit, emitLog2RoundUnit } from '../generators/softmax/units.ts';
 
 async function expectProof(impl: FileSet, top: string, ref: string, options: ProofOptions = {}, refTop = top): Promise<void> {
   const r = await proveEquivalent(impl, top, ref, refTop, options);
@@ -230,8 +230,11 @@ endmodule
     await expectProof(new Map([['softmax_exp.v', unit], ['exp_loaded.v', loaded]]), 'exp_loaded', ref, { depth: skip + 2, skip }, 'softmax_exp');
   });
 
-  it.each([[7, 4, 3], [6, 3, 4]])('softmax_log2_round (sum %i bits, elem %i bits, code %i bits) equals log_round(round_half_even(E / e)) for every E and e', async (sumWidth, elemWidth, outBits) => {
-    const impl = emitLog2RoundUnit({ sumWidth, elemWidth, outBits, spec: { sumWidth, elemWidth, outBits } });
+  it.each([
+    ['pipelined', 7, 4, 3], ['pipelined', 6, 3, 4], ['compact', 7, 4, 3], ['compact', 6, 3, 4],
+  ] as const)('softmax_log2_round (%s; sum %i bits, elem %i bits, code %i bits) equals log_round(round_half_even(E / e)) for every E and e', async (variant, sumWidth, elemWidth, outBits) => {
+    const emit = variant === 'compact' ? emitLog2RoundCompactUnit : emitLog2RoundUnit;
+    const impl = emit({ sumWidth, elemWidth, outBits, spec: { sumWidth, elemWidth, outBits } });
     const top = 2 ** outBits - 1;
     const W = sumWidth + 3;
     const ref = `module softmax_log2_round (

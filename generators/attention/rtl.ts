@@ -145,11 +145,12 @@ export function publicSpec(spec: AttentionSpec) {
 }
 
 /**
- * The block's Verilog modules. `requantPort` (the encoder only) leaves the requantizer out: the registered element
- * goes out on the rq_* ports and the codes come back in, so that the encoder can share one requantizer (same chunk
- * digits, so the same stages and rate, and at least these widths) with its GEMM.
+ * The block's Verilog modules. Two generation-time options for the encoder (off for the block itself, whose bytes
+ * they leave unchanged): `requantPort` leaves the requantizer out, the registered element going out on the rq_* ports
+ * and the codes coming back in, so that the encoder can share one requantizer (same chunk digits, so the same stages
+ * and rate, and at least these widths) with its GEMM; `compactLog2` is the softmax's (emitSoftmaxRtl).
  */
-export function emitAttentionRtl(spec: AttentionSpec, options: { requantPort?: boolean } = {}): FileSet {
+export function emitAttentionRtl(spec: AttentionSpec, options: { requantPort?: boolean; compactLog2?: boolean } = {}): FileSet {
   const requantPort = options.requantPort ?? false;
   const p = spec.params;
   const d = spec.derived;
@@ -262,7 +263,7 @@ export function emitAttentionRtl(spec: AttentionSpec, options: { requantPort?: b
       leaves.gemm_requant_serial,
     ));
   }
-  for (const [path, text] of emitSoftmaxRtl(sm)) if (path.endsWith('.v')) files.set(path, text);
+  for (const [path, text] of emitSoftmaxRtl(sm, { compactLog2: options.compactLog2 })) if (path.endsWith('.v')) files.set(path, text);
   for (const [path, text] of libraryFiles(['axis_skid_buffer'], spec.prefix, 'attention')) files.set(path, text);
   return files;
 }

@@ -210,7 +210,8 @@ export function emitEncoderRtl(spec: EncoderSpec): FileSet {
   put('encoder_linear', 'one GEMM step over the token buffers, weights streamed once per column tile');
   for (const [path, text] of emitGemmRtl(d.gemm, { accOut: true, requantPort: true })) files.set(path, text);
   for (const [path, text] of emitLayernormRtl(d.layernorm)) files.set(path, text);
-  for (const [path, text] of emitAttentionRtl(d.attention, { requantPort: true })) files.set(path, text);
+  // The encoder's clock is bound by its serial units (about 50 MHz), so the softmax's log2 unit is the compact one
+  for (const [path, text] of emitAttentionRtl(d.attention, { requantPort: true, compactLog2: true })) files.set(path, text);
   for (const [path, text] of emitResidualRtl(d.residual)) if (path.endsWith('.v')) files.set(path, text);
   for (const [path, text] of emitGeluRtl(d.gelu)) if (path.endsWith('.v')) files.set(path, text);
   return files;

@@ -7,7 +7,7 @@ import { render } from '../common/render.ts';
 import { headerComment, hexLiteral, zeroExtend } from '../common/verilog.ts';
 import { softmaxProgramFormat } from './program.ts';
 import type { SoftmaxSpec } from './spec.ts';
-import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundUnit, log2RoundWidths } from './units.ts';
+import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundCompactUnit, emitLog2RoundUnit, log2RoundWidths } from './units.ts';
 
 /** Base name of the top module (the generated name is moduleName(spec.prefix, SOFTMAX_TOP)). */
 export const SOFTMAX_TOP = 'softmax_lis';
@@ -77,7 +77,12 @@ export function softmaxErrors(spec: SoftmaxSpec) {
   return spec.params.lanes > 1 ? [...SOFTMAX_ERRORS, SOFTMAX_LANES_ERROR] : SOFTMAX_ERRORS;
 }
 
-export function emitSoftmaxRtl(spec: SoftmaxSpec): FileSet {
+/**
+ * The block's Verilog modules. `compactLog2` (the encoder only, through the attention block) emits the log2 unit in
+ * its compact form (units.ts emitLog2RoundCompactUnit: same ports, results and latency, four register stages) for a
+ * design clocked well below 100 MHz; off, the block's bytes are unchanged.
+ */
+export function emitSoftmaxRtl(spec: SoftmaxSpec, options: { compactLog2?: boolean } = {}): FileSet {
   const p = spec.params;
   const d = spec.derived;
   const names = moduleNames(spec.prefix, SOFTMAX_MODULES);
@@ -140,7 +145,8 @@ export function emitSoftmaxRtl(spec: SoftmaxSpec): FileSet {
   files.set(`${names.softmax_exp}.v`, emitExpUnit({
     name: names.softmax_exp, dWidth: p.in_bits, depth: spec.range.tableDepth, zWidth: d.zWidth, mWidth: d.shiftWidth, eWidth: d.elemWidth, spec: summary,
   }));
-  files.set(`${names.softmax_log2_round}.v`, emitLog2RoundUnit({ name: names.softmax_log2_round, sumWidth: d.sumWidth, elemWidth: d.elemWidth, outBits: p.out_bits, spec: summary }));
+  const emitLog2 = options.compactLog2 ? emitLog2RoundCompactUnit : emitLog2RoundUnit;
+  files.set(`${names.softmax_log2_round}.v`, emitLog2({ name: names.softmax_log2_round, sumWidth: d.sumWidth, elemWidth: d.elemWidth, outBits: p.out_bits, spec: summary }));
   // The output FIFO is the library's (templates/lib/fifo.v.hbs), named <prefix>_softmax_fifo
   for (const [path, text] of libraryFiles(['fifo'], spec.prefix, 'softmax')) files.set(path, text);
   files.set(`${names.softmax_ram}.v`, render('softmax/softmax_ram.v', { name: names.softmax_ram, header: header(`${names.softmax_ram}: simple dual-port RAM (row buffer)`) }));

@@ -95,14 +95,83 @@ export function log2RoundWidths(sumWidth: number, elemWidth: number) {
   return { aWidth, bWidth, cWidth, posWidth, shWidth };
 }
 
+/** What both log2 units share: the widths and names of the view, the saturation and the code of t. */
+function log2RoundCommon(view: Log2RoundView) {
+  const { sumWidth, elemWidth, outBits } = view;
+  const { aWidth, bWidth, cWidth, posWidth, shWidth } = log2RoundWidths(sumWidth, elemWidth);
+  const codeMax = 2 ** outBits - 1;
+  // t <= 2 + (aWidth - 2): compare with the largest code only where t can exceed it (or has bits the code drops).
+  const maxT = aWidth;
+  const saturate = (t: string, zero: string) =>
+    maxT > codeMax || shWidth > outBits ? `${zero} || ${t} > ${hexLiteral(shWidth, codeMax)}` : zero;
+  const codeOf = (t: string) => (shWidth >= outBits ? `${t}[${outBits - 1}:0]` : zeroExtend(t, shWidth, outBits));
+  return {
+    saturate,
+    codeOf,
+    view: {
+      header: headerComment('softmax_log2_round: LIS log2 rounding of E / e without a divider', view.spec),
+      name: view.name ?? 'softmax_log2_round',
+      latency: LOG2_ROUND_LATENCY,
+      codeMax,
+      sumMsb: sumWidth - 1,
+      elemMsb: elemWidth - 1,
+      codeMsb: outBits - 1,
+      elemWidth,
+      aWidth,
+      bWidth,
+      cWidth,
+      posWidth,
+      shWidth,
+      outBits,
+      shOne: hexLiteral(shWidth, 1),
+      shTwo: hexLiteral(shWidth, 2),
+      shThree: hexLiteral(shWidth, 3),
+    },
+  };
+}
+
+/**
+ * softmax_log2_round, compact (templates/softmax/softmax_log2_round_compact.v.hbs): the same ports, arithmetic and
+ * latency in four register stages with full-width carry chains, for designs clocked well below 100 MHz.
+ */
+export function emitLog2RoundCompactUnit(view: Log2RoundView): string {
+  const { sumWidth, elemWidth } = view;
+  const { aWidth, bWidth, cWidth, posWidth, shWidth } = log2RoundWidths(sumWidth, elemWidth);
+  const common = log2RoundCommon(view);
+  const a = leadingOneDetector({ src: 'a1_reg', width: aWidth, posWidth, nz: 'a_nz2_reg', lp: 'a_lp2_reg', lead: 'a_lead', pos: 'a_pos' });
+  const b = leadingOneDetector({ src: 'b1_reg', width: bWidth, posWidth, nz: 'b_nz2_reg', lp: 'b_lp2_reg', lead: 'b_lead', pos: 'b_pos' });
+  return render('softmax/softmax_log2_round_compact.v', {
+    ...common.view,
+    header: headerComment('softmax_log2_round: LIS log2 rounding of E / e without a divider, compact', view.spec),
+    aX: zeroExtend("{sum, 1'b0}", sumWidth + 1, aWidth),
+    aY: zeroExtend('elem', elemWidth, aWidth),
+    bX: zeroExtend('elem', elemWidth, bWidth),
+    bY: zeroExtend("{elem, 1'b0}", elemWidth + 1, bWidth),
+    threeX: zeroExtend('elem', elemWidth, cWidth),
+    threeY: zeroExtend("{elem, 1'b0}", elemWidth + 1, cWidth),
+    fX: zeroExtend('elem', elemWidth, cWidth),
+    fY: zeroExtend("{elem, 2'b00}", elemWidth + 2, cWidth),
+    twoSum: zeroExtend("{sum, 1'b0}", sumWidth + 1, cWidth),
+    aGroups: a.groups,
+    bGroups: b.groups,
+    groupLines: [...a.groupLines, ...b.groupLines],
+    leadLines: [...a.leadLines, ...b.leadLines],
+    shExpr: `${zeroExtend('a_pos', posWidth, shWidth)} - ${zeroExtend('b_pos', posWidth, shWidth)}`,
+    bShifted: `${zeroExtend('b3_reg', bWidth, aWidth)} << sh3_pos`,
+    smallExpr: zeroExtend('small3_reg', 2, shWidth),
+    saturate: common.saturate('t', 'zero3_reg'),
+    codeOfT: common.codeOf('t'),
+  });
+}
+
 /**
  * softmax_log2_round: code = log_round(round_half_even(sum / elem)), zero when elem = 0 or the code exceeds
  * 2^outBits - 1 (code is then all ones). Latency LOG2_ROUND_LATENCY cycles, free-running.
  */
 export function emitLog2RoundUnit(view: Log2RoundView): string {
-  const { sumWidth, elemWidth, outBits } = view;
+  const { sumWidth, elemWidth } = view;
   const { aWidth, bWidth, cWidth, posWidth, shWidth } = log2RoundWidths(sumWidth, elemWidth);
-  const codeMax = 2 ** outBits - 1;
+  const common = log2RoundCommon(view);
   const a = leadingOneDetector({ src: 'a2_reg', width: aWidth, posWidth, nz: 'a_nz3_reg', lp: 'a_lp3_reg', lead: 'a_lead', pos: 'a_pos' });
   const b = leadingOneDetector({ src: 'b2_reg', width: bWidth, posWidth, nz: 'b_nz3_reg', lp: 'b_lp3_reg', lead: 'b_lead', pos: 'b_pos' });
   // The barrel shift of B onto A's leading one, split in a coarse step (multiples of 8) and a fine step.
@@ -110,29 +179,12 @@ export function emitLog2RoundUnit(view: Log2RoundView): string {
   const coarseShift = posWidth > 3 ? `${bExt} << {sh4_reg[${posWidth - 1}:3], 3'b000}` : bExt;
   const fineWidth = Math.min(posWidth, 3);
   const fineShift = 'bs5_reg << sh5_reg';
-  // t <= 2 + (aWidth - 2): compare with the largest code only where t can exceed it (or has bits the code drops).
-  const maxT = aWidth;
-  const saturate = (t: string, zero: string) =>
-    maxT > codeMax || shWidth > outBits ? `${zero} || ${t} > ${hexLiteral(shWidth, codeMax)}` : zero;
-  const codeOf = (t: string) => (shWidth >= outBits ? `${t}[${outBits - 1}:0]` : zeroExtend(t, shWidth, outBits));
+  const { saturate, codeOf } = common;
   const half = (w: number) => Math.ceil(w / 2);
   const carry = (reg: string, lo: string, width: number) => zeroExtend(`${reg}[${lo}]`, 1, width);
   return render('softmax/softmax_log2_round.v', {
-    header: headerComment('softmax_log2_round: LIS log2 rounding of E / e without a divider', view.spec),
-    name: view.name ?? 'softmax_log2_round',
-    latency: LOG2_ROUND_LATENCY,
-    codeMax,
-    sumMsb: sumWidth - 1,
+    ...common.view,
     sumZero: `${sumWidth}'d0`,
-    elemMsb: elemWidth - 1,
-    codeMsb: outBits - 1,
-    elemWidth,
-    aWidth,
-    bWidth,
-    cWidth,
-    posWidth,
-    shWidth,
-    outBits,
     aLo: half(aWidth),
     bLo: half(bWidth),
     cLo: half(cWidth),
@@ -156,9 +208,6 @@ export function emitLog2RoundUnit(view: Log2RoundView): string {
     fineShift,
     fineMsb: fineWidth - 1,
     fineZero: `${fineWidth}'d0`,
-    shOne: hexLiteral(shWidth, 1),
-    shTwo: hexLiteral(shWidth, 2),
-    shThree: hexLiteral(shWidth, 3),
     smallExpr: zeroExtend('small5_reg', 2, shWidth),
     saturateHi: saturate('t_hi', 'zero5_reg'),
     saturateLo: saturate('t_lo', 'zero5_reg'),
