@@ -105,9 +105,27 @@ function log2RoundCommon(view: Log2RoundView) {
   const saturate = (t: string, zero: string) =>
     maxT > codeMax || shWidth > outBits ? `${zero} || ${t} > ${hexLiteral(shWidth, codeMax)}` : zero;
   const codeOf = (t: string) => (shWidth >= outBits ? `${t}[${outBits - 1}:0]` : zeroExtend(t, shWidth, outBits));
+  // The adders' operands from the inputs (or their registers): A = 2E + e, B = 3e, 5e, and 2E, each at its width
+  const operands = (sum: string, elem: string) => ({
+    aX: zeroExtend(`{${sum}, 1'b0}`, sumWidth + 1, aWidth),
+    aY: zeroExtend(elem, elemWidth, aWidth),
+    bX: zeroExtend(elem, elemWidth, bWidth),
+    bY: zeroExtend(`{${elem}, 1'b0}`, elemWidth + 1, bWidth),
+    fX: zeroExtend(elem, elemWidth, cWidth),
+    fY: zeroExtend(`{${elem}, 2'b00}`, elemWidth + 2, cWidth),
+    twoSum: zeroExtend(`{${sum}, 1'b0}`, sumWidth + 1, cWidth),
+  });
+  // The leading-one detectors of A and B, their group flags registered in stage `stage` (a_nz<stage>_reg, ...)
+  const detectors = (aSrc: string, bSrc: string, stage: number) => {
+    const a = leadingOneDetector({ src: aSrc, width: aWidth, posWidth, nz: `a_nz${stage}_reg`, lp: `a_lp${stage}_reg`, lead: 'a_lead', pos: 'a_pos' });
+    const b = leadingOneDetector({ src: bSrc, width: bWidth, posWidth, nz: `b_nz${stage}_reg`, lp: `b_lp${stage}_reg`, lead: 'b_lead', pos: 'b_pos' });
+    return { aGroups: a.groups, bGroups: b.groups, groupLines: [...a.groupLines, ...b.groupLines], leadLines: [...a.leadLines, ...b.leadLines] };
+  };
   return {
     saturate,
     codeOf,
+    operands,
+    detectors,
     view: {
       header: headerComment('softmax_log2_round: LIS log2 rounding of E / e without a divider', view.spec),
       name: view.name ?? 'softmax_log2_round',
@@ -136,26 +154,15 @@ function log2RoundCommon(view: Log2RoundView) {
  */
 export function emitLog2RoundCompactUnit(view: Log2RoundView): string {
   const { sumWidth, elemWidth } = view;
-  const { aWidth, bWidth, cWidth, posWidth, shWidth } = log2RoundWidths(sumWidth, elemWidth);
+  const { bWidth, aWidth, cWidth, posWidth, shWidth } = log2RoundWidths(sumWidth, elemWidth);
   const common = log2RoundCommon(view);
-  const a = leadingOneDetector({ src: 'a1_reg', width: aWidth, posWidth, nz: 'a_nz2_reg', lp: 'a_lp2_reg', lead: 'a_lead', pos: 'a_pos' });
-  const b = leadingOneDetector({ src: 'b1_reg', width: bWidth, posWidth, nz: 'b_nz2_reg', lp: 'b_lp2_reg', lead: 'b_lead', pos: 'b_pos' });
   return render('softmax/softmax_log2_round_compact.v', {
     ...common.view,
     header: headerComment('softmax_log2_round: LIS log2 rounding of E / e without a divider, compact', view.spec),
-    aX: zeroExtend("{sum, 1'b0}", sumWidth + 1, aWidth),
-    aY: zeroExtend('elem', elemWidth, aWidth),
-    bX: zeroExtend('elem', elemWidth, bWidth),
-    bY: zeroExtend("{elem, 1'b0}", elemWidth + 1, bWidth),
+    ...common.operands('sum', 'elem'),
     threeX: zeroExtend('elem', elemWidth, cWidth),
     threeY: zeroExtend("{elem, 1'b0}", elemWidth + 1, cWidth),
-    fX: zeroExtend('elem', elemWidth, cWidth),
-    fY: zeroExtend("{elem, 2'b00}", elemWidth + 2, cWidth),
-    twoSum: zeroExtend("{sum, 1'b0}", sumWidth + 1, cWidth),
-    aGroups: a.groups,
-    bGroups: b.groups,
-    groupLines: [...a.groupLines, ...b.groupLines],
-    leadLines: [...a.leadLines, ...b.leadLines],
+    ...common.detectors('a1_reg', 'b1_reg', 2),
     shExpr: `${zeroExtend('a_pos', posWidth, shWidth)} - ${zeroExtend('b_pos', posWidth, shWidth)}`,
     bShifted: `${zeroExtend('b3_reg', bWidth, aWidth)} << sh3_pos`,
     smallExpr: zeroExtend('small3_reg', 2, shWidth),
@@ -172,8 +179,6 @@ export function emitLog2RoundUnit(view: Log2RoundView): string {
   const { sumWidth, elemWidth } = view;
   const { aWidth, bWidth, cWidth, posWidth, shWidth } = log2RoundWidths(sumWidth, elemWidth);
   const common = log2RoundCommon(view);
-  const a = leadingOneDetector({ src: 'a2_reg', width: aWidth, posWidth, nz: 'a_nz3_reg', lp: 'a_lp3_reg', lead: 'a_lead', pos: 'a_pos' });
-  const b = leadingOneDetector({ src: 'b2_reg', width: bWidth, posWidth, nz: 'b_nz3_reg', lp: 'b_lp3_reg', lead: 'b_lead', pos: 'b_pos' });
   // The barrel shift of B onto A's leading one, split in a coarse step (multiples of 8) and a fine step.
   const bExt = zeroExtend('b4_reg', bWidth, aWidth);
   const coarseShift = posWidth > 3 ? `${bExt} << {sh4_reg[${posWidth - 1}:3], 3'b000}` : bExt;
@@ -188,21 +193,12 @@ export function emitLog2RoundUnit(view: Log2RoundView): string {
     aLo: half(aWidth),
     bLo: half(bWidth),
     cLo: half(cWidth),
-    aX: zeroExtend("{sum0_reg, 1'b0}", sumWidth + 1, aWidth),
-    aY: zeroExtend('elem0_reg', elemWidth, aWidth),
-    bX: zeroExtend('elem0_reg', elemWidth, bWidth),
-    bY: zeroExtend("{elem0_reg, 1'b0}", elemWidth + 1, bWidth),
-    fX: zeroExtend('elem0_reg', elemWidth, cWidth),
-    fY: zeroExtend("{elem0_reg, 2'b00}", elemWidth + 2, cWidth),
-    twoSum: zeroExtend("{sum0_reg, 1'b0}", sumWidth + 1, cWidth),
+    ...common.operands('sum0_reg', 'elem0_reg'),
     aCarry: carry('a_lo1_reg', 'A_LO', aWidth - half(aWidth)),
     bCarry: carry('b_lo1_reg', 'B_LO', bWidth - half(bWidth)),
     fCarry: carry('f_lo1_reg', 'C_LO', cWidth - half(cWidth)),
     b2Wide: zeroExtend('b2_reg', bWidth, cWidth),
-    aGroups: a.groups,
-    bGroups: b.groups,
-    groupLines: [...a.groupLines, ...b.groupLines],
-    leadLines: [...a.leadLines, ...b.leadLines],
+    ...common.detectors('a2_reg', 'b2_reg', 3),
     shExpr: `${zeroExtend('a_pos4_reg', posWidth, shWidth)} - ${zeroExtend('b_pos4_reg', posWidth, shWidth)}`,
     coarseShift,
     fineShift,
