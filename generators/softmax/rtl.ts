@@ -79,7 +79,7 @@ export function softmaxErrors(spec: SoftmaxSpec) {
 
 /**
  * The block's Verilog modules. `compactLog2` (the encoder only, through the attention block) emits the log2 unit in
- * its compact form (units.ts emitLog2RoundCompactUnit: same ports, results and latency, four register stages) for a
+ * its compact form (units.ts emitLog2RoundCompactUnit: same ports, results and latency, three register stages) for a
  * design clocked well below 100 MHz; off, the block's bytes are unchanged.
  */
 export function emitSoftmaxRtl(spec: SoftmaxSpec, options: { compactLog2?: boolean } = {}): FileSet {

@@ -115,10 +115,13 @@ function log2RoundCommon(view: Log2RoundView) {
     fY: zeroExtend(`{${elem}, 2'b00}`, elemWidth + 2, cWidth),
     twoSum: zeroExtend(`{${sum}, 1'b0}`, sumWidth + 1, cWidth),
   });
-  // The leading-one detectors of A and B, their group flags registered in stage `stage` (a_nz<stage>_reg, ...)
-  const detectors = (aSrc: string, bSrc: string, stage: number) => {
-    const a = leadingOneDetector({ src: aSrc, width: aWidth, posWidth, nz: `a_nz${stage}_reg`, lp: `a_lp${stage}_reg`, lead: 'a_lead', pos: 'a_pos' });
-    const b = leadingOneDetector({ src: bSrc, width: bWidth, posWidth, nz: `b_nz${stage}_reg`, lp: `b_lp${stage}_reg`, lead: 'b_lead', pos: 'b_pos' });
+  // The leading-one detectors of A and B, their group flags registered in stage `stage` (a_nz<stage>_reg, ...), or
+  // combinational (a_nz, ... wires) without a stage
+  const detectors = (aSrc: string, bSrc: string, stage?: number) => {
+    const flag = (name: string) => (stage === undefined ? name : `${name}${stage}_reg`);
+    const registered = stage !== undefined;
+    const a = leadingOneDetector({ src: aSrc, width: aWidth, posWidth, nz: flag('a_nz'), lp: flag('a_lp'), lead: 'a_lead', pos: 'a_pos', registered });
+    const b = leadingOneDetector({ src: bSrc, width: bWidth, posWidth, nz: flag('b_nz'), lp: flag('b_lp'), lead: 'b_lead', pos: 'b_pos', registered });
     return { aGroups: a.groups, bGroups: b.groups, groupLines: [...a.groupLines, ...b.groupLines], leadLines: [...a.leadLines, ...b.leadLines] };
   };
   return {
@@ -150,7 +153,7 @@ function log2RoundCommon(view: Log2RoundView) {
 
 /**
  * softmax_log2_round, compact (templates/softmax/softmax_log2_round_compact.v.hbs): the same ports, arithmetic and
- * latency in four register stages with full-width carry chains, for designs clocked well below 100 MHz.
+ * latency in three register stages with full-width carry chains, for designs clocked well below 100 MHz.
  */
 export function emitLog2RoundCompactUnit(view: Log2RoundView): string {
   const { sumWidth, elemWidth } = view;
@@ -162,11 +165,11 @@ export function emitLog2RoundCompactUnit(view: Log2RoundView): string {
     ...common.operands('sum', 'elem'),
     threeX: zeroExtend('elem', elemWidth, cWidth),
     threeY: zeroExtend("{elem, 1'b0}", elemWidth + 1, cWidth),
-    ...common.detectors('a1_reg', 'b1_reg', 2),
+    ...common.detectors('a1_reg', 'b1_reg'),
     shExpr: `${zeroExtend('a_pos', posWidth, shWidth)} - ${zeroExtend('b_pos', posWidth, shWidth)}`,
-    bShifted: `${zeroExtend('b3_reg', bWidth, aWidth)} << sh3_pos`,
-    smallExpr: zeroExtend('small3_reg', 2, shWidth),
-    saturate: common.saturate('t', 'zero3_reg'),
+    bShifted: `${zeroExtend('b2_reg', bWidth, aWidth)} << sh2_pos`,
+    smallExpr: zeroExtend('small2_reg', 2, shWidth),
+    saturate: common.saturate('t', 'zero2_reg'),
     codeOfT: common.codeOf('t'),
   });
 }
@@ -214,22 +217,24 @@ export function emitLog2RoundUnit(view: Log2RoundView): string {
 
 /**
  * A two-stage leading-one detector of `src` (`width` bits, at least 2), as Verilog lines: registered per group of four
- * bits (`nz`: the group is non-zero, `lp`: 2 bits per group, the position of its leading one), then combinational: the
- * one-hot leading group (`lead`) and the position `pos` (`posWidth` bits) = 4 * group + position in the group.
- * Position 0 when `src` is 0. LUT levels only, no carry chain and no priority chain.
+ * bits (`nz`: the group is non-zero, `lp`: 2 bits per group, the position of its leading one; with `registered:
+ * false`, `assign` lines for wires instead), then combinational: the one-hot leading group (`lead`) and the position
+ * `pos` (`posWidth` bits) = 4 * group + position in the group. Position 0 when `src` is 0. LUT levels only, no carry
+ * chain and no priority chain.
  */
-export function leadingOneDetector(o: { src: string; width: number; posWidth: number; nz: string; lp: string; lead: string; pos: string }) {
+export function leadingOneDetector(o: { src: string; width: number; posWidth: number; nz: string; lp: string; lead: string; pos: string; registered?: boolean }) {
   const { src, width, posWidth } = o;
   const groups = Math.ceil(width / 4);
   const groupLines: string[] = [];
+  const set = (target: string, expr: string) => (o.registered === false ? `assign ${target} = ${expr};` : `${target} <= ${expr};`);
   for (let g = 0; g < groups; g++) {
     const lo = 4 * g;
     const size = Math.min(4, width - lo);
     const bit = (i: number) => `${src}[${lo + i}]`;
-    groupLines.push(`${o.nz}[${g}] <= |${src}[${lo + size - 1}:${lo}];`);
+    groupLines.push(set(`${o.nz}[${g}]`, `|${src}[${lo + size - 1}:${lo}]`));
     let lp = "2'd0";
     for (let i = 1; i < size; i++) lp = `${bit(i)} ? 2'd${i} : ${lp}`;
-    groupLines.push(`${o.lp}[${2 * g + 1}:${2 * g}] <= ${lp};`);
+    groupLines.push(set(`${o.lp}[${2 * g + 1}:${2 * g}]`, lp));
   }
   const leadLines: string[] = [];
   for (let g = 0; g < groups; g++) {
