@@ -92,32 +92,26 @@ export function publicSpec(spec: EncoderSpec) {
  * The one requantizer of the GEMM steps and the attention block (the sequencer runs one step at a time, and a step
  * ends after its last code is written, so the requantizer is empty at every hand-over): each width the larger of the
  * two users', so that every value of either fits unchanged; the same fraction bits and chunk digits (spec.ts), so the
- * same stages and rate as each user's own would have.
+ * same stages and rate as each user's own would have. Returned as the template's view: the widths, and each user's
+ * fields extended to them.
  */
-export function sharedRequant(spec: EncoderSpec) {
+function sharedRequantView(spec: EncoderSpec) {
   const d = spec.derived;
   const g = d.gemm.derived;
   const a = sharedRequantWidths(d.attention);
   if (d.gemm.fracBits !== d.attention.params.frac_bits || g.requantChunkDigits !== d.attention.derived.requantChunkDigits) {
     throw new Error('encoder: the GEMM and the attention block must share the requantizer\'s fraction bits and chunk digits');
   }
-  return {
-    fracBits: d.gemm.fracBits,
-    chunkDigits: g.requantChunkDigits,
+  const r = {
     accWidth: Math.max(g.accWidth, a.accWidth),
     shiftWidth: Math.max(g.shiftWidth, a.shiftWidth),
     offsetWidth: Math.max(g.offsetWidth, a.offsetWidth),
     sumWidth: Math.max(g.sumWidth, a.sumWidth),
   };
-}
-
-/** The template's view of the shared requantizer: its widths, and each user's fields extended to them. */
-function sharedRequantView(spec: EncoderSpec) {
-  const r = sharedRequant(spec);
-  const g = spec.derived.gemm.derived;
-  const a = sharedRequantWidths(spec.derived.attention);
   return {
     ...r,
+    fracBits: d.gemm.fracBits,
+    chunkDigits: g.requantChunkDigits,
     linShiftWidth: g.shiftWidth,
     linShiftMsb: g.shiftWidth - 1,
     linOffsetWidth: g.offsetWidth,

@@ -118,7 +118,7 @@ export function deriveEncoder(p: EncoderParams, prefix = ''): EncoderDerived {
     // One token unit: at a small C a second one would only let norm1/norm2 stream faster than T cycles a token
     layernorm: resolveLayernorm(p.bits, { channels: p.dim, max_channels: p.dim, scale_ratio_bits: scaleRatioLog2(p.bits), max_token_units: 1, datapath: p.datapath }, sub),
     // requant_cycles 8, as the attention block's: the encoder shares one requantizer between them (rtl.ts
-    // sharedRequant), so both need the same chunk digits; a 4 × 4 tile's 16 codes take 16 · 7 cycles, within K = 192
+    // sharedRequantView), so both need the same chunk digits; a 4 × 4 tile's 16 codes take 16 · 7 cycles, within K = 192
     gemm: resolveGemm(p.bits, { rows: p.rows, cols: p.cols, a_bits: p.bits, w_bits: p.w_bits, out_bits: p.bits, max_k: maxK, frac_bits: ENCODER_GEMM_FRAC_BITS, requant_cycles: 8 }, sub),
     maxK,
     maxOut,
