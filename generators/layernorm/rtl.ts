@@ -137,6 +137,41 @@ function constWidth(spec: LayernormSpec): number {
   return kfAddendWidth(spec) + d.gtWidth + d.nAWidth + 2 + d.precision.mantissaA + 2;
 }
 
+/** Width of a piece of the serial element's constant word: one iCE40 block RAM word (256 × 16). */
+const PIECE_WIDTH = 16;
+
+/**
+ * The serial element reads its channel's constant word in pieces of PIECE_WIDTH bits, one a clock, from a RAM one
+ * piece wide (channel c's pieces at P·c .. P·c + P − 1): one block RAM per 4 kbit of constants, where a whole word a
+ * clock takes one block RAM per 16 bits of its width (9 for 16 channels at 4 bits). The pipelined element needs a
+ * word a clock: one piece, the whole word.
+ */
+export function constPieces(spec: LayernormSpec): number {
+  if (spec.datapath !== 'serial') return 1;
+  const pieces = Math.ceil(constWidth(spec) / PIECE_WIDTH);
+  if (pieces < 2) throw new Error('layernorm serial element: the constant word must span at least two pieces');
+  return pieces;
+}
+
+/** What the config and the serial element bind for the pieces (serial only): their count, counter and address widths. */
+function pieceView(spec: LayernormSpec) {
+  const pieces = constPieces(spec);
+  if (pieces === 1) return { pieces: false };
+  const pad = pieces * PIECE_WIDTH - constWidth(spec);
+  return {
+    pieces,
+    pieceWidth: PIECE_WIDTH,
+    pieceBits: unsignedWidth(pieces - 1),
+    lastPiece: `${unsignedWidth(pieces - 1)}'d${pieces - 1}`,
+    // piece · PIECE_WIDTH, a power of two
+    pieceShift: `${clog2(PIECE_WIDTH)}'d0`,
+    pieceAddrWidth: unsignedWidth(spec.maxChannels * pieces - 1),
+    pieceDepth: spec.maxChannels * pieces,
+    // the word pad bits up (the serial element shifts the pieces in from the top: they end aligned)
+    paddedWord: pad === 0 ? 's_cfg_axis_tdata[CONST_WIDTH-1:0]' : `{ s_cfg_axis_tdata[CONST_WIDTH-1:0], {${pad}{1'b0}} }`,
+  };
+}
+
 /** The constant-RAM word of each channel (its program word): {bk, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}, bk in the top bits. */
 export function constWords(spec: LayernormSpec): bigint[] {
   const d = spec.derived;
@@ -304,12 +339,15 @@ export function elementPlan(spec: LayernormSpec): ElementPlan {
 }
 
 /**
- * The serial element unit's steps after an issue (templates/layernorm/ptf_layernorm_element_serial.v.hbs): capture,
- * the Booth correction off Kf, then -gt's GT bits; PA's |ga| bits from step 2; M/N two steps after PA; M's 8 bits; B
- * two steps after Kf and M/N are both final; acc (also after ±M·x); y three steps later; the code. `period` is the
- * clocks from one issue to the next (no stalls), `stages` from an issue to its code at the output.
+ * The serial element unit's steps after an issue (templates/layernorm/ptf_layernorm_element_serial.v.hbs): the
+ * constant word's P pieces (constPieces) read one a clock from the issue and shifted in at steps 1 .. P, the capture
+ * at step P + 1, the Booth correction off Kf, then -gt's GT bits; PA's |ga| bits from the step after the capture; M/N
+ * two steps after PA; M's 8 bits; B two steps after Kf and M/N are both final; acc (also after ±M·x); y three steps
+ * later; the code. `period` is the clocks from one issue to the next (no stalls), `stages` from an issue to its code at
+ * the output.
  */
 export interface SerialElementPlan {
+  captureStep: number;
   kfLast: number;
   paLast: number;
   mnStep: number;
@@ -323,14 +361,16 @@ export interface SerialElementPlan {
 
 export function serialElementPlan(spec: LayernormSpec): SerialElementPlan {
   const d = spec.derived;
-  const kfLast = 2 + d.gtWidth;
-  const paLast = 1 + d.precision.mantissaA;
+  // the pieces of the constant word are read from the issue on, one a clock, and shifted in at steps 1 .. P
+  const captureStep = constPieces(spec) + 1;
+  const kfLast = captureStep + 1 + d.gtWidth;
+  const paLast = captureStep + d.precision.mantissaA;
   const mnStep = paLast + 2;
   const mxLast = mnStep + 8;
   const accStep = Math.max(Math.max(kfLast, mnStep) + 3, mxLast + 1);
   const yStep = accStep + 3;
   const outStep = yStep + 1;
-  return { kfLast, paLast, mnStep, mxLast, accStep, yStep, outStep, stages: outStep + 1, period: outStep + 1 };
+  return { captureStep, kfLast, paLast, mnStep, mxLast, accStep, yStep, outStep, stages: outStep + 1, period: outStep + 1 };
 }
 
 /** Clocks from an element's issue to its code at the output (no stalls). */
@@ -393,6 +433,10 @@ function emitSerialElement(spec: LayernormSpec): string {
     paWidth: d.paWidth,
     ...serialRoundWidths(spec),
     stepWidth: unsignedWidth(plan.outStep),
+    ...pieceView(spec),
+    captureStep: plan.captureStep,
+    lastPieceStep: plan.captureStep - 2,
+    corrStep: plan.captureStep + 1,
     kfLast: plan.kfLast,
     paLast: plan.paLast,
     mnStep: plan.mnStep,
@@ -616,6 +660,7 @@ function emitConfig(spec: LayernormSpec): string {
     minChannels: CHANNELS_MIN,
     ...laneView(spec),
     maxChannels: spec.maxChannels,
+    ...pieceView(spec),
     headerChecks: hdrChecks.join(' || '),
     nAMin: d.nAMin,
     nAMax: d.nAMax,
@@ -649,6 +694,7 @@ function emitTop(spec: LayernormSpec): string {
     kMsb: d.kWidth - 1,
     statusWidth: STATUS_ERRORS.length,
     bufferAddrWidth: w.bufferAddrWidth,
+    ...pieceView(spec),
     // Token units take tokens in turn (a token unit's time exceeds a token's beats): tokens enter unit 0, 1, ..., U − 1,
     // 0, ... and their scalars leave in the same order, so short tokens stream without waiting for one unit.
     ...tokenUnitView(w.tokenUnits),
@@ -764,7 +810,7 @@ export function emitLayernormRtl(spec: LayernormSpec): FileSet {
     put('ptf_layernorm_round', emitRoundShiftPipelined(r.roundInWidth, r.roundShiftWidth, w.accWidth, n.ptf_layernorm_round));
   }
   put('ptf_layernorm_alpha_ram', emitRam(spec, n.ptf_layernorm_alpha_ram, 'alpha per channel, written by the program'));
-  put('ptf_layernorm_const_ram', emitRam(spec, n.ptf_layernorm_const_ram, 'the constants of each channel {bk + Booth correction of -gt, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}, written by the program'));
+  put('ptf_layernorm_const_ram', emitRam(spec, n.ptf_layernorm_const_ram, `the constants of each channel {bk + Booth correction of -gt, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}${constPieces(spec) > 1 ? `, in ${constPieces(spec)} pieces of ${PIECE_WIDTH} bits a channel` : ''}, written by the program`));
   return files;
 }
 
@@ -786,7 +832,7 @@ export function layernormManifest(spec: LayernormSpec, files: FileSet, latencyCy
       ...d,
       layer_range: `C from 8 to ${spec.maxChannels}; zero points 0..${2 ** spec.bits - 1}; alpha 0..3; |gamma/out_scale| and |beta/out_scale| below 2^${spec.scaleRatioBits} (scale_ratio_bits); every width above is the worst case over these (no overflow anywhere); nA above ${d.nAMax} saturates to it (M = 0 either way)`,
       rounding: 'round half to even (B, y); floor (M, W, R, s); the output clamps to 0 .. 2^bits − 1',
-      rtl: { ...w, kfAddendWidth: kfAddendWidth(spec), constWidth: constWidth(spec), element: spec.datapath === 'serial' ? { datapath: 'serial', ...serialElementPlan(spec) } : elementPlan(spec) },
+      rtl: { ...w, kfAddendWidth: kfAddendWidth(spec), constWidth: constWidth(spec), constPieces: constPieces(spec), element: spec.datapath === 'serial' ? { datapath: 'serial', ...serialElementPlan(spec) } : elementPlan(spec) },
       token_unit_cycles: T,
     },
     latency: {
