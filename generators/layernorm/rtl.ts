@@ -4,7 +4,8 @@
  * pipeline's registers and the multipliers' adder trees, which are built in TypeScript); the templates do no arithmetic.
  *
  *   s_axis → stats (x, S, Q per token; writes the codes into the token buffer)
- *          → token unit (var, k, s = isqrt, R and W by two dividers; once per token, overlapped with the next token)
+ *          → token unit (var, k, s = isqrt, R and W by two dividers, or one in turn for the serial element unit; once
+ *            per token, overlapped with the next token)
  *          → element pipeline (reads the buffered codes and the channel RAM: M, N, B, y, clamp) → m_axis
  */
 import { clog2, signedWidth, toUnsigned, unsignedWidth } from '../common/arith.ts';
@@ -253,7 +254,35 @@ function emitToken(spec: LayernormSpec): string {
     lowVarBits,
     radicand,
     wNumerator,
+    ...sharedDividerView(spec),
   });
+}
+
+/**
+ * The serial datapath's token unit divides with one divider, R and then W (the serial element unit leaves it
+ * C · period cycles a token): its widths are the larger of the two divisions' (either quotient fits, its bits above are
+ * 0: NUM − QUOT ≤ DEN holds for the maxima as for each), and both numerators zero-extended to its width.
+ */
+function sharedDivider(spec: LayernormSpec): { numWidth: number; quotWidth: number } | undefined {
+  if (spec.datapath !== 'serial') return undefined;
+  const d = spec.derived;
+  const F = d.precision.rsqrtBits;
+  return { numWidth: Math.max(2 * F + 1, d.wNumWidth), quotWidth: Math.max(F + 1, d.wQuotWidth) };
+}
+
+function sharedDividerView(spec: LayernormSpec) {
+  const div = sharedDivider(spec);
+  if (div === undefined) return { sharedDivider: false };
+  const d = spec.derived;
+  const F = d.precision.rsqrtBits;
+  const w = rtlWidths(spec);
+  const zeroExtended = (expr: string, width: number) => (width === div.numWidth ? expr : `{${div.numWidth - width}'d0, ${expr}}`);
+  return {
+    sharedDivider: true,
+    divQuotWidth: div.quotWidth,
+    divRNumerator: zeroExtended(`{1'b1, {${2 * F}{1'b0}}}`, 2 * F + 1),
+    divWNumerator: zeroExtended(w.wShift > 0 ? `{abs_reg, {W_SHIFT{1'b0}}}` : 'abs_reg', d.wNumWidth),
+  };
 }
 
 /** A pipeline signal: the name of the register (or wire) holding it at `stage` (cycles after the issue). */
@@ -732,8 +761,10 @@ export function tokenUnitCycles(spec: LayernormSpec): number {
   const d = spec.derived;
   const w = { absWidth: absWidthOf(spec) };
   // idle→square, square (ABS_WIDTH), variance (2), normalize (K_MAX + 1), root and divide (their steps, plus the start
-  // pulse and the done pulse registers each), scale (2), done
-  return 1 + w.absWidth + 2 + (d.kMax + 1) + (d.rootWidth + 2) + (Math.max(d.rootWidth, d.wQuotWidth) + 2) + 2 + 1;
+  // pulse and the done pulse registers each; one divider divides twice), scale (2), done
+  const shared = sharedDivider(spec);
+  const divide = shared === undefined ? Math.max(d.rootWidth, d.wQuotWidth) + 2 : 2 * (shared.quotWidth + 2);
+  return 1 + w.absWidth + 2 + (d.kMax + 1) + (d.rootWidth + 2) + divide + 2 + 1;
 }
 
 /** Beats of a token of C channels: ceil(C / lanes). */
@@ -764,7 +795,7 @@ export function elementsPerCycle(spec: LayernormSpec, channels = spec.channels):
 /** Base names of the block's modules (each file is named after its module); every one gets the spec's prefix. */
 export const MODULE_BASES = [
   TOP, 'ptf_layernorm_config', 'ptf_layernorm_stats', 'ptf_layernorm_buffer', 'ptf_layernorm_token', 'ptf_layernorm_element',
-  'ptf_layernorm_isqrt', 'ptf_layernorm_r_divider', 'ptf_layernorm_w_divider', 'ptf_layernorm_mn', 'ptf_layernorm_kf_multiplier',
+  'ptf_layernorm_isqrt', 'ptf_layernorm_r_divider', 'ptf_layernorm_w_divider', 'ptf_layernorm_divider', 'ptf_layernorm_mn', 'ptf_layernorm_kf_multiplier',
   'ptf_layernorm_square_multiplier', 'ptf_layernorm_pa_multiplier', 'ptf_layernorm_mx_multiplier', 'ptf_layernorm_offset_round',
   'ptf_layernorm_output_round', 'ptf_layernorm_round', 'ptf_layernorm_alpha_ram', 'ptf_layernorm_const_ram',
 ] as const;
@@ -792,8 +823,13 @@ export function emitLayernormRtl(spec: LayernormSpec): FileSet {
   put('ptf_layernorm_token', emitToken(spec));
   put('ptf_layernorm_element', emitElement(spec));
   put('ptf_layernorm_isqrt', emitIsqrt(d.rootWidth, n.ptf_layernorm_isqrt));
-  put('ptf_layernorm_r_divider', emitDivider(2 * spec.rsqrtBits + 1, d.rootWidth, d.rootWidth, n.ptf_layernorm_r_divider));
-  put('ptf_layernorm_w_divider', emitDivider(d.wNumWidth, d.rootWidth, d.wQuotWidth, n.ptf_layernorm_w_divider));
+  const divider = sharedDivider(spec);
+  if (divider !== undefined) {
+    put('ptf_layernorm_divider', emitDivider(divider.numWidth, d.rootWidth, divider.quotWidth, n.ptf_layernorm_divider));
+  } else {
+    put('ptf_layernorm_r_divider', emitDivider(2 * spec.rsqrtBits + 1, d.rootWidth, d.rootWidth, n.ptf_layernorm_r_divider));
+    put('ptf_layernorm_w_divider', emitDivider(d.wNumWidth, d.rootWidth, d.wQuotWidth, n.ptf_layernorm_w_divider));
+  }
   put('ptf_layernorm_mn', emitMn(d.nAWidth, d.precision.fracK, n.ptf_layernorm_mn));
   const plan = elementPlan(spec);
   // The serial element unit forms its products by shift-and-add: no multiplier leaves
