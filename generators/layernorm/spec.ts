@@ -47,7 +47,7 @@ export interface LayernormParams {
   lanes: number;
   /** Hardware: the most token units (each about 700 LUT4 at 8 bits). Token units are added up to this while one unit's time per token T exceeds a token's beats; fewer units make tokens shorter than T beats wait for the token unit (a small C streams below lanes elements a cycle: U·C/T), with the same results. @range 1..2·lanes @default 2·lanes */
   max_token_units: number;
-  /** Hardware: how the element unit computes. "pipelined": an element every clock (multipliers and rounders as a pipeline of about 16 stages). "serial": one element at a time, its three products by shift-and-add a bit a clock on small adders side by side, the same rounding leaves (about 50 clocks an element at 4 bits; a fraction of the logic; the encoder's choice). Same results either way. Serial needs lanes 1. @allowed pipelined, serial @default pipelined */
+  /** Hardware: how the element unit computes. "pipelined": an element every clock (multipliers and rounders as a pipeline of about 16 stages). "serial": one element at a time, its channel constants read 16 bits a clock from one block RAM, its three products by shift-and-add a bit a clock on small adders side by side, the same rounding leaves (about 50 to 60 clocks an element; a fraction of the logic; the encoder's choice). Same results either way. Serial needs lanes 1. @allowed pipelined, serial @default pipelined */
   datapath: LaneDatapath;
 }
 

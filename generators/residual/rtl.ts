@@ -134,7 +134,7 @@ export function residualManifest(spec: ResidualSpec, files: string[]): BlockMani
       overflow: 'none: every width holds its largest value; the output saturates to 0 and 2^bits - 1 (the clamp)',
     },
     latency: serial
-      ? { cycles: d.latency, formula: '3 bits + 11 cycles from an accepted beat to its output beat (3 bits + 9 in a lane, 2 through the output FIFO)' }
+      ? { cycles: d.latency, formula: '3 bits + 17 cycles from an accepted beat to its output beat (3 bits + 15 in a lane, 2 through the output FIFO)' }
       : { cycles: d.latency, formula: '4 bits + segments + 13 cycles from an accepted beat to its output beat (4 bits + segments + 11 in a lane, 2 through the output FIFO; segments = ceil(n_width / ' + CARRY_SEGMENT_BITS + '))' },
     throughput: { elements_per_cycle: p.lanes / d.elementPeriod, unit: 'element (x, y pair)', condition: `x and y valid and the output ready every cycle, no program loading, tokens whose C is a multiple of lanes (a partial last beat carries fewer)${serial ? `; a beat every ${d.elementPeriod} cycles (serial lanes)` : ''}; measured in test/residual-rtl.test.ts` },
     ports: {

@@ -21,7 +21,7 @@ export interface ResidualParams {
   max_channels: number;
   /** Elements per beat and per clock: tdata carries lanes codes, channel lanes b + l in word l of a token's beat b; a token whose C is not a multiple of lanes ends with a partial beat (words from lane C mod lanes up are ignored, output 0). @range 1, 2, 4, 8 @default 1 */
   lanes: number;
-  /** How a lane computes: "pipelined" takes an element every clock (a register stage per multiply bit and per division step); "serial" has one adder that does one of those steps a clock, so a lane takes an element every 3 bits + 8 clocks in about a tenth of the logic (the encoder's choice: its residual adds are a small part of its time). Same results either way. @allowed pipelined, serial @default pipelined */
+  /** How a lane computes: "pipelined" takes an element every clock (a register stage per multiply bit and per division step); "serial" has one adder that does one of those steps a clock, so a lane takes an element every 3 bits + 14 clocks in about a tenth of the logic (the encoder's choice: its residual adds are a small part of its time). Same results either way. @allowed pipelined, serial @default pipelined */
   datapath: LaneDatapath;
 }
 
@@ -73,10 +73,11 @@ export function deriveResidual(p: ResidualParams): ResidualDerived {
   const nSegments = carrySegments(b + c + 7);
   // A pipelined lane's register stages: input, offsets, 2 bits + 5 shift-and-add stages, nSegments - 1 carry stages,
   // shift, saturation (two stages), bits division steps of two stages each, output (two stages: the tie, the code).
-  // A serial lane's steps: input, load, 2 bits + 5 shift-and-add steps, bits + 1 division steps, output; it holds one
-  // element (the next one's input step overlaps the output step).
+  // A serial lane's steps: input, load, 3 doubling steps (K 2^ao), 2 bits + 5 shift-and-add steps, 3 doubling steps
+  // (O' 2^ao), bits + 1 division steps, output; it holds one element (the next one's input step overlaps the output
+  // step).
   const serial = p.datapath === 'serial';
-  const laneLatency = serial ? 3 * b + 9 : 1 + 1 + (2 * b + 5) + (nSegments - 1) + 1 + 2 + 2 * b + 2;
+  const laneLatency = serial ? 3 * b + 15 : 1 + 1 + (2 * b + 5) + (nSegments - 1) + 1 + 2 + 2 * b + 2;
   return {
     cfgWidth: c + b + 1,
     chanWidth: unsignedWidth(p.max_channels - 1),
@@ -88,7 +89,7 @@ export function deriveResidual(p: ResidualParams): ResidualDerived {
     satSegments: carrySegments(c + 5),
     // m = n >> (ao + 1) < O' 2^b (below the high saturation) < 2^(c + b)
     remWidth: b + c,
-    // A serial lane takes an element every 3 bits + 8 clocks
-    ...lanePipeline(laneLatency, p.max_channels, p.lanes, serial ? 3 * b + 8 : 1),
+    // A serial lane takes an element every 3 bits + 14 clocks
+    ...lanePipeline(laneLatency, p.max_channels, p.lanes, serial ? 3 * b + 14 : 1),
   };
 }
