@@ -371,9 +371,9 @@ export function elementPlan(spec: LayernormSpec): ElementPlan {
  * The serial element unit's steps after an issue (templates/layernorm/ptf_layernorm_element_serial.v.hbs): the
  * constant word's P pieces (constPieces) read one a clock from the issue and shifted in at steps 1 .. P, the capture
  * at step P + 1, the Booth correction off Kf, then -gt's GT bits; PA's |ga| bits from the step after the capture; M/N
- * two steps after PA; M's 8 bits; B two steps after Kf and M/N are both final; acc (also after ±M·x); y three steps
- * later; the code. `period` is the clocks from one issue to the next (no stalls), `stages` from an issue to its code at
- * the output.
+ * two steps after PA; M's 8 bits; B's rounding in bFirst .. bLast, once Kf and M/N are both final (roundingSteps of
+ * FK, the largest FK − N); acc (also after ±M·x); y's rounding (roundingSteps of 31, the largest N); the code.
+ * `period` is the clocks from one issue to the next (no stalls), `stages` from an issue to its code at the output.
  */
 export interface SerialElementPlan {
   captureStep: number;
@@ -381,6 +381,8 @@ export interface SerialElementPlan {
   paLast: number;
   mnStep: number;
   mxLast: number;
+  bFirst: number;
+  bLast: number;
   accStep: number;
   yStep: number;
   outStep: number;
@@ -396,10 +398,20 @@ export function serialElementPlan(spec: LayernormSpec): SerialElementPlan {
   const paLast = captureStep + d.precision.mantissaA;
   const mnStep = paLast + 2;
   const mxLast = mnStep + 8;
-  const accStep = Math.max(Math.max(kfLast, mnStep) + 3, mxLast + 1);
-  const yStep = accStep + 3;
+  // B's rounding once Kf and FK − N are final, acc once ±M·x is too, then y's rounding (N ≤ 31)
+  const bFirst = Math.max(kfLast, mnStep) + 1;
+  const bLast = bFirst + roundingSteps(d.precision.fracK) - 1;
+  const accStep = Math.max(bLast + 1, mxLast + 1);
+  const yStep = accStep + roundingSteps(31) + 1;
   const outStep = yStep + 1;
-  return { captureStep, kfLast, paLast, mnStep, mxLast, accStep, yStep, outStep, stages: outStep + 1, period: outStep + 1 };
+  return { captureStep, kfLast, paLast, mnStep, mxLast, bFirst, bLast, accStep, yStep, outStep, stages: outStep + 1, period: outStep + 1 };
+}
+
+/** Steps of a serial rounding by up to `maxShift`: a shift by 8 a step while 8 or more are left, then by 1. */
+export function roundingSteps(maxShift: number): number {
+  let most = 0;
+  for (let s = 0; s <= maxShift; s++) most = Math.max(most, Math.floor(s / 8) + (s % 8));
+  return most;
 }
 
 /** Clocks from an element's issue to its code at the output (no stalls). */
@@ -410,13 +422,6 @@ export function elementLatency(spec: LayernormSpec): number {
 /** Clocks between the elements the element unit takes (no stalls): 1 pipelined. */
 export function elementPeriod(spec: LayernormSpec): number {
   return spec.datapath === 'serial' ? serialElementPlan(spec).period : 1;
-}
-
-/** The serial element's one rounding leaf: input Kf or acc, shift FK − N or N (5 bits), floor y's width (B's fits). */
-function serialRoundWidths(spec: LayernormSpec): { roundInWidth: number; roundShiftWidth: number } {
-  const w = rtlWidths(spec);
-  if (spec.derived.offsetWidth > w.accWidth) throw new Error('layernorm serial element: B must fit the accumulator');
-  return { roundInWidth: Math.max(elementPlan(spec).kfWidth, w.accWidth), roundShiftWidth: Math.max(w.kShiftWidth, 5) };
 }
 
 /** The widths both element templates (pipelined and serial) bind: the ports', the constant word's fields, Kf's. */
@@ -449,6 +454,8 @@ function elementWidthsView(spec: LayernormSpec) {
 
 function emitSerialElement(spec: LayernormSpec): string {
   const d = spec.derived;
+  // acc = B + ±M·x is formed in Kf's accumulator and judged on its low ACC_WIDTH bits
+  if (d.offsetWidth > rtlWidths(spec).accWidth) throw new Error('layernorm serial element: B must fit the accumulator');
   const plan = serialElementPlan(spec);
   const kfWidth = elementPlan(spec).kfWidth;
   const corrWidth = 2 * Math.ceil(d.gtWidth / 2);
@@ -460,7 +467,7 @@ function emitSerialElement(spec: LayernormSpec): string {
     kfAccWidth: Math.max(kfWidth, d.wWidth + d.gtWidth, kfAddendWidth(spec)) + 1,
     corrWidth,
     paWidth: d.paWidth,
-    ...serialRoundWidths(spec),
+    shiftLeftWidth: Math.max(rtlWidths(spec).kShiftWidth, 5),
     stepWidth: unsignedWidth(plan.outStep),
     ...pieceView(spec),
     captureStep: plan.captureStep,
@@ -470,6 +477,8 @@ function emitSerialElement(spec: LayernormSpec): string {
     paLast: plan.paLast,
     mnStep: plan.mnStep,
     mxLast: plan.mxLast,
+    bFirst: plan.bFirst,
+    bLast: plan.bLast,
     accStep: plan.accStep,
     yStep: plan.yStep,
     outStep: plan.outStep,
@@ -797,7 +806,7 @@ export const MODULE_BASES = [
   TOP, 'ptf_layernorm_config', 'ptf_layernorm_stats', 'ptf_layernorm_buffer', 'ptf_layernorm_token', 'ptf_layernorm_element',
   'ptf_layernorm_isqrt', 'ptf_layernorm_r_divider', 'ptf_layernorm_w_divider', 'ptf_layernorm_divider', 'ptf_layernorm_mn', 'ptf_layernorm_kf_multiplier',
   'ptf_layernorm_square_multiplier', 'ptf_layernorm_pa_multiplier', 'ptf_layernorm_mx_multiplier', 'ptf_layernorm_offset_round',
-  'ptf_layernorm_output_round', 'ptf_layernorm_round', 'ptf_layernorm_alpha_ram', 'ptf_layernorm_const_ram',
+  'ptf_layernorm_output_round', 'ptf_layernorm_alpha_ram', 'ptf_layernorm_const_ram',
 ] as const;
 
 /** The top module's name with the spec's prefix. */
@@ -841,9 +850,6 @@ export function emitLayernormRtl(spec: LayernormSpec): FileSet {
   if (pipelined) {
     put('ptf_layernorm_offset_round', emitRoundShiftPipelined(plan.kfWidth, w.kShiftWidth, d.offsetWidth, n.ptf_layernorm_offset_round));
     put('ptf_layernorm_output_round', emitRoundShiftPipelined(w.accWidth, 5, w.accWidth, n.ptf_layernorm_output_round));
-  } else {
-    const r = serialRoundWidths(spec);
-    put('ptf_layernorm_round', emitRoundShiftPipelined(r.roundInWidth, r.roundShiftWidth, w.accWidth, n.ptf_layernorm_round));
   }
   put('ptf_layernorm_alpha_ram', emitRam(spec, n.ptf_layernorm_alpha_ram, 'alpha per channel, written by the program'));
   put('ptf_layernorm_const_ram', emitRam(spec, n.ptf_layernorm_const_ram, `the constants of each channel {bk + Booth correction of -gt, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}${constPieces(spec) > 1 ? `, in ${constPieces(spec)} pieces of ${PIECE_WIDTH} bits a channel` : ''}, written by the program`));
