@@ -254,13 +254,13 @@ function emitToken(spec: LayernormSpec): string {
     lowVarBits,
     radicand,
     wNumerator,
-    ...sharedDividerView(spec),
+    ...serialTokenView(spec),
   });
 }
 
 /**
- * The serial datapath's token unit divides with one divider, R and then W (the serial element unit leaves it
- * C · period cycles a token): its widths are the larger of the two divisions' (either quotient fits, its bits above are
+ * The serial datapath's token unit divides with one divider, R and then W, and shifts W by K_MAX − k a bit a clock (the
+ * serial element unit leaves it C · period cycles a token): its widths are the larger of the two divisions' (either quotient fits, its bits above are
  * 0: NUM − QUOT ≤ DEN holds for the maxima as for each), and both numerators zero-extended to its width.
  */
 function sharedDivider(spec: LayernormSpec): { numWidth: number; quotWidth: number } | undefined {
@@ -270,15 +270,15 @@ function sharedDivider(spec: LayernormSpec): { numWidth: number; quotWidth: numb
   return { numWidth: Math.max(2 * F + 1, d.wNumWidth), quotWidth: Math.max(F + 1, d.wQuotWidth) };
 }
 
-function sharedDividerView(spec: LayernormSpec) {
+function serialTokenView(spec: LayernormSpec) {
   const div = sharedDivider(spec);
-  if (div === undefined) return { sharedDivider: false };
+  if (div === undefined) return { serialToken: false };
   const d = spec.derived;
   const F = d.precision.rsqrtBits;
   const w = rtlWidths(spec);
   const zeroExtended = (expr: string, width: number) => (width === div.numWidth ? expr : `{${div.numWidth - width}'d0, ${expr}}`);
   return {
-    sharedDivider: true,
+    serialToken: true,
     divQuotWidth: div.quotWidth,
     divRNumerator: zeroExtended(`{1'b1, {${2 * F}{1'b0}}}`, 2 * F + 1),
     divWNumerator: zeroExtended(w.wShift > 0 ? `{abs_reg, {W_SHIFT{1'b0}}}` : 'abs_reg', d.wNumWidth),
@@ -770,10 +770,12 @@ export function tokenUnitCycles(spec: LayernormSpec): number {
   const d = spec.derived;
   const w = { absWidth: absWidthOf(spec) };
   // idle→square, square (ABS_WIDTH), variance (2), normalize (K_MAX + 1), root and divide (their steps, plus the start
-  // pulse and the done pulse registers each; one divider divides twice), scale (2), done
+  // pulse and the done pulse registers each; the serial datapath's one divider divides twice), scale (2; the serial
+  // datapath's shifts W a step at a time: K_MAX + 2), done
   const shared = sharedDivider(spec);
   const divide = shared === undefined ? Math.max(d.rootWidth, d.wQuotWidth) + 2 : 2 * (shared.quotWidth + 2);
-  return 1 + w.absWidth + 2 + (d.kMax + 1) + (d.rootWidth + 2) + divide + 2 + 1;
+  const scale = shared === undefined ? 2 : d.kMax + 2;
+  return 1 + w.absWidth + 2 + (d.kMax + 1) + (d.rootWidth + 2) + divide + scale + 1;
 }
 
 /** Beats of a token of C channels: ceil(C / lanes). */
