@@ -186,7 +186,7 @@ export function emitAttentionRtl(spec: AttentionSpec, options: { requantPort?: b
     peName: leaves.gemm_pe,
     requantName: leaves.gemm_requant_serial,
     requantPort,
-    cfgSkidName: libraryName('axis_skid_buffer', spec.prefix, 'attention'),
+    skidName: libraryName('axis_skid_buffer', spec.prefix, 'attention'),
     softmaxTop: softmaxTop(sm),
     programWords: programLength(spec),
     ownWords: PROGRAM_WORDS,
