@@ -112,10 +112,11 @@ export function specSummary(spec: LayernormSpec): Record<string, unknown> {
  * A RAM with one write port (the program) and one synchronous read port (inferred as block RAM where the target has
  * it). Its words are written by a program before any token reads them: a read never meets a write.
  */
-function emitRam(spec: LayernormSpec, name: string, what: string): string {
+function emitRam(spec: LayernormSpec, name: string, what: string, blockRam = false): string {
   return render('layernorm/ptf_layernorm_ram.v', {
     header: headerComment(`${name}: ${what}`, specSummary(spec)),
     name,
+    blockRam,
   });
 }
 
@@ -853,7 +854,8 @@ export function emitLayernormRtl(spec: LayernormSpec): FileSet {
     put('ptf_layernorm_offset_round', emitRoundShiftPipelined(plan.kfWidth, w.kShiftWidth, d.offsetWidth, n.ptf_layernorm_offset_round));
     put('ptf_layernorm_output_round', emitRoundShiftPipelined(w.accWidth, 5, w.accWidth, n.ptf_layernorm_output_round));
   }
-  put('ptf_layernorm_alpha_ram', emitRam(spec, n.ptf_layernorm_alpha_ram, 'alpha per channel, written by the program'));
+  // The serial datapath, the small one, keeps alpha in block RAM even when the table is small (the encoder's 16 channels)
+  put('ptf_layernorm_alpha_ram', emitRam(spec, n.ptf_layernorm_alpha_ram, 'alpha per channel, written by the program', spec.datapath === 'serial'));
   put('ptf_layernorm_const_ram', emitRam(spec, n.ptf_layernorm_const_ram, `the constants of each channel {bk + Booth correction of -gt, -gt, nA, sign_neg, gamma_zero, |ga|, alpha}${constPieces(spec) > 1 ? `, in ${constPieces(spec)} pieces of ${PIECE_WIDTH} bits a channel` : ''}, written by the program`));
   return files;
 }
