@@ -12,7 +12,7 @@ import { PE_PRODUCT_STAGES, requantSerialStages } from '../generators/gemm/spec.
 import { emitDivider, emitIsqrt, emitMn, emitRoundShiftPipelined } from '../generators/layernorm/leaves.ts';
 import { softmaxProgram } from '../generators/softmax/program.ts';
 import { resolveSoftmax } from '../generators/softmax/spec.ts';
-import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundCompactUnit, emitLog2RoundUnit } from '../generators/softmax/units.ts';
+import { EXP_LATENCY, LOG2_ROUND_COMPACT_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundCompactUnit, emitLog2RoundUnit } from '../generators/softmax/units.ts';
 
 async function expectProof(impl: FileSet, top: string, ref: string, options: ProofOptions = {}, refTop = top): Promise<void> {
   const r = await proveEquivalent(impl, top, ref, refTop, options);
@@ -234,6 +234,7 @@ endmodule
     ['pipelined', 7, 4, 3], ['pipelined', 6, 3, 4], ['compact', 7, 4, 3], ['compact', 6, 3, 4],
   ] as const)('softmax_log2_round (%s; sum %i bits, elem %i bits, code %i bits) equals log_round(round_half_even(E / e)) for every E and e', async (variant, sumWidth, elemWidth, outBits) => {
     const emit = variant === 'compact' ? emitLog2RoundCompactUnit : emitLog2RoundUnit;
+    const latency = variant === 'compact' ? LOG2_ROUND_COMPACT_LATENCY : LOG2_ROUND_LATENCY;
     const impl = emit({ sumWidth, elemWidth, outBits, spec: { sumWidth, elemWidth, outBits } });
     const top = 2 ** outBits - 1;
     const W = sumWidth + 3;
@@ -264,13 +265,13 @@ always @* begin
         code_now = t;
     end
 end
-${delayLine('code', outBits, 'code_now', LOG2_ROUND_LATENCY)}
-${delayLine('zero', 1, 'zero_now', LOG2_ROUND_LATENCY)}
-assign code = code_pipe[${LOG2_ROUND_LATENCY - 1}];
-assign zero = zero_pipe[${LOG2_ROUND_LATENCY - 1}];
+${delayLine('code', outBits, 'code_now', latency)}
+${delayLine('zero', 1, 'zero_now', latency)}
+assign code = code_pipe[${latency - 1}];
+assign zero = zero_pipe[${latency - 1}];
 endmodule
 `;
-    await expectProof(new Map([['softmax_log2_round.v', impl]]), 'softmax_log2_round', ref, { depth: LOG2_ROUND_LATENCY + 2, skip: LOG2_ROUND_LATENCY });
+    await expectProof(new Map([['softmax_log2_round.v', impl]]), 'softmax_log2_round', ref, { depth: latency + 2, skip: latency });
   });
 });
 

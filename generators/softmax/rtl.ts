@@ -7,7 +7,7 @@ import { render } from '../common/render.ts';
 import { headerComment, hexLiteral, zeroExtend } from '../common/verilog.ts';
 import { softmaxProgramFormat } from './program.ts';
 import type { SoftmaxSpec } from './spec.ts';
-import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundCompactUnit, emitLog2RoundUnit, log2RoundWidths } from './units.ts';
+import { EXP_LATENCY, LOG2_ROUND_COMPACT_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundCompactUnit, emitLog2RoundUnit, log2RoundWidths } from './units.ts';
 
 /** Base name of the top module (the generated name is moduleName(spec.prefix, SOFTMAX_TOP)). */
 export const SOFTMAX_TOP = 'softmax_lis';
@@ -39,7 +39,7 @@ const FIFO_LATENCY = 2;
  * more), summed (its beats, after the row FIFO, then a register and the lane adder's log2(lanes) levels), handed to
  * pass C through a FIFO, then pass C's pipeline and the output FIFO. Measured in simulation by the tests.
  */
-export function softmaxLatency(length: number, lanes = 1): number {
+export function softmaxLatency(length: number, lanes = 1, log2Latency = LOG2_ROUND_LATENCY): number {
   const beats = Math.ceil(length / lanes);
   // The last input beat is at beats - 1; pass B reads the row from FIFO_LATENCY cycles later, one beat a cycle.
   const lastSumRead = (beats - 1) + FIFO_LATENCY + (beats - 1);
@@ -47,7 +47,7 @@ export function softmaxLatency(length: number, lanes = 1): number {
   // row's) write it instead, two cycles later, and pass B registers the masked e_i before the lane adder.
   const laneStages = lanes > 1 ? 3 + Math.log2(lanes) : 1;
   const passCStart = lastSumRead + laneStages + FRONT_DEPTH + SUM_STAGES - 1 + FIFO_LATENCY;
-  return passCStart + FRONT_DEPTH + LOG2_ROUND_LATENCY + FIFO_LATENCY;
+  return passCStart + FRONT_DEPTH + log2Latency + FIFO_LATENCY;
 }
 
 /** The spec as written into headers: the generation-time parameters and the layer range (the table is a program). */
@@ -79,8 +79,9 @@ export function softmaxErrors(spec: SoftmaxSpec) {
 
 /**
  * The block's Verilog modules. `compactLog2` (the encoder only, through the attention block) emits the log2 unit in
- * its compact form (units.ts emitLog2RoundCompactUnit: same ports, results and latency, three register stages) for a
- * design clocked well below 100 MHz; off, the block's bytes are unchanged.
+ * its compact form (units.ts emitLog2RoundCompactUnit: same ports and results in three register stages, latency
+ * LOG2_ROUND_COMPACT_LATENCY, which the block's pipeline counts) for a design clocked well below 100 MHz; off, the
+ * block's bytes are unchanged.
  */
 export function emitSoftmaxRtl(spec: SoftmaxSpec, options: { compactLog2?: boolean } = {}): FileSet {
   const p = spec.params;
@@ -126,7 +127,7 @@ export function emitSoftmaxRtl(spec: SoftmaxSpec, options: { compactLog2?: boole
     rowAddrWidth: d.rowFifoAddrWidth,
     outAddrWidth: d.outFifoAddrWidth,
     expLatency: EXP_LATENCY,
-    logLatency: LOG2_ROUND_LATENCY,
+    logLatency: log2Latency(options),
     lastCountLiteral: hexLiteral(d.lengthWidth, d.maxBeats - 1),
     lenOne: hexLiteral(d.lengthWidth, 1),
     rowCreditInit: hexLiteral(d.rowFifoAddrWidth + 1, 2 ** d.rowFifoAddrWidth),
@@ -153,14 +154,20 @@ export function emitSoftmaxRtl(spec: SoftmaxSpec, options: { compactLog2?: boole
   if (multi) {
     files.set(`${names.softmax_lane_sum}.v`, render('softmax/softmax_lane_sum.v', { name: names.softmax_lane_sum, header: header(`${names.softmax_lane_sum}: sum of a beat's lanes, a registered adder tree`) }));
   }
-  files.set('manifest.json', manifestJson(softmaxManifest(spec, [...files.keys()].sort())));
+  files.set('manifest.json', manifestJson(softmaxManifest(spec, [...files.keys()].sort(), options)));
   return files;
 }
 
+/** Latency of the log2 unit the block is built with. */
+function log2Latency(options: { compactLog2?: boolean }): number {
+  return options.compactLog2 ? LOG2_ROUND_COMPACT_LATENCY : LOG2_ROUND_LATENCY;
+}
+
 /** The machine-readable description beside the RTL (common/manifest.ts): what the synthesis flow, reports and users read. */
-export function softmaxManifest(spec: SoftmaxSpec, files: string[]): BlockManifest {
+export function softmaxManifest(spec: SoftmaxSpec, files: string[], options: { compactLog2?: boolean } = {}): BlockManifest {
   const d = spec.derived;
   const p = spec.params;
+  const log2 = log2Latency(options);
   return {
     block: 'softmax',
     top: softmaxTop(spec),
@@ -201,16 +208,16 @@ export function softmaxManifest(spec: SoftmaxSpec, files: string[]): BlockManife
       row_fifo_entries: 2 ** d.rowFifoAddrWidth,
       out_fifo_entries: 2 ** d.outFifoAddrWidth,
       exp_latency: EXP_LATENCY,
-      log2_round_latency: LOG2_ROUND_LATENCY,
+      log2_round_latency: log2,
       log2_round_widths: log2RoundWidths(d.sumWidth, d.elemWidth),
       rounding: 'half-even (y = round(E / e)), then log2 to the nearest power of two, up on a tie',
       overflow: 'none: every width holds its largest value over the layer range; codes above 2^out_bits - 1 are an exact zero',
     },
     latency: p.lanes === 1
-      ? { cycles: softmaxLatency(p.max_length), formula: `2 * L + ${softmaxLatency(0)} (row of L elements, idle block, program loaded)` }
+      ? { cycles: softmaxLatency(p.max_length, 1, log2), formula: `2 * L + ${softmaxLatency(0, 1, log2)} (row of L elements, idle block, program loaded)` }
       : {
-        cycles: softmaxLatency(p.max_length, p.lanes),
-        formula: `2 * ceil(L / ${p.lanes}) + ${softmaxLatency(0, p.lanes)} (row of L elements, ${p.lanes} a beat, idle block, program loaded)`,
+        cycles: softmaxLatency(p.max_length, p.lanes, log2),
+        formula: `2 * ceil(L / ${p.lanes}) + ${softmaxLatency(0, p.lanes, log2)} (row of L elements, ${p.lanes} a beat, idle block, program loaded)`,
       },
     throughput: p.lanes === 1
       ? {

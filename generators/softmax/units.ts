@@ -12,6 +12,8 @@ import { headerComment, hexLiteral, zeroExtend } from '../common/verilog.ts';
 export const EXP_LATENCY = 2;
 /** Cycles from (sum, elem) to (code, zero) in softmax_log2_round. */
 export const LOG2_ROUND_LATENCY = 10;
+/** Latency of the compact log2 unit (emitLog2RoundCompactUnit): its three register stages. */
+export const LOG2_ROUND_COMPACT_LATENCY = 3;
 
 export interface ExpUnitView {
   /** Module name (prefixed). @default softmax_exp */
@@ -161,6 +163,7 @@ export function emitLog2RoundCompactUnit(view: Log2RoundView): string {
   const common = log2RoundCommon(view);
   return render('softmax/softmax_log2_round_compact.v', {
     ...common.view,
+    latency: LOG2_ROUND_COMPACT_LATENCY,
     header: headerComment('softmax_log2_round: LIS log2 rounding of E / e without a divider, compact', view.spec),
     ...common.operands('sum', 'elem'),
     bWide: zeroExtend('b0', bWidth, cWidth),
