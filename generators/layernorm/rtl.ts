@@ -169,7 +169,7 @@ function pieceView(spec: LayernormSpec) {
     pieceShift: `${clog2(PIECE_WIDTH)}'d0`,
     pieceAddrWidth: unsignedWidth(spec.maxChannels * pieces - 1),
     pieceDepth: spec.maxChannels * pieces,
-    // the word pad bits up (the serial element shifts the pieces in from the top: they end aligned)
+    // the word above `pad` zero bits (the serial element shifts the pieces in from the top, so its fields end aligned)
     paddedWord: pad === 0 ? 's_cfg_axis_tdata[CONST_WIDTH-1:0]' : `{ s_cfg_axis_tdata[CONST_WIDTH-1:0], {${pad}{1'b0}} }`,
   };
 }
@@ -260,9 +260,10 @@ function emitToken(spec: LayernormSpec): string {
 }
 
 /**
- * The serial datapath's token unit divides with one divider, R and then W, and shifts W by K_MAX − k a bit a clock (the
- * serial element unit leaves it C · period cycles a token): its widths are the larger of the two divisions' (either quotient fits, its bits above are
- * 0: NUM − QUOT ≤ DEN holds for the maxima as for each), and both numerators zero-extended to its width.
+ * The serial datapath's token unit divides with one divider, R and then W, and shifts W by K_MAX − k a bit a clock
+ * (the serial element unit leaves it C · period cycles a token). The divider's widths are the larger of the two
+ * divisions' (either quotient fits, its bits above are 0: NUM − QUOT ≤ DEN holds for the maxima as for each), and
+ * both numerators are zero-extended to its width.
  */
 function sharedDivider(spec: LayernormSpec): { numWidth: number; quotWidth: number } | undefined {
   if (spec.datapath !== 'serial') return undefined;
@@ -409,7 +410,7 @@ export function serialElementPlan(spec: LayernormSpec): SerialElementPlan {
 }
 
 /** Steps of a serial rounding by up to `maxShift`: a shift by 8 a step while 8 or more are left, then by 1. */
-export function roundingSteps(maxShift: number): number {
+function roundingSteps(maxShift: number): number {
   let most = 0;
   for (let s = 0; s <= maxShift; s++) most = Math.max(most, Math.floor(s / 8) + (s % 8));
   return most;
