@@ -13,7 +13,7 @@ import type { FileSet } from '../common/files.ts';
 import { moduleName, moduleNames } from '../common/names.ts';
 import { packWord, type Program, type ProgramField, type ProgramFormat } from '../common/program.ts';
 import { render } from '../common/render.ts';
-import { headerComment } from '../common/verilog.ts';
+import { headerComment, zeroExtend } from '../common/verilog.ts';
 import { boothCorrection, emitDivider, emitIsqrt, emitMn, emitPipelinedMultiplier, emitRoundShiftPipelined, pipelinedMultiplierPlan, type PipelinedMultiplierPlan } from './leaves.ts';
 import type { ChannelConstants } from './model.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
@@ -255,7 +255,7 @@ function emitToken(spec: LayernormSpec): string {
     lowVarBits,
     radicand,
     wNumerator,
-    ...serialTokenView(spec),
+    ...serialTokenView(spec, wNumerator),
   });
 }
 
@@ -272,18 +272,17 @@ function sharedDivider(spec: LayernormSpec): { numWidth: number; quotWidth: numb
   return { numWidth: Math.max(2 * F + 1, d.wNumWidth), quotWidth: Math.max(F + 1, d.wQuotWidth) };
 }
 
-function serialTokenView(spec: LayernormSpec) {
+/** The token template's view of the shared divider: its quotient width and both numerators at its width. */
+function serialTokenView(spec: LayernormSpec, wNumerator: string) {
   const div = sharedDivider(spec);
   if (div === undefined) return { serialToken: false };
   const d = spec.derived;
   const F = d.precision.rsqrtBits;
-  const w = rtlWidths(spec);
-  const zeroExtended = (expr: string, width: number) => (width === div.numWidth ? expr : `{${div.numWidth - width}'d0, ${expr}}`);
   return {
     serialToken: true,
     divQuotWidth: div.quotWidth,
-    divRNumerator: zeroExtended(`{1'b1, {${2 * F}{1'b0}}}`, 2 * F + 1),
-    divWNumerator: zeroExtended(w.wShift > 0 ? `{abs_reg, {W_SHIFT{1'b0}}}` : 'abs_reg', d.wNumWidth),
+    divRNumerator: zeroExtend(`{1'b1, {${2 * F}{1'b0}}}`, 2 * F + 1, div.numWidth),
+    divWNumerator: zeroExtend(wNumerator, d.wNumWidth, div.numWidth),
   };
 }
 
