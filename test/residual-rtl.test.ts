@@ -25,7 +25,7 @@ describe('residual RTL equals the golden model (Icarus, random stalls)', () => {
     { bits: 12, constBits: 64, maxChannels: 5, stall: 20, sinkStall: 20, seed: 4, datapath: 'pipelined' },
     // A slow reader (ready one cycle in ten): the output FIFO fills, so the input waits on the in-flight count.
     { bits: 4, constBits: 32, maxChannels: 7, stall: 0, sinkStall: 90, seed: 5, mantissa: 12, datapath: 'pipelined' },
-    // Serial lanes (the encoder's): one adder a lane, an element every 3 bits + 14 cycles
+    // Serial lanes (the encoder's): one adder a lane, the constants read from the lane's memory (2, 3 and 5 pieces)
     { bits: 8, constBits: 64, maxChannels: 16, stall: 25, sinkStall: 25, seed: 6, datapath: 'serial' },
     { bits: 2, constBits: 16, maxChannels: 3, stall: 30, sinkStall: 30, seed: 7, mantissa: 5, datapath: 'serial' },
     { bits: 12, constBits: 64, maxChannels: 5, stall: 20, sinkStall: 20, seed: 8, datapath: 'serial' },
@@ -83,14 +83,16 @@ describe('residual RTL: throughput, errors and recovery', () => {
     expect(t.cycles).toBeGreaterThan(160);
   });
 
-  it('serial: takes one element every 3 bits + 14 cycles with no stalls (measured), latency as the manifest says', async () => {
+  it('serial: takes one element every 4 bits + 4 pieces + 14 cycles with no stalls (measured), latency as the manifest says', async () => {
     const serial = resolveResidual(6, { const_bits: 64, max_channels: 8, datapath: 'serial' });
     const layer = syntheticLayer(6, 8, 7);
     const runs = [{ program: residualProgram(serial, layer), beats: randomTokens(6, 8, 3, 7) }];
     const r = await runResidual(serial, runs, work(), { stallPercent: 0 });
     expect(r.comparison.mismatches).toBe(0);
     const dataStart = r.result.firstInput.s_x_axis!;
-    expect(serial.derived.elementPeriod).toBe(3 * 6 + 14);
+    // Hand-worked: a 64 + 6 + 4 = 74-bit multiplicand is 5 pieces; K's and Y''s pieces take steps 2 to 11, so the
+    // multiplications start at 12: 12 + (6 + 2) + 5 + (6 + 5) + 5 + (6 + 4) + (6 + 1) + 1 = 4 * 6 + 4 * 5 + 14.
+    expect(serial.derived.elementPeriod).toBe(58);
     expect(r.result.beats[0]!.cycle - dataStart).toBe(serial.derived.latency);
     expect(r.result.beats.at(-1)!.cycle - dataStart).toBe(serial.derived.latency + 23 * serial.derived.elementPeriod);
   });

@@ -38,7 +38,7 @@ export interface EncoderParams {
   s_bits: number;
   /** Smallest attn_score scale of any layer the instance serves (the attention block's min_score_scale: its softmax's exp table is sized for it). @default the softmax's default scale for bits and max_tokens */
   min_score_scale?: number;
-  /** How the element-wise units compute, the LayerNorm's element unit (norm1, norm2), the residual add (resid1, resid2) and the GELU: "serial" (bit-serial products on small adders: the LayerNorm takes an element about every 60 cycles, the residual every 3 bits + 14, the GELU every accumulator width + 2 bits + 2; a fraction of the logic) or "pipelined" (an element every cycle each). They see 4·N·C and N·hidden elements against the GEMMs' 12·N·C² MACs. @allowed serial, pipelined @default serial */
+  /** How the element-wise units compute, the LayerNorm's element unit (norm1, norm2), the residual add (resid1, resid2) and the GELU: "serial" (bit-serial products on small adders: the LayerNorm takes an element about every 75 cycles, the residual every 4 bits + 34, the GELU every accumulator width + 2 bits + 2; a fraction of the logic) or "pipelined" (an element every cycle each). They see 4·N·C and N·hidden elements against the GEMMs' 12·N·C² MACs. @allowed serial, pipelined @default serial */
   datapath: LaneDatapath;
 }
 

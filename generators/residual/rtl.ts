@@ -5,7 +5,8 @@ import { manifestJson, type BlockManifest } from '../common/manifest.ts';
 import { CARRY_SEGMENT_BITS, libraryFiles, libraryName } from '../common/library.ts';
 import { moduleName, moduleNames } from '../common/names.ts';
 import { render } from '../common/render.ts';
-import { headerComment, hexLiteral } from '../common/verilog.ts';
+import { unsignedWidth } from '../common/arith.ts';
+import { headerComment, hexLiteral, zeroExtend } from '../common/verilog.ts';
 import { residualProgramFormat } from './program.ts';
 import { RESIDUAL_HEADER_WORDS, type ResidualSpec } from './spec.ts';
 
@@ -39,6 +40,18 @@ export function wordChunks(width: number, starts: readonly number[]): { chunks: 
   return { chunks, first: (start) => chunks.findIndex((c) => c.lo >= start) };
 }
 
+/**
+ * A serial lane's memory: its channels' alphas at their bank addresses, then from `constBase` the pieces of K, Y', X'
+ * and O' (`constPieces` each, most significant first, in the order the lane reads them).
+ */
+export function serialLaneMemory(spec: ResidualSpec): { depth: number; addrWidth: number; constBase: number; slot: Record<'k' | 'y' | 'x' | 'o', number> } {
+  const d = spec.derived;
+  const pieces = d.constPieces;
+  const depth = d.bankDepth + 4 * pieces;
+  const constBase = d.bankDepth;
+  return { depth, addrWidth: unsignedWidth(depth - 1), constBase, slot: { k: constBase, y: constBase + pieces, x: constBase + 2 * pieces, o: constBase + 3 * pieces } };
+}
+
 export function emitResidualRtl(spec: ResidualSpec): FileSet {
   const p = spec.params;
   const d = spec.derived;
@@ -49,6 +62,8 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
   const idx = (v: number) => hexLiteral(d.idxWidth, v);
   const files: FileSet = new Map();
   const word = wordChunks(d.cfgWidth, [4, p.bits, d.chanWidth, p.const_bits]);
+  const memory = serialLaneMemory(spec);
+  const ramHex = (v: number) => hexLiteral(memory.addrWidth, v);
   // The flags from a check's first chunk up (every start is below the word's width, so each has at least one).
   const above = (start: number) => `chunk_nz_reg[${word.chunks.length - 1}:${word.first(start)}]`;
   files.set(`${names.residual}.v`, render('residual/residual.v', {
@@ -71,6 +86,18 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
     headerMinusOne: idx(RESIDUAL_HEADER_WORDS - 1),
     idxHeader: idx(RESIDUAL_HEADER_WORDS),
     idx1: idx(1), idx2: idx(2), idx3: idx(3), idx4: idx(4), idx5: idx(5), idx6: idx(6), idx7: idx(7),
+    // Serial: the program word register holds whole pieces; a constant word goes out of its top a piece a clock
+    wordWidth: 16 * d.constPieces,
+    wordMsb: 16 * d.constPieces - 1,
+    wordLoad: zeroExtend('s_cfg_axis_tdata', d.cfgWidth, 16 * d.constPieces),
+    constPieces: d.constPieces,
+    pieceLow: 16 * d.constPieces - 16,
+    pieceLowPlus3: 16 * d.constPieces - 13,
+    pieceLowPlus4: 16 * d.constPieces - 12,
+    pieceCountWidth: unsignedWidth(d.constPieces),
+    ramAddrWidth: memory.addrWidth,
+    alphaAddrExtended: zeroExtend('alpha_bank[BANK_WIDTH-1:0]', d.bankWidth, memory.addrWidth),
+    slotX: ramHex(memory.slot.x), slotY: ramHex(memory.slot.y), slotO: ramHex(memory.slot.o), slotK: ramHex(memory.slot.k),
   }));
   const lane = laneModule('residual', 'residual', names.residual_lane, p.datapath, d.elementPeriod);
   files.set(`${names.residual_lane}.v`, render(lane.template, {
@@ -93,6 +120,14 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
     divSegments: d.divSegments,
     satSegments: d.satSegments,
     stepWidth: d.stepWidth,
+    elementPeriod: d.elementPeriod,
+    constPieces: d.constPieces,
+    stepMulY: d.stepMulY,
+    ramDepth: memory.depth,
+    ramAddrWidth: memory.addrWidth,
+    ramMsb: memory.addrWidth - 1,
+    constBase: ramHex(memory.constBase),
+    rdAddrExtended: zeroExtend('rd_addr', d.bankWidth, memory.addrWidth),
   }));
   if (!serial) {
     files.set(`${names.residual_div_step}.v`, render('residual/residual_div_step.v', {
@@ -128,13 +163,13 @@ export function residualManifest(spec: ResidualSpec, files: string[]): BlockMani
       datapath: p.datapath,
       element_period: d.elementPeriod,
       arithmetic: serial
-        ? 'exact: n = 2 (x - zp_x) X\' 2^ax + 2 (y - zp_y) Y\' + (2 zp_out + 1) O\' 2^ao by 2 bits + 5 shift-and-add steps of one adder, out = clamp(round_half_even(n / (2 O\' 2^ao))) by bits + 1 restoring-division steps of n by O\' 2^(ao + 1 + bits - s) on the same adder (the first is the saturation)'
+        ? 'exact: n = 2 (x - zp_x) X\' 2^ax + 2 (y - zp_y) Y\' + (2 zp_out + 1) O\' 2^ao by 2 bits + 7 shift-and-add steps of one adder (the constants read from the lane\'s memory in 16-bit pieces), out = clamp(round_half_even(n / (2 O\' 2^ao))) by bits + 1 restoring-division steps of n by O\' 2^(ao + 1 + bits - s) on the same adder (the first is the saturation)'
         : 'exact: n = 2 (x - zp_x) X\' 2^ax + 2 (y - zp_y) Y\' + (2 zp_out + 1) O\' 2^ao by a shift-and-add chain (one carry chain per stage), m = n >> (ao + 1), out = clamp(round_half_even(n / (2 O\' 2^ao))) by saturation and bits restoring-division steps of m by O\'',
       rounding: 'half to even (a tie is a zero remainder; q - 1 when q - zp_out is odd)',
       overflow: 'none: every width holds its largest value; the output saturates to 0 and 2^bits - 1 (the clamp)',
     },
     latency: serial
-      ? { cycles: d.latency, formula: '3 bits + 17 cycles from an accepted beat to its output beat (3 bits + 15 in a lane, 2 through the output FIFO)' }
+      ? { cycles: d.latency, formula: 'element_period + 3 cycles from an accepted beat to its output beat (element_period + 1 in a lane, 2 through the output FIFO); a lane\'s element_period is 4 bits + 4 P + 14 clocks (3 P + 4 bits + 18 when P < 4), P = ceil((const_bits + bits + 4) / 16) the 16-bit pieces of each constant it reads from its memory' }
       : { cycles: d.latency, formula: '4 bits + segments + 13 cycles from an accepted beat to its output beat (4 bits + segments + 11 in a lane, 2 through the output FIFO; segments = ceil(n_width / ' + CARRY_SEGMENT_BITS + '))' },
     throughput: { elements_per_cycle: p.lanes / d.elementPeriod, unit: 'element (x, y pair)', condition: `x and y valid and the output ready every cycle, no program loading, tokens whose C is a multiple of lanes (a partial last beat carries fewer)${serial ? `; a beat every ${d.elementPeriod} cycles (serial lanes)` : ''}; measured in test/residual-rtl.test.ts` },
     ports: {

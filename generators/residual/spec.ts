@@ -21,7 +21,7 @@ export interface ResidualParams {
   max_channels: number;
   /** Elements per beat and per clock: tdata carries lanes codes, channel lanes b + l in word l of a token's beat b; a token whose C is not a multiple of lanes ends with a partial beat (words from lane C mod lanes up are ignored, output 0). @range 1, 2, 4, 8 @default 1 */
   lanes: number;
-  /** How a lane computes: "pipelined" takes an element every clock (a register stage per multiply bit and per division step); "serial" has one adder that does one of those steps a clock, so a lane takes an element every 3 bits + 14 clocks in about a tenth of the logic (the encoder's choice: its residual adds are a small part of its time). Same results either way. @allowed pipelined, serial @default pipelined */
+  /** How a lane computes: "pipelined" takes an element every clock (a register stage per multiply bit and per division step); "serial" has one adder that does one of those steps a clock, and reads the constants from the lane's block RAM in 16-bit pieces, so a lane takes an element every 4 bits + 34 clocks at const_bits 64 (the manifest's element_period) in about a tenth of the logic (the encoder's choice: its residual adds are a small part of its time). Same results either way. @allowed pipelined, serial @default pipelined */
   datapath: LaneDatapath;
 }
 
@@ -38,6 +38,9 @@ export interface ResidualDerived extends LanePipeline {
   nSegments: number;
   divSegments: number;
   satSegments: number;
+  /** Serial lanes: the 16-bit pieces of each constant in a lane's memory (its multiplicand's width, const_bits + bits + 4, rounded up), and the step the multiplication by Y' starts at (residual_serial_lane.v.hbs). */
+  constPieces: number;
+  stepMulY: number;
 }
 
 export interface ResidualSpec {
@@ -73,11 +76,15 @@ export function deriveResidual(p: ResidualParams): ResidualDerived {
   const nSegments = carrySegments(b + c + 7);
   // A pipelined lane's register stages: input, offsets, 2 bits + 5 shift-and-add stages, nSegments - 1 carry stages,
   // shift, saturation (two stages), bits division steps of two stages each, output (two stages: the tie, the code).
-  // A serial lane's steps: input, load, 3 doubling steps (K 2^ao), 2 bits + 5 shift-and-add steps, 3 doubling steps
-  // (O' 2^ao), bits + 1 division steps, output; it holds one element (the next one's input step overlaps the output
-  // step).
+  // A serial lane's steps (residual_serial_lane.v.hbs): input, load, K's P pieces, K into the accumulator while Y''s P
+  // pieces arrive and K doubles (3 steps), bits + 2 multiply steps, X''s P pieces, bits + 5 multiply steps, O''s P
+  // pieces, bits + 4 doubling steps, bits + 1 division steps, output; it holds one element (the next one's input step
+  // overlaps the output step).
   const serial = p.datapath === 'serial';
-  const laneLatency = serial ? 3 * b + 15 : 1 + 1 + (2 * b + 5) + (nSegments - 1) + 1 + 2 + 2 * b + 2;
+  const constPieces = Math.ceil((c + b + 4) / 16);
+  const stepMulY = Math.max(2 * constPieces + 2, constPieces + 6);
+  const serialPeriod = stepMulY + 4 * b + 2 * constPieces + 12;
+  const laneLatency = serial ? serialPeriod + 1 : 1 + 1 + (2 * b + 5) + (nSegments - 1) + 1 + 2 + 2 * b + 2;
   return {
     cfgWidth: c + b + 1,
     chanWidth: unsignedWidth(p.max_channels - 1),
@@ -89,7 +96,9 @@ export function deriveResidual(p: ResidualParams): ResidualDerived {
     satSegments: carrySegments(c + 5),
     // m = n >> (ao + 1) < O' 2^b (below the high saturation) < 2^(c + b)
     remWidth: b + c,
-    // A serial lane takes an element every 3 bits + 14 clocks
-    ...lanePipeline(laneLatency, p.max_channels, p.lanes, serial ? 3 * b + 14 : 1),
+    constPieces,
+    stepMulY,
+    // A serial lane takes an element every 4 bits + 4 P + 14 clocks (P >= 4: const_bits >= 48)
+    ...lanePipeline(laneLatency, p.max_channels, p.lanes, serial ? serialPeriod : 1),
   };
 }
