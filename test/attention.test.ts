@@ -47,7 +47,7 @@ describe('attention spec', () => {
     expect(specError(() => resolveAttention(4, { frac_bits: 20 })).parameter).toBe('attention.frac_bits');
     expect(specError(() => resolveAttention(4, { lanes: 3 })).parameter).toBe('attention.lanes'); // does not divide 16
     expect(specError(() => resolveAttention(4, { requant_cycles: 0 })).parameter).toBe('attention.requant_cycles');
-    expect(specError(() => resolveAttention(4, { requant_cycles: 9 })).parameter).toBe('attention.requant_cycles');
+    expect(specError(() => resolveAttention(4, { requant_cycles: 21 })).parameter).toBe('attention.requant_cycles');
     expect(specError(() => resolveAttention(4, { nonsense: 2 })).parameter).toBe('attention.nonsense');
     expect(specError(() => resolveAttention(4, undefined, '9x')).parameter).toBe('attention.prefix');
   });

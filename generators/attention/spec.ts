@@ -38,7 +38,7 @@ export interface AttentionParams {
   min_score_scale: number;
   /** Fraction bits of the requantizer (the GEMM's requantizer: M * 2^-S with M a frac_bits-bit integer; one instance serves both the score and the output requantization). A rescale r must map every |S| up to the accumulator's bound to the same code as the exact r, which needs M's grid (r * 2^(1 - frac_bits)) finer than the gap between r and the nearest rescale that moves a rounding threshold across an integer S; requant.ts exactChannel checks it exactly per layer and moves M inside the exact interval, and a layer with no exact M is a SpecError. The default, 28, is 2 bits above the most any layer of the public encoder file needs (24 to 26, at N up to 197 and 8 bits) and keeps the default build inside an iCE40 HX8K; verify builds each case's instance with 40 (stages.ts CASE_FRAC_BITS). @range 24..40 @default 28 */
   frac_bits: number;
-  /** Cycles the one requantizer spends on each code (the GEMM's digit-serial requantizer, multiplying M a chunk of ceil(ceil(frac_bits / 2) / requant_cycles) two-bit digits a cycle; the chunking may round it down, derived.requantCycles is what is built). The QK and the PV pass each get the requantizer once every 2 * requant_cycles cycles, which costs no throughput while 2 * requant_cycles <= head_dim / lanes (a score's MACs) and 2 * requant_cycles * lanes <= N (a PV run). Larger is smaller: at 8 bits, frac_bits 28, 4 takes about 1,150 fewer LUT4 than 1. @range 1..8 @default the largest of 1 to 4 with 2 * requant_cycles <= head_dim / lanes */
+  /** Cycles the one requantizer spends on each code (the GEMM's digit-serial requantizer, multiplying M a chunk of ceil(ceil(frac_bits / 2) / requant_cycles) two-bit digits a cycle; the chunking may round it down, derived.requantCycles is what is built). The QK and the PV pass each get the requantizer once every 2 * requant_cycles cycles, which costs no throughput while 2 * requant_cycles <= head_dim / lanes (a score's MACs) and 2 * requant_cycles * lanes <= N (a PV run). Larger is smaller: at 8 bits, frac_bits 28, 4 takes about 1,150 fewer LUT4 than 1. @range 1..20 @default the largest of 1 to 4 with 2 * requant_cycles <= head_dim / lanes */
   requant_cycles: number;
 }
 
@@ -109,7 +109,7 @@ export function resolveAttention(bits: number, overrides: unknown, prefix = ''):
     min_score_scale: o.min_score_scale === undefined ? scoreScale : positiveFinite('attention.min_score_scale', o.min_score_scale),
     frac_bits: intInRange('attention.frac_bits', o.frac_bits ?? ATTENTION_DEFAULTS.frac_bits, 24, 40),
     // Its default needs head_dim and lanes, checked above
-    requant_cycles: intInRange('attention.requant_cycles', o.requant_cycles ?? defaultRequantCycles(headDim, lanes), 1, 8),
+    requant_cycles: intInRange('attention.requant_cycles', o.requant_cycles ?? defaultRequantCycles(headDim, lanes), 1, 20),
   };
   require(params.score_scale >= params.min_score_scale, 'attention.score_scale', `must be at least min_score_scale (${params.min_score_scale})`, params.score_scale);
   const checked = prefix === '' ? '' : checkPrefix('attention.prefix', prefix);

@@ -36,19 +36,21 @@ export interface EncoderParams {
   cols: number;
   /** Width of the softmax's log2 codes (FQ-ViT: 4). @range 1..5 @default 4 */
   s_bits: number;
+  /** Cycles the one requantizer (shared by the GEMM steps and the attention block, 40 fraction bits) spends on a code: it multiplies by M two bits a cycle at 20, four at 10, six at 8 (derived.requantCycles of the GEMM and attention specs is what the chunking gives). The default, 20, is the smallest requantizer (the HX8K default); the GEMM array waits for it when rows·cols·requant_cycles exceeds K, the attention block when 2·requant_cycles exceeds head_dim or N. At DeiT-Tiny's shape on a 4 × 4 array, 10 costs no time (16·10 <= K = 192, 2·10 <= head_dim = 64). @range 1..20 @default 20 */
+  requant_cycles: number;
   /** Smallest attn_score scale of any layer the instance serves (the attention block's min_score_scale: its softmax's exp table is sized for it). @default the softmax's default scale for bits and max_tokens */
   min_score_scale?: number;
   /** How the element-wise units compute, the LayerNorm's element unit (norm1, norm2), the residual add (resid1, resid2) and the GELU: "serial" (bit-serial products on small adders: the LayerNorm takes an element about every 75 cycles, the residual every 4 bits + 34, the GELU every accumulator width + 2 bits + 2; a fraction of the logic) or "pipelined" (an element every cycle each). They see 4·N·C and N·hidden elements against the GEMMs' 12·N·C² MACs. @allowed serial, pipelined @default serial */
   datapath: LaneDatapath;
 }
 
-export const ENCODER_KEYS = ['bits', 'w_bits', 'max_tokens', 'dim', 'heads', 'max_mlp_hidden', 'rows', 'cols', 's_bits', 'min_score_scale', 'datapath'] as const;
-export const ENCODER_DEFAULTS = { max_tokens: 8, dim: 16, heads: 2, max_mlp_hidden: 64, rows: 2, cols: 2, s_bits: 4, datapath: 'serial' } as const;
+export const ENCODER_KEYS = ['bits', 'w_bits', 'max_tokens', 'dim', 'heads', 'max_mlp_hidden', 'rows', 'cols', 's_bits', 'requant_cycles', 'min_score_scale', 'datapath'] as const;
+export const ENCODER_DEFAULTS = { max_tokens: 8, dim: 16, heads: 2, max_mlp_hidden: 64, rows: 2, cols: 2, s_bits: 4, requant_cycles: 20, datapath: 'serial' } as const;
 
 export interface EncoderDerived {
   /** The LayerNorm instance (norm1 and norm2): max_channels = dim, the largest scale_ratio_bits, one token unit, the encoder's datapath. */
   layernorm: LayernormSpec;
-  /** The attention block (heads × head_dim = dim, max_tokens, one lane, its requantizer the encoder's shared one: 40 fraction bits, 7 cycles a code). */
+  /** The attention block (heads × head_dim = dim, max_tokens, one lane, its requantizer the encoder's shared one: 40 fraction bits, requant_cycles cycles a code). */
   attention: AttentionSpec;
   /** The GELU block (fc1's accumulators, K = dim, up to max_mlp_hidden channels). */
   gelu: GeluSpec;
@@ -95,6 +97,7 @@ export function resolveEncoder(bits: number, overrides: unknown, prefix = ''): E
     rows: intInRange('encoder.rows', o.rows ?? ENCODER_DEFAULTS.rows, 1, 16),
     cols: intInRange('encoder.cols', o.cols ?? ENCODER_DEFAULTS.cols, 1, 16),
     s_bits: intInRange('encoder.s_bits', o.s_bits ?? ENCODER_DEFAULTS.s_bits, 1, 5),
+    requant_cycles: intInRange('encoder.requant_cycles', o.requant_cycles ?? ENCODER_DEFAULTS.requant_cycles, 1, 20),
     ...(o.min_score_scale === undefined ? {} : { min_score_scale: positiveFinite('encoder.min_score_scale', o.min_score_scale) }),
     datapath: oneOf('encoder.datapath', o.datapath ?? ENCODER_DEFAULTS.datapath, LANE_DATAPATHS),
   };
@@ -109,17 +112,16 @@ export function deriveEncoder(p: EncoderParams, prefix = ''): EncoderDerived {
   const maxOut = Math.max(3 * p.dim, p.max_mlp_hidden);
   return {
     attention: resolveAttention(p.bits, {
-      // requant_cycles 8 (the most): 2·8 <= head_dim at DeiT-Tiny's 64, so it costs no time there, and less logic
-      bits: p.bits, s_bits: p.s_bits, head_dim: p.dim / p.heads, heads: p.heads, lanes: 1, max_tokens: p.max_tokens, frac_bits: 40, requant_cycles: 8,
+      bits: p.bits, s_bits: p.s_bits, head_dim: p.dim / p.heads, heads: p.heads, lanes: 1, max_tokens: p.max_tokens, frac_bits: 40, requant_cycles: p.requant_cycles,
       ...(p.min_score_scale === undefined ? {} : { score_scale: p.min_score_scale, min_score_scale: p.min_score_scale }),
     }, sub),
     residual: resolveResidual(p.bits, { max_channels: p.dim, datapath: p.datapath }, sub),
     gelu: resolveGelu(p.bits, { bits: p.bits, w_bits: p.w_bits, max_k: p.dim, max_channels: p.max_mlp_hidden, datapath: p.datapath }, sub),
     // One token unit: at a small C a second one would only let norm1/norm2 stream faster than T cycles a token
     layernorm: resolveLayernorm(p.bits, { channels: p.dim, max_channels: p.dim, scale_ratio_bits: scaleRatioLog2(p.bits), max_token_units: 1, datapath: p.datapath }, sub),
-    // requant_cycles 8, as the attention block's: the encoder shares one requantizer between them (rtl.ts
-    // sharedRequantView), so both need the same chunk digits; a 4 × 4 tile's 16 codes take 16 · 7 cycles, within K = 192
-    gemm: resolveGemm(p.bits, { rows: p.rows, cols: p.cols, a_bits: p.bits, w_bits: p.w_bits, out_bits: p.bits, max_k: maxK, frac_bits: ENCODER_GEMM_FRAC_BITS, requant_cycles: 8 }, sub),
+    // requant_cycles as the attention block's: the encoder shares one requantizer between them (rtl.ts
+    // sharedRequantView), so both need the same chunk digits
+    gemm: resolveGemm(p.bits, { rows: p.rows, cols: p.cols, a_bits: p.bits, w_bits: p.w_bits, out_bits: p.bits, max_k: maxK, frac_bits: ENCODER_GEMM_FRAC_BITS, requant_cycles: p.requant_cycles }, sub),
     maxK,
     maxOut,
     tokenTiles: Math.ceil(p.max_tokens / p.rows),
