@@ -79,7 +79,7 @@ export function softmaxErrors(spec: SoftmaxSpec) {
 
 /**
  * The block's Verilog modules. `compactLog2` (the encoder only, through the attention block) emits the log2 unit in
- * its compact form (units.ts emitLog2RoundCompactUnit: same ports and results in three register stages, latency
+ * its compact form (units.ts emitLog2RoundCompactUnit: same ports and results in two register stages, latency
  * LOG2_ROUND_COMPACT_LATENCY, which the block's pipeline counts) for a design clocked well below 100 MHz; off, the
  * block's bytes are unchanged.
  */

@@ -12,8 +12,8 @@ import { headerComment, hexLiteral, zeroExtend } from '../common/verilog.ts';
 export const EXP_LATENCY = 2;
 /** Cycles from (sum, elem) to (code, zero) in softmax_log2_round. */
 export const LOG2_ROUND_LATENCY = 10;
-/** Latency of the compact log2 unit (emitLog2RoundCompactUnit): its three register stages. */
-export const LOG2_ROUND_COMPACT_LATENCY = 3;
+/** Latency of the compact log2 unit (emitLog2RoundCompactUnit): its two register stages. */
+export const LOG2_ROUND_COMPACT_LATENCY = 2;
 
 export interface ExpUnitView {
   /** Module name (prefixed). @default softmax_exp */
@@ -155,7 +155,7 @@ function log2RoundCommon(view: Log2RoundView) {
 
 /**
  * softmax_log2_round, compact (templates/softmax/softmax_log2_round_compact.v.hbs): the same ports, arithmetic and
- * latency in three register stages with full-width carry chains, for designs clocked well below 100 MHz.
+ * latency in two register stages with full-width carry chains, for designs clocked well below 100 MHz.
  */
 export function emitLog2RoundCompactUnit(view: Log2RoundView): string {
   const { sumWidth, elemWidth } = view;
@@ -167,11 +167,11 @@ export function emitLog2RoundCompactUnit(view: Log2RoundView): string {
     header: headerComment('softmax_log2_round: LIS log2 rounding of E / e without a divider, compact', view.spec),
     ...common.operands('sum', 'elem'),
     bWide: zeroExtend('b0', bWidth, cWidth),
-    ...common.detectors('a1_reg', 'b1_reg'),
+    ...common.detectors('a0', 'b0'),
     shExpr: `${zeroExtend('a_pos', posWidth, shWidth)} - ${zeroExtend('b_pos', posWidth, shWidth)}`,
-    bShifted: `${zeroExtend('b2_reg', bWidth, aWidth)} << sh2_pos`,
-    smallExpr: zeroExtend('small2_reg', 2, shWidth),
-    saturate: common.saturate('t', 'zero2_reg'),
+    bShifted: `${zeroExtend('b1_reg', bWidth, aWidth)} << sh1_pos`,
+    smallExpr: zeroExtend('small1_reg', 2, shWidth),
+    saturate: common.saturate('t', 'zero1_reg'),
     codeOfT: common.codeOf('t'),
   });
 }
