@@ -252,7 +252,7 @@ async function verifyEncoderOneInstance(cases: ReadonlyArray<{ index: number; ve
 
 export const encoderBlock: Block<EncoderSpec> = {
   name: 'encoder',
-  caseHardware: ['rows', 'cols', 'datapath'],
+  caseHardware: ['rows', 'cols', 'requant_cycles', 'datapath'],
   summary: 'The whole FQ-ViT encoder block (norm1, qkv, attention, proj, resid1, norm2, fc1, GELU, fc2, resid2) on one instance of each unit, with a sequencer',
   maxBits: GELU_MAX_BITS,
   tolerance: {
