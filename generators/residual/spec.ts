@@ -98,7 +98,7 @@ export function deriveResidual(p: ResidualParams): ResidualDerived {
     remWidth: b + c,
     constPieces,
     stepMulY,
-    // A serial lane takes an element every 4 bits + 4 P + 14 clocks (P >= 4: const_bits >= 48)
+    // A serial lane takes an element every 4 bits + 4 P + 14 clocks (3 P + 4 bits + 18 when P < 4)
     ...lanePipeline(laneLatency, p.max_channels, p.lanes, serial ? serialPeriod : 1),
   };
 }
