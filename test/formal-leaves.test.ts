@@ -418,14 +418,17 @@ endmodule
     await expectProof(impl, 'observed', ref, { depth: rootWidth + 4 });
   });
 
-  it.each([[7, 4, 4], [8, 4, 4], [6, 5, 3]])('divider (NUM %i, DEN %i, QUOT %i bits) gives floor(numerator / divisor) and inexact when done (BMC)', async (numWidth, denWidth, quotWidth) => {
+  // held: the form whose caller holds the divisor from start through done, a start meanwhile included (the serial
+  // token unit's: it starts the next division the cycle after done); the reference then assumes that of its input
+  it.each([[7, 4, 4, false], [8, 4, 4, false], [6, 5, 3, false], [7, 4, 4, true], [6, 5, 3, true]])('divider (NUM %i, DEN %i, QUOT %i bits, held divisor %s) gives floor(numerator / divisor) and inexact when done (BMC)', async (numWidth, denWidth, quotWidth, held) => {
     const unit = `ptf_layernorm_divider ptf_layernorm_divider_inst (.clk(clk), .rst(rst), .start(start), .numerator(numerator), .divisor(divisor), .done(done), .quotient(quotient), .inexact(inexact));`;
     const ports = `    input  wire [${numWidth - 1}:0] numerator,\n    input  wire [${denWidth - 1}:0] divisor,`;
     const outputs: Array<[string, number]> = [['quotient', quotWidth], ['inexact', 1]];
-    const impl: FileSet = new Map([['ptf_layernorm_divider.v', emitDivider(numWidth, denWidth, quotWidth)], ['observed.v', observed(unit, ports, outputs)]]);
+    const impl: FileSet = new Map([['ptf_layernorm_divider.v', emitDivider(numWidth, denWidth, quotWidth, 'ptf_layernorm_divider', { heldDivisor: held })], ['observed.v', observed(unit, ports, outputs)]]);
+    const hold = held ? `\nalways @* assume((left == 0 && !done) || divisor == den);` : '';
     const ref = serialRef(quotWidth,
       `integer num = 0, den = 1;\ntask capture_inputs; begin num <= numerator; den <= divisor; end endtask`,
-      `integer quotient, remainder;\nalways @* begin\n    quotient = num / den;\n    remainder = num % den;\nend\nassign quotient_when_done = done ? quotient[${quotWidth - 1}:0] : ${quotWidth}'d0;\nassign inexact_when_done = done ? remainder != 0 : 1'b0;`,
+      `integer quotient, remainder;\nalways @* begin\n    quotient = num / den;\n    remainder = num % den;\nend\nassign quotient_when_done = done ? quotient[${quotWidth - 1}:0] : ${quotWidth}'d0;\nassign inexact_when_done = done ? remainder != 0 : 1'b0;${hold}`,
       outputs, ports, `numerator < (divisor << ${quotWidth})`);
     await expectProof(impl, 'observed', ref, { depth: quotWidth + 4 });
   });

@@ -33,8 +33,10 @@ export function emitIsqrt(rootWidth: number, name = 'ptf_layernorm_isqrt'): stri
  * quotient = floor(numerator / divisor), exact, by non-restoring division: one quotient bit per cycle (one carry chain each), QUOT_WIDTH cycles
  * from \`start\` to the \`done\` pulse; \`inexact\` says the remainder is not zero (for the floor of a negative quotient).
  * Requires numerator < divisor · 2^QUOT_WIDTH (the caller's widths guarantee it), so the quotient has QUOT_WIDTH bits.
+ * `heldDivisor`: the divisor is not captured at `start`; the caller holds it from `start` through `done` (the serial token
+ * unit's shared divider, whose divisor is the square root unit's result, idle then).
  */
-export function emitDivider(numWidth: number, denWidth: number, quotWidth: number, name = 'ptf_layernorm_divider'): string {
+export function emitDivider(numWidth: number, denWidth: number, quotWidth: number, name = 'ptf_layernorm_divider', options: { heldDivisor?: boolean } = {}): string {
   if (numWidth - quotWidth > denWidth || quotWidth < 2) throw new Error(`${name}: needs NUM_WIDTH − QUOT_WIDTH ≤ DEN_WIDTH and QUOT_WIDTH ≥ 2`);
   const cw = counterWidth(quotWidth);
   const highWidth = numWidth - quotWidth;
@@ -50,6 +52,7 @@ export function emitDivider(numWidth: number, denWidth: number, quotWidth: numbe
     countWidth: cw,
     lastStep: quotWidth - 1,
     preload,
+    heldDivisor: options.heldDivisor ?? false,
   });
 }
 

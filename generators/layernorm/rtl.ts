@@ -837,7 +837,8 @@ export function emitLayernormRtl(spec: LayernormSpec): FileSet {
   put('ptf_layernorm_isqrt', emitIsqrt(d.rootWidth, n.ptf_layernorm_isqrt));
   const divider = sharedDivider(spec);
   if (divider !== undefined) {
-    put('ptf_layernorm_divider', emitDivider(divider.numWidth, d.rootWidth, divider.quotWidth, n.ptf_layernorm_divider));
+    // The token unit holds the divisor (the square root unit's result) through both divisions
+    put('ptf_layernorm_divider', emitDivider(divider.numWidth, d.rootWidth, divider.quotWidth, n.ptf_layernorm_divider, { heldDivisor: true }));
   } else {
     put('ptf_layernorm_r_divider', emitDivider(2 * spec.rsqrtBits + 1, d.rootWidth, d.rootWidth, n.ptf_layernorm_r_divider));
     put('ptf_layernorm_w_divider', emitDivider(d.wNumWidth, d.rootWidth, d.wQuotWidth, n.ptf_layernorm_w_divider));
