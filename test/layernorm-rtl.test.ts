@@ -326,8 +326,9 @@ describe('layernorm serial element unit (datapath "serial"): RTL == model', () =
     expect(r.result.statusError).toBe(0n);
   });
 
-  it('takes one element every serialElementPlan period, tokens at max(C·period, T), with the manifest latency (measured)', async () => {
-    const cases: Array<[number, Record<string, unknown>]> = [[4, { channels: 16, max_channels: 16, max_token_units: 1 }], [4, { channels: 8, max_channels: 16 }]];
+  it('takes one element every serialElementPlan period, tokens at max(C·period, T, the token unit\'s tail after the last capture), with the manifest latency (measured)', async () => {
+    // The last two: the token unit's W division and scale outlast the last element after its capture (wide dividers)
+    const cases: Array<[number, Record<string, unknown>]> = [[4, { channels: 16, max_channels: 16, max_token_units: 1 }], [4, { channels: 8, max_channels: 16 }], [4, { channels: 16, max_channels: 384 }], [16, { channels: 9, max_channels: 384 }]];
     const runs = await inParallel(cases.map(([bits, o]) => async () => {
       const spec = resolveLayernorm(bits, { ...o, datapath: 'serial' });
       const tokens = defaultTokens(spec, 12, 9).filter((t) => new Set(t).size > 1).slice(0, 6);

@@ -45,6 +45,8 @@ export interface LayernormRtlWidths {
   /**
    * Token units taking tokens in turn (round robin): ceil(T / ceil(max_channels / lanes)), so that tokens of
    * max_channels stream at lanes elements a cycle, capped at max_token_units (default 2·lanes: 1 or 2 at one lane).
+   * The serial datapath has one: its element unit reads the token unit's outputs in place (no copy), and the unit
+   * waits to overwrite them until the element unit is done with them.
    */
   tokenUnits: number;
   /** Beats of the longest token, ceil(max_channels / lanes): the depth of each lane's channel-RAM bank. */
@@ -74,7 +76,7 @@ export function rtlWidths(spec: LayernormSpec): LayernormRtlWidths {
     kShiftWidth: unsignedWidth(p.fracK),
     accWidth: Math.max(d.accWidth, 33),
     bufferAddrWidth: clog2(bufferDepth),
-    tokenUnits: Math.min(Math.ceil(t / maxBeats), spec.maxTokenUnits),
+    tokenUnits: spec.datapath === 'serial' ? 1 : Math.min(Math.ceil(t / maxBeats), spec.maxTokenUnits),
     maxBeats,
   };
 }
@@ -737,6 +739,7 @@ function emitTop(spec: LayernormSpec): string {
     // Token units take tokens in turn (a token unit's time exceeds a token's beats): tokens enter unit 0, 1, ..., U − 1,
     // 0, ... and their scalars leave in the same order, so short tokens stream without waiting for one unit.
     ...tokenUnitView(w.tokenUnits),
+    serialToken: spec.datapath === 'serial',
   });
 }
 
@@ -791,7 +794,23 @@ export function tokenBeatCount(spec: LayernormSpec, channels = spec.channels): n
  * test/layernorm-rtl.test.ts.
  */
 export function cyclesPerTokenGroup(spec: LayernormSpec, channels = spec.channels): number {
-  return Math.max(rtlWidths(spec).tokenUnits * tokenBeatCount(spec, channels) * elementPeriod(spec), tokenUnitCycles(spec));
+  const beats = Math.max(rtlWidths(spec).tokenUnits * tokenBeatCount(spec, channels) * elementPeriod(spec), tokenUnitCycles(spec));
+  if (spec.datapath !== 'serial') return beats;
+  // The serial element unit reads the token unit's outputs in place, so the token unit finishes the next token (from
+  // R on) only after this token's last element has taken them (its capture step): the W division and scale, then
+  // the handshake, may outlast that element (large max_channels, wide codes)
+  return Math.max(beats, (channels - 1) * elementPeriod(spec) + serialElementPlan(spec).captureStep + serialTokenTail(spec));
+}
+
+/**
+ * Cycles from the serial element unit's capture step of a token's last element to the next token's first issue when
+ * the token unit waits there with R: its release (1), the W division with its start and done registers (quotient
+ * bits + 2), the scale (K_MAX + 2), DONE and the handshake (1), the slot to the issue (1). Measured by
+ * test/layernorm-rtl.test.ts.
+ */
+function serialTokenTail(spec: LayernormSpec): number {
+  const divider = sharedDivider(spec)!;
+  return 1 + (divider.quotWidth + 2) + (spec.derived.kMax + 2) + 1 + 1;
 }
 
 /** Steady-state cycles per token (the average over a group of token units: may be a half). */
@@ -890,7 +909,7 @@ export function layernormManifest(spec: LayernormSpec, files: FileSet, latencyCy
       elements_per_cycle: elementsPerCycle(spec),
       unit: 'output elements per cycle, back-to-back tokens, no stalls',
       condition: spec.datapath === 'serial'
-        ? `U·C / max(U·C·P, T) for back-to-back tokens of C channels, with P = ${elementPeriod(spec)} cycles an element (the serial element unit), T = ${T} cycles (the token unit's time per token) and U = ${w.tokenUnits} token unit${w.tokenUnits > 1 ? 's' : ''}: 1/${elementPeriod(spec)} element per cycle when C·P ≥ ${Math.ceil(T / w.tokenUnits)}; value for the default layer's C = ${spec.channels}`
+        ? `C / max(C·P, T, (C - 1)·P + ${serialElementPlan(spec).captureStep + serialTokenTail(spec)}) for back-to-back tokens of C channels, with P = ${elementPeriod(spec)} cycles an element (the serial element unit), T = ${T} cycles (the one token unit's time per token) and the last term the token unit finishing the next token's scalars after this token's last element has read them (they are not copied): 1/${elementPeriod(spec)} element per cycle when C·P is the largest; value for the default layer's C = ${spec.channels}`
         : spec.lanes === 1
         ? `U·C / max(U·C, T) for back-to-back tokens of C channels, with T = ${T} cycles (the token unit's time per token) and U = ${w.tokenUnits} token unit${w.tokenUnits > 1 ? 's' : ''}: one element per cycle when C ≥ ${Math.ceil(T / w.tokenUnits)}, below that ${w.tokenUnits}·C/${T}; value for the default layer's C = ${spec.channels}`
         : `U tokens of C channels every max(U·ceil(C/lanes), T) cycles (back to back), with lanes = ${spec.lanes}, T = ${T} cycles (the token unit's time per token) and U = ${w.tokenUnits} token unit${w.tokenUnits > 1 ? 's' : ''} (ceil(T / ceil(max_channels/lanes)), at most 2·lanes): ${spec.lanes} elements per cycle when C is a multiple of ${spec.lanes} and ceil(C/${spec.lanes}) ≥ ${Math.ceil(T / w.tokenUnits)}, below that ${w.tokenUnits}·C/${T}; value for the default layer's C = ${spec.channels}`,
