@@ -44,7 +44,7 @@ export function wordChunks(width: number, starts: readonly number[]): { chunks: 
  * A serial lane's memory: its channels' alphas at their bank addresses, then from `constBase` the pieces of K, Y', X'
  * and O' (`constPieces` each, most significant first, in the order the lane reads them).
  */
-export function serialLaneMemory(spec: ResidualSpec): { depth: number; addrWidth: number; constBase: number; slot: Record<'k' | 'y' | 'x' | 'o', number> } {
+function serialLaneMemory(spec: ResidualSpec): { depth: number; addrWidth: number; constBase: number; slot: Record<'k' | 'y' | 'x' | 'o', number> } {
   const d = spec.derived;
   const pieces = d.constPieces;
   const depth = d.bankDepth + 4 * pieces;
@@ -91,9 +91,6 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
     wordMsb: 16 * d.constPieces - 1,
     wordLoad: zeroExtend('s_cfg_axis_tdata', d.cfgWidth, 16 * d.constPieces),
     constPieces: d.constPieces,
-    pieceLow: 16 * d.constPieces - 16,
-    pieceLowPlus3: 16 * d.constPieces - 13,
-    pieceLowPlus4: 16 * d.constPieces - 12,
     pieceCountWidth: unsignedWidth(d.constPieces),
     ramAddrWidth: memory.addrWidth,
     alphaAddrExtended: zeroExtend('alpha_bank[BANK_WIDTH-1:0]', d.bankWidth, memory.addrWidth),
