@@ -12,7 +12,7 @@ import { PE_PRODUCT_STAGES, requantSerialStages } from '../generators/gemm/spec.
 import { emitDivider, emitIsqrt, emitMn, emitRoundShiftPipelined } from '../generators/layernorm/leaves.ts';
 import { softmaxProgram } from '../generators/softmax/program.ts';
 import { resolveSoftmax } from '../generators/softmax/spec.ts';
-import { EXP_LATENCY, LOG2_ROUND_COMPACT_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundCompactUnit, emitLog2RoundUnit } from '../generators/softmax/units.ts';
+import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundSerialUnit, emitLog2RoundUnit, log2RoundSerialCycles } from '../generators/softmax/units.ts';
 
 async function expectProof(impl: FileSet, top: string, ref: string, options: ProofOptions = {}, refTop = top): Promise<void> {
   const r = await proveEquivalent(impl, top, ref, refTop, options);
@@ -29,6 +29,52 @@ always @(posedge clk) if (${enable}) begin
     for (${name}_i = 1; ${name}_i < ${stages}; ${name}_i = ${name}_i + 1) ${name}_pipe[${name}_i] <= ${name}_pipe[${name}_i - 1];
 end`;
 }
+
+// A bit-serial unit's result is meaningful when `done` pulses: both sides show it only then.
+const observed = (unit: string, ports: string, outputs: Array<[string, number]>) => `module observed (
+    input  wire clk,
+    input  wire rst,
+    input  wire start,
+${ports}
+    output wire done,
+${outputs.map(([name, width]) => `    output wire [${width - 1}:0] ${name}_when_done`).join(',\n')}
+);
+${outputs.map(([name, width]) => `wire [${width - 1}:0] ${name};`).join('\n')}
+${unit}
+${outputs.map(([name, width]) => `assign ${name}_when_done = done ? ${name} : ${width}'d0;`).join('\n')}
+endmodule
+`;
+
+/** done pulses `steps` cycles after the cycle of start (start again restarts; rst stops), with `result` then. */
+const serialRef = (steps: number, capture: string, result: string, outputs: Array<[string, number]>, ports: string, contract: string) => `module observed (
+    input  wire clk,
+    input  wire rst,
+    input  wire start,
+${ports}
+    output reg  done,
+${outputs.map(([name, width]) => `    output wire [${width - 1}:0] ${name}_when_done`).join(',\n')}
+);
+integer left = 0;
+${capture}
+initial done = 1'b0;
+${contract === '1' ? '' : `always @* assume(!start || (${contract}));`}
+always @(posedge clk) begin
+    done <= 1'b0;
+    if (start) begin
+        left <= ${steps};
+        capture_inputs;
+    end else if (left != 0) begin
+        left <= left - 1;
+        if (left == 1) done <= 1'b1;
+    end
+    if (rst) begin
+        left <= 0;
+        done <= 1'b0;
+    end
+end
+${result}
+endmodule
+`;
 
 describe('GEMM leaf units', () => {
   // The serial requantizer takes an element when in_valid and in_ready, is busy for the other cycles of its M (in_ready
@@ -230,14 +276,35 @@ endmodule
     await expectProof(new Map([['softmax_exp.v', unit], ['exp_loaded.v', loaded]]), 'exp_loaded', ref, { depth: skip + 2, skip }, 'softmax_exp');
   });
 
-  it.each([
-    ['pipelined', 7, 4, 3], ['pipelined', 6, 3, 4], ['compact', 7, 4, 3], ['compact', 6, 3, 4],
-  ] as const)('softmax_log2_round (%s; sum %i bits, elem %i bits, code %i bits) equals log_round(round_half_even(E / e)) for every E and e', async (variant, sumWidth, elemWidth, outBits) => {
-    const emit = variant === 'compact' ? emitLog2RoundCompactUnit : emitLog2RoundUnit;
-    const latency = variant === 'compact' ? LOG2_ROUND_COMPACT_LATENCY : LOG2_ROUND_LATENCY;
-    const impl = emit({ sumWidth, elemWidth, outBits, spec: { sumWidth, elemWidth, outBits } });
+  /** code_now and zero_now from `sum` and `elem` (registers or ports of these widths), by division: the reference. */
+  const log2Reference = (sumWidth: number, outBits: number, sum: string, elem: string) => {
     const top = 2 ** outBits - 1;
     const W = sumWidth + 3;
+    return `reg [${W - 1}:0] q, r, y;
+integer t, i;
+reg zero_now;
+reg [${outBits - 1}:0] code_now;
+always @* begin
+    // y = round_half_even(E / e); t = floor(log2 y), plus one when y - 2^t >= 2^(t-1) (log_round(0) = 0).
+    q = ${sum} / ${elem};
+    r = ${sum} % ${elem};
+    y = q + ((2 * r > ${elem} || (2 * r == ${elem} && q[0])) ? 1 : 0);
+    t = 0;
+    for (i = 0; i < ${W}; i = i + 1) if (y[i]) t = i;
+    if (y != 0 && 2 * (y - (1 << t)) >= (1 << t)) t = t + 1;
+    if (${elem} == 0 || t > ${top}) begin
+        zero_now = 1'b1;
+        code_now = ${top};
+    end else begin
+        zero_now = 1'b0;
+        code_now = t;
+    end
+end`;
+  };
+
+  it.each([[7, 4, 3], [6, 3, 4]])('softmax_log2_round (pipelined; sum %i bits, elem %i bits, code %i bits) equals log_round(round_half_even(E / e)) for every E and e', async (sumWidth, elemWidth, outBits) => {
+    const impl = emitLog2RoundUnit({ sumWidth, elemWidth, outBits, spec: { sumWidth, elemWidth, outBits } });
+    const latency = LOG2_ROUND_LATENCY;
     const ref = `module softmax_log2_round (
     input  wire clk,
     input  wire [${sumWidth - 1}:0] sum,
@@ -245,26 +312,7 @@ endmodule
     output wire [${outBits - 1}:0] code,
     output wire zero
 );
-reg [${W - 1}:0] q, r, y;
-integer t, i;
-reg zero_now;
-reg [${outBits - 1}:0] code_now;
-always @* begin
-    // y = round_half_even(E / e); t = floor(log2 y), plus one when y - 2^t >= 2^(t-1) (log_round(0) = 0).
-    q = sum / elem;
-    r = sum % elem;
-    y = q + ((2 * r > elem || (2 * r == elem && q[0])) ? 1 : 0);
-    t = 0;
-    for (i = 0; i < ${W}; i = i + 1) if (y[i]) t = i;
-    if (y != 0 && 2 * (y - (1 << t)) >= (1 << t)) t = t + 1;
-    if (elem == 0 || t > ${top}) begin
-        zero_now = 1'b1;
-        code_now = ${top};
-    end else begin
-        zero_now = 1'b0;
-        code_now = t;
-    end
-end
+${log2Reference(sumWidth, outBits, 'sum', 'elem')}
 ${delayLine('code', outBits, 'code_now', latency)}
 ${delayLine('zero', 1, 'zero_now', latency)}
 assign code = code_pipe[${latency - 1}];
@@ -272,6 +320,22 @@ assign zero = zero_pipe[${latency - 1}];
 endmodule
 `;
     await expectProof(new Map([['softmax_log2_round.v', impl]]), 'softmax_log2_round', ref, { depth: latency + 2, skip: latency });
+  });
+
+  // The serial unit: code and zero when done, log2RoundSerialCycles after start, for every E and e and every
+  // start/rst sequence (a start while busy begins again; the softmax never does that). X = 3e·2^k outgrows A's width
+  // by its shifts in the first three; in [5, 5, 3] (E no wider than e) already 4e + 2e carries out; in [9, 4, 2] never.
+  it.each([[7, 4, 3], [6, 3, 4], [5, 5, 3], [9, 4, 2]])('softmax_log2_round (serial; sum %i bits, elem %i bits, code %i bits) equals log_round(round_half_even(E / e)) when done (BMC)', async (sumWidth, elemWidth, outBits) => {
+    const cycles = log2RoundSerialCycles(outBits);
+    const unit = `softmax_log2_round softmax_log2_round_inst (.clk(clk), .rst(rst), .start(start), .sum(sum), .elem(elem), .done(done), .code(code), .zero(zero));`;
+    const ports = `    input  wire [${sumWidth - 1}:0] sum,\n    input  wire [${elemWidth - 1}:0] elem,`;
+    const outputs: Array<[string, number]> = [['code', outBits], ['zero', 1]];
+    const impl: FileSet = new Map([['softmax_log2_round.v', emitLog2RoundSerialUnit({ sumWidth, elemWidth, outBits, spec: { sumWidth, elemWidth, outBits } })], ['observed.v', observed(unit, ports, outputs)]]);
+    const ref = serialRef(cycles - 1,
+      `reg [${sumWidth - 1}:0] e_sum = 0;\nreg [${elemWidth - 1}:0] e_elem = 0;\ntask capture_inputs; begin e_sum <= sum; e_elem <= elem; end endtask`,
+      `${log2Reference(sumWidth, outBits, 'e_sum', 'e_elem')}\nassign code_when_done = done ? code_now : ${outBits}'d0;\nassign zero_when_done = done ? zero_now : 1'b0;`,
+      outputs, ports, '1');
+    await expectProof(impl, 'observed', ref, { depth: cycles + 3 });
   });
 });
 
@@ -361,51 +425,6 @@ endmodule
     await expectProof(new Map([['ptf_layernorm_mn.v', impl]]), 'ptf_layernorm_mn', ref, { depth: 3, skip: 1 });
   });
 
-  // A bit-serial unit's result is meaningful when `done` pulses: both sides show it only then.
-  const observed = (unit: string, ports: string, outputs: Array<[string, number]>) => `module observed (
-    input  wire clk,
-    input  wire rst,
-    input  wire start,
-${ports}
-    output wire done,
-${outputs.map(([name, width]) => `    output wire [${width - 1}:0] ${name}_when_done`).join(',\n')}
-);
-${outputs.map(([name, width]) => `wire [${width - 1}:0] ${name};`).join('\n')}
-${unit}
-${outputs.map(([name, width]) => `assign ${name}_when_done = done ? ${name} : ${width}'d0;`).join('\n')}
-endmodule
-`;
-
-  /** done pulses `steps` cycles after the cycle of start (start again restarts; rst stops), with `result` then. */
-  const serialRef = (steps: number, capture: string, result: string, outputs: Array<[string, number]>, ports: string, contract: string) => `module observed (
-    input  wire clk,
-    input  wire rst,
-    input  wire start,
-${ports}
-    output reg  done,
-${outputs.map(([name, width]) => `    output wire [${width - 1}:0] ${name}_when_done`).join(',\n')}
-);
-integer left = 0;
-${capture}
-initial done = 1'b0;
-${contract === '1' ? '' : `always @* assume(!start || (${contract}));`}
-always @(posedge clk) begin
-    done <= 1'b0;
-    if (start) begin
-        left <= ${steps};
-        capture_inputs;
-    end else if (left != 0) begin
-        left <= left - 1;
-        if (left == 1) done <= 1'b1;
-    end
-    if (rst) begin
-        left <= 0;
-        done <= 1'b0;
-    end
-end
-${result}
-endmodule
-`;
 
   it.each([[4], [5]])('integer square root (ROOT_WIDTH %i) gives floor(sqrt(radicand)) when done, for every radicand and start/rst sequence (BMC)', async (rootWidth) => {
     const unit = `ptf_layernorm_isqrt ptf_layernorm_isqrt_inst (.clk(clk), .rst(rst), .start(start), .radicand(radicand), .done(done), .root(root));`;

@@ -17,7 +17,7 @@ import { headerComment, hexLiteral, signExtend, zeroExtend } from '../common/ver
 import { emitPe, emitRequantSerial } from '../gemm/rtl.ts';
 import type { GemmSpec } from '../gemm/spec.ts';
 import { softmaxProgram } from '../softmax/program.ts';
-import { SOFTMAX_ERRORS, SOFTMAX_STATUS_WIDTH, emitSoftmaxRtl, softmaxLatency, softmaxTop } from '../softmax/rtl.ts';
+import { SOFTMAX_ERRORS, SOFTMAX_STATUS_WIDTH, emitSoftmaxRtl, log2Latency, softmaxLatency, softmaxTop, type SoftmaxRtlOptions } from '../softmax/rtl.ts';
 import type { SoftmaxSpec } from '../softmax/spec.ts';
 import { attentionNames, emitPvAcc, emitPvTerm, pvWidths } from './leaves.ts';
 import type { AttentionLayer } from './model.ts';
@@ -148,9 +148,9 @@ export function publicSpec(spec: AttentionSpec) {
  * The block's Verilog modules. Two generation-time options for the encoder (off for the block itself, whose bytes
  * they leave unchanged): `requantPort` leaves the requantizer out, the registered element going out on the rq_* ports
  * and the codes coming back in, so that the encoder can share one requantizer (same chunk digits, so the same stages
- * and rate, and at least these widths) with its GEMM; `compactLog2` is the softmax's (emitSoftmaxRtl).
+ * and rate, and at least these widths) with its GEMM; `serialLog2` is the softmax's (emitSoftmaxRtl).
  */
-export function emitAttentionRtl(spec: AttentionSpec, options: { requantPort?: boolean; compactLog2?: boolean } = {}): FileSet {
+export function emitAttentionRtl(spec: AttentionSpec, options: { requantPort?: boolean } & SoftmaxRtlOptions = {}): FileSet {
   const requantPort = options.requantPort ?? false;
   const p = spec.params;
   const d = spec.derived;
@@ -263,7 +263,7 @@ export function emitAttentionRtl(spec: AttentionSpec, options: { requantPort?: b
       leaves.gemm_requant_serial,
     ));
   }
-  for (const [path, text] of emitSoftmaxRtl(sm, { compactLog2: options.compactLog2 })) if (path.endsWith('.v')) files.set(path, text);
+  for (const [path, text] of emitSoftmaxRtl(sm, { serialLog2: options.serialLog2 })) if (path.endsWith('.v')) files.set(path, text);
   for (const [path, text] of libraryFiles(['axis_skid_buffer'], spec.prefix, 'attention')) files.set(path, text);
   return files;
 }
@@ -311,11 +311,17 @@ export function headCycles(spec: AttentionSpec, n: number): number {
 /**
  * Upper bound on the cycles from a packet's last input beat to its last output beat, outputs always ready: the QK
  * pass (heads * N^2 * head_dim MACs, lanes a cycle) with the PV pass overlapped row by row, then the last row's
- * softmax and PV pass, and the pipelines. Measured by test/attention-rtl.test.ts.
+ * softmax and PV pass, and the pipelines. Measured by test/attention-rtl.test.ts. With the softmax's serial log2 unit
+ * (the encoder's), a row's pass C takes N times its interval, which may be the slowest pass.
  */
-export function packetCycles(spec: AttentionSpec, n: number): number {
+export function packetCycles(spec: AttentionSpec, n: number, options: SoftmaxRtlOptions = {}): number {
   const pvRow = pvRowCycles(spec, n);
-  return spec.params.heads * n * Math.max(qkRowCycles(spec, n), pvRow) + pvRow + softmaxLatency(n) + requantCrossings(spec) + PIPELINE_OVERHEAD;
+  if (!options.serialLog2) {
+    return spec.params.heads * n * Math.max(qkRowCycles(spec, n), pvRow) + pvRow + softmaxLatency(n) + requantCrossings(spec) + PIPELINE_OVERHEAD;
+  }
+  const interval = log2Latency(spec.derived.softmax, options);
+  const row = Math.max(qkRowCycles(spec, n), pvRow, n * interval);
+  return spec.params.heads * n * row + pvRow + softmaxLatency(n, 1, interval) + n * interval + requantCrossings(spec) + PIPELINE_OVERHEAD;
 }
 
 /** Registered-read memories hold max_tokens * heads * head_dim codes each (q, k, v): the entries, for the manifest. */

@@ -20,7 +20,7 @@ import { defaultRuns } from './default.ts';
 import { encoderStreams, runBeats, type EncoderStreams } from './host.ts';
 import { encoderChain, encoderLayers, type ChainResult } from './model.ts';
 import { dumpEncoder, encoderCaseReport, SQNR_MARGIN_DB, STAGE_NAMES, STAGE_TOLERANCE, type EncoderReport } from './report.ts';
-import { bufferGeometry, cfgWidth, emitEncoderRtl, ENCODER_STEPS, encoderTop, headerFields, OWN_ERRORS, publicSpec, STATUS_WIDTH } from './rtl.ts';
+import { attentionOptions, bufferGeometry, cfgWidth, emitEncoderRtl, ENCODER_STEPS, encoderTop, headerFields, OWN_ERRORS, publicSpec, STATUS_WIDTH } from './rtl.ts';
 import { resolveEncoder, type EncoderSpec } from './spec.ts';
 
 /** The step whose codes the RTL outputs in this build (the last of ENCODER_STEPS), as the chain names them. */
@@ -49,7 +49,7 @@ function runCycles(spec: EncoderSpec, c: Pick<EncoderCase, 'tokens' | 'dim' | 'm
   const residual = 2 * c.tokens * c.dim * spec.derived.residual.derived.elementPeriod;
   const layernorm = c.tokens * (c.dim * elementPeriod(spec.derived.layernorm) + 400);
   const gelu = 2 * c.tokens * c.mlpHidden * spec.derived.gelu.derived.elementPeriod;
-  return layernorm + gemm(3 * c.dim, c.dim) + 3 * c.tokens * c.dim + packetCycles(spec.derived.attention, c.tokens) + gemm(c.dim, c.dim) + residual + layernorm
+  return layernorm + gemm(3 * c.dim, c.dim) + 3 * c.tokens * c.dim + packetCycles(spec.derived.attention, c.tokens, attentionOptions(spec)) + gemm(c.dim, c.dim) + residual + layernorm
     + gemm(c.mlpHidden, c.dim) + gelu + gemm(c.dim, c.mlpHidden) + residual + 1000;
 }
 

@@ -14,6 +14,7 @@ import { attentionNames } from '../attention/leaves.ts';
 import { cfgWidth as attentionCfgWidth, emitAttentionRtl, sharedRequantWidths, STATUS_WIDTH as ATTENTION_STATUS_WIDTH } from '../attention/rtl.ts';
 import { emitResidualRtl, RESIDUAL_ERRORS, residualTop } from '../residual/rtl.ts';
 import { emitGeluRtl, GELU_ERRORS, geluTop } from '../gelu/rtl.ts';
+import type { SoftmaxRtlOptions } from '../softmax/rtl.ts';
 import type { EncoderSpec } from './spec.ts';
 
 export const ENCODER_MODULES = ['encoder', 'encoder_buffer', 'encoder_writer', 'encoder_head_writer', 'encoder_reader', 'encoder_linear'] as const;
@@ -128,6 +129,14 @@ function sharedRequantView(spec: EncoderSpec) {
   };
 }
 
+/**
+ * The attention block's softmax options: the serial datapath's log2 unit is the serial one (an element every 2^s_bits + 2
+ * clocks, within the attention's QK pass of 2·requant_cycles clocks a score at s_bits 4 and requant_cycles 9 or more).
+ */
+export function attentionOptions(spec: EncoderSpec): SoftmaxRtlOptions {
+  return { serialLog2: spec.params.datapath === 'serial' };
+}
+
 export function emitEncoderRtl(spec: EncoderSpec): FileSet {
   const p = spec.params;
   const d = spec.derived;
@@ -204,8 +213,7 @@ export function emitEncoderRtl(spec: EncoderSpec): FileSet {
   put('encoder_linear', 'one GEMM step over the token buffers, weights streamed once per column tile');
   for (const [path, text] of emitGemmRtl(d.gemm, { accOut: true, requantPort: true })) files.set(path, text);
   for (const [path, text] of emitLayernormRtl(d.layernorm)) files.set(path, text);
-  // The encoder's clock is bound by its serial units (about 50 MHz), so the softmax's log2 unit is the compact one
-  for (const [path, text] of emitAttentionRtl(d.attention, { requantPort: true, compactLog2: true })) files.set(path, text);
+  for (const [path, text] of emitAttentionRtl(d.attention, { requantPort: true, ...attentionOptions(spec) })) files.set(path, text);
   for (const [path, text] of emitResidualRtl(d.residual)) if (path.endsWith('.v')) files.set(path, text);
   for (const [path, text] of emitGeluRtl(d.gelu)) if (path.endsWith('.v')) files.set(path, text);
   return files;

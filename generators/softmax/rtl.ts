@@ -1,4 +1,5 @@
 /** RTL emitter of the LIS softmax: spec -> FileSet of Verilog modules (one per file) and the JSON manifest. */
+import { unsignedWidth } from '../common/arith.ts';
 import type { FileSet } from '../common/files.ts';
 import { libraryFiles } from '../common/library.ts';
 import { manifestJson, type BlockManifest } from '../common/manifest.ts';
@@ -7,7 +8,7 @@ import { render } from '../common/render.ts';
 import { headerComment, hexLiteral, zeroExtend } from '../common/verilog.ts';
 import { softmaxProgramFormat } from './program.ts';
 import type { SoftmaxSpec } from './spec.ts';
-import { EXP_LATENCY, LOG2_ROUND_COMPACT_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundCompactUnit, emitLog2RoundUnit, log2RoundWidths } from './units.ts';
+import { EXP_LATENCY, LOG2_ROUND_LATENCY, emitExpUnit, emitLog2RoundSerialUnit, emitLog2RoundUnit, log2RoundSerialCycles, log2RoundWidths } from './units.ts';
 
 /** Base name of the top module (the generated name is moduleName(spec.prefix, SOFTMAX_TOP)). */
 export const SOFTMAX_TOP = 'softmax_lis';
@@ -78,12 +79,12 @@ export function softmaxErrors(spec: SoftmaxSpec) {
 }
 
 /**
- * The block's Verilog modules. `compactLog2` (the encoder only, through the attention block) emits the log2 unit in
- * its compact form (units.ts emitLog2RoundCompactUnit: same ports and results in two register stages, latency
- * LOG2_ROUND_COMPACT_LATENCY, which the block's pipeline counts) for a design clocked well below 100 MHz; off, the
- * block's bytes are unchanged.
+ * The block's Verilog modules. `serialLog2` (the encoder only, through the attention block; one lane) emits the log2
+ * unit in its serial form (units.ts emitLog2RoundSerialUnit: the same code and zero, an element every
+ * log2RoundSerialCycles clocks, start/done) and paces pass C to it, for a softmax that needs far less than an element a
+ * clock; off, the block's bytes are unchanged.
  */
-export function emitSoftmaxRtl(spec: SoftmaxSpec, options: { compactLog2?: boolean } = {}): FileSet {
+export function emitSoftmaxRtl(spec: SoftmaxSpec, options: SoftmaxRtlOptions = {}): FileSet {
   const p = spec.params;
   const d = spec.derived;
   const names = moduleNames(spec.prefix, SOFTMAX_MODULES);
@@ -95,6 +96,9 @@ export function emitSoftmaxRtl(spec: SoftmaxSpec, options: { compactLog2?: boole
     ...(spec.range.zMax < (1n << BigInt(d.zWidth)) - 1n ? [`s_cfg_axis_tdata[Z_WIDTH-1:0] > ${hexLiteral(d.zWidth, spec.range.zMax)}`] : []),
   ];
   const multi = p.lanes > 1;
+  if (options.serialLog2 && multi) throw new RangeError(`softmax: the serial log2 unit serves one lane, got lanes ${p.lanes}`);
+  // The issue pacing counter of pass C (serial log2 unit): counts down from the unit's interval less one
+  const paceWidth = unsignedWidth(log2Latency(spec, options) - 1);
   const lanesView = multi ? {
     multi,
     lanes: p.lanes,
@@ -127,7 +131,10 @@ export function emitSoftmaxRtl(spec: SoftmaxSpec, options: { compactLog2?: boole
     rowAddrWidth: d.rowFifoAddrWidth,
     outAddrWidth: d.outFifoAddrWidth,
     expLatency: EXP_LATENCY,
-    logLatency: log2Latency(options),
+    logLatency: log2Latency(spec, options),
+    serialLog2: options.serialLog2 ?? false,
+    paceWidth,
+    paceLast: hexLiteral(paceWidth, log2Latency(spec, options) - 1),
     lastCountLiteral: hexLiteral(d.lengthWidth, d.maxBeats - 1),
     lenOne: hexLiteral(d.lengthWidth, 1),
     rowCreditInit: hexLiteral(d.rowFifoAddrWidth + 1, 2 ** d.rowFifoAddrWidth),
@@ -146,7 +153,7 @@ export function emitSoftmaxRtl(spec: SoftmaxSpec, options: { compactLog2?: boole
   files.set(`${names.softmax_exp}.v`, emitExpUnit({
     name: names.softmax_exp, dWidth: p.in_bits, depth: spec.range.tableDepth, zWidth: d.zWidth, mWidth: d.shiftWidth, eWidth: d.elemWidth, spec: summary,
   }));
-  const emitLog2 = options.compactLog2 ? emitLog2RoundCompactUnit : emitLog2RoundUnit;
+  const emitLog2 = options.serialLog2 ? emitLog2RoundSerialUnit : emitLog2RoundUnit;
   files.set(`${names.softmax_log2_round}.v`, emitLog2({ name: names.softmax_log2_round, sumWidth: d.sumWidth, elemWidth: d.elemWidth, outBits: p.out_bits, spec: summary }));
   // The output FIFO is the library's (templates/lib/fifo.v.hbs), named <prefix>_softmax_fifo
   for (const [path, text] of libraryFiles(['fifo'], spec.prefix, 'softmax')) files.set(path, text);
@@ -158,16 +165,22 @@ export function emitSoftmaxRtl(spec: SoftmaxSpec, options: { compactLog2?: boole
   return files;
 }
 
-/** Latency of the log2 unit the block is built with. */
-function log2Latency(options: { compactLog2?: boolean }): number {
-  return options.compactLog2 ? LOG2_ROUND_COMPACT_LATENCY : LOG2_ROUND_LATENCY;
+/** Generation-time choices of emitSoftmaxRtl that are not in the spec. */
+export interface SoftmaxRtlOptions {
+  /** The serial log2 unit, pass C paced to it (one lane). */
+  serialLog2?: boolean;
+}
+
+/** Latency of the log2 unit the block is built with (the serial one's: also the clocks between two elements). */
+export function log2Latency(spec: SoftmaxSpec, options: SoftmaxRtlOptions): number {
+  return options.serialLog2 ? log2RoundSerialCycles(spec.params.out_bits) : LOG2_ROUND_LATENCY;
 }
 
 /** The machine-readable description beside the RTL (common/manifest.ts): what the synthesis flow, reports and users read. */
-export function softmaxManifest(spec: SoftmaxSpec, files: string[], options: { compactLog2?: boolean } = {}): BlockManifest {
+export function softmaxManifest(spec: SoftmaxSpec, files: string[], options: SoftmaxRtlOptions = {}): BlockManifest {
   const d = spec.derived;
   const p = spec.params;
-  const log2 = log2Latency(options);
+  const log2 = log2Latency(spec, options);
   return {
     block: 'softmax',
     top: softmaxTop(spec),
@@ -219,7 +232,13 @@ export function softmaxManifest(spec: SoftmaxSpec, files: string[], options: { c
         cycles: softmaxLatency(p.max_length, p.lanes, log2),
         formula: `2 * ceil(L / ${p.lanes}) + ${softmaxLatency(0, p.lanes, log2)} (row of L elements, ${p.lanes} a beat, idle block, program loaded)`,
       },
-    throughput: p.lanes === 1
+    throughput: options.serialLog2
+      ? {
+        elements_per_cycle: 1 / log2,
+        unit: 'output elements per cycle',
+        condition: `the serial log2 unit: pass C issues an element every ${log2} cycles`,
+      }
+      : p.lanes === 1
       ? {
         elements_per_cycle: 1,
         unit: 'output elements per cycle',

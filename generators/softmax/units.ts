@@ -12,8 +12,6 @@ import { headerComment, hexLiteral, zeroExtend } from '../common/verilog.ts';
 export const EXP_LATENCY = 2;
 /** Cycles from (sum, elem) to (code, zero) in softmax_log2_round. */
 export const LOG2_ROUND_LATENCY = 10;
-/** Latency of the compact log2 unit (emitLog2RoundCompactUnit): its two register stages. */
-export const LOG2_ROUND_COMPACT_LATENCY = 2;
 
 export interface ExpUnitView {
   /** Module name (prefixed). @default softmax_exp */
@@ -153,26 +151,45 @@ function log2RoundCommon(view: Log2RoundView) {
   };
 }
 
+/** Clocks an element takes in the serial log2 unit (emitLog2RoundSerialUnit), from `start` to `done`, for codes of `outBits` bits. */
+export function log2RoundSerialCycles(outBits: number): number {
+  return 2 ** outBits + 2;
+}
+
 /**
- * softmax_log2_round, compact (templates/softmax/softmax_log2_round_compact.v.hbs): the same ports, arithmetic and
- * latency in two register stages with full-width carry chains, for designs clocked well below 100 MHz.
+ * softmax_log2_round, serial (templates/softmax/softmax_log2_round_serial.v.hbs): the same code and zero, one
+ * comparison of A with a multiple of e a clock on one carry chain, an element every log2RoundSerialCycles clocks
+ * (start/done). For a softmax that needs far less than an element a clock (the encoder's, paced by its requantizer).
  */
-export function emitLog2RoundCompactUnit(view: Log2RoundView): string {
-  const { sumWidth, elemWidth } = view;
-  const { bWidth, aWidth, cWidth, posWidth, shWidth } = log2RoundWidths(sumWidth, elemWidth);
-  const common = log2RoundCommon(view);
-  return render('softmax/softmax_log2_round_compact.v', {
-    ...common.view,
-    latency: LOG2_ROUND_COMPACT_LATENCY,
-    header: headerComment('softmax_log2_round: LIS log2 rounding of E / e without a divider, compact', view.spec),
-    ...common.operands('sum', 'elem'),
-    bWide: zeroExtend('b0', bWidth, cWidth),
-    ...common.detectors('a0', 'b0'),
-    shExpr: `${zeroExtend('a_pos', posWidth, shWidth)} - ${zeroExtend('b_pos', posWidth, shWidth)}`,
-    bShifted: `${zeroExtend('b1_reg', bWidth, aWidth)} << sh1_pos`,
-    smallExpr: zeroExtend('small1_reg', 2, shWidth),
-    saturate: common.saturate('t', 'zero1_reg'),
-    codeOfT: common.codeOf('t'),
+export function emitLog2RoundSerialUnit(view: Log2RoundView): string {
+  const { sumWidth, elemWidth, outBits } = view;
+  const { aWidth } = log2RoundWidths(sumWidth, elemWidth);
+  const codeMax = 2 ** outBits - 1;
+  // Comparisons 1 (4e), 2 (6e), then k = 2 .. codeMax + 1; t counts them (at most lastStep)
+  const lastStep = codeMax + 2;
+  const stepWidth = unsignedWidth(lastStep);
+  const tWidth = unsignedWidth(lastStep);
+  return render('softmax/softmax_log2_round_serial.v', {
+    header: headerComment('softmax_log2_round: LIS log2 rounding of E / e without a divider, one comparison a clock', view.spec),
+    name: view.name ?? 'softmax_log2_round',
+    sumMsb: sumWidth - 1,
+    elemMsb: elemWidth - 1,
+    codeMsb: outBits - 1,
+    outBits,
+    aWidth,
+    codeMax,
+    lastStep,
+    cycles: log2RoundSerialCycles(outBits),
+    stepWidth,
+    tWidth,
+    lastStepLiteral: hexLiteral(stepWidth, lastStep),
+    stepOne: hexLiteral(stepWidth, 1),
+    stepTwo: hexLiteral(stepWidth, 2),
+    aX: zeroExtend(`{sum, 1'b0}`, sumWidth + 1, aWidth),
+    aY: zeroExtend('elem', elemWidth, aWidth),
+    fourE: zeroExtend(`{elem, 2'b00}`, elemWidth + 2, aWidth),
+    codeMaxT: hexLiteral(tWidth, codeMax),
+    codeOfT: `t_reg[${outBits - 1}:0]`,
   });
 }
 
