@@ -27,7 +27,7 @@ const smallestCase = small.reduce((a, b) => (a.tokens * a.dim <= b.tokens * b.di
 
 /** An instance for a case: its widths and C, room for a few more tokens than it has, a 2 × 2 array unless told. */
 function instanceFor(c: EncoderCase, extra: Record<string, number> = {}): EncoderSpec {
-  return resolveEncoder(c.aBits, { w_bits: c.wBits, dim: c.dim, heads: c.heads, max_tokens: c.tokens + 3, max_mlp_hidden: c.mlpHidden, min_score_scale: c.quantizers.attn_score.scale, ...extra });
+  return resolveEncoder(c.aBits, { w_bits: c.wBits, dim: c.dim, heads: c.heads, max_tokens: c.tokens + 3, max_mlp_hidden: c.mlpHidden, min_score_scale: c.quantizers.attn_score.scale, rows: 2, cols: 2, ...extra });
 }
 
 describe('encoder RTL', () => {

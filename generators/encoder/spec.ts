@@ -30,9 +30,9 @@ export interface EncoderParams {
   heads: number;
   /** Largest MLP hidden width of a run (fc1 outputs, fc2's K). @range 1..4096 @default 64 */
   max_mlp_hidden: number;
-  /** Rows of the shared GEMM array (tokens at once). @range 1..16 @default 2 */
+  /** Rows of the shared GEMM array (tokens at once). The default, 1 × 1, is the smallest array (the HX8K default); DeiT-Tiny's shape runs on 4 × 4 (verify's case instances). @range 1..16 @default 1 */
   rows: number;
-  /** Columns of the shared GEMM array (output channels at once). @range 1..16 @default 2 */
+  /** Columns of the shared GEMM array (output channels at once). @range 1..16 @default 1 */
   cols: number;
   /** Width of the softmax's log2 codes (FQ-ViT: 4). @range 1..5 @default 4 */
   s_bits: number;
@@ -45,7 +45,7 @@ export interface EncoderParams {
 }
 
 export const ENCODER_KEYS = ['bits', 'w_bits', 'max_tokens', 'dim', 'heads', 'max_mlp_hidden', 'rows', 'cols', 's_bits', 'requant_cycles', 'min_score_scale', 'datapath'] as const;
-export const ENCODER_DEFAULTS = { max_tokens: 8, dim: 16, heads: 2, max_mlp_hidden: 64, rows: 2, cols: 2, s_bits: 4, requant_cycles: 20, datapath: 'serial' } as const;
+export const ENCODER_DEFAULTS = { max_tokens: 8, dim: 16, heads: 2, max_mlp_hidden: 64, rows: 1, cols: 1, s_bits: 4, requant_cycles: 20, datapath: 'serial' } as const;
 
 export interface EncoderDerived {
   /** The LayerNorm instance (norm1 and norm2): max_channels = dim, the largest scale_ratio_bits, one token unit, the encoder's datapath. */
