@@ -63,6 +63,10 @@ export function emitRequantSerial(
   spec?: unknown,
   name = 'gemm_requant_serial',
 ): string {
+  // M zero-padded to whole chunks; the offset's bits above it join the sum's high part, so the sum reaches past it
+  const chunkBits = 2 * p.chunkDigits;
+  const multPadWidth = Math.ceil(p.fracBits / chunkBits) * chunkBits;
+  if (p.sumWidth <= multPadWidth) throw new RangeError(`${name}: sumWidth ${p.sumWidth} must exceed M's padded width ${multPadWidth}`);
   return render('gemm/gemm_requant_serial.v', { header: headerComment(`${name}: per-channel requantizer, digit serial`, spec ?? p), name, ...p });
 }
 

@@ -117,11 +117,11 @@ export function requantChunking(fracBits: number, requestedCycles: number): { ch
 
 /**
  * Register stages of the requantizer (gemm_requant_serial, the GEMM's and the attention block's) from taking an element to its code: the hold
- * registers, the digit products, the adder tree over one chunk, one running-product step per chunk, the offset in two
- * halves, the coarse and fine shifts, the saturated code.
+ * registers, the digit products, the adder tree over one chunk, one running-product step per chunk (the offset's low
+ * bits enter there, a chunk a step), the offset's high bits, the coarse and fine shifts, the saturated code.
  */
 export function requantSerialStages(chunkDigits: number, cycles: number): number {
-  return 1 + 1 + clog2(chunkDigits) + cycles + 2 + 2 + 1;
+  return 1 + 1 + clog2(chunkDigits) + cycles + 1 + 2 + 1;
 }
 const SKID_STAGES = 1; // output skid buffer register
 const DRAIN_STAGES = 1; // the chain's head moved into the drain's output register
