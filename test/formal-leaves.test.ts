@@ -174,10 +174,14 @@ endmodule
     expect((await proveRequant(p)).summary).toMatch(/^proven/);
   });
 
-  it('a round-half-up variant of gemm_requant_serial fails the same proof', async () => {
-    const p = { accWidth: 3, fracBits: 3, shiftWidth: 3, offsetWidth: 4, sumWidth: 10, outBits: 2, chunkDigits: 1 };
+  // Mutants the proof must catch: rounding half up; the offset's chunk entering a stage before M's chunk of its weight
+  it.each([
+    ['rounds half up', '(sticky || quotient_code[0])', '1\'b1'],
+    ['takes the offset\'s chunk a stage early', 'offset_pipe_reg[(CHUNK_STAGES-2)*CHUNK_BITS +: CHUNK_BITS]', 'offset_taps[(CHUNK_STAGES-2)*CHUNK_BITS +: CHUNK_BITS]'],
+  ])('a gemm_requant_serial that %s fails the same proof', async (_what, from, to) => {
+    const p = { accWidth: 3, fracBits: 4, shiftWidth: 5, offsetWidth: 11, sumWidth: 12, outBits: 3, chunkDigits: 1 };
     const text = emitRequantSerial(p);
-    const mutant = text.replace('(sticky || quotient_code[0])', '1\'b1');
+    const mutant = text.replace(from, to);
     expect(mutant).not.toBe(text);
     expect((await proveRequant(p, mutant)).summary).toMatch(/^not proven.*counterexample/);
   });
