@@ -53,10 +53,12 @@ export interface LanePipeline {
 
 /**
  * A lane takes an element every `elementPeriod` clocks (1: a pipeline), so it holds at most
- * ceil(laneLatency / elementPeriod) beats at once; the output FIFO is sized for that.
+ * ceil(laneLatency / elementPeriod) beats at once; the output FIFO is sized for that, with room for the round trip of
+ * its registered in-flight count in a pipeline; a serial lane (one element at a time, tens of clocks each) needs two
+ * entries: the one it finishes and the one before.
  */
 export function lanePipeline(laneLatency: number, maxChannels: number, lanes: number, elementPeriod = 1): LanePipeline {
-  const fifoAddr = clog2(Math.ceil(laneLatency / elementPeriod) + 4);
+  const fifoAddr = elementPeriod > 1 ? 1 : clog2(Math.ceil(laneLatency / elementPeriod) + 4);
   const capacity = 2 ** fifoAddr + 1;
   const bankDepth = Math.ceil(maxChannels / lanes);
   return {
