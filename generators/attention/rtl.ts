@@ -148,9 +148,11 @@ export function publicSpec(spec: AttentionSpec) {
  * The block's Verilog modules. Two generation-time options for the encoder (off for the block itself, whose bytes
  * they leave unchanged): `requantPort` leaves the requantizer out, the registered element going out on the rq_* ports
  * and the codes coming back in, so that the encoder can share one requantizer (same chunk digits, so the same stages
- * and rate, and at least these widths) with its GEMM; `serialLog2` is the softmax's (emitSoftmaxRtl).
+ * and rate, and at least these widths) with its GEMM; `serialLog2` is the softmax's (emitSoftmaxRtl); `programSkid`
+ * false sends the softmax's program words straight to it, without the skid buffer that keeps the block's program
+ * forwarding and the softmax's program control apart at 100 MHz (for a design clocked well below that).
  */
-export function emitAttentionRtl(spec: AttentionSpec, options: { requantPort?: boolean } & SoftmaxRtlOptions = {}): FileSet {
+export function emitAttentionRtl(spec: AttentionSpec, options: { requantPort?: boolean; programSkid?: boolean } & SoftmaxRtlOptions = {}): FileSet {
   const requantPort = options.requantPort ?? false;
   const p = spec.params;
   const d = spec.derived;
@@ -186,6 +188,7 @@ export function emitAttentionRtl(spec: AttentionSpec, options: { requantPort?: b
     peName: leaves.gemm_pe,
     requantName: leaves.gemm_requant_serial,
     requantPort,
+    programSkid: options.programSkid ?? true,
     skidName: libraryName('axis_skid_buffer', spec.prefix, 'attention'),
     softmaxTop: softmaxTop(sm),
     programWords: programLength(spec),

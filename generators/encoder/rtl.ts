@@ -130,11 +130,14 @@ function sharedRequantView(spec: EncoderSpec) {
 }
 
 /**
- * The attention block's softmax options: the serial datapath's log2 unit is the serial one (an element every 2^s_bits + 2
- * clocks, within the attention's QK pass of 2·requant_cycles clocks a score at s_bits 4 and requant_cycles 9 or more).
+ * The attention block's generation-time options under the serial datapath, whose units bound the clock well below
+ * 100 MHz: the softmax's serial log2 unit (an element every 2^s_bits + 2 clocks, within the attention's QK pass of
+ * 2·requant_cycles clocks a score at s_bits 4 and requant_cycles 9 or more) and no skid buffer on the softmax's
+ * program words.
  */
-export function attentionOptions(spec: EncoderSpec): SoftmaxRtlOptions {
-  return { serialLog2: spec.params.datapath === 'serial' };
+export function attentionOptions(spec: EncoderSpec): SoftmaxRtlOptions & { programSkid: boolean } {
+  const serial = spec.params.datapath === 'serial';
+  return { serialLog2: serial, programSkid: !serial };
 }
 
 export function emitEncoderRtl(spec: EncoderSpec): FileSet {
