@@ -86,8 +86,10 @@ export function emitResidualRtl(spec: ResidualSpec): FileSet {
     headerMinusOne: idx(RESIDUAL_HEADER_WORDS - 1),
     idxHeader: idx(RESIDUAL_HEADER_WORDS),
     idx1: idx(1), idx2: idx(2), idx3: idx(3), idx4: idx(4), idx5: idx(5), idx6: idx(6), idx7: idx(7),
-    // Serial: the program word register holds whole pieces; a constant word goes out of its top a piece a clock
-    wordWidth: 16 * d.constPieces,
+    // Serial: a constant word is written from s_cfg_axis a piece a clock, most significant first; the word register
+    // keeps the low bits of the other words' fields (the channel count, the zero points, an alpha's 4 bits)
+    lowWidth: Math.min(d.cfgWidth, Math.max(4, p.bits, d.chanWidth)),
+    pieceOne: hexLiteral(unsignedWidth(d.constPieces), 1),
     wordMsb: 16 * d.constPieces - 1,
     wordLoad: zeroExtend('s_cfg_axis_tdata', d.cfgWidth, 16 * d.constPieces),
     constPieces: d.constPieces,
