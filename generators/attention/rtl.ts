@@ -17,7 +17,7 @@ import { headerComment, hexLiteral, signExtend, zeroExtend } from '../common/ver
 import { emitPe, emitRequantSerial } from '../gemm/rtl.ts';
 import type { GemmSpec } from '../gemm/spec.ts';
 import { softmaxProgram } from '../softmax/program.ts';
-import { SOFTMAX_ERRORS, SOFTMAX_STATUS_WIDTH, emitSoftmaxRtl, log2Latency, softmaxLatency, softmaxTop, type SoftmaxRtlOptions } from '../softmax/rtl.ts';
+import { SOFTMAX_ERRORS, SOFTMAX_STATUS_WIDTH, emitSoftmaxRtl, log2Latency, softmaxLatency, softmaxTop, sumStages, type SoftmaxRtlOptions } from '../softmax/rtl.ts';
 import type { SoftmaxSpec } from '../softmax/spec.ts';
 import { attentionNames, emitPvAcc, emitPvTerm, pvWidths } from './leaves.ts';
 import type { AttentionLayer } from './model.ts';
@@ -323,7 +323,7 @@ export function packetCycles(spec: AttentionSpec, n: number, options: SoftmaxRtl
   }
   const interval = log2Latency(spec.derived.softmax, options);
   const row = Math.max(qkRowCycles(spec, n), pvRow, n * interval);
-  return spec.params.heads * n * row + pvRow + softmaxLatency(n, 1, interval) + n * interval + requantCrossings(spec) + PIPELINE_OVERHEAD;
+  return spec.params.heads * n * row + pvRow + softmaxLatency(n, 1, interval, sumStages(options)) + n * interval + requantCrossings(spec) + PIPELINE_OVERHEAD;
 }
 
 /** Registered-read memories hold max_tokens * heads * head_dim codes each (q, k, v): the entries, for the manifest. */

@@ -29,8 +29,15 @@ export function softmaxTop(spec: SoftmaxSpec): string {
 
 /** Pass B and C from the buffer read to the exp unit's output: buffer read, distance register, exp unit. */
 export const FRONT_DEPTH = 2 + EXP_LATENCY;
-/** Pass B's row sum: the low half, then the high half and the push register. */
+/** Pass B's row sum: the low half, then the high half and the push register (with the serial log2 unit: the sum in one
+ * carry chain, then the push register). */
 export const SUM_STAGES = 3;
+const SUM_STAGES_SERIAL = 2;
+
+/** Pass B's sum stages of the block built with these options. */
+export function sumStages(options: SoftmaxRtlOptions): number {
+  return options.serialLog2 ? SUM_STAGES_SERIAL : SUM_STAGES;
+}
 /** Cycles a write takes to reach the head of a softmax_fifo. */
 const FIFO_LATENCY = 2;
 
@@ -40,14 +47,14 @@ const FIFO_LATENCY = 2;
  * more), summed (its beats, after the row FIFO, then a register and the lane adder's log2(lanes) levels), handed to
  * pass C through a FIFO, then pass C's pipeline and the output FIFO. Measured in simulation by the tests.
  */
-export function softmaxLatency(length: number, lanes = 1, log2Latency = LOG2_ROUND_LATENCY): number {
+export function softmaxLatency(length: number, lanes = 1, log2Latency = LOG2_ROUND_LATENCY, passBStages = SUM_STAGES): number {
   const beats = Math.ceil(length / lanes);
   // The last input beat is at beats - 1; pass B reads the row from FIFO_LATENCY cycles later, one beat a cycle.
   const lastSumRead = (beats - 1) + FIFO_LATENCY + (beats - 1);
   // The row FIFO's write is registered (one cycle); above one lane, stages A1 and A2 (the beat's lanes and maximum, the
   // row's) write it instead, two cycles later, and pass B registers the masked e_i before the lane adder.
   const laneStages = lanes > 1 ? 3 + Math.log2(lanes) : 1;
-  const passCStart = lastSumRead + laneStages + FRONT_DEPTH + SUM_STAGES - 1 + FIFO_LATENCY;
+  const passCStart = lastSumRead + laneStages + FRONT_DEPTH + passBStages - 1 + FIFO_LATENCY;
   return passCStart + FRONT_DEPTH + log2Latency + FIFO_LATENCY;
 }
 
@@ -227,7 +234,7 @@ export function softmaxManifest(spec: SoftmaxSpec, files: string[], options: Sof
       overflow: 'none: every width holds its largest value over the layer range; codes above 2^out_bits - 1 are an exact zero',
     },
     latency: p.lanes === 1
-      ? { cycles: softmaxLatency(p.max_length, 1, log2), formula: `2 * L + ${softmaxLatency(0, 1, log2)} (row of L elements, idle block, program loaded)` }
+      ? { cycles: softmaxLatency(p.max_length, 1, log2, sumStages(options)), formula: `2 * L + ${softmaxLatency(0, 1, log2, sumStages(options))} (row of L elements, idle block, program loaded)` }
       : {
         cycles: softmaxLatency(p.max_length, p.lanes, log2),
         formula: `2 * ceil(L / ${p.lanes}) + ${softmaxLatency(0, p.lanes, log2)} (row of L elements, ${p.lanes} a beat, idle block, program loaded)`,
