@@ -115,13 +115,11 @@ function log2RoundCommon(view: Log2RoundView) {
     fY: zeroExtend(`{${elem}, 2'b00}`, elemWidth + 2, cWidth),
     twoSum: zeroExtend(`{${sum}, 1'b0}`, sumWidth + 1, cWidth),
   });
-  // The leading-one detectors of A and B, their group flags registered in stage `stage` (a_nz<stage>_reg, ...), or
-  // combinational (a_nz, ... wires) without a stage
-  const detectors = (aSrc: string, bSrc: string, stage?: number) => {
-    const flag = (name: string) => (stage === undefined ? name : `${name}${stage}_reg`);
-    const registered = stage !== undefined;
-    const a = leadingOneDetector({ src: aSrc, width: aWidth, posWidth, nz: flag('a_nz'), lp: flag('a_lp'), lead: 'a_lead', pos: 'a_pos', registered });
-    const b = leadingOneDetector({ src: bSrc, width: bWidth, posWidth, nz: flag('b_nz'), lp: flag('b_lp'), lead: 'b_lead', pos: 'b_pos', registered });
+  // The leading-one detectors of A and B, their group flags registered in stage `stage` (a_nz<stage>_reg, ...)
+  const detectors = (aSrc: string, bSrc: string, stage: number) => {
+    const flag = (name: string) => `${name}${stage}_reg`;
+    const a = leadingOneDetector({ src: aSrc, width: aWidth, posWidth, nz: flag('a_nz'), lp: flag('a_lp'), lead: 'a_lead', pos: 'a_pos' });
+    const b = leadingOneDetector({ src: bSrc, width: bWidth, posWidth, nz: flag('b_nz'), lp: flag('b_lp'), lead: 'b_lead', pos: 'b_pos' });
     return { aGroups: a.groups, bGroups: b.groups, groupLines: [...a.groupLines, ...b.groupLines], leadLines: [...a.leadLines, ...b.leadLines] };
   };
   return {
@@ -167,8 +165,9 @@ export function emitLog2RoundSerialUnit(view: Log2RoundView): string {
   const codeMax = 2 ** outBits - 1;
   // Comparisons 1 (4e), 2 (6e), then k = 2 .. codeMax + 1; t counts them (at most lastStep)
   const lastStep = codeMax + 2;
+  // The step counter and t count to lastStep
   const stepWidth = unsignedWidth(lastStep);
-  const tWidth = unsignedWidth(lastStep);
+  const tWidth = stepWidth;
   return render('softmax/softmax_log2_round_serial.v', {
     header: headerComment('softmax_log2_round: LIS log2 rounding of E / e without a divider, one comparison a clock', view.spec),
     name: view.name ?? 'softmax_log2_round',
@@ -236,16 +235,16 @@ export function emitLog2RoundUnit(view: Log2RoundView): string {
 
 /**
  * A two-stage leading-one detector of `src` (`width` bits, at least 2), as Verilog lines: registered per group of four
- * bits (`nz`: the group is non-zero, `lp`: 2 bits per group, the position of its leading one; with `registered:
- * false`, `assign` lines for wires instead), then combinational: the one-hot leading group (`lead`) and the position
+ * bits (`nz`: the group is non-zero, `lp`: 2 bits per group, the position of its leading one), then combinational:
+ * the one-hot leading group (`lead`) and the position
  * `pos` (`posWidth` bits) = 4 * group + position in the group. Position 0 when `src` is 0. LUT levels only, no carry
  * chain and no priority chain.
  */
-export function leadingOneDetector(o: { src: string; width: number; posWidth: number; nz: string; lp: string; lead: string; pos: string; registered?: boolean }) {
+export function leadingOneDetector(o: { src: string; width: number; posWidth: number; nz: string; lp: string; lead: string; pos: string }) {
   const { src, width, posWidth } = o;
   const groups = Math.ceil(width / 4);
   const groupLines: string[] = [];
-  const set = (target: string, expr: string) => (o.registered === false ? `assign ${target} = ${expr};` : `${target} <= ${expr};`);
+  const set = (target: string, expr: string) => `${target} <= ${expr};`;
   for (let g = 0; g < groups; g++) {
     const lo = 4 * g;
     const size = Math.min(4, width - lo);
