@@ -459,6 +459,9 @@ function emitSerialElement(spec: LayernormSpec): string {
   const d = spec.derived;
   // acc = B + ±M·x is formed in Kf's accumulator and judged on its low ACC_WIDTH bits
   if (d.offsetWidth > rtlWidths(spec).accWidth) throw new Error('layernorm serial element: B must fit the accumulator');
+  // PA's accumulator keeps floor(PA / 2^GA_WIDTH) in RA_WIDTH bits, and the M/N leaf reads PA's top 9 bits from it
+  const paHigh = d.paWidth - d.precision.mantissaA;
+  if (paHigh > d.raWidth || paHigh < 9) throw new Error(`layernorm serial element: PA's top 9 bits must lie in its ${d.raWidth}-bit accumulator (PA ${d.paWidth} bits, |ga| ${d.precision.mantissaA})`);
   const plan = serialElementPlan(spec);
   const kfWidth = elementPlan(spec).kfWidth;
   const corrWidth = 2 * Math.ceil(d.gtWidth / 2);
@@ -797,13 +800,13 @@ export function cyclesPerTokenGroup(spec: LayernormSpec, channels = spec.channel
   const beats = Math.max(rtlWidths(spec).tokenUnits * tokenBeatCount(spec, channels) * elementPeriod(spec), tokenUnitCycles(spec));
   if (spec.datapath !== 'serial') return beats;
   // The serial element unit reads the token unit's outputs in place, so the token unit finishes the next token (from
-  // R on) only after this token's last element has taken them (its capture step): the W division and scale, then
-  // the handshake, may outlast that element (large max_channels, wide codes)
-  return Math.max(beats, (channels - 1) * elementPeriod(spec) + serialElementPlan(spec).captureStep + serialTokenTail(spec));
+  // R on) only after this token's last element has taken them (RA, the last, at PA's last step): the W division and
+  // scale, then the handshake, may outlast that element (large max_channels, wide codes)
+  return Math.max(beats, (channels - 1) * elementPeriod(spec) + serialElementPlan(spec).paLast + serialTokenTail(spec));
 }
 
 /**
- * Cycles from the serial element unit's capture step of a token's last element to the next token's first issue when
+ * Cycles from the serial element unit's last PA step of a token's last element to the next token's first issue when
  * the token unit waits there with R: its release (1), the W division with its start and done registers (quotient
  * bits + 2), the scale (K_MAX + 2), DONE and the handshake (1), the slot to the issue (1). Measured by
  * test/layernorm-rtl.test.ts.
@@ -909,7 +912,7 @@ export function layernormManifest(spec: LayernormSpec, files: FileSet, latencyCy
       elements_per_cycle: elementsPerCycle(spec),
       unit: 'output elements per cycle, back-to-back tokens, no stalls',
       condition: spec.datapath === 'serial'
-        ? `C / max(C·P, T, (C - 1)·P + ${serialElementPlan(spec).captureStep + serialTokenTail(spec)}) for back-to-back tokens of C channels, with P = ${elementPeriod(spec)} cycles an element (the serial element unit), T = ${T} cycles (the one token unit's time per token) and the last term the token unit finishing the next token's scalars after this token's last element has read them (they are not copied): 1/${elementPeriod(spec)} element per cycle when C·P is the largest; value for the default layer's C = ${spec.channels}`
+        ? `C / max(C·P, T, (C - 1)·P + ${serialElementPlan(spec).paLast + serialTokenTail(spec)}) for back-to-back tokens of C channels, with P = ${elementPeriod(spec)} cycles an element (the serial element unit), T = ${T} cycles (the one token unit's time per token) and the last term the token unit finishing the next token's scalars after this token's last element has read them (they are not copied): 1/${elementPeriod(spec)} element per cycle when C·P is the largest; value for the default layer's C = ${spec.channels}`
         : spec.lanes === 1
         ? `U·C / max(U·C, T) for back-to-back tokens of C channels, with T = ${T} cycles (the token unit's time per token) and U = ${w.tokenUnits} token unit${w.tokenUnits > 1 ? 's' : ''}: one element per cycle when C ≥ ${Math.ceil(T / w.tokenUnits)}, below that ${w.tokenUnits}·C/${T}; value for the default layer's C = ${spec.channels}`
         : `U tokens of C channels every max(U·ceil(C/lanes), T) cycles (back to back), with lanes = ${spec.lanes}, T = ${T} cycles (the token unit's time per token) and U = ${w.tokenUnits} token unit${w.tokenUnits > 1 ? 's' : ''} (ceil(T / ceil(max_channels/lanes)), at most 2·lanes): ${spec.lanes} elements per cycle when C is a multiple of ${spec.lanes} and ceil(C/${spec.lanes}) ≥ ${Math.ceil(T / w.tokenUnits)}, below that ${w.tokenUnits}·C/${T}; value for the default layer's C = ${spec.channels}`,
